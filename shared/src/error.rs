@@ -1,0 +1,66 @@
+//! One error type for every endpoint. `dialect.rs` maps each variant to the
+//! four envelopes; the table is documented in docs/errors.md.
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("missing parameter: {0}")]
+    MissingParam(String),
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParam { name: String, reason: String },
+    #[error("request body exceeds {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("access token missing")]
+    TokenMissing,
+    #[error("access token invalid or expired")]
+    TokenInvalid,
+    #[error("wrong account or password")]
+    BadCredentials,
+    #[error("account does not exist")]
+    AccountNotFound,
+    #[error("account already exists")]
+    AccountExists,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("no such endpoint: {0}")]
+    RouteNotFound(String),
+    /// Detail is logged, never sent to clients.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(name: &str, reason: impl Into<String>) -> Self {
+        AppError::InvalidParam { name: name.to_string(), reason: reason.into() }
+    }
+    pub fn missing(name: &str) -> Self {
+        AppError::MissingParam(name.to_string())
+    }
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound(what.into())
+    }
+    pub fn forbidden(why: impl Into<String>) -> Self {
+        AppError::Forbidden(why.into())
+    }
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        AppError::Internal(detail.to_string())
+    }
+}
+
+/// AWS SDK errors are infrastructure failures: log the detail, answer "internal error".
+impl<E, R> From<aws_smithy_runtime_api::client::result::SdkError<E, R>> for AppError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(e: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Self {
+        let detail = format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e));
+        tracing::error!(error = %detail, "aws sdk call failed");
+        AppError::Internal(detail)
+    }
+}

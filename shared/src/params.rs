@@ -1,0 +1,310 @@
+//! Request parameters for every dialect's request style, merged into one
+//! typed accessor so handlers never touch raw bodies:
+//! - Shiku: GET query + POST form (urlencoded or multipart)
+//! - Minxing: query + JSON, form or multipart body
+//! - SealTalk: JSON body (+ query)
+//! - Xuanxuan: query + form field `data` holding a JSON string
+
+use crate::dialect::Dialect;
+use crate::error::{AppError, AppResult};
+use bytes::Bytes;
+use lambda_http::{Body, Request};
+use serde_json::{Map, Value};
+
+/// Largest non-upload body we accept; uploads have their own limit.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// Lambda's synchronous payload limit is 6 MB; base64 inflation leaves ~4.5 MB of file.
+pub const MAX_UPLOAD: usize = 4 * 1024 * 1024 + 512 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    pub field: String,
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    values: Map<String, Value>,
+    pub files: Vec<UploadedFile>,
+}
+
+fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    }
+}
+
+fn content_type(req: &Request) -> String {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+impl Params {
+    pub fn from_map(values: Map<String, Value>) -> Self {
+        Params { values, files: vec![] }
+    }
+
+    pub async fn parse(dialect: Dialect, req: &Request) -> AppResult<Params> {
+        let mut p = Params::default();
+        if let Some(q) = req.uri().query() {
+            p.merge_urlencoded(q.as_bytes());
+        }
+        let body = body_bytes(req);
+        let ct = content_type(req);
+        let limit = if ct.starts_with("multipart/") { MAX_UPLOAD } else { MAX_BODY };
+        if body.len() > limit {
+            return Err(AppError::PayloadTooLarge(limit));
+        }
+        if !body.is_empty() {
+            if ct.starts_with("application/json") || (ct.is_empty() && body.first() == Some(&b'{')) {
+                let v: Value = serde_json::from_slice(body)
+                    .map_err(|e| AppError::invalid("body", format!("malformed JSON: {e}")))?;
+                match v {
+                    Value::Object(m) => p.values.extend(m),
+                    _ => return Err(AppError::invalid("body", "must be a JSON object")),
+                }
+            } else if ct.starts_with("multipart/form-data") {
+                p.merge_multipart(&ct, Bytes::copy_from_slice(body)).await?;
+            } else {
+                // urlencoded, and the form-ish bodies old clients send with no content type
+                p.merge_urlencoded(body);
+            }
+        }
+        if dialect == Dialect::Xuanxuan {
+            if let Some(Value::String(s)) = p.values.get("data").cloned() {
+                let v: Value = serde_json::from_str(&s)
+                    .map_err(|e| AppError::invalid("data", format!("must be a JSON string: {e}")))?;
+                p.values.insert("data".into(), v);
+            }
+        }
+        Ok(p)
+    }
+
+    fn merge_urlencoded(&mut self, raw: &[u8]) {
+        for (k, v) in form_urlencoded::parse(raw) {
+            // Repeated keys (SealTalk `id=1&id=2`) become arrays.
+            match self.values.get_mut(k.as_ref()) {
+                Some(Value::Array(a)) => a.push(Value::String(v.into_owned())),
+                Some(prev) => {
+                    let first = prev.take();
+                    *prev = Value::Array(vec![first, Value::String(v.into_owned())]);
+                }
+                None => {
+                    self.values.insert(k.into_owned(), Value::String(v.into_owned()));
+                }
+            }
+        }
+    }
+
+    async fn merge_multipart(&mut self, ct: &str, body: Bytes) -> AppResult<()> {
+        let boundary = multer::parse_boundary(ct).map_err(|e| AppError::invalid("body", e.to_string()))?;
+        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+        let mut mp = multer::Multipart::new(stream, boundary);
+        let bad = |e: multer::Error| AppError::invalid("body", format!("malformed multipart: {e}"));
+        while let Some(field) = mp.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or("").to_string();
+            match field.file_name().map(str::to_string) {
+                Some(filename) => {
+                    let content_type = field
+                        .content_type()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| "application/octet-stream".into());
+                    let bytes = field.bytes().await.map_err(bad)?;
+                    self.files.push(UploadedFile { field: name, filename, content_type, bytes });
+                }
+                None => {
+                    let text = field.text().await.map_err(bad)?;
+                    self.values.insert(name, Value::String(text));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn raw(&self, name: &str) -> Option<&Value> {
+        self.values.get(name)
+    }
+
+    pub fn set(&mut self, name: &str, v: Value) {
+        self.values.insert(name.to_string(), v);
+    }
+
+    /// A scalar parameter as text; empty strings count as absent.
+    pub fn str(&self, name: &str) -> AppResult<Option<String>> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(_) => Err(AppError::invalid(name, "must be a string")),
+        }
+    }
+
+    pub fn req_str(&self, name: &str) -> AppResult<String> {
+        self.str(name)?.ok_or_else(|| AppError::missing(name))
+    }
+
+    /// Text with an upper bound on its length in characters.
+    pub fn str_max(&self, name: &str, max: usize) -> AppResult<Option<String>> {
+        match self.str(name)? {
+            Some(s) if s.chars().count() > max => Err(AppError::invalid(name, format!("longer than {max} characters"))),
+            other => Ok(other),
+        }
+    }
+
+    pub fn i64(&self, name: &str) -> AppResult<Option<i64>> {
+        match self.values.get(name) {
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+                .map(Some)
+                .ok_or_else(|| AppError::invalid(name, "must be an integer")),
+            _ => match self.str(name)? {
+                None => Ok(None),
+                Some(s) => s.parse::<i64>().map(Some).map_err(|_| AppError::invalid(name, "must be an integer")),
+            },
+        }
+    }
+
+    pub fn req_i64(&self, name: &str) -> AppResult<i64> {
+        self.i64(name)?.ok_or_else(|| AppError::missing(name))
+    }
+
+    pub fn f64(&self, name: &str) -> AppResult<Option<f64>> {
+        match self.values.get(name) {
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            _ => match self.str(name)? {
+                None => Ok(None),
+                Some(s) => s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(Some)
+                    .ok_or_else(|| AppError::invalid(name, "must be a number")),
+            },
+        }
+    }
+
+    /// Integer within [min, max], or the default when absent.
+    pub fn i64_in(&self, name: &str, min: i64, max: i64, default: i64) -> AppResult<i64> {
+        let v = self.i64(name)?.unwrap_or(default);
+        if v < min || v > max {
+            return Err(AppError::invalid(name, format!("must be between {min} and {max}")));
+        }
+        Ok(v)
+    }
+
+    /// Strings repeated in the query, given as a JSON array, or as one comma-separated value.
+    pub fn list(&self, name: &str) -> AppResult<Vec<String>> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => Ok(vec![]),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.trim().to_string()),
+                    Value::Number(n) => Ok(n.to_string()),
+                    _ => Err(AppError::invalid(name, "must be a list of ids")),
+                })
+                .collect(),
+            Some(Value::String(s)) => {
+                let t = s.trim();
+                if t.starts_with('[') {
+                    let v: Value = serde_json::from_str(t).map_err(|_| AppError::invalid(name, "malformed JSON list"))?;
+                    return Params::from_map(Map::from_iter([(name.to_string(), v)])).list(name);
+                }
+                Ok(t.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            }
+            Some(Value::Number(n)) => Ok(vec![n.to_string()]),
+            Some(_) => Err(AppError::invalid(name, "must be a list")),
+        }
+    }
+
+    pub fn file(&self, field: &str) -> Option<&UploadedFile> {
+        self.files.iter().find(|f| f.field == field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, uri: &str, ct: &str, body: &str) -> Request {
+        let mut b = http::Request::builder().method(method).uri(uri);
+        if !ct.is_empty() {
+            b = b.header("content-type", ct);
+        }
+        b.body(if body.is_empty() { Body::Empty } else { Body::Text(body.to_string()) }).unwrap()
+    }
+
+    #[tokio::test]
+    async fn shiku_query_and_form_merge() {
+        let r = req("POST", "/user/login?access_token=t", "application/x-www-form-urlencoded", "telephone=138&areaCode=86");
+        let p = Params::parse(Dialect::Shiku, &r).await.unwrap();
+        assert_eq!(p.req_str("access_token").unwrap(), "t");
+        assert_eq!(p.req_str("telephone").unwrap(), "138");
+        assert_eq!(p.i64("areaCode").unwrap(), Some(86));
+    }
+
+    #[tokio::test]
+    async fn typed_accessors_reject_wrong_types() {
+        let r = req("POST", "/x", "application/json", r#"{"n":"abc","o":{"a":1},"f":1.5,"i":3}"#);
+        let p = Params::parse(Dialect::SealTalk, &r).await.unwrap();
+        assert!(matches!(p.i64("n"), Err(AppError::InvalidParam { .. })));
+        assert!(matches!(p.str("o"), Err(AppError::InvalidParam { .. })));
+        assert!(matches!(p.i64("f"), Err(AppError::InvalidParam { .. })));
+        assert_eq!(p.i64("i").unwrap(), Some(3));
+        assert!(matches!(p.req_str("missing"), Err(AppError::MissingParam(_))));
+    }
+
+    #[tokio::test]
+    async fn malformed_and_non_object_json_rejected() {
+        let r = req("POST", "/x", "application/json", "{nope");
+        assert!(matches!(Params::parse(Dialect::Minxing, &r).await, Err(AppError::InvalidParam { .. })));
+        let r = req("POST", "/x", "application/json", "[1,2]");
+        assert!(matches!(Params::parse(Dialect::Minxing, &r).await, Err(AppError::InvalidParam { .. })));
+    }
+
+    #[tokio::test]
+    async fn oversize_body_rejected() {
+        let big = "a=".to_string() + &"x".repeat(MAX_BODY + 1);
+        let r = req("POST", "/x", "application/x-www-form-urlencoded", &big);
+        assert!(matches!(Params::parse(Dialect::Shiku, &r).await, Err(AppError::PayloadTooLarge(_))));
+    }
+
+    #[tokio::test]
+    async fn xuanxuan_data_field_is_json() {
+        let body = "data=%7B%22receiver%22%3A%22users%22%7D";
+        let r = req("POST", "/api.php?m=chat&f=notifyMSG", "application/x-www-form-urlencoded", body);
+        let p = Params::parse(Dialect::Xuanxuan, &r).await.unwrap();
+        assert_eq!(p.raw("data").unwrap()["receiver"], "users");
+        let r = req("POST", "/api.php", "application/x-www-form-urlencoded", "data=%7Bbad");
+        assert!(Params::parse(Dialect::Xuanxuan, &r).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn multipart_fields_and_files() {
+        let body = "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"h.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n";
+        let r = req("POST", "/api/v1/uploaded_files", "multipart/form-data; boundary=XX", body);
+        let p = Params::parse(Dialect::Minxing, &r).await.unwrap();
+        assert_eq!(p.req_str("a").unwrap(), "1");
+        let f = p.file("file").unwrap();
+        assert_eq!((f.filename.as_str(), &f.bytes[..]), ("h.txt", &b"hello"[..]));
+    }
+
+    #[test]
+    fn lists_from_every_shape() {
+        let p = Params::from_map(serde_json::from_str(r#"{"a":"[1,\"2\"]","b":"3, 4","c":[5]}"#).unwrap());
+        assert_eq!(p.list("a").unwrap(), vec!["1", "2"]);
+        assert_eq!(p.list("b").unwrap(), vec!["3", "4"]);
+        assert_eq!(p.list("c").unwrap(), vec!["5"]);
+    }
+}

@@ -1,0 +1,418 @@
+//! Conversations (1:1 and group) with their members and messages, all under
+//! one partition CONV#<id>: META (name, lastSeq, last message summary),
+//! MEMBER#<uid> (role, read pointer), MSG#<seq> (one per message) and
+//! CMID#<client id> (idempotency of resends).
+//! Unread = lastSeq - readSeq, so a send never writes per-member items.
+
+use super::{is_condition_failure, n, s, Db, Item, ItemExt, GSI1, GSI2};
+use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Single,
+    Group,
+}
+
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub id: String,
+    pub kind: Kind,
+    pub name: String,
+    pub owner: Option<UserId>,
+    pub last_seq: i64,
+    pub last_ts: i64,
+    pub last_preview: String,
+    pub last_sender: Option<UserId>,
+    pub created_at: i64,
+    /// Both participants of a 1:1 conversation (empty for groups: query members).
+    pub pair: Vec<UserId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub uid: UserId,
+    pub role: String,
+    pub read_seq: i64,
+    pub joined_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub sender: UserId,
+    /// Shiku message type: 1 text, 2 image, 3 voice, 4 location, 5 gif, 6 video, 8 card, 9 file, 10 notice.
+    pub kind: i64,
+    pub content: String,
+    /// Client message id; resending the same id stores nothing new.
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub conversation_id: String,
+    pub seq: i64,
+    pub id: String,
+    pub sender: UserId,
+    pub kind: i64,
+    pub content: String,
+    pub ts: i64,
+    pub recalled: bool,
+}
+
+pub const MAX_CONTENT: usize = 64 * 1024;
+
+pub fn pk(cid: &str) -> String {
+    format!("CONV#{cid}")
+}
+
+fn member_sk(uid: UserId) -> String {
+    format!("MEMBER#{uid}")
+}
+
+fn msg_sk(seq: i64) -> String {
+    format!("MSG#{seq:012}")
+}
+
+/// The 1:1 conversation of two people has a fixed id, so every dialect finds the same one.
+pub fn single_id(a: UserId, b: UserId) -> String {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    format!("s_{lo}_{hi}")
+}
+
+/// Conversation ids are client-supplied path segments: check before building keys.
+pub fn valid_id(cid: &str) -> bool {
+    !cid.is_empty() && cid.len() <= 80 && cid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn conv_from(it: &Item) -> Option<Conversation> {
+    let id = it.str("pk")?.strip_prefix("CONV#")?.to_string();
+    Some(Conversation {
+        kind: if it.str("kind") == Some("group") { Kind::Group } else { Kind::Single },
+        name: it.string("name"),
+        owner: it.i64("owner").map(UserId),
+        last_seq: it.i64("lastSeq").unwrap_or(0),
+        last_ts: it.i64("lastTs").unwrap_or(0),
+        last_preview: it.string("lastPreview"),
+        last_sender: it.i64("lastSender").map(UserId),
+        created_at: it.i64("createdAt").unwrap_or(0),
+        pair: it.strings("pair").iter().filter_map(|x| x.parse().ok()).map(UserId).collect(),
+        id,
+    })
+}
+
+fn member_from(it: &Item) -> Option<Member> {
+    Some(Member {
+        uid: UserId(it.i64("uid")?),
+        role: it.string("role"),
+        read_seq: it.i64("readSeq").unwrap_or(0),
+        joined_at: it.i64("joinedAt").unwrap_or(0),
+    })
+}
+
+pub fn message_from(it: &Item) -> Option<Message> {
+    Some(Message {
+        conversation_id: it.str("cid")?.to_string(),
+        seq: it.i64("seq")?,
+        id: it.str("mid")?.to_string(),
+        sender: UserId(it.i64("sender")?),
+        kind: it.i64("type").unwrap_or(1),
+        content: it.string("content"),
+        ts: it.i64("ts").unwrap_or(0),
+        recalled: it.bool("recalled").unwrap_or(false),
+    })
+}
+
+fn put(db: &Db, it: Item, cond: Option<&str>) -> TransactWriteItem {
+    let mut p = Put::builder().table_name(&db.table).set_item(Some(it));
+    if let Some(c) = cond {
+        p = p.condition_expression(c);
+    }
+    TransactWriteItem::builder().put(p.build().expect("table and item set")).build()
+}
+
+fn member_item(cid: &str, uid: UserId, role: &str, now: i64) -> Item {
+    let mut it = Db::key(pk(cid), member_sk(uid));
+    it.insert("uid".into(), n(uid.0));
+    it.insert("role".into(), s(role));
+    it.insert("readSeq".into(), n(0));
+    it.insert("joinedAt".into(), n(now));
+    // A user's conversations (recent list, room list) via GSI1.
+    it.insert("gsi1pk".into(), s(format!("UCONV#{uid}")));
+    it.insert("gsi1sk".into(), s(cid));
+    it
+}
+
+pub async fn get(db: &Db, cid: &str) -> AppResult<Option<Conversation>> {
+    if !valid_id(cid) {
+        return Ok(None);
+    }
+    Ok(db.get(pk(cid), "META").await?.as_ref().and_then(conv_from))
+}
+
+/// The 1:1 conversation of `a` and `b`, created on first use (idempotent).
+pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult<Conversation> {
+    let cid = single_id(a, b);
+    if let Some(c) = get(db, &cid).await? {
+        return Ok(c);
+    }
+    let mut meta = Db::key(pk(&cid), "META");
+    meta.insert("kind".into(), s("single"));
+    meta.insert("lastSeq".into(), n(0));
+    meta.insert("createdAt".into(), n(now));
+    meta.insert("pair".into(), AttributeValue::L(vec![s(a.to_string()), s(b.to_string())]));
+    let mut tx = db.client.transact_write_items().transact_items(put(db, meta, Some("attribute_not_exists(pk)")));
+    let mut uids = vec![a];
+    if b != a {
+        uids.push(b);
+    }
+    for uid in uids {
+        tx = tx.transact_items(put(db, member_item(&cid, uid, "member", now), None));
+    }
+    match tx.send().await {
+        Ok(_) => {}
+        // Lost a race with the other side creating it: theirs is the same conversation.
+        Err(e) if is_condition_failure(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
+    get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
+}
+
+/// Create a group conversation with its owner and initial members in one transaction.
+pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
+    let cid = uuid::Uuid::new_v4().simple().to_string();
+    let mut meta = Db::key(pk(&cid), "META");
+    meta.insert("kind".into(), s("group"));
+    meta.insert("name".into(), s(name));
+    meta.insert("owner".into(), n(owner.0));
+    meta.insert("lastSeq".into(), n(0));
+    meta.insert("createdAt".into(), n(now));
+    let mut all: Vec<UserId> = members.iter().copied().filter(|m| *m != owner).collect();
+    all.sort();
+    all.dedup();
+    // One transaction holds at most 100 items; larger rooms add the rest in batches.
+    if all.len() > 98 {
+        return Err(AppError::invalid("members", "at most 98 initial members; invite the rest afterwards"));
+    }
+    let mut tx = db
+        .client
+        .transact_write_items()
+        .transact_items(put(db, meta, Some("attribute_not_exists(pk)")))
+        .transact_items(put(db, member_item(&cid, owner, "owner", now), None));
+    for m in &all {
+        tx = tx.transact_items(put(db, member_item(&cid, *m, "member", now), None));
+    }
+    tx.send().await?;
+    get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
+}
+
+pub async fn member(db: &Db, cid: &str, uid: UserId) -> AppResult<Option<Member>> {
+    if !valid_id(cid) {
+        return Ok(None);
+    }
+    Ok(db.get(pk(cid), member_sk(uid)).await?.as_ref().and_then(member_from))
+}
+
+/// Membership is the authorization for reading and writing a conversation.
+pub async fn require_member(db: &Db, cid: &str, uid: UserId) -> AppResult<Member> {
+    member(db, cid, uid)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("conversation {cid}")))
+}
+
+/// All members, one Query page per ~1 MB (a 1000-member room is one or two pages).
+pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<Member>> {
+    let mut out = vec![];
+    let mut pages = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND begins_with(sk, :m)")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":m", s("MEMBER#"))
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(it) = pages.next().await {
+        if let Some(m) = member_from(&it?) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+fn preview(m: &NewMessage) -> String {
+    match m.kind {
+        1 => m.content.chars().take(64).collect(),
+        2 => "[image]".into(),
+        3 => "[voice]".into(),
+        4 => "[location]".into(),
+        6 => "[video]".into(),
+        9 => "[file]".into(),
+        _ => m.content.chars().take(64).collect(),
+    }
+}
+
+/// Store a message from a member: allocate the next seq, write the message.
+/// Returns the stored message and whether it was a resend of an earlier one.
+pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
+    if m.content.len() > MAX_CONTENT {
+        return Err(AppError::invalid("content", format!("longer than {MAX_CONTENT} bytes")));
+    }
+    if let Some(id) = &m.client_id {
+        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
+        }
+    }
+    require_member(db, cid, m.sender).await?;
+    if let Some(id) = &m.client_id {
+        if let Some(prev) = resent(db, cid, id, m.sender).await? {
+            return Ok((prev, true));
+        }
+    }
+    let out = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("ADD lastSeq :one SET lastTs = :t, lastPreview = :p, lastSender = :s")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":t", n(now))
+        .expression_attribute_values(":p", s(preview(&m)))
+        .expression_attribute_values(":s", n(m.sender.0))
+        .return_values(ReturnValue::UpdatedNew)
+        .send()
+        .await
+        .map_err(|e| if is_condition_failure(&e) { AppError::not_found(format!("conversation {cid}")) } else { e.into() })?;
+    let seq = out.attributes.as_ref().and_then(|a| a.i64("lastSeq")).ok_or_else(|| AppError::internal("seq"))?;
+    let mid = m.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let mut it = Db::key(pk(cid), msg_sk(seq));
+    it.insert("cid".into(), s(cid));
+    it.insert("seq".into(), n(seq));
+    it.insert("mid".into(), s(&mid));
+    it.insert("sender".into(), n(m.sender.0));
+    it.insert("type".into(), n(m.kind));
+    it.insert("content".into(), s(&m.content));
+    it.insert("ts".into(), n(now));
+    // Marks items the delivery function pushes (stream filter in the template).
+    it.insert("ev".into(), s("message"));
+    it.insert("gsi2pk".into(), s(format!("MSGID#{mid}")));
+    it.insert("gsi2sk".into(), s(cid));
+    let mut tx = db.client.transact_write_items().transact_items(put(db, it.clone(), Some("attribute_not_exists(pk)")));
+    if let Some(id) = &m.client_id {
+        let mut c = Db::key(pk(cid), format!("CMID#{id}"));
+        c.insert("seq".into(), n(seq));
+        c.insert("sender".into(), n(m.sender.0));
+        tx = tx.transact_items(put(db, c, Some("attribute_not_exists(pk)")));
+    }
+    match tx.send().await {
+        Ok(_) => Ok((message_from(&it).expect("item just built"), false)),
+        Err(e) if is_condition_failure(&e) => match &m.client_id {
+            // A concurrent resend won; answer with its message (this seq stays a gap).
+            Some(id) => resent(db, cid, id, m.sender).await?.map(|p| (p, true)).ok_or_else(|| AppError::internal("lost message")),
+            None => Err(AppError::internal("seq collision")),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn resent(db: &Db, cid: &str, client_id: &str, sender: UserId) -> AppResult<Option<Message>> {
+    let Some(c) = db.get(pk(cid), format!("CMID#{client_id}")).await? else {
+        return Ok(None);
+    };
+    if c.i64("sender") != Some(sender.0) {
+        return Err(AppError::Conflict(format!("message id {client_id} is already used")));
+    }
+    let seq = c.i64("seq").unwrap_or(0);
+    Ok(db.get(pk(cid), msg_sk(seq)).await?.as_ref().and_then(message_from))
+}
+
+/// One page of history: newest first below `before` (exclusive), or oldest
+/// first above `after` (exclusive, for sync). One Query per page.
+pub async fn history(db: &Db, cid: &str, before: Option<i64>, after: Option<i64>, limit: i32) -> AppResult<Vec<Message>> {
+    let (cond, forward, bound) = match (after, before) {
+        (Some(a), _) => ("pk = :p AND sk > :b", true, msg_sk(a)),
+        (None, Some(b)) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(b - 1)),
+        (None, None) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(999_999_999_999)),
+    };
+    let mut q = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression(cond)
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":b", s(bound))
+        .scan_index_forward(forward)
+        .limit(limit.clamp(1, 500));
+    if after.is_none() {
+        q = q.expression_attribute_values(":lo", s(msg_sk(0)));
+    } else {
+        // sk > MSG#a would also match later sort keys of other prefixes; none sort after MSG#.
+    }
+    let out = q.send().await?;
+    Ok(out.items().iter().filter_map(message_from).collect())
+}
+
+/// A message by its id (Shiku `getMessage`), via GSI2.
+pub async fn by_id(db: &Db, mid: &str) -> AppResult<Option<Message>> {
+    if mid.is_empty() || mid.len() > 64 {
+        return Ok(None);
+    }
+    let out = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(GSI2)
+        .key_condition_expression("gsi2pk = :p")
+        .expression_attribute_values(":p", s(format!("MSGID#{mid}")))
+        .limit(1)
+        .send()
+        .await?;
+    Ok(out.items().first().and_then(message_from))
+}
+
+/// Conversations a user belongs to (GSI1), with their META in batches of 100.
+pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Conversation, Member)>> {
+    let mut memberships = vec![];
+    let mut pages = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(GSI1)
+        .key_condition_expression("gsi1pk = :p")
+        .expression_attribute_values(":p", s(format!("UCONV#{uid}")))
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(it) = pages.next().await {
+        let it = it?;
+        if let (Some(cid), Some(m)) = (it.str("gsi1sk").map(str::to_string), member_from(&it)) {
+            memberships.push((cid, m));
+        }
+    }
+    let keys: Vec<Item> = memberships.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
+    let metas = super::batch_get(db, keys).await?;
+    let mut by_id: std::collections::HashMap<String, Conversation> =
+        metas.iter().filter_map(conv_from).map(|c| (c.id.clone(), c)).collect();
+    Ok(memberships.into_iter().filter_map(|(cid, m)| by_id.remove(&cid).map(|c| (c, m))).collect())
+}
+
+/// Move a member's read pointer forward (never back).
+pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<()> {
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .update_expression("SET readSeq = :s")
+        .condition_expression("attribute_exists(pk) AND readSeq < :s")
+        .expression_attribute_values(":s", n(seq))
+        .send()
+        .await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if is_condition_failure(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,131 @@
+//! DynamoDB single-table data model (docs/data-model.md). Each submodule owns
+//! one entity's keys and operations; nothing outside `store` builds keys.
+
+pub mod apps;
+pub mod config;
+pub mod connections;
+pub mod conversations;
+pub mod files;
+pub mod tokens;
+pub mod users;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub client: aws_sdk_dynamodb::Client,
+    pub table: String,
+}
+
+impl Db {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+        Db { client, table }
+    }
+
+    pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+        HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+    }
+
+    /// GetItem, strongly consistent: auth and membership checks must see the latest write.
+    pub async fn get(&self, pk: impl Into<String>, sk: impl Into<String>) -> crate::AppResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Db::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item)
+    }
+}
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// Typed reads of item attributes; missing or mistyped attributes read as None.
+pub trait ItemExt {
+    fn str(&self, k: &str) -> Option<&str>;
+    fn string(&self, k: &str) -> String {
+        self.str(k).unwrap_or_default().to_string()
+    }
+    fn i64(&self, k: &str) -> Option<i64>;
+    fn f64(&self, k: &str) -> Option<f64>;
+    fn bool(&self, k: &str) -> Option<bool>;
+    fn strings(&self, k: &str) -> Vec<String>;
+}
+
+impl ItemExt for Item {
+    fn str(&self, k: &str) -> Option<&str> {
+        self.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
+    }
+    fn i64(&self, k: &str) -> Option<i64> {
+        self.get(k).and_then(|v| v.as_n().ok()).and_then(|x| x.parse().ok())
+    }
+    fn f64(&self, k: &str) -> Option<f64> {
+        self.get(k).and_then(|v| v.as_n().ok()).and_then(|x| x.parse().ok())
+    }
+    fn bool(&self, k: &str) -> Option<bool> {
+        self.get(k).and_then(|v| v.as_bool().ok()).copied()
+    }
+    fn strings(&self, k: &str) -> Vec<String> {
+        match self.get(k) {
+            Some(AttributeValue::Ss(v)) => v.clone(),
+            Some(AttributeValue::L(v)) => v.iter().filter_map(|x| x.as_s().ok().cloned()).collect(),
+            _ => vec![],
+        }
+    }
+}
+
+/// True when a TransactWriteItems failure was a condition check (a lost race or
+/// a duplicate), as opposed to an infrastructure error.
+pub fn is_condition_failure<E: std::fmt::Debug>(e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool {
+    let text = format!("{e:?}");
+    text.contains("ConditionalCheckFailed")
+}
+
+/// Items whose `ttl` has passed are absent, even before DynamoDB deletes them.
+pub fn expired(item: &Item, now_secs: i64) -> bool {
+    item.i64("ttl").is_some_and(|t| t <= now_secs)
+}
+
+/// BatchGetItem in chunks of 100 keys, retrying unprocessed keys.
+pub async fn batch_get(db: &Db, keys: Vec<Item>) -> crate::AppResult<Vec<Item>> {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    let mut out = vec![];
+    for chunk in keys.chunks(100) {
+        let mut pending = chunk.to_vec();
+        let mut attempts = 0;
+        while !pending.is_empty() {
+            let ka = KeysAndAttributes::builder().set_keys(Some(pending)).build().expect("keys set");
+            let resp = db.client.batch_get_item().request_items(&db.table, ka).send().await?;
+            if let Some(mut r) = resp.responses {
+                out.extend(r.remove(&db.table).unwrap_or_default());
+            }
+            pending = resp
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&db.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            attempts += 1;
+            if attempts > 8 {
+                return Err(crate::AppError::internal("batch get kept throttling"));
+            }
+            if !pending.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempts.min(5))).await;
+            }
+        }
+    }
+    Ok(out)
+}

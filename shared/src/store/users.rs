@@ -1,0 +1,224 @@
+//! Accounts: USER#<id>/PROFILE plus one LOGIN#<name> item per login name
+//! (telephone, md5 of telephone, email, username), written in one transaction
+//! so a name can never point at a half-created account.
+
+use super::{is_condition_failure, n, s, Db, Item, ItemExt};
+use crate::error::{AppError, AppResult};
+use crate::ids::{LoginName, Telephone, UserId};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
+
+/// Shiku user ids start at 10000000 (10000 is reserved for the system account).
+pub const FIRST_USER_ID: i64 = 10_000_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub nickname: String,
+    pub password_hash: String,
+    pub telephone: Option<Telephone>,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub role: Role,
+    pub profile: Profile,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Role {
+    #[default]
+    User,
+    /// May change server configuration (`/config/set`, version data).
+    Operator,
+}
+
+/// Optional profile fields shared by the dialects.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    pub sex: Option<i64>,
+    pub birthday: Option<i64>,
+    pub description: Option<String>,
+    pub country_id: Option<i64>,
+    pub province_id: Option<i64>,
+    pub city_id: Option<i64>,
+    pub area_id: Option<i64>,
+    pub user_type: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub uid: UserId,
+    pub nickname: String,
+    pub password_hash: String,
+    pub telephone: Option<Telephone>,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub role: Role,
+    pub profile: Profile,
+    pub avatar: Option<String>,
+    pub created_at: i64,
+}
+
+pub fn pk(uid: UserId) -> String {
+    format!("USER#{uid}")
+}
+
+fn login_pk(name: &LoginName) -> String {
+    format!("LOGIN#{}", name.key())
+}
+
+impl NewUser {
+    pub fn login_names(&self) -> Vec<LoginName> {
+        let mut v = vec![];
+        if let Some(t) = &self.telephone {
+            v.push(LoginName::PhoneMd5(crate::auth::md5_hex(&t.full())));
+            v.push(LoginName::Phone(t.clone()));
+        }
+        if let Some(e) = &self.email {
+            v.push(LoginName::Email(e.clone()));
+        }
+        if let Some(u) = &self.username {
+            v.push(LoginName::Username(u.clone()));
+        }
+        v
+    }
+}
+
+fn opt_n(it: &mut Item, k: &str, v: Option<i64>) {
+    if let Some(v) = v {
+        it.insert(k.into(), n(v));
+    }
+}
+
+fn put_item(db: &Db, it: Item) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(&db.table)
+                .set_item(Some(it))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .expect("table and item set"),
+        )
+        .build()
+}
+
+async fn next_user_id(db: &Db) -> AppResult<UserId> {
+    let out = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key("COUNTER", "user")))
+        .update_expression("ADD v :one")
+        .expression_attribute_values(":one", n(1))
+        .return_values(ReturnValue::UpdatedNew)
+        .send()
+        .await?;
+    let v = out.attributes.as_ref().and_then(|a| a.i64("v")).ok_or_else(|| AppError::internal("counter"))?;
+    Ok(UserId(FIRST_USER_ID + v))
+}
+
+/// Create an account; `AccountExists` if any of its login names is taken.
+pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
+    let names = new.login_names();
+    if names.is_empty() {
+        return Err(AppError::missing("telephone"));
+    }
+    let uid = next_user_id(db).await?;
+    let mut it = Db::key(pk(uid), "PROFILE");
+    it.insert("uid".into(), n(uid.0));
+    it.insert("nickname".into(), s(&new.nickname));
+    it.insert("pwd".into(), s(&new.password_hash));
+    it.insert("role".into(), s(if new.role == Role::Operator { "operator" } else { "user" }));
+    it.insert("createdAt".into(), n(now_ms));
+    // Directory of all accounts (Xuanxuan getChatUsers, admin user list), ordered by id.
+    it.insert("gsi1pk".into(), s("USERS"));
+    it.insert("gsi1sk".into(), s(format!("{:012}", uid.0)));
+    if let Some(t) = &new.telephone {
+        it.insert("areaCode".into(), s(&t.area));
+        it.insert("telephone".into(), s(&t.number));
+    }
+    if let Some(e) = &new.email {
+        it.insert("email".into(), s(e));
+    }
+    if let Some(u) = &new.username {
+        it.insert("username".into(), s(u));
+    }
+    let p = &new.profile;
+    opt_n(&mut it, "sex", p.sex);
+    opt_n(&mut it, "birthday", p.birthday);
+    opt_n(&mut it, "countryId", p.country_id);
+    opt_n(&mut it, "provinceId", p.province_id);
+    opt_n(&mut it, "cityId", p.city_id);
+    opt_n(&mut it, "areaId", p.area_id);
+    opt_n(&mut it, "userType", p.user_type);
+    if let Some(d) = &p.description {
+        it.insert("description".into(), s(d));
+    }
+    let mut tx = db.client.transact_write_items().transact_items(put_item(db, it.clone()));
+    for name in &names {
+        let mut l = Db::key(login_pk(name), "LOGIN");
+        l.insert("uid".into(), n(uid.0));
+        tx = tx.transact_items(put_item(db, l));
+    }
+    match tx.send().await {
+        Ok(_) => Ok(from_item(&it).expect("item just built")),
+        Err(e) if is_condition_failure(&e) => Err(AppError::AccountExists),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn find_login(db: &Db, name: &LoginName) -> AppResult<Option<UserId>> {
+    let it = db.get(login_pk(name), "LOGIN").await?;
+    Ok(it.and_then(|it| it.i64("uid")).map(UserId))
+}
+
+pub async fn get(db: &Db, uid: UserId) -> AppResult<Option<User>> {
+    Ok(db.get(pk(uid), "PROFILE").await?.as_ref().and_then(from_item))
+}
+
+pub async fn require(db: &Db, uid: UserId) -> AppResult<User> {
+    get(db, uid).await?.ok_or_else(|| AppError::not_found(format!("user {uid}")))
+}
+
+pub fn from_item(it: &Item) -> Option<User> {
+    let telephone = match (it.str("areaCode"), it.str("telephone")) {
+        (Some(a), Some(t)) => Some(Telephone { area: a.to_string(), number: t.to_string() }),
+        _ => None,
+    };
+    Some(User {
+        uid: UserId(it.i64("uid")?),
+        nickname: it.string("nickname"),
+        password_hash: it.string("pwd"),
+        telephone,
+        email: it.str("email").map(str::to_string),
+        username: it.str("username").map(str::to_string),
+        role: if it.str("role") == Some("operator") { Role::Operator } else { Role::User },
+        profile: Profile {
+            sex: it.i64("sex"),
+            birthday: it.i64("birthday"),
+            description: it.str("description").map(str::to_string),
+            country_id: it.i64("countryId"),
+            province_id: it.i64("provinceId"),
+            city_id: it.i64("cityId"),
+            area_id: it.i64("areaId"),
+            user_type: it.i64("userType"),
+        },
+        avatar: it.str("avatar").map(str::to_string),
+        created_at: it.i64("createdAt").unwrap_or(0),
+    })
+}
+
+/// Accounts in id order, one page per Query (directory listings, no Scan).
+pub async fn list_page(db: &Db, after: Option<UserId>, limit: i32) -> AppResult<Vec<User>> {
+    let mut q = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(super::GSI1)
+        .key_condition_expression(if after.is_some() { "gsi1pk = :p AND gsi1sk > :a" } else { "gsi1pk = :p" })
+        .expression_attribute_values(":p", s("USERS"))
+        .limit(limit);
+    if let Some(a) = after {
+        q = q.expression_attribute_values(":a", s(format!("{:012}", a.0)));
+    }
+    let out = q.send().await?;
+    Ok(out.items().iter().filter_map(from_item).collect())
+}
