@@ -107,8 +107,8 @@ $(DDB_STAMP):
 	 rm -rf "$(DDB_DIR)"; mkdir -p "$(LOCAL_DIR)"; mv "$$src" "$(DDB_DIR)"
 	@echo "==> checking that DynamoDB Local starts"
 	@port=$$($(FREE_PORT)); \
-	 $(JAVA) -Djava.library.path="$(DDB_DIR)/DynamoDBLocal_lib" -jar "$(DDB_JAR)" -inMemory -port $$port \
-	   >"$(DDB_DIR)/check.log" 2>&1 & pid=$$!; \
+	 (cd "$(DDB_DIR)" && exec $(JAVA) -Djava.library.path="$(DDB_DIR)/DynamoDBLocal_lib" -jar "$(DDB_JAR)" \
+	   -inMemory -disableTelemetry -port $$port >"$(DDB_DIR)/check.log" 2>&1) & pid=$$!; \
 	 ok=0; for i in $$(seq 1 150); do \
 	   if $(CURL) -s -o /dev/null "http://127.0.0.1:$$port/"; then ok=1; break; fi; \
 	   kill -0 $$pid 2>/dev/null || break; sleep 0.2; \
