@@ -10,6 +10,7 @@ pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod params;
+pub mod provision;
 pub mod realtime;
 pub mod store;
 
