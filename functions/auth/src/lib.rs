@@ -1,8 +1,18 @@
-//! `auth` endpoints (routes: infra/template.yaml, `AuthFunction`).
+//! `auth` endpoints: registration, login, logout and token refresh in each
+//! dialect. One account per person: a telephone registered through Shiku logs
+//! in through Minxing (`login_name`) and SealTalk (`region` + `phone`).
+//! Routes: infra/template.yaml, `AuthFunction`.
+
+mod minxing;
+mod sealtalk;
+mod shiku;
 
 use lambda_http::{Body, Request, Response};
+use shared::auth::{canonical_password, verify_password};
 use shared::http::{serve, Call};
-use shared::{AppResult, Ctx, Reply};
+use shared::ids::LoginName;
+use shared::store::users::{self, User};
+use shared::{AppError, AppResult, Ctx, Dialect, Reply};
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -10,6 +20,32 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
+        (_, "/user/register") => shiku::register(&c).await,
+        (_, "/user/login") => shiku::login(&c).await,
+        (_, "/user/login/auto") => shiku::login_auto(&c).await,
+        (_, "/user/logout") => shiku::logout(&c).await,
+        (_, "/verify/telephone") => shiku::verify_telephone(&c).await,
+        ("POST", "/oauth2/token") => minxing::token(&c).await,
+        ("DELETE", "/api/v1/users/current/devices") => minxing::logout(&c).await,
+        ("POST", "/sealtalk/user/login") => sealtalk::login(&c).await,
+        ("POST", "/sealtalk/user/logout") => sealtalk::logout(&c).await,
         _ => Err(c.not_found()),
     }
+}
+
+/// Check a login name and password; unknown names and wrong passwords look
+/// the same to the caller.
+pub(crate) async fn check_password(ctx: &Ctx, dialect: Dialect, name: &LoginName, password: &str) -> AppResult<User> {
+    let canonical = canonical_password(dialect, password)?;
+    let uid = users::find_login(&ctx.db, name).await?.ok_or(AppError::BadCredentials)?;
+    let user = users::get(&ctx.db, uid).await?.ok_or(AppError::BadCredentials)?;
+    // argon2 is CPU-bound: keep it off the async worker.
+    let stored = user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&canonical, &stored))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        return Err(AppError::BadCredentials);
+    }
+    Ok(user)
 }

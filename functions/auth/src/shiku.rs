@@ -1,0 +1,101 @@
+//! Shiku: `/user/register`, `/user/login`, `/user/login/auto`, `/user/logout`, `/verify/telephone`.
+
+use serde_json::json;
+use shared::auth::{canonical_password, hash_password};
+use shared::http::Call;
+use shared::ids::{LoginName, Telephone};
+use shared::store::tokens::{self, SHIKU_TTL};
+use shared::store::users::{self, NewUser, Profile};
+use shared::{AppError, AppResult, Reply};
+
+pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
+    let p = &c.params;
+    let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
+    let password = canonical_password(c.dialect, &p.req_str("password")?)?;
+    let nickname = p.str_max("nickname", 64)?.ok_or_else(|| AppError::missing("nickname"))?;
+    let user_type = p.i64("userType")?;
+    if user_type.is_some_and(|t| ![0, 1, 2].contains(&t)) {
+        return Err(AppError::invalid("userType", "must be 0, 1 or 2"));
+    }
+    let sex = p.i64("sex")?;
+    if sex.is_some_and(|s| ![0, 1].contains(&s)) {
+        return Err(AppError::invalid("sex", "must be 0 or 1"));
+    }
+    let profile = Profile {
+        sex,
+        birthday: p.i64("birthday")?,
+        description: p.str_max("description", 256)?,
+        country_id: p.i64("countryId")?,
+        province_id: p.i64("provinceId")?,
+        city_id: p.i64("cityId")?,
+        area_id: p.i64("areaId")?,
+        user_type,
+    };
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(AppError::internal)??;
+    let new = NewUser { nickname, password_hash, telephone: Some(phone), profile, ..Default::default() };
+    let user = users::create(&c.ctx.db, c.ctx.now_ms(), new).await?;
+    let serial = p.str_max("serial", 128)?;
+    let issued = tokens::issue(&c.ctx.db, c.ctx.now_secs(), user.uid, SHIKU_TTL, serial).await?;
+    Ok(Reply::data(json!({
+        "access_token": issued.token,
+        "expires_in": SHIKU_TTL,
+        "nickname": user.nickname,
+        "userId": user.uid.0,
+    })))
+}
+
+pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
+    let p = &c.params;
+    let name = LoginName::guess(&p.req_str("telephone")?, p.str("areaCode")?.as_deref())?;
+    let user = crate::check_password(c.ctx, c.dialect, &name, &p.req_str("password")?).await?;
+    let serial = p.str_max("serial", 128)?;
+    let issued = tokens::issue(&c.ctx.db, c.ctx.now_secs(), user.uid, SHIKU_TTL, serial).await?;
+    Ok(Reply::data(json!({
+        "access_token": issued.token,
+        "expires_in": SHIKU_TTL,
+        "nickname": user.nickname,
+        "userId": user.uid.0,
+        "login": {
+            "isFirstLogin": 0,
+            "loginTime": c.ctx.now_secs(),
+            "latitude": p.f64("latitude")?.unwrap_or(0.0),
+            "longitude": p.f64("longitude")?.unwrap_or(0.0),
+        },
+    })))
+}
+
+/// Reports whether the token still works and whether the device changed;
+/// an unknown or expired token is an answer here, not an error.
+pub async fn login_auto(c: &Call<'_>) -> AppResult<Reply> {
+    let p = &c.params;
+    let token = p.req_str("access_token")?;
+    let uid = p.req_i64("userId")?;
+    let serial = p.str("serial")?;
+    let sess = match tokens::resolve(&c.ctx.db, c.ctx.now_secs(), &token).await {
+        Ok(s) if s.uid.0 == uid => Some(s),
+        Ok(_) | Err(AppError::TokenInvalid) => None,
+        Err(e) => return Err(e),
+    };
+    let serial_status = match (sess.as_ref().and_then(|s| s.serial.as_deref()), serial.as_deref()) {
+        (None, _) => 1,
+        (Some(a), Some(b)) if a == b => 2,
+        _ => 3,
+    };
+    Ok(Reply::data(json!({"serialStatus": serial_status, "tokenExists": i32::from(sess.is_some())})))
+}
+
+pub async fn logout(c: &Call<'_>) -> AppResult<Reply> {
+    let sess = c.session().await?;
+    tokens::revoke(&c.ctx.db, &sess).await?;
+    Ok(Reply::empty())
+}
+
+/// Success means the number is free to register.
+pub async fn verify_telephone(c: &Call<'_>) -> AppResult<Reply> {
+    let p = &c.params;
+    let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
+    match users::find_login(&c.ctx.db, &LoginName::Phone(phone)).await? {
+        Some(_) => Err(AppError::AccountExists),
+        None => Ok(Reply::empty()),
+    }
+}
