@@ -1,4 +1,12 @@
-//! `chat` endpoints (routes: infra/template.yaml, `ChatFunction`).
+//! `chat` endpoints: conversations and messages in every dialect.
+//! Routes: infra/template.yaml, `ChatFunction`.
+//!
+//! A Minxing `to_user` conversation, a Shiku single chat and a SealTalk
+//! PRIVATE conversation between the same two people are one conversation
+//! (`s_<low id>_<high id>`); history is one partition, paged by `seq`.
+
+mod minxing;
+mod shiku;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{serve, Call};
@@ -10,6 +18,16 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
+        ("GET", "/api/v1/conversations2/from_last_seen") => minxing::from_last_seen(&c).await,
+        ("GET", "/api/v1/conversations2/{conversation_id}") => minxing::detail(&c).await,
+        ("POST", "/api/v1/conversations2/to_user/{user_id}") => minxing::to_user(&c).await,
+        ("POST", "/api/v1/conversations2") => minxing::create_group(&c).await,
+        ("POST", "/api/v1/conversations2/{conversation_id}/messages") => minxing::send(&c).await,
+        ("POST", "/api/v1/conversations2/mark_seen") => minxing::mark_seen(&c).await,
+        (_, "/tigase/shiku_msgs") => shiku::single_history(&c).await,
+        (_, "/tigase/shiku_muc_msgs") => shiku::room_history(&c).await,
+        (_, "/tigase/getMessage") => shiku::get_message(&c).await,
+        (_, "/tigase/getLastChatList") => shiku::last_chat_list(&c).await,
         _ => Err(c.not_found()),
     }
 }

@@ -1,9 +1,41 @@
-//! DynamoDB Streams fan-out: every new item marked with `ev` is pushed to the
-//! live WebSocket connections of the users who should see it.
+//! DynamoDB Streams fan-out. Items marked with `ev` (the template's stream
+//! filter passes only those) are pushed to the live WebSocket connections of
+//! the users who should see them. Per batch: one member Query per
+//! conversation, ⌈members/100⌉ BatchGetItem for connections, then PostToConnection.
 
 use aws_lambda_events::dynamodb::Event;
-use shared::{AppResult, Ctx};
+use aws_sdk_dynamodb::types::AttributeValue;
+use shared::realtime::{message_frame, push_to_users};
+use shared::store::conversations::{self as convs, message_from};
+use shared::store::{Item, ItemExt};
+use shared::{AppResult, Ctx, UserId};
+use std::collections::HashMap;
 
-pub async fn handle(_ctx: &Ctx, _ev: Event) -> AppResult<()> {
+pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<()> {
+    let mut members: HashMap<String, Vec<UserId>> = HashMap::new();
+    for rec in ev.records {
+        if rec.event_name != "INSERT" {
+            continue;
+        }
+        let item: Item = HashMap::<String, AttributeValue>::from(rec.change.new_image);
+        match item.str("ev") {
+            Some("message") => {
+                let Some(m) = message_from(&item) else {
+                    continue;
+                };
+                if !members.contains_key(&m.conversation_id) {
+                    let list = convs::members(&ctx.db, &m.conversation_id).await?;
+                    members.insert(
+                        m.conversation_id.clone(),
+                        list.into_iter().map(|x| x.uid).collect(),
+                    );
+                }
+                let to = &members[&m.conversation_id];
+                let stats = push_to_users(ctx, to, &message_frame(&m)).await?;
+                tracing::info!(cid = %m.conversation_id, seq = m.seq, sent = stats.sent, gone = stats.gone, "delivered");
+            }
+            other => tracing::debug!(?other, "no delivery rule"),
+        }
+    }
     Ok(())
 }

@@ -24,7 +24,11 @@ pub async fn connect(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppR
     it.insert("uid".into(), n(uid.0));
     it.insert("connectedAt".into(), n(now_secs));
     it.insert("ttl".into(), n(now_secs + CONN_TTL));
-    let put = Put::builder().table_name(&db.table).set_item(Some(it)).build().expect("set");
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(it))
+        .build()
+        .expect("set");
     let upd = Update::builder()
         .table_name(&db.table)
         .set_key(Some(presence_key(uid)))
@@ -45,12 +49,19 @@ pub async fn connect(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppR
 /// The user behind a connection, if the connection is known and not expired.
 pub async fn user_of(db: &Db, now_secs: i64, conn_id: &str) -> AppResult<Option<UserId>> {
     let it = db.get(conn_pk(conn_id), "CONN").await?;
-    Ok(it.filter(|it| !super::expired(it, now_secs)).and_then(|it| it.i64("uid")).map(UserId))
+    Ok(it
+        .filter(|it| !super::expired(it, now_secs))
+        .and_then(|it| it.i64("uid"))
+        .map(UserId))
 }
 
 /// Forget a connection (disconnect, or 410 Gone from `@connections`).
 pub async fn remove(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
-    let del = Delete::builder().table_name(&db.table).set_key(Some(Db::key(conn_pk(conn_id), "CONN"))).build().expect("set");
+    let del = Delete::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(conn_pk(conn_id), "CONN")))
+        .build()
+        .expect("set");
     let upd = Update::builder()
         .table_name(&db.table)
         .set_key(Some(presence_key(uid)))
@@ -82,6 +93,8 @@ pub async fn of_users(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec
 }
 
 pub async fn is_online(db: &Db, uid: UserId) -> AppResult<bool> {
-    Ok(db.get(super::users::pk(uid), "CONNS").await?.is_some_and(|it| !it.strings("c").is_empty()))
+    Ok(db
+        .get(super::users::pk(uid), "CONNS")
+        .await?
+        .is_some_and(|it| !it.strings("c").is_empty()))
 }
-

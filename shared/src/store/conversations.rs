@@ -82,13 +82,21 @@ pub fn single_id(a: UserId, b: UserId) -> String {
 
 /// Conversation ids are client-supplied path segments: check before building keys.
 pub fn valid_id(cid: &str) -> bool {
-    !cid.is_empty() && cid.len() <= 80 && cid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !cid.is_empty()
+        && cid.len() <= 80
+        && cid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn conv_from(it: &Item) -> Option<Conversation> {
     let id = it.str("pk")?.strip_prefix("CONV#")?.to_string();
     Some(Conversation {
-        kind: if it.str("kind") == Some("group") { Kind::Group } else { Kind::Single },
+        kind: if it.str("kind") == Some("group") {
+            Kind::Group
+        } else {
+            Kind::Single
+        },
         name: it.string("name"),
         owner: it.i64("owner").map(UserId),
         last_seq: it.i64("lastSeq").unwrap_or(0),
@@ -96,7 +104,12 @@ fn conv_from(it: &Item) -> Option<Conversation> {
         last_preview: it.string("lastPreview"),
         last_sender: it.i64("lastSender").map(UserId),
         created_at: it.i64("createdAt").unwrap_or(0),
-        pair: it.strings("pair").iter().filter_map(|x| x.parse().ok()).map(UserId).collect(),
+        pair: it
+            .strings("pair")
+            .iter()
+            .filter_map(|x| x.parse().ok())
+            .map(UserId)
+            .collect(),
         id,
     })
 }
@@ -128,7 +141,9 @@ fn put(db: &Db, it: Item, cond: Option<&str>) -> TransactWriteItem {
     if let Some(c) = cond {
         p = p.condition_expression(c);
     }
-    TransactWriteItem::builder().put(p.build().expect("table and item set")).build()
+    TransactWriteItem::builder()
+        .put(p.build().expect("table and item set"))
+        .build()
 }
 
 fn member_item(cid: &str, uid: UserId, role: &str, now: i64) -> Item {
@@ -160,8 +175,15 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
     meta.insert("kind".into(), s("single"));
     meta.insert("lastSeq".into(), n(0));
     meta.insert("createdAt".into(), n(now));
-    meta.insert("pair".into(), AttributeValue::L(vec![s(a.to_string()), s(b.to_string())]));
-    let mut tx = db.client.transact_write_items().transact_items(put(db, meta, Some("attribute_not_exists(pk)")));
+    meta.insert(
+        "pair".into(),
+        AttributeValue::L(vec![s(a.to_string()), s(b.to_string())]),
+    );
+    let mut tx = db.client.transact_write_items().transact_items(put(
+        db,
+        meta,
+        Some("attribute_not_exists(pk)"),
+    ));
     let mut uids = vec![a];
     if b != a {
         uids.push(b);
@@ -175,24 +197,38 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
         Err(e) if is_condition_failure(&e) => {}
         Err(e) => return Err(e.into()),
     }
-    get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
+    get(db, &cid)
+        .await?
+        .ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
 /// Create a group conversation with its owner and initial members in one transaction.
-pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
+pub async fn create_group(
+    db: &Db,
+    now: i64,
+    owner: UserId,
+    name: &str,
+    members: &[UserId],
+) -> AppResult<Conversation> {
     let cid = uuid::Uuid::new_v4().simple().to_string();
     let mut meta = Db::key(pk(&cid), "META");
     meta.insert("kind".into(), s("group"));
     meta.insert("name".into(), s(name));
     meta.insert("owner".into(), n(owner.0));
     meta.insert("lastSeq".into(), n(0));
+    // Directory of all groups (Xuanxuan getChatGroups, admin room list).
+    meta.insert("gsi2pk".into(), s("GROUPS"));
+    meta.insert("gsi2sk".into(), s(&cid));
     meta.insert("createdAt".into(), n(now));
     let mut all: Vec<UserId> = members.iter().copied().filter(|m| *m != owner).collect();
     all.sort();
     all.dedup();
     // One transaction holds at most 100 items; larger rooms add the rest in batches.
     if all.len() > 98 {
-        return Err(AppError::invalid("members", "at most 98 initial members; invite the rest afterwards"));
+        return Err(AppError::invalid(
+            "members",
+            "at most 98 initial members; invite the rest afterwards",
+        ));
     }
     let mut tx = db
         .client
@@ -203,14 +239,20 @@ pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members:
         tx = tx.transact_items(put(db, member_item(&cid, *m, "member", now), None));
     }
     tx.send().await?;
-    get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
+    get(db, &cid)
+        .await?
+        .ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
 pub async fn member(db: &Db, cid: &str, uid: UserId) -> AppResult<Option<Member>> {
     if !valid_id(cid) {
         return Ok(None);
     }
-    Ok(db.get(pk(cid), member_sk(uid)).await?.as_ref().and_then(member_from))
+    Ok(db
+        .get(pk(cid), member_sk(uid))
+        .await?
+        .as_ref()
+        .and_then(member_from))
 }
 
 /// Membership is the authorization for reading and writing a conversation.
@@ -257,11 +299,22 @@ fn preview(m: &NewMessage) -> String {
 /// Returns the stored message and whether it was a resend of an earlier one.
 pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
     if m.content.len() > MAX_CONTENT {
-        return Err(AppError::invalid("content", format!("longer than {MAX_CONTENT} bytes")));
+        return Err(AppError::invalid(
+            "content",
+            format!("longer than {MAX_CONTENT} bytes"),
+        ));
     }
     if let Some(id) = &m.client_id {
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(AppError::invalid(
+                "messageId",
+                "1-64 letters, digits, '-' or '_'",
+            ));
         }
     }
     require_member(db, cid, m.sender).await?;
@@ -284,9 +337,22 @@ pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Mes
         .return_values(ReturnValue::UpdatedNew)
         .send()
         .await
-        .map_err(|e| if is_condition_failure(&e) { AppError::not_found(format!("conversation {cid}")) } else { e.into() })?;
-    let seq = out.attributes.as_ref().and_then(|a| a.i64("lastSeq")).ok_or_else(|| AppError::internal("seq"))?;
-    let mid = m.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        .map_err(|e| {
+            if is_condition_failure(&e) {
+                AppError::not_found(format!("conversation {cid}"))
+            } else {
+                e.into()
+            }
+        })?;
+    let seq = out
+        .attributes
+        .as_ref()
+        .and_then(|a| a.i64("lastSeq"))
+        .ok_or_else(|| AppError::internal("seq"))?;
+    let mid = m
+        .client_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let mut it = Db::key(pk(cid), msg_sk(seq));
     it.insert("cid".into(), s(cid));
     it.insert("seq".into(), n(seq));
@@ -299,7 +365,11 @@ pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Mes
     it.insert("ev".into(), s("message"));
     it.insert("gsi2pk".into(), s(format!("MSGID#{mid}")));
     it.insert("gsi2sk".into(), s(cid));
-    let mut tx = db.client.transact_write_items().transact_items(put(db, it.clone(), Some("attribute_not_exists(pk)")));
+    let mut tx = db.client.transact_write_items().transact_items(put(
+        db,
+        it.clone(),
+        Some("attribute_not_exists(pk)"),
+    ));
     if let Some(id) = &m.client_id {
         let mut c = Db::key(pk(cid), format!("CMID#{id}"));
         c.insert("seq".into(), n(seq));
@@ -310,7 +380,10 @@ pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Mes
         Ok(_) => Ok((message_from(&it).expect("item just built"), false)),
         Err(e) if is_condition_failure(&e) => match &m.client_id {
             // A concurrent resend won; answer with its message (this seq stays a gap).
-            Some(id) => resent(db, cid, id, m.sender).await?.map(|p| (p, true)).ok_or_else(|| AppError::internal("lost message")),
+            Some(id) => resent(db, cid, id, m.sender)
+                .await?
+                .map(|p| (p, true))
+                .ok_or_else(|| AppError::internal("lost message")),
             None => Err(AppError::internal("seq collision")),
         },
         Err(e) => Err(e.into()),
@@ -322,19 +395,35 @@ async fn resent(db: &Db, cid: &str, client_id: &str, sender: UserId) -> AppResul
         return Ok(None);
     };
     if c.i64("sender") != Some(sender.0) {
-        return Err(AppError::Conflict(format!("message id {client_id} is already used")));
+        return Err(AppError::Conflict(format!(
+            "message id {client_id} is already used"
+        )));
     }
     let seq = c.i64("seq").unwrap_or(0);
-    Ok(db.get(pk(cid), msg_sk(seq)).await?.as_ref().and_then(message_from))
+    Ok(db
+        .get(pk(cid), msg_sk(seq))
+        .await?
+        .as_ref()
+        .and_then(message_from))
 }
 
 /// One page of history: newest first below `before` (exclusive), or oldest
 /// first above `after` (exclusive, for sync). One Query per page.
-pub async fn history(db: &Db, cid: &str, before: Option<i64>, after: Option<i64>, limit: i32) -> AppResult<Vec<Message>> {
+pub async fn history(
+    db: &Db,
+    cid: &str,
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: i32,
+) -> AppResult<Vec<Message>> {
     let (cond, forward, bound) = match (after, before) {
         (Some(a), _) => ("pk = :p AND sk > :b", true, msg_sk(a)),
         (None, Some(b)) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(b - 1)),
-        (None, None) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(999_999_999_999)),
+        (None, None) => (
+            "pk = :p AND sk BETWEEN :lo AND :b",
+            false,
+            msg_sk(999_999_999_999),
+        ),
     };
     let mut q = db
         .client
@@ -391,11 +480,20 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Conversation, Membe
             memberships.push((cid, m));
         }
     }
-    let keys: Vec<Item> = memberships.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
+    let keys: Vec<Item> = memberships
+        .iter()
+        .map(|(cid, _)| Db::key(pk(cid), "META"))
+        .collect();
     let metas = super::batch_get(db, keys).await?;
-    let mut by_id: std::collections::HashMap<String, Conversation> =
-        metas.iter().filter_map(conv_from).map(|c| (c.id.clone(), c)).collect();
-    Ok(memberships.into_iter().filter_map(|(cid, m)| by_id.remove(&cid).map(|c| (c, m))).collect())
+    let mut by_id: std::collections::HashMap<String, Conversation> = metas
+        .iter()
+        .filter_map(conv_from)
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    Ok(memberships
+        .into_iter()
+        .filter_map(|(cid, m)| by_id.remove(&cid).map(|c| (c, m)))
+        .collect())
 }
 
 /// Move a member's read pointer forward (never back).

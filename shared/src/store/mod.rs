@@ -33,7 +33,11 @@ impl Db {
     }
 
     /// GetItem, strongly consistent: auth and membership checks must see the latest write.
-    pub async fn get(&self, pk: impl Into<String>, sk: impl Into<String>) -> crate::AppResult<Option<Item>> {
+    pub async fn get(
+        &self,
+        pk: impl Into<String>,
+        sk: impl Into<String>,
+    ) -> crate::AppResult<Option<Item>> {
         let out = self
             .client
             .get_item()
@@ -71,10 +75,14 @@ impl ItemExt for Item {
         self.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
     }
     fn i64(&self, k: &str) -> Option<i64> {
-        self.get(k).and_then(|v| v.as_n().ok()).and_then(|x| x.parse().ok())
+        self.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|x| x.parse().ok())
     }
     fn f64(&self, k: &str) -> Option<f64> {
-        self.get(k).and_then(|v| v.as_n().ok()).and_then(|x| x.parse().ok())
+        self.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|x| x.parse().ok())
     }
     fn bool(&self, k: &str) -> Option<bool> {
         self.get(k).and_then(|v| v.as_bool().ok()).copied()
@@ -90,7 +98,9 @@ impl ItemExt for Item {
 
 /// True when a TransactWriteItems failure was a condition check (a lost race or
 /// a duplicate), as opposed to an infrastructure error.
-pub fn is_condition_failure<E: std::fmt::Debug>(e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool {
+pub fn is_condition_failure<E: std::fmt::Debug>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool {
     let text = format!("{e:?}");
     text.contains("ConditionalCheckFailed")
 }
@@ -108,8 +118,16 @@ pub async fn batch_get(db: &Db, keys: Vec<Item>) -> crate::AppResult<Vec<Item>> 
         let mut pending = chunk.to_vec();
         let mut attempts = 0;
         while !pending.is_empty() {
-            let ka = KeysAndAttributes::builder().set_keys(Some(pending)).build().expect("keys set");
-            let resp = db.client.batch_get_item().request_items(&db.table, ka).send().await?;
+            let ka = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .build()
+                .expect("keys set");
+            let resp = db
+                .client
+                .batch_get_item()
+                .request_items(&db.table, ka)
+                .send()
+                .await?;
             if let Some(mut r) = resp.responses {
                 out.extend(r.remove(&db.table).unwrap_or_default());
             }

@@ -70,7 +70,11 @@ fn session_from(it: &Item) -> Option<Session> {
     let hash = it.str("pk")?.strip_prefix("TOKEN#")?.to_string();
     Some(Session {
         uid: UserId(it.i64("uid")?),
-        kind: if it.str("kind") == Some("refresh") { TokenKind::Refresh } else { TokenKind::Access },
+        kind: if it.str("kind") == Some("refresh") {
+            TokenKind::Refresh
+        } else {
+            TokenKind::Access
+        },
         hash,
         expires_at: it.i64("ttl").unwrap_or(0),
         serial: it.str("serial").map(str::to_string),
@@ -80,18 +84,37 @@ fn session_from(it: &Item) -> Option<Session> {
 
 fn new_session(uid: UserId, kind: TokenKind, now: i64, ttl: i64, serial: Option<String>) -> Issued {
     let token = new_token();
-    let session = Session { uid, kind, hash: token_hash(&token), expires_at: now + ttl, serial, pair: None };
+    let session = Session {
+        uid,
+        kind,
+        hash: token_hash(&token),
+        expires_at: now + ttl,
+        serial,
+        pair: None,
+    };
     Issued { token, session }
 }
 
 fn put(db: &Db, it: Item) -> TransactWriteItem {
     TransactWriteItem::builder()
-        .put(Put::builder().table_name(&db.table).set_item(Some(it)).build().expect("table and item set"))
+        .put(
+            Put::builder()
+                .table_name(&db.table)
+                .set_item(Some(it))
+                .build()
+                .expect("table and item set"),
+        )
         .build()
 }
 
 /// Issue one access token (Shiku, SealTalk, WebSocket-capable).
-pub async fn issue(db: &Db, now: i64, uid: UserId, ttl: i64, serial: Option<String>) -> AppResult<Issued> {
+pub async fn issue(
+    db: &Db,
+    now: i64,
+    uid: UserId,
+    ttl: i64,
+    serial: Option<String>,
+) -> AppResult<Issued> {
     let issued = new_session(uid, TokenKind::Access, now, ttl, serial);
     db.client
         .put_item()
@@ -105,7 +128,12 @@ pub async fn issue(db: &Db, now: i64, uid: UserId, ttl: i64, serial: Option<Stri
 /// Issue an OAuth2 access + refresh pair in one transaction; when `rotate` is
 /// given, that refresh token and its access token are consumed atomically, so a
 /// refresh token works exactly once.
-pub async fn issue_pair(db: &Db, now: i64, uid: UserId, rotate: Option<&Session>) -> AppResult<(Issued, Issued)> {
+pub async fn issue_pair(
+    db: &Db,
+    now: i64,
+    uid: UserId,
+    rotate: Option<&Session>,
+) -> AppResult<(Issued, Issued)> {
     let mut access = new_session(uid, TokenKind::Access, now, MINXING_ACCESS_TTL, None);
     let mut refresh = new_session(uid, TokenKind::Refresh, now, MINXING_REFRESH_TTL, None);
     access.session.pair = Some(refresh.session.hash.clone());
@@ -150,7 +178,10 @@ pub async fn resolve(db: &Db, now: i64, token: &str) -> AppResult<Session> {
 
 pub async fn lookup(db: &Db, now: i64, hash: &str) -> AppResult<Option<Session>> {
     let it = db.get(pk(hash), "TOKEN").await?;
-    Ok(it.filter(|it| !expired(it, now)).as_ref().and_then(session_from))
+    Ok(it
+        .filter(|it| !expired(it, now))
+        .as_ref()
+        .and_then(session_from))
 }
 
 /// Revoke a session and its paired token (logout).
