@@ -1,8 +1,17 @@
-//! `files` endpoints (routes: infra/template.yaml, `FilesFunction`).
+//! `files` endpoints: uploads to S3 and file records.
+//! Routes: infra/template.yaml, `FilesFunction`.
 
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
 use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
 use shared::http::{serve, Call};
-use shared::{AppResult, Ctx, Reply};
+use shared::store::files::{self, FileRecord};
+use shared::{AppError, AppResult, Ctx, Reply};
+use std::time::Duration;
+
+/// Download links stay valid for an hour; clients ask again for a fresh one.
+pub const DOWNLOAD_TTL: Duration = Duration::from_secs(3600);
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -10,6 +19,106 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
+        ("POST", "/api/v1/uploaded_files") => upload(&c).await,
         _ => Err(c.not_found()),
+    }
+}
+
+/// Keep names printable and path-free; the S3 key never uses the raw name.
+fn clean_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let name: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if name.trim().is_empty() {
+        "file".into()
+    } else {
+        name
+    }
+}
+
+pub async fn download_url(ctx: &Ctx, f: &FileRecord) -> AppResult<String> {
+    let cfg = PresigningConfig::expires_in(DOWNLOAD_TTL).map_err(AppError::internal)?;
+    let req = ctx
+        .s3
+        .get_object()
+        .bucket(&ctx.bucket)
+        .key(&f.s3_key)
+        .response_content_disposition(format!(
+            "attachment; filename*=UTF-8''{}",
+            urlencode(&f.name)
+        ))
+        .presigned(cfg)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(req.uri().to_string())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn file_json(ctx: &Ctx, f: &FileRecord) -> AppResult<Value> {
+    Ok(json!({
+        "id": f.id,
+        "name": f.name,
+        "content_type": f.content_type,
+        "size": f.size,
+        "user_id": f.owner.0,
+        "created_at": f.created_at,
+        "download_url": download_url(ctx, f).await?,
+    }))
+}
+
+/// Multipart upload (field `file`, or the first file part): object first, then
+/// the record, so a record never points at a missing object.
+async fn upload(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let part = c
+        .params
+        .file("file")
+        .or_else(|| c.params.files.first())
+        .ok_or_else(|| AppError::missing("file"))?;
+    if part.bytes.is_empty() {
+        return Err(AppError::invalid("file", "is empty"));
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let rec = FileRecord {
+        s3_key: format!("files/{id}"),
+        id,
+        name: clean_name(&part.filename),
+        content_type: part.content_type.clone(),
+        size: part.bytes.len() as i64,
+        owner: me,
+        created_at: c.ctx.now_ms(),
+    };
+    c.ctx
+        .s3
+        .put_object()
+        .bucket(&c.ctx.bucket)
+        .key(&rec.s3_key)
+        .content_type(&rec.content_type)
+        .body(ByteStream::from(part.bytes.clone()))
+        .send()
+        .await?;
+    files::put(&c.ctx.db, &rec).await?;
+    Ok(Reply::data(file_json(c.ctx, &rec).await?).status(201))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_lose_paths_and_control_chars() {
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name("C:\\x\\a b.txt"), "a b.txt");
+        assert_eq!(clean_name("\u{0}\n"), "file");
+        assert_eq!(urlencode("a b/é"), "a%20b%2F%C3%A9");
     }
 }

@@ -514,3 +514,24 @@ pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Every group conversation (GSI2 `GROUPS`), Query pages, no Scan.
+pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
+    let mut out = vec![];
+    let mut pages = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(GSI2)
+        .key_condition_expression("gsi2pk = :p")
+        .expression_attribute_values(":p", s("GROUPS"))
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(it) = pages.next().await {
+        if let Some(c) = conv_from(&it?) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}

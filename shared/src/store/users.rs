@@ -263,3 +263,24 @@ pub async fn get_many(db: &Db, uids: &[UserId]) -> AppResult<Vec<User>> {
         .filter_map(from_item)
         .collect())
 }
+
+/// Every account (directory listings): Query pages over GSI1 `USERS`.
+pub async fn all(db: &Db) -> AppResult<Vec<User>> {
+    let mut out = vec![];
+    let mut pages = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(super::GSI1)
+        .key_condition_expression("gsi1pk = :p")
+        .expression_attribute_values(":p", s("USERS"))
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(it) = pages.next().await {
+        if let Some(u) = from_item(&it?) {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
