@@ -1,1 +1,187 @@
+//! Test clients for the four dialects and the WebSocket API, on top of
+//! `local_gateway::testing::spawn_app` (fresh table, bucket and gateway per test).
 
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use shared::auth::md5_hex;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+pub use local_gateway::testing::{spawn_app, TestApp};
+
+/// A response: status, headers, parsed JSON body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    async fn from(r: reqwest::Response) -> Resp {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, headers, body, text }
+    }
+    pub fn ddb_calls(&self) -> u32 {
+        self.headers.get("x-ddb-calls").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+    /// Shiku success: HTTP 200 and resultCode 1.
+    pub fn shiku_ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "{}", self.text);
+        assert_eq!(self.body["resultCode"], 1, "{}", self.text);
+        &self.body["data"]
+    }
+    pub fn shiku_code(&self) -> i64 {
+        assert_eq!(self.status, 200, "{}", self.text);
+        self.body["resultCode"].as_i64().unwrap_or_else(|| panic!("no resultCode: {}", self.text))
+    }
+}
+
+pub struct Http {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Http {
+    pub fn new(app: &TestApp) -> Http {
+        Http { base: app.http_url.clone(), client: reqwest::Client::builder().cookie_store(true).build().unwrap() }
+    }
+
+    pub async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
+        Resp::from(rb.send().await.expect("request failed")).await
+    }
+
+    /// Shiku style: POST urlencoded form.
+    pub async fn shiku(&self, path: &str, form: &[(&str, &str)]) -> Resp {
+        self.send(self.client.post(format!("{}{path}", self.base)).form(form)).await
+    }
+
+    /// Shiku style: GET with query.
+    pub async fn shiku_get(&self, path: &str, query: &[(&str, &str)]) -> Resp {
+        self.send(self.client.get(format!("{}{path}", self.base)).query(query)).await
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Resp {
+        let mut rb = self.client.get(format!("{}{path}", self.base));
+        if let Some(t) = bearer {
+            rb = rb.bearer_auth(t);
+        }
+        self.send(rb).await
+    }
+
+    pub async fn json(&self, method: &str, path: &str, bearer: Option<&str>, body: Value) -> Resp {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut rb = self.client.request(m, format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = bearer {
+            rb = rb.bearer_auth(t);
+        }
+        self.send(rb).await
+    }
+
+    /// Xuanxuan: `/api.php?<query>&token=<signature>`.
+    pub async fn xuanxuan(&self, method: &str, query: &str, key: &str, form: &[(&str, &str)]) -> Resp {
+        let token = md5_hex(&(md5_hex(query) + key));
+        let url = format!("{}/api.php?{query}&token={token}", self.base);
+        let rb = match method {
+            "GET" => self.client.get(url),
+            _ => self.client.post(url).form(form),
+        };
+        self.send(rb).await
+    }
+}
+
+/// A person registered through Shiku.
+pub struct Person {
+    pub uid: i64,
+    pub token: String,
+    pub phone: String,
+    pub password: String,
+}
+
+/// Register through Shiku (md5 password, as its clients send it).
+pub async fn register(http: &Http, phone: &str, password: &str, nickname: &str) -> Person {
+    let pw = md5_hex(password);
+    let r = http
+        .shiku("/user/register", &[("telephone", phone), ("areaCode", "86"), ("password", &pw), ("nickname", nickname)])
+        .await;
+    let d = r.shiku_ok();
+    Person {
+        uid: d["userId"].as_i64().unwrap(),
+        token: d["access_token"].as_str().unwrap().to_string(),
+        phone: phone.to_string(),
+        password: password.to_string(),
+    }
+}
+
+/// Minxing OAuth2 password grant; returns (access, refresh).
+pub async fn minxing_login(http: &Http, login_name: &str, password: &str) -> (String, String) {
+    let r = http
+        .send(http.client.post(format!("{}/oauth2/token", http.base)).form(&[
+            ("grant_type", "password"),
+            ("login_name", login_name),
+            ("password", password),
+        ]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    (r.body["access_token"].as_str().unwrap().into(), r.body["refresh_token"].as_str().unwrap().into())
+}
+
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Ws {
+    pub async fn connect(app: &TestApp, token: &str) -> Result<Ws, String> {
+        let url = format!("{}/?access_token={token}", app.ws_url);
+        match tokio_tungstenite::connect_async(url).await {
+            Ok((stream, _)) => Ok(Ws { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(format!("http {}", r.status().as_u16())),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.stream.send(Message::text(v.to_string())).await.expect("ws send");
+    }
+
+    /// Next JSON frame, or None after `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.stream.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap_or(json!({"raw": t.to_string()}))),
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Next frame whose `event` is `event` (others are skipped), within `wait`.
+    pub async fn next_event(&mut self, event: &str, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let f = self.next(left).await?;
+            if f["event"] == event {
+                return Some(f);
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
+
+/// Unique 11-digit mobile numbers per test process.
+pub fn phone() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    format!("139{:08}", (std::process::id() as u64 * 1000 + n) % 100_000_000)
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: real HTTP and WebSocket traffic through the local
+//! gateway, against DynamoDB Local and the S3 emulator. One binary so the
+//! backends start once; every test gets its own table, bucket and gateway.
+
+mod auth;
+mod chat;
+mod files;
+mod integrations;
+mod system;
