@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(r.status(), 401);
         assert_eq!(body(&r)["error"], "invalid_token");
         let r = render(Dialect::SealTalk, 1, Err(AppError::BadCredentials));
-        assert_eq!((r.status(), body(&r)["code"].clone()), (200, json!(1000)));
+        assert_eq!((r.status().as_u16(), body(&r)["code"].clone()), (200, json!(1000)));
         let r = render(Dialect::Xuanxuan, 1, Err(AppError::missing("gid")));
         assert_eq!(
             body(&r),

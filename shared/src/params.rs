@@ -39,12 +39,9 @@ fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
+/// The raw Content-Type (multipart boundaries are case-sensitive).
 fn content_type(req: &Request) -> String {
-    req.headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase()
+    req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
 impl Params {
@@ -61,7 +58,8 @@ impl Params {
             p.merge_urlencoded(q.as_bytes());
         }
         let body = body_bytes(req);
-        let ct = content_type(req);
+        let raw_ct = content_type(req);
+        let ct = raw_ct.to_ascii_lowercase();
         let limit = if ct.starts_with("multipart/") {
             MAX_UPLOAD
         } else {
@@ -80,7 +78,7 @@ impl Params {
                     _ => return Err(AppError::invalid("body", "must be a JSON object")),
                 }
             } else if ct.starts_with("multipart/form-data") {
-                p.merge_multipart(&ct, Bytes::copy_from_slice(body)).await?;
+                p.merge_multipart(&raw_ct, Bytes::copy_from_slice(body)).await?;
             } else {
                 // urlencoded, and the form-ish bodies old clients send with no content type
                 p.merge_urlencoded(body);
