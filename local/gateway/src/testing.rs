@@ -1,0 +1,186 @@
+//! Integration-test support: `spawn_app()` gives each test its own gateway,
+//! table and bucket on backends shared by the whole test process.
+//!
+//! - The backends (in-memory DynamoDB Local, moto) start once per process and
+//!   live in a std static, independent of any tokio runtime.
+//! - Each gateway runs on its own multi-thread runtime in a std thread owned
+//!   by the [`TestApp`], so it outlives nothing it depends on: `#[tokio::test]`
+//!   runtimes come and go, and dropping the `TestApp` shuts the gateway down.
+
+use crate::streams::StreamStatsHandle;
+use crate::{paths, Backends, BackendsConfig, Error, Gateway, GatewayConfig, Result, StreamStats};
+use rand::distr::{Alphanumeric, SampleString};
+use shared::provision::Provision;
+use shared::{Ctx, LocalConfig};
+use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+static BACKENDS: OnceLock<std::result::Result<Backends, String>> = OnceLock::new();
+
+/// The process-wide backends (started on first use; blocking).
+pub fn backends() -> Result<&'static Backends> {
+    BACKENDS
+        .get_or_init(|| {
+            Backends::start(BackendsConfig::default())
+                .inspect(|b| tracing::info!("backends ready in {} ms: {b:?}", b.startup.as_millis()))
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error(format!("local backends unavailable: {e}")))
+}
+
+/// One test's gateway. Dropping it shuts the gateway down.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub http_url: String,
+    /// `ws://127.0.0.1:<port>`.
+    pub ws_url: String,
+    /// SDK clients on this test's table and bucket, for direct assertions
+    /// (built for the caller's runtime, separate from the gateway's clients).
+    pub ctx: Ctx,
+    pub config: LocalConfig,
+    /// What the gateway's `start` took.
+    pub gateway_startup: Duration,
+    stats: StreamStatsHandle,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp")
+            .field("http_url", &self.http_url)
+            .field("ws_url", &self.ws_url)
+            .field("table", &self.config.table)
+            .finish()
+    }
+}
+
+impl TestApp {
+    /// Records the stream consumer delivered so far (after FilterCriteria).
+    pub fn stream_stats(&self) -> StreamStats {
+        self.stats.get()
+    }
+
+    /// Wait until `pred(stats)` holds; false after `timeout`.
+    pub async fn wait_for_stream(&self, timeout: Duration, pred: impl Fn(&StreamStats) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if pred(&self.stats.get()) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", Alphanumeric.sample_string(&mut rand::rng(), 12).to_ascii_lowercase())
+}
+
+fn init_test_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}
+
+/// A fresh gateway (unique table `t…` and bucket `b…`, free ports, provisioned
+/// with the defaults: admin/admin123, Xuanxuan demo/demo-key). Panics when the
+/// local tools are missing (run `make setup`).
+pub async fn spawn_app() -> TestApp {
+    match try_spawn_app().await {
+        Ok(app) => app,
+        Err(e) => panic!("spawn_app: {e}"),
+    }
+}
+
+/// [`spawn_app`] returning the error instead of panicking.
+pub async fn try_spawn_app() -> Result<TestApp> {
+    init_test_tracing();
+    let b = tokio::task::spawn_blocking(backends).await.map_err(crate::ctx("backends start-up"))??;
+    let cfg = GatewayConfig {
+        ddb_endpoint: b.ddb_endpoint.clone(),
+        s3_endpoint: b.s3_endpoint.clone(),
+        template_path: paths::template_path(),
+        table: unique("t"),
+        bucket: unique("b"),
+        http_port: 0,
+        ws_port: 0,
+        provision: Some(Provision::default()),
+    };
+
+    type Ready = std::result::Result<(String, String, LocalConfig, Duration, StreamStatsHandle), String>;
+    let (ready_tx, ready_rx) = oneshot::channel::<Ready>();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name(format!("gateway-{}", cfg.table))
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(format!("cannot build the gateway runtime: {e}")));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match Gateway::start(cfg).await {
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                    }
+                    Ok(gw) => {
+                        let info = (
+                            gw.http_url.clone(),
+                            gw.ws_url.clone(),
+                            gw.local_config.clone(),
+                            gw.startup,
+                            gw.stream_stats_handle(),
+                        );
+                        if ready_tx.send(Ok(info)).is_ok() {
+                            // Until the TestApp is dropped (or was never received).
+                            let _ = stop_rx.await;
+                        }
+                        gw.shutdown().await;
+                    }
+                }
+            });
+            rt.shutdown_timeout(Duration::from_secs(2));
+        })
+        .map_err(crate::ctx("cannot start the gateway thread"))?;
+
+    match ready_rx.await {
+        Ok(Ok((http_url, ws_url, config, gateway_startup, stats))) => Ok(TestApp {
+            http_url,
+            ws_url,
+            ctx: Ctx::local(&config),
+            config,
+            gateway_startup,
+            stats,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(Error(e))
+        }
+        Err(_) => {
+            let _ = thread.join();
+            Err(Error::new("the gateway thread died during start-up"))
+        }
+    }
+}
