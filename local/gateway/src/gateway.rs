@@ -209,9 +209,9 @@ impl Gateway {
         StreamStatsHandle(self.counters.clone())
     }
 
-    /// Number of open WebSocket connections.
-    pub fn ws_connections(&self) -> usize {
-        self.ws.as_ref().map_or(0, |w| w.conns.lock().expect("connections lock").len())
+    /// The open WebSocket connections (a cloneable view).
+    pub fn connections(&self) -> Connections {
+        Connections(self.ws.clone())
     }
 
     /// Close every WebSocket connection (running `$disconnect`), stop the servers and the poller, and wait.
@@ -229,6 +229,37 @@ impl Gateway {
 impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
+    }
+}
+
+/// A view of a gateway's open WebSocket connections, usable from any thread.
+#[derive(Clone)]
+pub struct Connections(Option<Arc<WsState>>);
+
+impl Connections {
+    /// Ids of the open connections, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .0
+            .as_ref()
+            .map(|w| w.conns.lock().expect("connections lock").keys().cloned().collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |w| w.conns.lock().expect("connections lock").len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.ids()).finish()
     }
 }
 

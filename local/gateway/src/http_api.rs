@@ -113,7 +113,7 @@ async fn invoke(
     let too_large = || json_message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
     let declared =
         parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
+    if declared.is_some_and(|n| n > MAX_DRAINED as u64) {
         return (too_large(), None, None);
     }
     let body = match read_body(body, MAX_REQUEST_BODY).await {
@@ -185,15 +185,26 @@ enum BodyError {
     Io(axum::Error),
 }
 
+/// Bodies up to this size are read to the end even when refused, so the client
+/// gets the 413 instead of a broken pipe; larger ones are cut off.
+const MAX_DRAINED: usize = 64 * 1024 * 1024;
+
 async fn read_body(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, BodyError> {
     let mut stream = body.into_data_stream();
     let mut buf = Vec::new();
+    let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(BodyError::Io)?;
-        if buf.len() + chunk.len() > limit {
+        seen += chunk.len();
+        if seen > MAX_DRAINED {
             return Err(BodyError::TooLarge);
         }
-        buf.extend_from_slice(&chunk);
+        if seen <= limit {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(BodyError::TooLarge);
     }
     Ok(buf)
 }
@@ -336,5 +347,115 @@ mod tests {
         assert_eq!(r.status(), StatusCode::CREATED);
         let cookies: Vec<_> = r.headers().get_all(header::SET_COOKIE).iter().collect();
         assert_eq!(cookies, vec!["a=1", "b=2"]);
+    }
+}
+
+/// The HTTP layer alone, with fake functions (no backends needed).
+#[cfg(test)]
+mod server_tests {
+    use super::*;
+    use lambda_http::RequestExt;
+
+    fn ctx() -> Arc<Ctx> {
+        Arc::new(Ctx::local(&shared::LocalConfig {
+            table: "t".into(),
+            bucket: "b".into(),
+            ddb_endpoint: "http://127.0.0.1:9".into(),
+            s3_endpoint: "http://127.0.0.1:9".into(),
+            ws_management_endpoint: "http://127.0.0.1:9".into(),
+        }))
+    }
+
+    fn target(handler: HttpFn) -> Target {
+        Target { binary: "fake".into(), handler, timeout: Duration::from_secs(10) }
+    }
+
+    /// Echoes what the function saw: route key, path parameters, cookies, query, body.
+    fn echo(
+        _ctx: Arc<Ctx>,
+        req: lambda_http::Request,
+    ) -> futures_util::future::BoxFuture<'static, lambda_http::Response<lambda_http::Body>> {
+        Box::pin(async move {
+            let route = match req.request_context_ref() {
+                Some(lambda_http::request::RequestContext::ApiGatewayV2(c)) => c.route_key.clone().unwrap_or_default(),
+                _ => String::new(),
+            };
+            let params: std::collections::BTreeMap<String, String> = req
+                .path_parameters_ref()
+                .map(|p| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+                .unwrap_or_default();
+            let body = serde_json::json!({
+                "route": route,
+                "params": params,
+                "cookie": req.headers().get("cookie").and_then(|v| v.to_str().ok()),
+                "query": req.uri().query(),
+                "body": String::from_utf8_lossy(req.body().as_ref()),
+            });
+            lambda_http::Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .header("set-cookie", "a=1; Path=/")
+                .header("set-cookie", "b=2; Path=/")
+                .body(lambda_http::Body::Text(body.to_string()))
+                .unwrap()
+        })
+    }
+
+    fn boom(
+        _ctx: Arc<Ctx>,
+        _req: lambda_http::Request,
+    ) -> futures_util::future::BoxFuture<'static, lambda_http::Response<lambda_http::Body>> {
+        Box::pin(async move { panic!("handler bug") })
+    }
+
+    async fn start(routes: RouteTable<Target>) -> (String, watch::Sender<bool>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(HttpState { routes, ctx: ctx(), api_id: "test".into(), port, cors: None });
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(serve(listener, state, rx));
+        (format!("http://127.0.0.1:{port}"), tx)
+    }
+
+    #[tokio::test]
+    async fn routes_params_cookies_and_panics() {
+        let mut routes = RouteTable::new();
+        routes.add("GET", "/users/{id}", target(echo)).unwrap();
+        routes.add("ANY", "/files/{proxy+}", target(echo)).unwrap();
+        routes.add("POST", "/boom", target(boom)).unwrap();
+        let (base, stop) = start(routes).await;
+        let client = reqwest::Client::new();
+
+        let r = client.get(format!("{base}/users/42?x=1&x=2")).header("cookie", "s=abc; t=def").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-ddb-calls"], "0");
+        let cookies: Vec<_> =
+            r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+        assert_eq!(cookies, vec!["a=1; Path=/", "b=2; Path=/"]);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["route"], "GET /users/{id}");
+        assert_eq!(v["params"]["id"], "42");
+        assert_eq!(v["cookie"], "s=abc; t=def");
+        assert_eq!(v["query"], "x=1&x=2");
+
+        let v: serde_json::Value =
+            client.put(format!("{base}/files/a/b%20c.txt")).body("data").send().await.unwrap().json().await.unwrap();
+        assert_eq!(v["route"], "ANY /files/{proxy+}");
+        assert_eq!(v["params"]["proxy"], "a/b c.txt");
+        assert_eq!(v["body"], "data");
+
+        // No $default route: API Gateway's own 404.
+        let r = client.get(format!("{base}/nope")).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["message"], "Not Found");
+        let r = client.post(format!("{base}/users/42")).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+
+        // A panicking function is a 500, and the server keeps serving.
+        let r = client.post(format!("{base}/boom")).send().await.unwrap();
+        assert_eq!(r.status(), 500);
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["message"], "Internal Server Error");
+        assert_eq!(client.get(format!("{base}/users/1")).send().await.unwrap().status(), 200);
+        let _ = stop.send(true);
     }
 }

@@ -25,7 +25,7 @@ pub mod testing;
 mod ws_api;
 
 pub use backends::{Backends, BackendsConfig};
-pub use gateway::{Gateway, GatewayConfig};
+pub use gateway::{Connections, Gateway, GatewayConfig};
 pub use streams::{StreamStats, StreamStatsHandle};
 
 /// Every start-up failure of the local stack: a message meant for a developer.

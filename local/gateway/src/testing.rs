@@ -8,7 +8,7 @@
 //!   runtimes come and go, and dropping the `TestApp` shuts the gateway down.
 
 use crate::streams::StreamStatsHandle;
-use crate::{paths, Backends, BackendsConfig, Error, Gateway, GatewayConfig, Result, StreamStats};
+use crate::{paths, Backends, BackendsConfig, Connections, Error, Gateway, GatewayConfig, Result, StreamStats};
 use rand::distr::{Alphanumeric, SampleString};
 use shared::provision::Provision;
 use shared::{Ctx, LocalConfig};
@@ -43,6 +43,7 @@ pub struct TestApp {
     /// What the gateway's `start` took.
     pub gateway_startup: Duration,
     stats: StreamStatsHandle,
+    connections: Connections,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -58,6 +59,11 @@ impl std::fmt::Debug for TestApp {
 }
 
 impl TestApp {
+    /// Ids of the gateway's open WebSocket connections.
+    pub fn ws_connection_ids(&self) -> Vec<String> {
+        self.connections.ids()
+    }
+
     /// Records the stream consumer delivered so far (after FilterCriteria).
     pub fn stream_stats(&self) -> StreamStats {
         self.stats.get()
@@ -125,7 +131,7 @@ pub async fn try_spawn_app() -> Result<TestApp> {
         provision: Some(Provision::default()),
     };
 
-    type Ready = std::result::Result<(String, String, LocalConfig, Duration, StreamStatsHandle), String>;
+    type Ready = std::result::Result<(String, String, LocalConfig, Duration, StreamStatsHandle, Connections), String>;
     let (ready_tx, ready_rx) = oneshot::channel::<Ready>();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -150,6 +156,7 @@ pub async fn try_spawn_app() -> Result<TestApp> {
                             gw.local_config.clone(),
                             gw.startup,
                             gw.stream_stats_handle(),
+                            gw.connections(),
                         );
                         if ready_tx.send(Ok(info)).is_ok() {
                             // Until the TestApp is dropped (or was never received).
@@ -164,13 +171,14 @@ pub async fn try_spawn_app() -> Result<TestApp> {
         .map_err(crate::ctx("cannot start the gateway thread"))?;
 
     match ready_rx.await {
-        Ok(Ok((http_url, ws_url, config, gateway_startup, stats))) => Ok(TestApp {
+        Ok(Ok((http_url, ws_url, config, gateway_startup, stats, connections))) => Ok(TestApp {
             http_url,
             ws_url,
             ctx: Ctx::local(&config),
             config,
             gateway_startup,
             stats,
+            connections,
             stop: Some(stop_tx),
             thread: Some(thread),
         }),
