@@ -134,7 +134,7 @@ async fn main() {
             ("TABLE_NAME", app.ctx.db.table.clone()),
             ("BUCKET_NAME", app.ctx.bucket.clone()),
             ("WS_ENDPOINT", app.ws_url.replace("ws://", "http://")),
-            ("AWS_ENDPOINT_URL_DYNAMODB", app.ddb_endpoint.clone()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", app.config.ddb_endpoint.clone()),
         ];
         let mut v = vec![];
         for _ in 0..5 {
