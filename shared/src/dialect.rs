@@ -110,6 +110,7 @@ pub fn error_shape(e: &AppError) -> ErrorShape {
         TokenMissing => (1030101, 401, "invalid_token", (403, 403)),
         TokenInvalid => (1030102, 401, "invalid_token", (403, 403)),
         Forbidden(_) => (1030103, 403, "forbidden", (403, 403)),
+        Refused { code, .. } => (*code, 403, "forbidden", (403, 403)),
         AccountNotFound => (1040101, 404, "not_found", (200, 3000)),
         BadCredentials => (1040102, 400, "invalid_grant", (200, 1000)),
         AccountExists => (1040103, 409, "conflict", (200, 409)),

@@ -23,6 +23,10 @@ pub enum AppError {
     AccountExists,
     #[error("{0}")]
     Forbidden(String),
+    /// A refusal with its own Shiku `resultCode` (e.g. 1100802 "the user blacklisted you");
+    /// HTTP 403 in the other dialects.
+    #[error("{message}")]
+    Refused { code: i64, message: String },
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]

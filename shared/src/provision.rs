@@ -5,7 +5,7 @@ use crate::auth::{canonical_password, hash_password};
 use crate::dialect::Dialect;
 use crate::error::{AppError, AppResult};
 use crate::ids::LoginName;
-use crate::store::{apps, config, users};
+use crate::store::{apps, config, relations, users};
 use crate::Ctx;
 use serde_json::json;
 
@@ -84,6 +84,8 @@ pub async fn run(ctx: &Ctx, p: &Provision) -> AppResult<()> {
             Err(e) => return Err(e),
         }
     }
+    // The Shiku system account 10000 (`/friends/addAllFriendsSys`); no password.
+    users::create_fixed(&ctx.db, ctx.now_ms(), relations::SYSTEM_UID, "System", "system").await?;
     apps::put(&ctx.db, &p.xx_app_code, &p.xx_app_key, "demo").await?;
     config::put_if_absent(
         &ctx.db,

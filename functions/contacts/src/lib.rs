@@ -1,8 +1,17 @@
-//! `contacts` endpoints (routes: infra/template.yaml, `ContactsFunction`).
+//! `contacts` endpoints: friends, follows, blacklists and friend requests in every dialect.
+//! Routes: infra/template.yaml, `ContactsFunction`. The data model is
+//! `shared::store::relations` (one relation per ordered pair, friend requests, live events);
+//! a friendship made in one dialect is the same friendship in the others.
+
+mod minxing;
+mod sealtalk;
+mod shiku;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{serve, Call};
-use shared::{AppResult, Ctx, Reply};
+use shared::store::{users, Db};
+use shared::{AppResult, Ctx, Reply, UserId};
+use std::collections::HashMap;
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -10,6 +19,54 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
+        // Shiku (any method)
+        (_, "/friends/attention/add") => shiku::attention_add(&c).await,
+        (_, "/friends/attention/batchAdd") => shiku::attention_batch_add(&c).await,
+        (_, "/friends/add") => shiku::add(&c).await,
+        (_, "/friends/addAllFriendsSys") => shiku::add_system(&c).await,
+        (_, "/friends/attention/delete") => shiku::attention_delete(&c).await,
+        (_, "/friends/delete") => shiku::delete(&c).await,
+        (_, "/friends/blacklist/add") => shiku::blacklist_add(&c).await,
+        (_, "/friends/blacklist/delete") => shiku::blacklist_delete(&c).await,
+        (_, "/friends/update") => shiku::update(&c).await,
+        (_, "/friends/remark") => shiku::remark(&c).await,
+        (_, "/friends/update/OfflineNoPushMsg") => shiku::offline_no_push(&c).await,
+        (_, "/friends/blacklist") => shiku::blacklist(&c).await,
+        (_, "/friends/fans/list") => shiku::fans(&c).await,
+        (_, "/friends/attention/list") => shiku::attention_list(&c).await,
+        (_, "/friends/get") => shiku::get(&c).await,
+        (_, "/friends/list") => shiku::list(&c).await,
+        (_, "/friends/page") => shiku::page(&c).await,
+        (_, "/friends/friendsAndAttention") => shiku::friends_and_attention(&c).await,
+        (_, "/friends/newFriend/list") => shiku::new_friends(&c).await,
+        // Minxing
+        ("POST", "/api/v1/subscriptions/users/{user_id}") => minxing::subscribe(&c).await,
+        ("GET", "/api/v1/subscriptions/users") => minxing::subscriptions(&c).await,
+        // SealTalk
+        ("POST", "/sealtalk/user/add_to_blacklist") => sealtalk::block(&c).await,
+        ("POST", "/sealtalk/user/remove_from_blacklist") => sealtalk::unblock(&c).await,
+        ("GET", "/sealtalk/user/blacklist") => sealtalk::blacklist(&c).await,
+        ("POST", "/sealtalk/friendship/invite") => sealtalk::invite(&c).await,
+        ("POST", "/sealtalk/friendship/agree") => sealtalk::agree(&c).await,
+        ("POST", "/sealtalk/friendship/ignore") => sealtalk::ignore(&c).await,
+        ("POST", "/sealtalk/friendship/delete") => sealtalk::delete(&c).await,
+        ("POST", "/sealtalk/friendship/set_display_name") => sealtalk::set_display_name(&c).await,
+        ("GET", "/sealtalk/friendship/all") => sealtalk::all(&c).await,
+        ("GET", "/sealtalk/friendship/{friendId}/profile") => sealtalk::profile(&c).await,
         _ => Err(c.not_found()),
     }
+}
+
+/// Profiles of many users by id (⌈n/100⌉ BatchGetItem calls, none for an empty list).
+pub(crate) async fn profiles(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, users::User>> {
+    if uids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::get_many(db, uids).await?.into_iter().map(|u| (u.uid, u)).collect())
+}
+
+/// Epoch ms as ISO 8601 (SealTalk timestamps).
+pub(crate) fn iso(ms: i64) -> String {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    DateTime::from_millis(ms).fmt(Format::DateTime).unwrap_or_default()
 }

@@ -34,6 +34,18 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<()> {
                 let stats = push_to_users(ctx, to, &message_frame(&m)).await?;
                 tracing::info!(cid = %m.conversation_id, seq = m.seq, sent = stats.sent, gone = stats.gone, "delivered");
             }
+            // Friend changes (store/relations.rs): one recipient, the frame stored ready to send.
+            Some("friend") => {
+                let (Some(to), Some(frame)) = (item.i64("evTo"), item.str("frame")) else {
+                    continue;
+                };
+                let Ok(frame) = serde_json::from_str::<serde_json::Value>(frame) else {
+                    tracing::warn!(to, "unreadable friend event frame");
+                    continue;
+                };
+                let stats = push_to_users(ctx, &[UserId(to)], &frame).await?;
+                tracing::info!(to, sent = stats.sent, gone = stats.gone, "friend event delivered");
+            }
             other => tracing::debug!(?other, "no delivery rule"),
         }
     }

@@ -80,6 +80,19 @@ pub fn single_id(a: UserId, b: UserId) -> String {
     format!("s_{lo}_{hi}")
 }
 
+/// The other participant of a 1:1 conversation id `s_<a>_<b>` (None for groups / non-participants).
+pub fn single_peer(cid: &str, me: UserId) -> Option<UserId> {
+    let (a, b) = cid.strip_prefix("s_")?.split_once('_')?;
+    let (a, b) = (UserId(a.parse().ok()?), UserId(b.parse().ok()?));
+    if me == a {
+        Some(b)
+    } else if me == b {
+        Some(a)
+    } else {
+        None
+    }
+}
+
 /// Conversation ids are client-supplied path segments: check before building keys.
 pub fn valid_id(cid: &str) -> bool {
     !cid.is_empty()
@@ -321,6 +334,12 @@ pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Mes
     if let Some(id) = &m.client_id {
         if let Some(prev) = resent(db, cid, id, m.sender).await? {
             return Ok((prev, true));
+        }
+    }
+    // 1:1: the peer may have blacklisted the sender (the id names both, no META read).
+    if let Some(peer) = single_peer(cid, m.sender) {
+        if super::relations::is_blocked(db, peer, m.sender).await? {
+            return Err(AppError::forbidden("blocked"));
         }
     }
     let out = db

@@ -6,6 +6,7 @@ pub mod config;
 pub mod connections;
 pub mod conversations;
 pub mod files;
+pub mod relations;
 pub mod tokens;
 pub mod users;
 

@@ -284,3 +284,31 @@ pub async fn all(db: &Db) -> AppResult<Vec<User>> {
     }
     Ok(out)
 }
+
+/// A built-in account with a fixed id (the Shiku system account 10000): profile and
+/// username only, no password (nobody can log in as it). Creating it again is a no-op.
+pub async fn create_fixed(db: &Db, now_ms: i64, uid: UserId, nickname: &str, username: &str) -> AppResult<()> {
+    let mut it = Db::key(pk(uid), "PROFILE");
+    it.insert("uid".into(), n(uid.0));
+    it.insert("nickname".into(), s(nickname));
+    it.insert("pwd".into(), s(""));
+    it.insert("role".into(), s("user"));
+    it.insert("createdAt".into(), n(now_ms));
+    it.insert("username".into(), s(username));
+    it.insert("gsi1pk".into(), s("USERS"));
+    it.insert("gsi1sk".into(), s(format!("{:012}", uid.0)));
+    let mut l = Db::key(login_pk(&LoginName::Username(username.to_string())), "LOGIN");
+    l.insert("uid".into(), n(uid.0));
+    let r = db
+        .client
+        .transact_write_items()
+        .transact_items(put_item(db, it))
+        .transact_items(put_item(db, l))
+        .send()
+        .await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if is_condition_failure(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -4,6 +4,7 @@
 
 mod auth;
 mod chat;
+mod contacts;
 mod files;
 mod integrations;
 mod system;
