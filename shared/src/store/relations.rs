@@ -888,6 +888,37 @@ pub async fn requests(db: &Db, uid: UserId, before: Option<&str>, limit: Option<
     Ok(Page { items: items.iter().filter_map(req_from).collect(), next })
 }
 
+/// After `uid` renamed or changed avatar: refresh the denormalised copy on the relations of
+/// everyone who follows or befriended `uid` (Query GSI1 `FANS#<uid>` + one UpdateItem each;
+/// blacklist-only relations keep the old name until their next change). Returns how many.
+pub async fn refresh_profile(db: &Db, uid: UserId, nickname: &str, avatar: Option<&str>) -> AppResult<usize> {
+    let (items, _) = query_index(db, GSI1, format!("FANS#{uid}"), Range::All, None, true).await?;
+    let mut done = 0;
+    for r in items.iter().filter_map(rel_from) {
+        let mut u = db
+            .client
+            .update_item()
+            .table_name(&db.table)
+            .set_key(Some(Db::key(pk(r.owner), rel_sk(uid))))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":n", s(nickname))
+            .expression_attribute_values(":one", n(1));
+        // `ver` moves so a concurrent change (which rewrites the whole item) retries with the new name.
+        u = match avatar {
+            Some(a) => u
+                .update_expression("SET toNickname = :n, toAvatar = :a ADD ver :one")
+                .expression_attribute_values(":a", s(a)),
+            None => u.update_expression("SET toNickname = :n REMOVE toAvatar ADD ver :one"),
+        };
+        match u.send().await {
+            Ok(_) => done += 1,
+            Err(e) if is_condition_failure(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(done)
+}
+
 /// Shiku-style `pageIndex`/`pageSize` on top of a cursor list: one Query of
 /// (pageIndex+1)·pageSize items, the earlier pages dropped.
 pub fn page_slice<T>(mut items: Vec<T>, page_index: usize, page_size: usize) -> Vec<T> {

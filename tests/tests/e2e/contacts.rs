@@ -356,6 +356,12 @@ async fn sealtalk_friendship_is_the_same_in_shiku_and_minxing() {
     );
     assert!((1..=3).contains(&r.ddb_calls()), "subscriptions: {} DynamoDB calls", r.ddb_calls());
 
+    // A rename reaches the denormalised nickname in friends' lists.
+    let n = shared::store::relations::refresh_profile(&app.ctx.db, UserId(b.uid), "Benjamin", None).await.unwrap();
+    assert_eq!(n, 1);
+    let r = shiku(&http, "/friends/list", &a.token, &[]).await;
+    assert_eq!(r.shiku_ok()[0]["toNickname"], "Benjamin");
+
     // Display name ↔ Shiku remark; profiles only of friends.
     let r = http
         .json(
