@@ -114,6 +114,9 @@ pub fn error_shape(e: &AppError) -> ErrorShape {
         AccountNotFound => (1040101, 404, "not_found", (200, 3000)),
         BadCredentials => (1040102, 400, "invalid_grant", (200, 1000)),
         AccountExists => (1040103, 409, "conflict", (200, 409)),
+        WrongCode => (1040104, 400, "invalid_request", (200, 1000)),
+        CodeExpired => (1040105, 400, "invalid_request", (200, 2000)),
+        RateLimited(_) => (1010107, 429, "rate_limited", (200, 5000)),
     };
     ErrorShape {
         shiku_code,

@@ -21,6 +21,15 @@ pub enum AppError {
     AccountNotFound,
     #[error("account already exists")]
     AccountExists,
+    /// Wrong SMS verification code (the try counts against the code's attempts).
+    #[error("wrong verification code")]
+    WrongCode,
+    /// No live verification code: never sent, expired, used, or out of attempts.
+    #[error("verification code expired or not requested, request a new one")]
+    CodeExpired,
+    /// Too many requests of one kind (verification code sends per phone).
+    #[error("{0}")]
+    RateLimited(String),
     #[error("{0}")]
     Forbidden(String),
     /// A refusal with its own Shiku `resultCode` (e.g. 1100802 "the user blacklisted you");

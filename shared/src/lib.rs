@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod params;
 pub mod provision;
 pub mod realtime;
+pub mod sms;
 pub mod store;
 
 pub use ctx::{Ctx, LocalConfig};

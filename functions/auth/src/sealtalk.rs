@@ -8,7 +8,7 @@ use shared::store::tokens::{self, SEALTALK_TTL};
 use shared::{AppError, AppResult, Reply};
 
 /// SealTalk passwords: 6-20 bytes without spaces.
-fn check_password_shape(p: &str) -> AppResult<()> {
+pub(crate) fn check_password_shape(p: &str) -> AppResult<()> {
     if !(6..=20).contains(&p.len()) || p.contains(char::is_whitespace) {
         return Err(AppError::invalid("password", "6-20 bytes without spaces"));
     }

@@ -33,6 +33,8 @@ pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
         area_id: p.i64("areaId")?,
         user_type,
     };
+    // Last check before writing: a code is used up only by an otherwise valid request.
+    crate::codes::shiku_register_code_check(c, &phone).await?;
     let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(AppError::internal)??;

@@ -2,6 +2,7 @@
 //! one entity's keys and operations; nothing outside `store` builds keys.
 
 pub mod apps;
+pub mod codes;
 pub mod config;
 pub mod connections;
 pub mod conversations;

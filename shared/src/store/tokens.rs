@@ -199,9 +199,20 @@ pub async fn revoke(db: &Db, sess: &Session) -> AppResult<()> {
     Ok(())
 }
 
-/// Revoke every token of a user (password change, account removal).
+/// Revoke every token of a user (password reset, account removal).
 pub async fn revoke_all(db: &Db, uid: UserId) -> AppResult<usize> {
-    let mut count = 0;
+    revoke_all_except(db, uid, None).await
+}
+
+/// Revoke every token of a user except `keep` and its paired token (password
+/// change: the session that changed it stays logged in). One Query page per
+/// 1 MB of tokens, BatchWriteItem deletes (25 per call).
+pub async fn revoke_all_except(db: &Db, uid: UserId, keep: Option<&Session>) -> AppResult<usize> {
+    use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+    let kept: Vec<String> = keep
+        .map(|k| std::iter::once(k.hash.clone()).chain(k.pair.clone()).map(|h| pk(&h)).collect())
+        .unwrap_or_default();
+    let mut doomed = vec![];
     let mut pages = db
         .client
         .query()
@@ -216,14 +227,42 @@ pub async fn revoke_all(db: &Db, uid: UserId) -> AppResult<usize> {
     while let Some(it) = pages.next().await {
         let it = it?;
         if let Some(pk) = it.str("pk") {
-            db.client
-                .delete_item()
-                .table_name(&db.table)
-                .set_key(Some(Db::key(pk, "TOKEN")))
-                .send()
-                .await?;
-            count += 1;
+            if !kept.iter().any(|k| k == pk) {
+                doomed.push(pk.to_string());
+            }
         }
     }
-    Ok(count)
+    for chunk in doomed.chunks(25) {
+        let mut pending: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|pk| {
+                let del = DeleteRequest::builder()
+                    .set_key(Some(Db::key(pk.clone(), "TOKEN")))
+                    .build()
+                    .expect("key set");
+                WriteRequest::builder().delete_request(del).build()
+            })
+            .collect();
+        let mut attempts = 0;
+        while !pending.is_empty() {
+            let out = db
+                .client
+                .batch_write_item()
+                .request_items(&db.table, pending)
+                .send()
+                .await?;
+            pending = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&db.table))
+                .unwrap_or_default();
+            attempts += 1;
+            if attempts > 8 {
+                return Err(AppError::internal("batch delete of tokens kept throttling"));
+            }
+            if !pending.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempts.min(5))).await;
+            }
+        }
+    }
+    Ok(doomed.len())
 }

@@ -312,3 +312,37 @@ pub async fn create_fixed(db: &Db, now_ms: i64, uid: UserId, nickname: &str, use
         Err(e) => Err(e.into()),
     }
 }
+
+/// Replace the stored password hash. With `expected`, only if the stored hash
+/// is still that one (a change that raced another change fails with
+/// `Conflict`); without, only if the account exists (`AccountNotFound`).
+pub async fn set_password(
+    db: &Db,
+    uid: UserId,
+    expected: Option<&str>,
+    new_hash: &str,
+    now_ms: i64,
+) -> AppResult<()> {
+    let mut u = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(uid), "PROFILE")))
+        .update_expression("SET pwd = :new, pwdChangedAt = :now")
+        .expression_attribute_values(":new", s(new_hash))
+        .expression_attribute_values(":now", n(now_ms));
+    u = match expected {
+        Some(old) => u
+            .condition_expression("attribute_exists(pk) AND pwd = :old")
+            .expression_attribute_values(":old", s(old)),
+        None => u.condition_expression("attribute_exists(pk)"),
+    };
+    match u.send().await {
+        Ok(_) => Ok(()),
+        Err(e) if is_condition_failure(&e) => Err(match expected {
+            Some(_) => AppError::Conflict("password was changed meanwhile, try again".into()),
+            None => AppError::AccountNotFound,
+        }),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -7,4 +7,5 @@ mod chat;
 mod contacts;
 mod files;
 mod integrations;
+mod security;
 mod system;

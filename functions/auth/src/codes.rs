@@ -1,0 +1,144 @@
+//! Verification codes and the SealTalk registration flow.
+//!
+//! Shiku: `/basic/randcode/sendSms`. SealTalk: `/user/send_code`,
+//! `/user/verify_code` (→ `verification_token`), `/user/check_username_available`,
+//! `/user/check_phone_available`, `/user/register`.
+//! Codes are rate-limited per phone, 6 digits, 5 minutes, 5 tries, single use
+//! (shared::store::codes); they are delivered by `shared::sms::sender`.
+
+use serde_json::{json, Value};
+use shared::auth::{canonical_password, hash_password, SEALTALK_COOKIE};
+use shared::http::Call;
+use shared::ids::{LoginName, Telephone};
+use shared::sms::{self, CodeSender, Lang};
+use shared::store::codes::{self, Purpose};
+use shared::store::tokens::{self, SEALTALK_TTL};
+use shared::store::users::{self, NewUser};
+use shared::{AppError, AppResult, Ctx, Reply};
+
+/// Rate-limit, store and send a code. The answer carries the code only when
+/// the deployment exposes codes (local stack; no SMS provider reachable).
+async fn send(ctx: &Ctx, phone: &Telephone, purpose: Purpose, lang: Lang) -> AppResult<Value> {
+    let code = codes::issue(&ctx.db, phone, purpose, ctx.now_secs()).await?;
+    sms::sender(ctx).send(phone, &code, purpose, lang).await?;
+    Ok(if ctx.settings.expose_verification_codes { json!({"code": code}) } else { json!({}) })
+}
+
+async fn is_registered(ctx: &Ctx, phone: &Telephone) -> AppResult<bool> {
+    Ok(users::find_login(&ctx.db, &LoginName::Phone(phone.clone())).await?.is_some())
+}
+
+/// Shiku `/basic/randcode/sendSms`: `isRegister` 1 (default) = the number must
+/// be free (registration), 0 = it must belong to an account (password reset).
+/// Open route: clients call it before they have a token.
+pub async fn shiku_send_sms(c: &Call<'_>) -> AppResult<Reply> {
+    let p = &c.params;
+    let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
+    let lang = Lang::parse(p.str("language")?.as_deref());
+    let purpose = match p.i64("isRegister")?.unwrap_or(1) {
+        1 => Purpose::Register,
+        0 => Purpose::Reset,
+        _ => return Err(AppError::invalid("isRegister", "must be 0 or 1")),
+    };
+    match (purpose, is_registered(c.ctx, &phone).await?) {
+        (Purpose::Register, true) => return Err(AppError::AccountExists),
+        (Purpose::Reset, false) => return Err(AppError::AccountNotFound),
+        _ => {}
+    }
+    Ok(Reply::data(send(c.ctx, &phone, purpose, lang).await?))
+}
+
+fn sealtalk_phone(c: &Call<'_>) -> AppResult<Telephone> {
+    let p = &c.params;
+    Telephone::parse(p.str("region")?.as_deref(), &p.req_str("phone")?)
+}
+
+/// SealTalk `/user/send_code`: `{code: 200}`, rate limit → `{code: 5000}`.
+pub async fn sealtalk_send_code(c: &Call<'_>) -> AppResult<Reply> {
+    let phone = sealtalk_phone(c)?;
+    let data = send(c.ctx, &phone, Purpose::Verify, Lang::Zh).await?;
+    Ok(if data.get("code").is_some() { Reply::data(data) } else { Reply::empty() })
+}
+
+/// SealTalk `/user/verify_code` → `verification_token` (30 minutes, single use,
+/// bound to the phone). Wrong code → 1000, expired/unknown/used → 2000.
+pub async fn sealtalk_verify_code(c: &Call<'_>) -> AppResult<Reply> {
+    let phone = sealtalk_phone(c)?;
+    let code = c.params.req_str("code")?;
+    let now = c.ctx.now_secs();
+    codes::verify(&c.ctx.db, &phone, Purpose::Verify, &code, now).await?;
+    let token = codes::issue_vtoken(&c.ctx.db, &phone, now).await?;
+    Ok(Reply::data(json!({"verification_token": token})))
+}
+
+/// SealTalk `/user/check_username_available` → `true` when the name is free.
+pub async fn sealtalk_check_username(c: &Call<'_>) -> AppResult<Reply> {
+    let name = LoginName::username(&c.params.req_str("username")?)?;
+    let taken = users::find_login(&c.ctx.db, &name).await?.is_some();
+    Ok(Reply::data(json!(!taken)))
+}
+
+/// SealTalk `/user/check_phone_available` → `true` when the number is free.
+pub async fn sealtalk_check_phone(c: &Call<'_>) -> AppResult<Reply> {
+    let phone = sealtalk_phone(c)?;
+    Ok(Reply::data(json!(!is_registered(c.ctx, &phone).await?)))
+}
+
+/// SealTalk `/user/register`: nickname (1-32 bytes), optional username (an
+/// extra login name), password (6-20 bytes, no spaces), verification_token
+/// (404 when unknown, expired or used). The telephone comes from the token.
+/// Logs the new account in (session cookie), as the original server does.
+pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
+    let p = &c.params;
+    let nickname = p.req_str("nickname")?;
+    if nickname.len() > 32 {
+        return Err(AppError::invalid("nickname", "1-32 bytes"));
+    }
+    let username = match p.str("username")? {
+        Some(u) => match LoginName::username(&u)? {
+            LoginName::Username(u) => Some(u),
+            _ => unreachable!("username() returns Username"),
+        },
+        None => None,
+    };
+    let password = p.req_str("password")?;
+    crate::sealtalk::check_password_shape(&password)?;
+    let token = p.req_str("verification_token")?;
+    let now = c.ctx.now_secs();
+    // The token is used up only once the account exists, so a taken username
+    // does not cost the user a new SMS. It cannot create two accounts: it is
+    // bound to one phone and the phone is unique.
+    let phone = codes::peek_vtoken(&c.ctx.db, &token, now).await?;
+    let canonical = canonical_password(c.dialect, &password)?;
+    let password_hash =
+        tokio::task::spawn_blocking(move || hash_password(&canonical)).await.map_err(AppError::internal)??;
+    let new = NewUser { nickname, password_hash, telephone: Some(phone), username, ..Default::default() };
+    let user = users::create(&c.ctx.db, c.ctx.now_ms(), new).await?;
+    // Lost race with a concurrent use of the same token: the account exists, fine.
+    match codes::consume_vtoken(&c.ctx.db, &token, now).await {
+        Ok(_) | Err(AppError::NotFound(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let issued = tokens::issue(&c.ctx.db, now, user.uid, SEALTALK_TTL, None).await?;
+    let cookie = format!("{SEALTALK_COOKIE}={}; Path=/; Max-Age={SEALTALK_TTL}; HttpOnly; SameSite=Lax", issued.token);
+    Ok(Reply::data(json!({"id": user.uid.to_string()})).header("set-cookie", cookie))
+}
+
+/// Shiku `/user/register` requires no code unless the Shiku config document
+/// has `isOpenSMSCode: 1`; then `smsCode` (or `randcode`) must be a live
+/// registration code of the number (sendSms with isRegister=1).
+pub async fn shiku_register_code_check(c: &Call<'_>, phone: &Telephone) -> AppResult<()> {
+    let cfg = shared::store::config::get(&c.ctx.db, shared::store::config::SHIKU).await?;
+    let required = cfg
+        .as_ref()
+        .and_then(|d| d.get("isOpenSMSCode"))
+        .is_some_and(|v| v.as_i64() == Some(1) || v.as_bool() == Some(true) || v.as_str() == Some("1"));
+    if !required {
+        return Ok(());
+    }
+    let code = match c.params.str("smsCode")? {
+        Some(code) => code,
+        None => c.params.req_str("randcode").map_err(|_| AppError::missing("smsCode"))?,
+    };
+    codes::verify(&c.ctx.db, phone, Purpose::Register, &code, c.ctx.now_secs()).await
+}
