@@ -248,6 +248,13 @@ impl Launch {
         probe_path: &'static str,
     ) -> Result<Launch> {
         let fixed_port = port != 0;
+        // Something else on a fixed port would answer the readiness probe in our child's place.
+        if fixed_port && TcpListener::bind(("127.0.0.1", port)).is_err() {
+            return Err(Error(format!(
+                "cannot start {what}: port {port} is already in use (another local stack? set {})",
+                if what.starts_with("DynamoDB") { "DDB_PORT" } else { "S3_PORT" }
+            )));
+        }
         let port = if fixed_port { port } else { free_port()? };
         let child = spawn_child(what, cmd(port), log)?;
         Ok(Launch { what, fixed_port, port, child, log: log.to_path_buf(), probe_path })

@@ -67,7 +67,7 @@ async fn bind(port: u16, what: &str, env: &str) -> Result<TcpListener> {
 impl Gateway {
     pub async fn start(cfg: GatewayConfig) -> Result<Gateway> {
         let t0 = Instant::now();
-        let template = Template::load(&cfg.template_path)?;
+        let template = Template::load_cached(&cfg.template_path)?;
 
         // Every function the template names must be known here, and be of the right kind.
         let mut handlers = std::collections::BTreeMap::new();
@@ -125,11 +125,21 @@ impl Gateway {
             ws_management_endpoint: format!("http://127.0.0.1:{ws_port}"),
         };
         let ctx = Ctx::local(&local_config);
+        let t_setup = Instant::now();
         let table_created = setup::ensure_table(&ctx.db.client, &cfg.table, &template.table).await?;
+        let t_table = t_setup.elapsed();
         setup::ensure_bucket(&ctx.s3, &cfg.bucket, template.bucket_cors.as_ref()).await?;
+        let t_bucket = t_setup.elapsed();
         if let Some(p) = &cfg.provision {
             shared::provision::run(&ctx, p).await.map_err(|e| Error(format!("provisioning failed: {e}")))?;
         }
+        tracing::debug!(
+            "gateway setup: template {} ms, table {} ms, bucket {} ms, provisioning {} ms",
+            (t_setup - t0).as_millis(),
+            t_table.as_millis(),
+            (t_bucket - t_table).as_millis(),
+            (t_setup.elapsed() - t_bucket).as_millis()
+        );
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let shared_ctx = Arc::new(ctx.clone());

@@ -19,6 +19,8 @@ use tokio::sync::watch;
 
 /// API Gateway's request payload limit.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+/// Lambda's synchronous invocation payload limit (request event and response alike).
+pub const LAMBDA_PAYLOAD_LIMIT: usize = 6 * 1024 * 1024;
 
 #[derive(Clone)]
 pub(crate) struct Target {
@@ -147,8 +149,14 @@ async fn invoke(
         source_ip: &source_ip,
         server_port: st.port,
     };
-    let event = apigw::http_event(&info, &route_key, &m.path_params, &st.api_id, request_id, apigw::now_ms());
-    let lambda_req = match lambda_http::request::from_str(&event.to_string()) {
+    let event =
+        apigw::http_event(&info, &route_key, &m.path_params, &st.api_id, request_id, apigw::now_ms()).to_string();
+    if event.len() > LAMBDA_PAYLOAD_LIMIT {
+        // Lambda refuses invocation payloads over 6 MB (base64 bodies count 4/3).
+        tracing::warn!(route = %route_key, bytes = event.len(), "event over Lambda's 6 MB invocation payload limit");
+        return (too_large(), None, Some(route_key));
+    }
+    let lambda_req = match lambda_http::request::from_str(&event) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "the HTTP event does not deserialize into a lambda_http request");
@@ -170,7 +178,23 @@ async fn invoke(
         );
     }
     match joined {
-        Ok((resp, calls)) => (lambda_to_http(resp), Some(calls), Some(route_key)),
+        Ok((resp, calls)) => {
+            let size = response_payload_size(&resp);
+            if size > LAMBDA_PAYLOAD_LIMIT {
+                tracing::error!(
+                    function = %target.binary,
+                    route = %route_key,
+                    bytes = size,
+                    "response over Lambda's 6 MB payload limit: on AWS this request fails"
+                );
+                return (
+                    json_message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+                    Some(calls),
+                    Some(route_key),
+                );
+            }
+            (lambda_to_http(resp), Some(calls), Some(route_key))
+        }
         Err(e) => {
             if e.is_panic() {
                 tracing::error!(function = %target.binary, route = %route_key, "handler panicked");
@@ -207,6 +231,16 @@ async fn read_body(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, Body
         return Err(BodyError::TooLarge);
     }
     Ok(buf)
+}
+
+/// Approximate size of the response payload Lambda would return (binary bodies travel base64-encoded).
+fn response_payload_size(resp: &lambda_http::Response<lambda_http::Body>) -> usize {
+    let body = match resp.body() {
+        lambda_http::Body::Text(t) => t.len(),
+        lambda_http::Body::Binary(b) => b.len().div_ceil(3) * 4,
+        _ => 0,
+    };
+    body + resp.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 6).sum::<usize>()
 }
 
 /// Status, headers (every `Set-Cookie` kept) and body of a function's response.
@@ -389,7 +423,8 @@ mod server_tests {
                 "params": params,
                 "cookie": req.headers().get("cookie").and_then(|v| v.to_str().ok()),
                 "query": req.uri().query(),
-                "body": String::from_utf8_lossy(req.body().as_ref()),
+                "body": String::from_utf8_lossy(&req.body().as_ref()[..req.body().len().min(64)]),
+                "body_len": req.body().len(),
             });
             lambda_http::Response::builder()
                 .status(200)
@@ -408,6 +443,15 @@ mod server_tests {
         Box::pin(async move { panic!("handler bug") })
     }
 
+    fn big(
+        _ctx: Arc<Ctx>,
+        _req: lambda_http::Request,
+    ) -> futures_util::future::BoxFuture<'static, lambda_http::Response<lambda_http::Body>> {
+        Box::pin(
+            async move { lambda_http::Response::new(lambda_http::Body::Text("x".repeat(LAMBDA_PAYLOAD_LIMIT + 1))) },
+        )
+    }
+
     async fn start(routes: RouteTable<Target>) -> (String, watch::Sender<bool>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -423,6 +467,7 @@ mod server_tests {
         routes.add("GET", "/users/{id}", target(echo)).unwrap();
         routes.add("ANY", "/files/{proxy+}", target(echo)).unwrap();
         routes.add("POST", "/boom", target(boom)).unwrap();
+        routes.add("GET", "/big", target(big)).unwrap();
         let (base, stop) = start(routes).await;
         let client = reqwest::Client::new();
 
@@ -456,6 +501,25 @@ mod server_tests {
         assert_eq!(r.status(), 500);
         assert_eq!(r.json::<serde_json::Value>().await.unwrap()["message"], "Internal Server Error");
         assert_eq!(client.get(format!("{base}/users/1")).send().await.unwrap().status(), 200);
+
+        // Lambda's 6 MB payload limit: a 5 MB binary body is ~6.7 MB of base64 in the event.
+        let r = client
+            .put(format!("{base}/files/x"))
+            .header("content-type", "application/octet-stream")
+            .body(vec![0u8; 5 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413);
+        let r = client
+            .put(format!("{base}/files/x"))
+            .header("content-type", "application/octet-stream")
+            .body(vec![0u8; 4 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(client.get(format!("{base}/big")).send().await.unwrap().status(), 500);
         let _ = stop.send(true);
     }
 }

@@ -96,6 +96,30 @@ impl Template {
         Template::parse(&text).map_err(|e| Error(format!("template {}: {e}", path.display())))
     }
 
+    /// [`Template::load`], parsed once per process while the file is unchanged
+    /// (every test's gateway reads the same template).
+    pub fn load_cached(path: &Path) -> Result<Template> {
+        use std::collections::HashMap;
+        use std::sync::Mutex;
+        use std::time::SystemTime;
+        static CACHE: Mutex<Option<HashMap<std::path::PathBuf, (SystemTime, Template)>>> = Mutex::new(None);
+        let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if let Some(mtime) = mtime {
+            let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((t, tpl)) = cache.as_ref().and_then(|c| c.get(path)) {
+                if *t == mtime {
+                    return Ok(tpl.clone());
+                }
+            }
+        }
+        let tpl = Template::load(path)?;
+        if let Some(mtime) = mtime {
+            let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+            cache.get_or_insert_with(HashMap::new).insert(path.to_path_buf(), (mtime, tpl.clone()));
+        }
+        Ok(tpl)
+    }
+
     pub fn parse(yaml: &str) -> Result<Template> {
         let doc: serde_norway::Value = serde_norway::from_str(yaml).map_err(crate::ctx("invalid YAML"))?;
         Template::from_json(&yaml_to_json(doc)?)

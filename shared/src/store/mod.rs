@@ -6,8 +6,13 @@ pub mod codes;
 pub mod config;
 pub mod connections;
 pub mod conversations;
+pub mod favorites;
 pub mod files;
+pub mod geo;
+pub mod keys;
+pub mod profiles;
 pub mod relations;
+pub mod settings;
 pub mod tokens;
 pub mod users;
 

@@ -142,6 +142,11 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
     // Directory of all accounts (Xuanxuan getChatUsers, admin user list), ordered by id.
     it.insert("gsi1pk".into(), s("USERS"));
     it.insert("gsi1sk".into(), s(format!("{:012}", uid.0)));
+    // Nickname search (store/profiles.rs keeps it current on rename).
+    if let Some((p, k)) = super::profiles::nick_index(&new.nickname, uid) {
+        it.insert("gsi2pk".into(), s(p));
+        it.insert("gsi2sk".into(), s(k));
+    }
     if let Some(t) = &new.telephone {
         it.insert("areaCode".into(), s(&t.area));
         it.insert("telephone".into(), s(&t.number));

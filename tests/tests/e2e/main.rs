@@ -9,3 +9,4 @@ mod files;
 mod integrations;
 mod security;
 mod system;
+mod users;
