@@ -20,6 +20,7 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
         ("POST", "/api/v1/uploaded_files") => upload(&c).await,
+        ("POST", "/api/v1/photos") => upload_avatar(&c).await,
         _ => Err(c.not_found()),
     }
 }
@@ -108,6 +109,62 @@ async fn upload(c: &Call<'_>) -> AppResult<Reply> {
         .await?;
     files::put(&c.ctx.db, &rec).await?;
     Ok(Reply::data(file_json(c.ctx, &rec).await?).status(201))
+}
+
+/// Minxing avatar upload (multipart field `file`, or the first file part; an
+/// image): stored at `avatars/<uid>/<id>` in S3. With `auto_save` (default true)
+/// the key becomes the profile's avatar, shown by every dialect as a presigned URL.
+async fn upload_avatar(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let auto_save = match c.params.str("auto_save")?.as_deref() {
+        None | Some("true") | Some("1") => true,
+        Some("false") | Some("0") => false,
+        Some(_) => return Err(AppError::invalid("auto_save", "true or false")),
+    };
+    let part = c
+        .params
+        .file("file")
+        .or_else(|| c.params.files.first())
+        .ok_or_else(|| AppError::missing("file"))?;
+    if part.bytes.is_empty() {
+        return Err(AppError::invalid("file", "is empty"));
+    }
+    if !part.content_type.to_ascii_lowercase().starts_with("image/") {
+        return Err(AppError::invalid("file", "must be an image"));
+    }
+    let key = format!(
+        "{}{}",
+        shared::store::profiles::avatar_prefix(me),
+        uuid::Uuid::new_v4().simple()
+    );
+    c.ctx
+        .s3
+        .put_object()
+        .bucket(&c.ctx.bucket)
+        .key(&key)
+        .content_type(&part.content_type)
+        .body(ByteStream::from(part.bytes.clone()))
+        .send()
+        .await?;
+    if auto_save {
+        let edit = shared::store::profiles::Edit {
+            avatar: Some(key.clone()),
+            ..Default::default()
+        };
+        shared::store::profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    }
+    let url = shared::store::profiles::avatar_url(c.ctx, Some(&key))
+        .await
+        .ok_or_else(|| AppError::internal("presign avatar"))?;
+    Ok(Reply::data(json!({
+        "avatar_url": url,
+        "url": url,
+        "key": key,
+        "size": part.bytes.len(),
+        "content_type": part.content_type,
+        "auto_save": auto_save,
+    }))
+    .status(201))
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! `org` endpoints (routes: infra/template.yaml, `OrgFunction`).
 
 use lambda_http::{Body, Request, Response};
+use serde_json::json;
 use shared::http::{serve, Call};
-use shared::{AppResult, Ctx, Reply};
+use shared::{AppError, AppResult, Ctx, Reply};
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -10,6 +11,42 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
+        ("GET", "/api/v1/users/current/networks") => networks(&c).await,
+        ("POST", "/api/v1/networks/{network_id}/members") => join_network(&c).await,
         _ => Err(c.not_found()),
     }
+}
+
+/// Minxing networks: this deployment has one, `default` (id 1), and every
+/// account is a member of it (docs/dialects.md).
+pub const DEFAULT_NETWORK_ID: i64 = 1;
+pub const DEFAULT_NETWORK_NAME: &str = "default";
+
+fn network_json(uid: shared::UserId) -> serde_json::Value {
+    json!({
+        "id": DEFAULT_NETWORK_ID,
+        "name": DEFAULT_NETWORK_NAME,
+        "display_name": DEFAULT_NETWORK_NAME,
+        "is_default": true,
+        "member": true,
+        "user_id": uid.0,
+    })
+}
+
+/// `GET /api/v1/users/current/networks`: the caller's identities, one per network.
+async fn networks(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    Ok(Reply::data(json!([network_json(me)])))
+}
+
+/// `POST /api/v1/networks/{network_id}/members`: joining the default network
+/// (by id `1` or name `default`) is a no-op that answers the membership; other
+/// networks do not exist.
+async fn join_network(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let id = c.path_param("network_id")?;
+    if id != DEFAULT_NETWORK_ID.to_string() && id != DEFAULT_NETWORK_NAME {
+        return Err(AppError::not_found(format!("network {id}")));
+    }
+    Ok(Reply::data(network_json(me)))
 }

@@ -41,9 +41,37 @@ pub async fn connect(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppR
         .transact_write_items()
         .transact_items(TransactWriteItem::builder().put(put).build())
         .transact_items(TransactWriteItem::builder().update(upd).build())
+        .transact_items(TransactWriteItem::builder().update(online_counter(db, 1)).build())
         .send()
         .await?;
     Ok(())
+}
+
+/// `COUNTER/online`: live connections, +1 on connect, -1 when a connection
+/// record is actually deleted (so a double remove does not count twice).
+/// Connections that expire by TTL without a `$disconnect` are not subtracted.
+fn online_counter(db: &Db, delta: i64) -> Update {
+    Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key("COUNTER", "online")))
+        .update_expression("ADD v :d")
+        .expression_attribute_values(":d", n(delta))
+        .build()
+        .expect("set")
+}
+
+/// (live connections, accounts ever created): one BatchGetItem of the two counters.
+pub async fn presence_counts(db: &Db) -> AppResult<(i64, i64)> {
+    let items = super::batch_get(db, vec![Db::key("COUNTER", "online"), Db::key("COUNTER", "user")]).await?;
+    let (mut online, mut total) = (0, 0);
+    for it in items {
+        match it.str("sk") {
+            Some("online") => online = it.i64("v").unwrap_or(0),
+            Some("user") => total = it.i64("v").unwrap_or(0),
+            _ => {}
+        }
+    }
+    Ok((online.clamp(0, total.max(0)), total))
 }
 
 /// The user behind a connection, if the connection is known and not expired.
@@ -57,11 +85,13 @@ pub async fn user_of(db: &Db, now_secs: i64, conn_id: &str) -> AppResult<Option<
 
 /// Forget a connection (disconnect, or 410 Gone from `@connections`).
 pub async fn remove(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
-    let del = Delete::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(conn_pk(conn_id), "CONN")))
-        .build()
-        .expect("set");
+    let del = |cond: bool| {
+        let d = Delete::builder()
+            .table_name(&db.table)
+            .set_key(Some(Db::key(conn_pk(conn_id), "CONN")));
+        let d = if cond { d.condition_expression("attribute_exists(pk)") } else { d };
+        d.build().expect("set")
+    };
     let upd = Update::builder()
         .table_name(&db.table)
         .set_key(Some(presence_key(uid)))
@@ -69,13 +99,28 @@ pub async fn remove(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
         .expression_attribute_values(":c", AttributeValue::Ss(vec![conn_id.to_string()]))
         .build()
         .expect("set");
-    db.client
+    let counted = db
+        .client
         .transact_write_items()
-        .transact_items(TransactWriteItem::builder().delete(del).build())
-        .transact_items(TransactWriteItem::builder().update(upd).build())
+        .transact_items(TransactWriteItem::builder().delete(del(true)).build())
+        .transact_items(TransactWriteItem::builder().update(upd.clone()).build())
+        .transact_items(TransactWriteItem::builder().update(online_counter(db, -1)).build())
         .send()
-        .await?;
-    Ok(())
+        .await;
+    match counted {
+        Ok(_) => Ok(()),
+        // Already removed (a racing disconnect): clean the set, leave the counter alone.
+        Err(e) if super::is_condition_failure(&e) => {
+            db.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().delete(del(false)).build())
+                .transact_items(TransactWriteItem::builder().update(upd).build())
+                .send()
+                .await?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Connection ids of each user that has any (⌈users/100⌉ BatchGetItem calls).

@@ -1,0 +1,131 @@
+//! Minxing: `GET /api/v1/users/{user_id}` (also `current`) and
+//! `POST /api/v1/users` (edit my account).
+
+use crate::check;
+use crate::{require_profile, View};
+use serde_json::{json, Value};
+use shared::http::Call;
+use shared::store::profiles;
+use shared::{AppError, AppResult, Params, Reply, UserId};
+
+/// The single network every account belongs to (functions/org).
+pub const NETWORK_ID: i64 = 1;
+
+pub(crate) fn gender_name(sex: Option<i64>) -> &'static str {
+    match sex {
+        Some(1) => "male",
+        Some(0) => "female",
+        _ => "",
+    }
+}
+
+pub(crate) fn user_json(v: &View, viewer: UserId) -> Value {
+    let u = &v.user;
+    let contact = v.contact_visible_to(viewer);
+    let phone = u.telephone.as_ref().filter(|_| contact).map(|t| t.number.clone());
+    let email = u.email.clone().filter(|_| contact);
+    let login_name =
+        u.username.clone().or_else(|| email.clone()).or_else(|| phone.clone()).unwrap_or_else(|| u.uid.to_string());
+    json!({
+        "id": u.uid.0,
+        "name": u.nickname,
+        "login_name": login_name,
+        "email": email,
+        "cellvoice1": phone,
+        "phone": phone,
+        "avatar_url": v.avatar_url,
+        "gender": gender_name(u.profile.sex),
+        "signature": u.profile.description.clone().unwrap_or_default(),
+        "birthday": u.profile.birthday.map(|b| b * 1000),
+        "network_id": NETWORK_ID,
+        "created_at": u.created_at,
+        "updated_at": v.updated_at(),
+    })
+}
+
+pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let raw = c.path_param("user_id")?;
+    let uid = if raw == "current" { me } else { UserId::parse("user_id", &raw)? };
+    let v = require_profile(c.ctx, uid).await?;
+    Ok(Reply::data(user_json(&v, me)))
+}
+
+/// `gender`: "male"/"female" or 1/0.
+fn gender(p: &Params) -> AppResult<Option<i64>> {
+    match p.str("gender")?.as_deref() {
+        None => Ok(None),
+        Some("male") | Some("1") => Ok(Some(1)),
+        Some("female") | Some("0") => Ok(Some(0)),
+        Some(_) => Err(AppError::invalid("gender", "male or female")),
+    }
+}
+
+/// `birthday`: epoch milliseconds or `YYYY-MM-DD`.
+fn birthday(c: &Call<'_>) -> AppResult<Option<i64>> {
+    let raw = match c.params.str("birthday")? {
+        None => return Ok(None),
+        Some(r) => r,
+    };
+    let secs = if let Ok(ms) = raw.parse::<i64>() {
+        ms / 1000
+    } else {
+        let parts: Vec<&str> = raw.split('-').collect();
+        let bad = || AppError::invalid("birthday", "epoch milliseconds or YYYY-MM-DD");
+        let [y, m, d] = parts.as_slice() else { return Err(bad()) };
+        let (y, m, d): (i64, i64, i64) =
+            (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1800..=9999).contains(&y) {
+            return Err(bad());
+        }
+        days_from_civil(y, m, d) * 86_400
+    };
+    check::birthday("birthday", Some(secs), c.ctx.now_secs())
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Edit my account: `name`, `signature` (or `description`), `gender`, `birthday`.
+/// Login names (email, phone) are not changed here. Answers the updated user.
+pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let p = &c.params;
+    let signature = match p.str("signature")? {
+        Some(s) => Some(s),
+        None => p.str("description")?,
+    };
+    let edit = profiles::Edit {
+        nickname: check::nickname("name", p.str("name")?, check::NICKNAME_MAX)?,
+        description: check::nickname("signature", signature, check::DESCRIPTION_MAX)?,
+        sex: gender(p)?,
+        birthday: birthday(c)?,
+        ..Default::default()
+    };
+    if edit.is_empty() {
+        return Err(AppError::missing("name"));
+    }
+    let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    let v = View::of(c.ctx, it).await?;
+    Ok(Reply::data(user_json(&v, me)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+    }
+}

@@ -1,0 +1,146 @@
+//! SealTalk: nickname and portrait, IM/upload tokens, user lookups. Ids are
+//! strings; text inputs are HTML-escaped on input as the original server does.
+
+use crate::View;
+use aws_sdk_s3::presigning::PresigningConfig;
+use serde_json::{json, Value};
+use shared::auth::token_from_request;
+use shared::http::Call;
+use shared::ids::{LoginName, Telephone};
+use shared::store::{profiles, users, ItemExt};
+use shared::{AppError, AppResult, Reply, UserId};
+use std::time::Duration;
+
+pub const NICKNAME_MAX: usize = 32;
+pub const PORTRAIT_MAX: usize = 256;
+/// A presigned upload (get_image_token) stays valid this long.
+pub const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn user_json(v: &View) -> Value {
+    json!({
+        "id": v.user.uid.to_string(),
+        "nickname": v.user.nickname,
+        "portraitUri": v.avatar_url.clone().unwrap_or_default(),
+    })
+}
+
+fn parse_id(name: &str, raw: &str) -> AppResult<UserId> {
+    UserId::parse(name, raw)
+}
+
+pub async fn set_nickname(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let raw = c.params.req_str("nickname")?;
+    if raw.chars().count() > NICKNAME_MAX || raw.chars().any(char::is_control) {
+        return Err(AppError::invalid("nickname", format!("1-{NICKNAME_MAX} characters")));
+    }
+    let edit = profiles::Edit { nickname: Some(escape_html(&raw)), ..Default::default() };
+    profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    Ok(Reply::empty())
+}
+
+/// `portraitUri`: an http(s) URL, or the `key` of an upload made with
+/// get_image_token (an S3 key under the caller's own avatar prefix).
+pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let uri = c.params.req_str("portraitUri")?;
+    let is_url = (uri.starts_with("http://") || uri.starts_with("https://")) && uri.len() > 8;
+    let is_own_key = uri.starts_with(&profiles::avatar_prefix(me))
+        && uri.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+        && !uri.contains("..");
+    let clean = !uri.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"'`".contains(c));
+    if uri.len() > PORTRAIT_MAX || !clean || !(is_url || is_own_key) {
+        return Err(AppError::invalid("portraitUri", "an http(s) URL or your uploaded image key"));
+    }
+    let edit = profiles::Edit { avatar: Some(uri), ..Default::default() };
+    profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    Ok(Reply::empty())
+}
+
+/// The IM token: our session token, usable on the WebSocket API.
+pub async fn get_token(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let token = token_from_request(c.dialect, &c.req, &c.params).ok_or(AppError::TokenMissing)?;
+    Ok(Reply::data(json!({"userId": me.to_string(), "token": token})))
+}
+
+/// Upload credentials: a presigned S3 PUT for a fresh key under the caller's
+/// avatar prefix (`target: "s3"`); after the PUT, pass `key` to set_portrait_uri.
+pub async fn get_image_token(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let key = format!("{}{}", profiles::avatar_prefix(me), uuid::Uuid::new_v4().simple());
+    let cfg = PresigningConfig::expires_in(UPLOAD_TTL).map_err(AppError::internal)?;
+    let put = c.ctx.s3.put_object().bucket(&c.ctx.bucket).key(&key).presigned(cfg).await.map_err(AppError::internal)?;
+    let url = profiles::avatar_url(c.ctx, Some(&key)).await;
+    Ok(Reply::data(json!({
+        "target": "s3",
+        "domain": c.ctx.bucket,
+        "token": put.uri(),
+        "method": "PUT",
+        "key": key,
+        "url": url,
+    })))
+}
+
+/// `id` repeated (or a comma list), at most 100: one BatchGetItem; unknown ids left out.
+pub async fn batch(c: &Call<'_>) -> AppResult<Reply> {
+    c.session().await?;
+    let raw = c.params.list("id")?;
+    if raw.is_empty() {
+        return Err(AppError::missing("id"));
+    }
+    if raw.len() > 100 {
+        return Err(AppError::invalid("id", "at most 100 ids"));
+    }
+    let uids = raw.iter().map(|r| parse_id("id", r)).collect::<AppResult<Vec<_>>>()?;
+    let items = profiles::get_many(&c.ctx.db, &uids).await?;
+    let views = View::many(c.ctx, items).await?;
+    Ok(Reply::data(Value::Array(views.iter().map(user_json).collect())))
+}
+
+pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
+    c.session().await?;
+    let uid = parse_id("id", &c.path_param("id")?)?;
+    let v = crate::require_profile(c.ctx, uid).await?;
+    Ok(Reply::data(user_json(&v)))
+}
+
+/// Find by telephone; 404 for unknown numbers and for people who turned
+/// `phoneSearch` off (indistinguishable).
+pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let phone = Telephone::parse(Some(&c.path_param("region")?), &c.path_param("phone")?)?;
+    let nf = || AppError::not_found("user");
+    let uid = users::find_login(&c.ctx.db, &LoginName::Phone(phone)).await?.ok_or_else(nf)?;
+    let it = profiles::get(&c.ctx.db, uid).await?.ok_or_else(nf)?;
+    if uid != me && it.bool("hidePhone") == Some(true) {
+        return Err(nf());
+    }
+    let v = View::of(c.ctx, it).await?;
+    Ok(Reply::data(user_json(&v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(escape_html("<a>hi</a> & 'x'"), "&lt;a&gt;hi&lt;/a&gt; &amp; &#39;x&#39;");
+    }
+}

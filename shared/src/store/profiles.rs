@@ -1,0 +1,315 @@
+//! Profile reads and edits on USER#<uid>/PROFILE (created by `users::create`):
+//! nickname search index (GSI2 `NICK#<first char>` / `<nickname lowercase>#<uid:012>`),
+//! newest accounts (GSI1 `USERS`, descending), avatar, location (with the GEO
+//! item of `geo.rs`), push channel ids, WeChat binding, reports.
+
+use super::geo::{self, Point};
+use super::{n, s, Db, Item, ItemExt};
+use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
+use crate::Ctx;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use std::time::Duration;
+
+pub const SK: &str = "PROFILE";
+/// Presigned avatar links stay valid this long (clients cache avatars by URL).
+pub const AVATAR_URL_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// GSI2 keys of the nickname index. Empty nicknames are not indexed.
+pub fn nick_index(nickname: &str, uid: UserId) -> Option<(String, String)> {
+    let lower = nickname.trim().to_lowercase();
+    let first = lower.chars().next()?;
+    Some((format!("NICK#{first}"), format!("{lower}#{:012}", uid.0)))
+}
+
+pub fn key(uid: UserId) -> Item {
+    Db::key(super::users::pk(uid), SK)
+}
+
+pub async fn get(db: &Db, uid: UserId) -> AppResult<Option<Item>> {
+    db.get(super::users::pk(uid), SK).await
+}
+
+/// Profile and settings of one user in one BatchGetItem.
+pub async fn get_with_settings(db: &Db, uid: UserId) -> AppResult<(Option<Item>, Option<Item>)> {
+    let items = super::batch_get(db, vec![key(uid), super::settings::key(uid)]).await?;
+    let (mut p, mut st) = (None, None);
+    for it in items {
+        match it.str("sk") {
+            Some(SK) => p = Some(it),
+            Some(super::settings::SK) => st = Some(it),
+            _ => {}
+        }
+    }
+    Ok((p, st))
+}
+
+/// Profiles of many users (⌈n/100⌉ BatchGetItem calls), in the order asked, unknown ids dropped.
+pub async fn get_many(db: &Db, uids: &[UserId]) -> AppResult<Vec<Item>> {
+    let mut seen = std::collections::HashSet::new();
+    let keys: Vec<Item> = uids.iter().filter(|u| seen.insert(**u)).map(|u| key(*u)).collect();
+    let items = super::batch_get(db, keys).await?;
+    let mut by_id: std::collections::HashMap<i64, Item> =
+        items.into_iter().filter_map(|it| Some((it.i64("uid")?, it))).collect();
+    Ok(uids.iter().filter_map(|u| by_id.remove(&u.0)).collect())
+}
+
+/// A partial profile edit; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct Edit {
+    pub nickname: Option<String>,
+    pub description: Option<String>,
+    pub sex: Option<i64>,
+    pub birthday: Option<i64>,
+    pub country_id: Option<i64>,
+    pub province_id: Option<i64>,
+    pub city_id: Option<i64>,
+    pub area_id: Option<i64>,
+    /// An S3 key (`avatars/…`) or an absolute http(s) URL.
+    pub avatar: Option<String>,
+    pub location: Option<Point>,
+}
+
+impl Edit {
+    pub fn is_empty(&self) -> bool {
+        self.nickname.is_none()
+            && self.description.is_none()
+            && self.sex.is_none()
+            && self.birthday.is_none()
+            && self.country_id.is_none()
+            && self.province_id.is_none()
+            && self.city_id.is_none()
+            && self.area_id.is_none()
+            && self.avatar.is_none()
+            && self.location.is_none()
+    }
+}
+
+/// Apply an edit to an existing profile and return the new profile item.
+/// Without a location: one UpdateItem (ALL_NEW). With a location: one
+/// TransactWriteItems (profile + GEO item) and one GetItem.
+pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<Item> {
+    if e.is_empty() {
+        return Err(AppError::missing("nickname"));
+    }
+    let mut sets = vec!["updatedAt = :now".to_string()];
+    let mut vals: Vec<(&str, AttributeValue)> = vec![(":now", n(now_ms))];
+    if let Some(nick) = &e.nickname {
+        sets.push("nickname = :nick".into());
+        vals.push((":nick", s(nick)));
+        if let Some((p, k)) = nick_index(nick, uid) {
+            sets.push("gsi2pk = :g2p, gsi2sk = :g2s".into());
+            vals.push((":g2p", s(p)));
+            vals.push((":g2s", s(k)));
+        }
+    }
+    if let Some(d) = &e.description {
+        sets.push("description = :desc".into());
+        vals.push((":desc", s(d)));
+    }
+    for (attr, ph, v) in [
+        ("sex", ":sex", e.sex),
+        ("birthday", ":bd", e.birthday),
+        ("countryId", ":cty", e.country_id),
+        ("provinceId", ":prv", e.province_id),
+        ("cityId", ":city", e.city_id),
+        ("areaId", ":area", e.area_id),
+    ] {
+        if let Some(v) = v {
+            sets.push(format!("{attr} = {ph}"));
+            vals.push((ph, n(v)));
+        }
+    }
+    if let Some(a) = &e.avatar {
+        sets.push("avatar = :av".into());
+        vals.push((":av", s(a)));
+    }
+    if let Some(p) = e.location {
+        sets.push("latitude = :lat, longitude = :lng, locatedAt = :now".into());
+        vals.push((":lat", n(p.lat)));
+        vals.push((":lng", n(p.lng)));
+    }
+    let expr = format!("SET {}", sets.join(", "));
+    let not_found = || AppError::not_found(format!("user {uid}"));
+    match e.location {
+        None => {
+            let mut u = db
+                .client
+                .update_item()
+                .table_name(&db.table)
+                .set_key(Some(key(uid)))
+                .update_expression(expr)
+                .condition_expression("attribute_exists(pk)")
+                .return_values(ReturnValue::AllNew);
+            for (k, v) in vals {
+                u = u.expression_attribute_values(k, v);
+            }
+            match u.send().await {
+                Ok(out) => out.attributes.ok_or_else(|| AppError::internal("no attributes returned")),
+                Err(err) if err.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                    Err(not_found())
+                }
+                Err(err) => Err(err.into()),
+            }
+        }
+        Some(p) => {
+            let mut u = Update::builder()
+                .table_name(&db.table)
+                .set_key(Some(key(uid)))
+                .update_expression(expr)
+                .condition_expression("attribute_exists(pk)");
+            for (k, v) in vals {
+                u = u.expression_attribute_values(k, v);
+            }
+            let put = Put::builder()
+                .table_name(&db.table)
+                .set_item(Some(geo::item(uid, p, now_ms / 1000)))
+                .build()
+                .expect("set");
+            let r = db
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(u.build().expect("set")).build())
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .send()
+                .await;
+            match r {
+                Ok(_) => get(db, uid).await?.ok_or_else(not_found),
+                Err(err) if super::is_condition_failure(&err) => Err(not_found()),
+                Err(err) => Err(err.into()),
+            }
+        }
+    }
+}
+
+/// Accounts whose nickname starts with `prefix` (case-insensitive): one Query
+/// page of GSI2 (up to 1 MB, in nickname order). Accounts that turned
+/// `nameSearch` off (`hideName`) are left out.
+pub async fn search_nickname(db: &Db, prefix: &str) -> AppResult<Vec<Item>> {
+    let lower = prefix.trim().to_lowercase();
+    let Some(first) = lower.chars().next() else {
+        return Ok(vec![]);
+    };
+    let out = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(super::GSI2)
+        .key_condition_expression("gsi2pk = :p AND begins_with(gsi2sk, :pre)")
+        .expression_attribute_values(":p", s(format!("NICK#{first}")))
+        .expression_attribute_values(":pre", s(&lower))
+        .send()
+        .await?;
+    Ok(out.items.unwrap_or_default().into_iter().filter(|it| it.bool("hideName") != Some(true)).collect())
+}
+
+/// Accounts newest first (GSI1 `USERS` descending), strictly older than `before`.
+/// One Query page of at most `limit` items.
+pub async fn newest(db: &Db, before: Option<UserId>, limit: i32) -> AppResult<(Vec<Item>, bool)> {
+    let mut q = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(super::GSI1)
+        .scan_index_forward(false)
+        .limit(limit)
+        .expression_attribute_values(":p", s("USERS"));
+    q = match before {
+        Some(b) => q
+            .key_condition_expression("gsi1pk = :p AND gsi1sk < :b")
+            .expression_attribute_values(":b", s(format!("{:012}", b.0))),
+        None => q.key_condition_expression("gsi1pk = :p"),
+    };
+    let out = q.send().await?;
+    let more = out.last_evaluated_key.is_some();
+    Ok((out.items.unwrap_or_default(), more))
+}
+
+/// Store a push channel id per device type (Shiku `/user/channelId/set`: 3 = iOS, 4 = Android).
+pub async fn set_channel(db: &Db, uid: UserId, now_ms: i64, device: i64, channel: &str) -> AppResult<()> {
+    set_attrs(db, uid, &[(&format!("pushChannel{device}"), s(channel)), ("pushChannelAt", n(now_ms))]).await
+}
+
+/// Store a WeChat authorisation code (no WeChat API is reachable to exchange it for an openid).
+pub async fn set_wx_code(db: &Db, uid: UserId, now_ms: i64, code: &str) -> AppResult<()> {
+    set_attrs(db, uid, &[("wxCode", s(code)), ("wxBoundAt", n(now_ms))]).await
+}
+
+async fn set_attrs(db: &Db, uid: UserId, attrs: &[(&str, AttributeValue)]) -> AppResult<()> {
+    let sets: Vec<String> = (0..attrs.len()).map(|i| format!("#a{i} = :v{i}")).collect();
+    let mut u = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(key(uid)))
+        .update_expression(format!("SET {}", sets.join(", ")))
+        .condition_expression("attribute_exists(pk)");
+    for (i, (k, v)) in attrs.iter().enumerate() {
+        u = u.expression_attribute_names(format!("#a{i}"), *k).expression_attribute_values(format!(":v{i}"), v.clone());
+    }
+    match u.send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+            Err(AppError::not_found(format!("user {uid}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A report about a user or a room: REPORT#<day> / <ts>#<id> (one partition per day
+/// keeps the operator's review list a Query per day).
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub reporter: UserId,
+    pub to_user: Option<UserId>,
+    pub room_id: Option<String>,
+    pub reason: i64,
+    pub text: Option<String>,
+}
+
+pub async fn put_report(db: &Db, now_ms: i64, r: &Report) -> AppResult<String> {
+    let id = format!("{now_ms:015}#{:08x}", rand::random::<u32>());
+    let mut it = Db::key(format!("REPORT#{}", now_ms / 86_400_000), &id);
+    it.insert("reporter".into(), n(r.reporter.0));
+    it.insert("reason".into(), n(r.reason));
+    it.insert("createdAt".into(), n(now_ms));
+    if let Some(u) = r.to_user {
+        it.insert("toUserId".into(), n(u.0));
+    }
+    if let Some(room) = &r.room_id {
+        it.insert("roomId".into(), s(room));
+    }
+    if let Some(t) = &r.text {
+        it.insert("text".into(), s(t));
+    }
+    db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
+    Ok(id)
+}
+
+/// A loadable avatar URL: absolute URLs as stored, S3 keys presigned (no network call).
+pub async fn avatar_url(ctx: &Ctx, stored: Option<&str>) -> Option<String> {
+    let raw = stored.filter(|v| !v.is_empty())?;
+    if raw.starts_with("http://") || raw.starts_with("https://") {
+        return Some(raw.to_string());
+    }
+    let cfg = aws_sdk_s3::presigning::PresigningConfig::expires_in(AVATAR_URL_TTL).ok()?;
+    let req = ctx.s3.get_object().bucket(&ctx.bucket).key(raw).presigned(cfg).await.ok()?;
+    Some(req.uri().to_string())
+}
+
+/// S3 key prefix of a user's avatars; only keys under it may be set as that user's avatar.
+pub fn avatar_prefix(uid: UserId) -> String {
+    format!("avatars/{uid}/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nickname_index_keys() {
+        assert_eq!(nick_index(" Alice ", UserId(10000001)), Some(("NICK#a".into(), "alice#000010000001".into())));
+        assert_eq!(nick_index("张三", UserId(5)).unwrap().0, "NICK#张");
+        assert_eq!(nick_index("  ", UserId(5)), None);
+    }
+}

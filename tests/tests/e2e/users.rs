@@ -1,0 +1,645 @@
+//! Profiles, settings, search, nearby, presence, favourites, reports and keys
+//! through real HTTP/WebSocket in the Shiku, Minxing and SealTalk dialects.
+
+use e2e::*;
+use serde_json::{json, Value};
+use shared::store::{Db, ItemExt};
+use shared::UserId;
+use std::time::Duration;
+
+fn sh<'a>(tok: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![("access_token", tok)];
+    v.extend_from_slice(extra);
+    v
+}
+
+async fn sealtalk_login(app: &TestApp, p: &Person) -> Http {
+    let http = Http::new(app);
+    let r = http
+        .json("POST", "/sealtalk/user/login", None, json!({"region": "86", "phone": p.phone, "password": p.password}))
+        .await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    http
+}
+
+#[tokio::test]
+async fn shiku_profile_get_update_and_telephone_privacy() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Alice").await;
+    let b = register(&http, &phone(), "secret1", "Bob").await;
+    let (au, bu) = (a.uid.to_string(), b.uid.to_string());
+
+    let r = http.shiku("/user/get", &sh(&a.token, &[])).await;
+    let d = r.shiku_ok();
+    assert_eq!(
+        (d["userId"].as_i64(), d["nickname"].clone(), d["telephone"].clone()),
+        (Some(a.uid), json!("Alice"), json!(a.phone))
+    );
+    assert_eq!(
+        (d["settings"]["friendsVerify"].clone(), d["status"].clone(), d["fansCount"].clone()),
+        (json!(0), json!(1), json!(0))
+    );
+    assert!(d["createTime"].as_i64().unwrap() > 1_600_000_000);
+    assert!(r.ddb_calls() <= 2, "token + one BatchGetItem, got {}", r.ddb_calls());
+
+    let r = http
+        .shiku(
+            "/user/update",
+            &sh(
+                &a.token,
+                &[
+                    ("nickname", "Alice Liddell"),
+                    ("description", "down the hole"),
+                    ("sex", "0"),
+                    ("birthday", "631152000"),
+                    ("cityId", "440300"),
+                    ("latitude", "22.61"),
+                    ("longitude", "114.06"),
+                    ("userId", &bu),
+                ],
+            ),
+        )
+        .await;
+    let d = r.shiku_ok();
+    assert_eq!(
+        (d["userId"].as_i64(), d["nickname"].clone(), d["description"].clone()),
+        (Some(a.uid), json!("Alice Liddell"), json!("down the hole"))
+    );
+    assert_eq!(
+        (d["cityId"].clone(), d["birthday"].clone(), d["loc"]["lat"].clone()),
+        (json!(440300), json!(631152000), json!(22.61))
+    );
+    assert!(d["age"].as_i64().unwrap() >= 30);
+    // The userId parameter never redirects an update to someone else.
+    let r = http.shiku("/user/get", &sh(&a.token, &[("userId", &bu)])).await;
+    let d = r.shiku_ok();
+    assert_eq!(d["nickname"], "Bob");
+    assert!(d.get("telephone").is_none(), "another user's telephone is hidden: {d}");
+    // Partial update keeps the other fields.
+    let r = http.shiku("/user/update", &sh(&a.token, &[("sex", "1")])).await;
+    assert_eq!((r.shiku_ok()["sex"].clone(), r.shiku_ok()["nickname"].clone()), (json!(1), json!("Alice Liddell")));
+
+    http.shiku("/user/settings/update", &sh(&b.token, &[("showTelephone", "1")])).await.shiku_ok();
+    let r = http.shiku("/user/get", &sh(&a.token, &[("userId", &bu)])).await;
+    assert_eq!(r.shiku_ok()["telephone"], b.phone.as_str(), "shown once B allows it");
+    let r = http.shiku("/user/get", &sh(&b.token, &[("userId", &au)])).await;
+    assert_eq!(r.shiku_ok()["nickname"], "Alice Liddell");
+
+    for (bad, code) in [
+        (vec![("sex", "2")], 1010101),
+        (vec![("latitude", "91"), ("longitude", "10")], 1010101),
+        (vec![("latitude", "10")], 1010102),
+        (vec![("longitude", "abc"), ("latitude", "1")], 1010101),
+        (vec![("birthday", "99999999999")], 1010101),
+        (vec![("cityId", "x")], 1010101),
+        (vec![], 1010102),
+    ] {
+        let r = http.shiku("/user/update", &sh(&a.token, &bad)).await;
+        assert_eq!(r.shiku_code(), code, "{bad:?}: {}", r.text);
+    }
+    let long = "n".repeat(65);
+    let r = http.shiku("/user/update", &sh(&a.token, &[("nickname", &long)])).await;
+    assert_eq!(r.shiku_code(), 1010101);
+    let r = http.shiku("/user/get", &sh(&a.token, &[("userId", "99999999")])).await;
+    assert_eq!(r.shiku_code(), 1010104);
+    let r = http.shiku("/user/get", &sh(&a.token, &[("userId", "abc")])).await;
+    assert_eq!(r.shiku_code(), 1010101);
+    let r = http.shiku("/user/get", &[]).await;
+    assert_eq!(r.shiku_code(), 1030101);
+    // Nothing was half-written by the rejected updates.
+    let r = http.shiku("/user/get", &sh(&a.token, &[])).await;
+    assert_eq!((r.shiku_ok()["sex"].clone(), r.shiku_ok()["loc"]["lng"].clone()), (json!(1), json!(114.06)));
+}
+
+#[tokio::test]
+async fn search_by_nickname_account_and_phone_respect_privacy() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Zed Alpha").await;
+    let b = register(&http, &phone(), "secret1", "zed beta").await;
+    let c = register(&http, &phone(), "secret1", "Other").await;
+
+    let r = http.shiku("/user/query", &sh(&c.token, &[("nickname", "ZED")])).await;
+    let ids: Vec<i64> = r.shiku_ok().as_array().unwrap().iter().map(|u| u["userId"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![b.uid, a.uid], "prefix match, case-insensitive, newest first");
+    assert!(r.ddb_calls() <= 2, "token + one Query, got {}", r.ddb_calls());
+    let r = http.shiku("/user/query", &sh(&c.token, &[("nickname", "zed"), ("pageSize", "1")])).await;
+    let first = r.shiku_ok()[0]["userId"].as_i64().unwrap();
+    assert_eq!(first, b.uid);
+    let cur = first.to_string();
+    let r = http.shiku("/user/query", &sh(&c.token, &[("nickname", "zed"), ("pageSize", "1"), ("userId", &cur)])).await;
+    assert_eq!(r.shiku_ok()[0]["userId"].as_i64(), Some(a.uid));
+    // Without a nickname: everyone, newest first, paged by the userId cursor.
+    let r = http.shiku("/user/query", &sh(&c.token, &[("pageSize", "2")])).await;
+    let ids: Vec<i64> = r.shiku_ok().as_array().unwrap().iter().map(|u| u["userId"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![c.uid, b.uid]);
+    let r = http.shiku("/user/query", &sh(&c.token, &[("sex", "3")])).await;
+    assert_eq!(r.shiku_code(), 1010101);
+
+    // A rename moves the account in the index.
+    http.shiku("/user/update", &sh(&c.token, &[("nickname", "Zebra")])).await.shiku_ok();
+    let r = http.shiku("/user/query", &sh(&a.token, &[("nickname", "zeb")])).await;
+    assert_eq!(r.shiku_ok()[0]["userId"].as_i64(), Some(c.uid));
+    let r = http.shiku("/user/query", &sh(&a.token, &[("nickname", "oth")])).await;
+    assert_eq!(r.shiku_ok().as_array().unwrap().len(), 0, "old nickname no longer found");
+    // nameSearch=0 hides from nickname search.
+    http.shiku("/user/settings/update", &sh(&b.token, &[("nameSearch", "0")])).await.shiku_ok();
+    let r = http.shiku("/user/query", &sh(&c.token, &[("nickname", "zed")])).await;
+    let ids: Vec<i64> = r.shiku_ok().as_array().unwrap().iter().map(|u| u["userId"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![a.uid]);
+
+    // Exact account: telephone.
+    let r = http.shiku("/user/getByAccount", &sh(&a.token, &[("account", &b.phone)])).await;
+    assert_eq!(r.shiku_ok()["userId"].as_i64(), Some(b.uid));
+    let r = http.shiku("/user/getByAccount", &sh(&a.token, &[("account", "13000000009")])).await;
+    assert_eq!(r.shiku_code(), 1040101);
+    let r = http.shiku("/user/getByAccount", &sh(&a.token, &[])).await;
+    assert_eq!(r.shiku_code(), 1010102);
+    let st_a = sealtalk_login(&app, &a).await;
+    let r = st_a.get(&format!("/sealtalk/user/find/86/{}", b.phone), None).await;
+    assert_eq!((r.status, r.body["result"]["id"].clone()), (200, json!(b.uid.to_string())), "{}", r.text);
+
+    // phoneSearch=0: not found by telephone in any dialect (but still by themselves).
+    http.shiku("/user/settings/update", &sh(&b.token, &[("phoneSearch", "0")])).await.shiku_ok();
+    let r = http.shiku("/user/getByAccount", &sh(&a.token, &[("account", &b.phone)])).await;
+    assert_eq!(r.shiku_code(), 1040101);
+    let r = st_a.get(&format!("/sealtalk/user/find/86/{}", b.phone), None).await;
+    assert_eq!(r.status, 404);
+    let r = http.shiku("/user/getByAccount", &sh(&b.token, &[("account", &b.phone)])).await;
+    assert_eq!(r.shiku_ok()["userId"].as_i64(), Some(b.uid));
+    let r = st_a.get("/sealtalk/user/find/86/12ab", None).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn settings_round_trip_and_validation() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let b = register(&http, &phone(), "secret1", "B").await;
+    let r = http.shiku("/user/settings", &sh(&a.token, &[])).await;
+    let d = r.shiku_ok();
+    assert_eq!(
+        (d["allowAtt"].clone(), d["allowGreet"].clone(), d["friendsVerify"].clone(), d["phoneSearch"].clone()),
+        (json!(1), json!(1), json!(0), json!(1))
+    );
+    assert_eq!(d["chatRecordTimeOut"], -1.0);
+    let r = http
+        .shiku(
+            "/user/settings/update",
+            &sh(
+                &a.token,
+                &[("allowAtt", "0"), ("friendsVerify", "1"), ("chatRecordTimeOut", "0.04"), ("offlineNoPushMsg", "1")],
+            ),
+        )
+        .await;
+    r.shiku_ok();
+    let d = http.shiku("/user/settings", &sh(&a.token, &[])).await.shiku_ok().clone();
+    assert_eq!(
+        (
+            d["allowAtt"].clone(),
+            d["friendsVerify"].clone(),
+            d["chatRecordTimeOut"].clone(),
+            d["offlineNoPushMsg"].clone()
+        ),
+        (json!(0), json!(1), json!(0.04), json!(1))
+    );
+    assert_eq!(d["allowGreet"], 1, "untouched flags keep their value");
+    // Another user reads them (clients check allowAtt / friendsVerify before adding).
+    let au = a.uid.to_string();
+    let r = http.shiku("/user/settings", &sh(&b.token, &[("userId", &au)])).await;
+    assert_eq!(r.shiku_ok()["friendsVerify"], 1);
+    // Stored as the number contacts reads.
+    let it = app.ctx.db.get(format!("USER#{}", a.uid), "SETTINGS").await.unwrap().unwrap();
+    assert_eq!(it.i64("friendsVerify"), Some(1));
+
+    for bad in [vec![("allowAtt", "2")], vec![("chatSyncTimeLen", "-5")], vec![("friendsVerify", "yes")], vec![]] {
+        let r = http.shiku("/user/settings/update", &sh(&a.token, &bad)).await;
+        assert!([1010101, 1010102].contains(&r.shiku_code()), "{bad:?}: {}", r.text);
+    }
+    let r = http.shiku("/user/settings", &sh(&b.token, &[("userId", "99999999")])).await;
+    assert_eq!(r.shiku_code(), 1010104);
+}
+
+#[tokio::test]
+async fn presence_from_live_websockets() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let b = register(&http, &phone(), "secret1", "B").await;
+    let bu = b.uid.to_string();
+    let r = http.shiku("/user/getOnLine", &sh(&a.token, &[("userId", &bu)])).await;
+    assert_eq!(r.shiku_ok().clone(), json!(0));
+    let ws = Ws::connect(&app, &b.token).await.unwrap();
+    let r = http.shiku("/user/getOnLine", &sh(&a.token, &[("userId", &bu)])).await;
+    assert_eq!(r.shiku_ok().clone(), json!(1));
+    let r = http.shiku("/user/getUserStatusCount", &sh(&a.token, &[])).await;
+    let d = r.shiku_ok().clone();
+    assert_eq!((d[0]["type"].clone(), d[0]["count"].clone(), d[1]["type"].clone()), (json!(1), json!(1), json!(0)));
+    // Offline = every account (A, B and the provisioned operator) minus the online ones.
+    let offline = d[1]["count"].as_i64().unwrap();
+    assert!((1..=2).contains(&offline), "{d}");
+    assert!(r.ddb_calls() <= 2, "no Scan: token + one BatchGetItem, got {}", r.ddb_calls());
+    ws.close().await;
+    let mut state = json!(1);
+    for _ in 0..50 {
+        state = http.shiku("/user/getOnLine", &sh(&a.token, &[("userId", &bu)])).await.shiku_ok().clone();
+        if state == json!(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, json!(0), "offline after disconnect");
+    let r = http.shiku("/user/getUserStatusCount", &sh(&a.token, &[("type", "1")])).await;
+    assert_eq!(r.shiku_ok()[0]["count"], 0);
+    let r = http.shiku("/user/getUserStatusCount", &sh(&a.token, &[("type", "0")])).await;
+    assert_eq!(r.shiku_ok()[0]["count"].as_i64(), Some(offline + 1));
+    let r = http.shiku("/user/getUserStatusCount", &sh(&a.token, &[("type", "5")])).await;
+    assert_eq!(r.shiku_code(), 1010101);
+    let r = http.shiku("/user/getOnLine", &sh(&a.token, &[("userId", "99999999")])).await;
+    assert_eq!(r.shiku_code(), 1010104);
+}
+
+#[tokio::test]
+async fn favourites_are_private_to_their_owner() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let b = register(&http, &phone(), "secret1", "B").await;
+    let r = http
+        .shiku(
+            "/emoji/add",
+            &sh(&a.token, &[("url", "http://x/e.gif"), ("type", "6"), ("msgId", "m1"), ("roomJid", "r1")]),
+        )
+        .await;
+    let emoji = r.shiku_ok()["emojiId"].as_str().unwrap().to_string();
+    let r = http.shiku("/emoji/add", &sh(&a.token, &[("url", "http://x/p.jpg"), ("type", "1")])).await;
+    let photo = r.shiku_ok()["emojiId"].as_str().unwrap().to_string();
+    http.shiku("/emoji/add", &sh(&a.token, &[("msg", "note to self"), ("type", "5")])).await.shiku_ok();
+
+    let r = http.shiku("/emoji/list", &sh(&a.token, &[])).await;
+    let list = r.shiku_ok().as_array().unwrap().clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0]["emojiId"].clone(), list[0]["url"].clone(), list[0]["msgId"].clone(), list[0]["roomJid"].clone()),
+        (json!(emoji), json!("http://x/e.gif"), json!("m1"), json!("r1"))
+    );
+    let r = http.shiku("/collection/list", &sh(&a.token, &[("type", "1")])).await;
+    assert_eq!(r.shiku_ok()[0]["emojiId"], photo.as_str());
+    let r = http.shiku("/collection/list", &sh(&a.token, &[])).await;
+    assert_eq!(r.shiku_ok().as_array().unwrap().len(), 3);
+    assert_eq!(r.shiku_ok()[0]["type"], 5, "newest first across types");
+    let r = http.shiku("/collection/list", &sh(&a.token, &[("pageSize", "2"), ("pageIndex", "1")])).await;
+    assert_eq!(r.shiku_ok().as_array().unwrap().len(), 1);
+    let r = http.shiku("/emoji/list", &sh(&b.token, &[])).await;
+    assert_eq!(r.shiku_ok().as_array().unwrap().len(), 0);
+    let au = a.uid.to_string();
+    let r = http.shiku("/emoji/list", &sh(&b.token, &[("userId", &au)])).await;
+    assert_eq!(r.shiku_code(), 1030103);
+
+    let r = http.shiku("/emoji/delete", &sh(&b.token, &[("emojiId", &emoji)])).await;
+    assert_eq!(r.shiku_code(), 1010104, "B cannot delete A's favourite");
+    let both = format!("{emoji},{}", "0000000000000000000-6");
+    let r = http.shiku("/emoji/delete", &sh(&a.token, &[("emojiId", &both)])).await;
+    assert_eq!(r.shiku_code(), 1010104, "all or nothing");
+    assert_eq!(http.shiku("/emoji/list", &sh(&a.token, &[])).await.shiku_ok().as_array().unwrap().len(), 1);
+    http.shiku("/emoji/delete", &sh(&a.token, &[("emojiId", &emoji)])).await.shiku_ok();
+    assert_eq!(http.shiku("/emoji/list", &sh(&a.token, &[])).await.shiku_ok().as_array().unwrap().len(), 0);
+    let r = http.shiku("/emoji/delete", &sh(&a.token, &[("emojiId", &emoji)])).await;
+    assert_eq!(r.shiku_code(), 1010104);
+
+    for (bad, code) in [
+        (vec![("url", "http://x"), ("type", "9")], 1010101),
+        (vec![("type", "1")], 1010102),
+        (vec![("url", "a b"), ("type", "1")], 1010101),
+    ] {
+        let r = http.shiku("/emoji/add", &sh(&a.token, &bad)).await;
+        assert_eq!(r.shiku_code(), code, "{bad:?}");
+    }
+    let r = http.shiku("/emoji/delete", &sh(&a.token, &[("emojiId", "../x")])).await;
+    assert_eq!(r.shiku_code(), 1010104);
+    let r = http.shiku("/collection/list", &sh(&a.token, &[("type", "8")])).await;
+    assert_eq!(r.shiku_code(), 1010101);
+}
+
+#[tokio::test]
+async fn nearby_and_newest_users() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let b = register(&http, &phone(), "secret1", "B").await;
+    let c = register(&http, &phone(), "secret1", "C").await;
+    let d = register(&http, &phone(), "secret1", "D").await;
+    for (p, lat, lng) in
+        [(&a, "22.61", "114.06"), (&b, "22.62", "114.06"), (&c, "39.9", "116.4"), (&d, "22.59", "114.09")]
+    {
+        http.shiku("/user/update", &sh(&p.token, &[("latitude", lat), ("longitude", lng)])).await.shiku_ok();
+    }
+    let r = http.shiku("/nearby/user", &sh(&a.token, &[("latitude", "22.61"), ("longitude", "114.06")])).await;
+    let list = r.shiku_ok().as_array().unwrap().clone();
+    let ids: Vec<i64> = list.iter().map(|u| u["userId"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![b.uid, d.uid], "nearest first, self and Beijing left out");
+    let dist = list[0]["distance"].as_i64().unwrap();
+    assert!((1000..1200).contains(&dist), "{dist}");
+    assert!(r.ddb_calls() <= 11, "token + 9 cell Queries + 1 BatchGetItem, got {}", r.ddb_calls());
+    let r = http
+        .shiku(
+            "/nearby/user",
+            &sh(&a.token, &[("latitude", "22.61"), ("longitude", "114.06"), ("pageSize", "1"), ("pageIndex", "1")]),
+        )
+        .await;
+    assert_eq!(r.shiku_ok()[0]["userId"].as_i64(), Some(d.uid));
+    let r = http
+        .shiku("/nearby/user", &sh(&a.token, &[("latitude", "22.61"), ("longitude", "114.06"), ("nickname", "d")]))
+        .await;
+    assert_eq!(r.shiku_ok().as_array().unwrap().len(), 1);
+    let r = http.shiku("/nearby/user", &sh(&a.token, &[("latitude", "91"), ("longitude", "114.06")])).await;
+    assert_eq!(r.shiku_code(), 1010101);
+    let r = http.shiku("/nearby/user", &sh(&a.token, &[("latitude", "22.61"), ("longitude", "-181")])).await;
+    assert_eq!(r.shiku_code(), 1010101);
+    let r = http.shiku("/nearby/user", &sh(&a.token, &[("latitude", "22.61")])).await;
+    assert_eq!(r.shiku_code(), 1010102);
+    // Moving updates the index: B leaves for Beijing.
+    http.shiku("/user/update", &sh(&b.token, &[("latitude", "39.9"), ("longitude", "116.41")])).await.shiku_ok();
+    let r = http.shiku("/nearby/user", &sh(&a.token, &[("latitude", "22.61"), ("longitude", "114.06")])).await;
+    let ids: Vec<i64> = r.shiku_ok().as_array().unwrap().iter().map(|u| u["userId"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![d.uid]);
+
+    let r = http.shiku("/nearby/newUser", &sh(&a.token, &[("pageSize", "2")])).await;
+    let ids: Vec<i64> = r.shiku_ok().as_array().unwrap().iter().map(|u| u["userId"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![d.uid, c.uid]);
+    let r = http.shiku("/nearby/newUser", &sh(&a.token, &[("pageSize", "2"), ("pageIndex", "1")])).await;
+    let ids: Vec<i64> = r.shiku_ok().as_array().unwrap().iter().map(|u| u["userId"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![b.uid, a.uid]);
+    assert!(r.ddb_calls() <= 2);
+}
+
+#[tokio::test]
+async fn key_pairs_private_key_only_to_its_owner() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let b = register(&http, &phone(), "secret1", "B").await;
+    let au = a.uid.to_string();
+    let r = http
+        .shiku(
+            "/authkeys/uploadPayKey",
+            &sh(&a.token, &[("publicKey", "PUB-A"), ("privateKey", "PRIV-A-SECRET"), ("mac", "m")]),
+        )
+        .await;
+    r.shiku_ok();
+    let r = http.shiku("/authkeys/getPayPrivateKey", &sh(&a.token, &[])).await;
+    assert_eq!(
+        (r.shiku_ok()["privateKey"].clone(), r.shiku_ok()["publicKey"].clone()),
+        (json!("PRIV-A-SECRET"), json!("PUB-A"))
+    );
+    let it = app.ctx.db.get(format!("USER#{}", a.uid), "KEY#pay").await.unwrap().unwrap();
+    let raw = format!("{it:?}");
+    assert!(!raw.contains("PRIV-A-SECRET"), "encrypted at rest");
+    let r = http.shiku("/authkeys/getPayPrivateKey", &sh(&b.token, &[("userId", &au)])).await;
+    assert_eq!(r.shiku_code(), 1030103);
+    let r = http.shiku("/authkeys/getPayPrivateKey", &sh(&b.token, &[])).await;
+    assert_eq!(r.shiku_code(), 1010104, "B has no pay key of its own");
+    let r = http.shiku("/authkeys/uploadPayKey", &sh(&a.token, &[("publicKey", "P"), ("privateKey", "Q")])).await;
+    assert_eq!(r.shiku_code(), 1010102, "mac is required");
+
+    let r = http
+        .shiku(
+            "/authkeys/uploadMsgKey",
+            &sh(
+                &a.token,
+                &[
+                    ("rsaPublicKey", "RSA-PUB"),
+                    ("rsaPrivateKey", "RSA-PRIV"),
+                    ("dhPublicKey", "DH-PUB"),
+                    ("dhPrivateKey", "DH-PRIV"),
+                    ("mac", "m"),
+                ],
+            ),
+        )
+        .await;
+    r.shiku_ok();
+    let r = http.shiku("/authkeys/getDHMsgKeyList", &sh(&b.token, &[("userId", &au)])).await;
+    let list = r.shiku_ok().as_array().unwrap().clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0]["userId"].as_i64(), list[0]["publicKey"].clone()), (Some(a.uid), json!("DH-PUB")));
+    assert!(!r.text.contains("DH-PRIV"));
+    http.shiku("/authkeys/uploadDhMsgKey", &sh(&a.token, &[("publicKey", "DH2"), ("privateKey", "x"), ("mac", "m")]))
+        .await
+        .shiku_ok();
+    http.shiku("/authkeys/uploadRsaMsgKey", &sh(&a.token, &[("publicKey", "R2"), ("privateKey", "x"), ("mac", "m")]))
+        .await
+        .shiku_ok();
+    let r = http.shiku("/authkeys/getDHMsgKeyList", &sh(&a.token, &[])).await;
+    assert_eq!(r.shiku_ok()[0]["publicKey"], "DH2");
+    let r = http.shiku("/authkeys/getDHMsgKeyList", &sh(&a.token, &[("userId", "99999999")])).await;
+    assert_eq!(r.shiku_ok().as_array().unwrap().len(), 0);
+    let r = http
+        .shiku(
+            "/authkeys/uploadMsgKey",
+            &sh(&a.token, &[("rsaPublicKey", "x"), ("rsaPrivateKey", "y"), ("dhPublicKey", "z"), ("mac", "m")]),
+        )
+        .await;
+    assert_eq!(r.shiku_code(), 1010102, "DH half without its private key");
+
+    http.shiku("/user/uploadKey", &sh(&a.token, &[("publicKey", "U-PUB"), ("privateKey", "U-PRIV")])).await.shiku_ok();
+    let it = app.ctx.db.get(format!("USER#{}", a.uid), "KEY#user").await.unwrap().unwrap();
+    assert_eq!(it.str("publicKey"), Some("U-PUB"));
+    let r = http.shiku("/user/uploadKey", &sh(&a.token, &[("publicKey", "U-PUB")])).await;
+    assert_eq!(r.shiku_code(), 1010102);
+}
+
+#[tokio::test]
+async fn reports_channel_ids_and_wechat_codes_are_stored() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let b = register(&http, &phone(), "secret1", "B").await;
+    let (au, bu) = (a.uid.to_string(), b.uid.to_string());
+    http.shiku("/user/report", &sh(&a.token, &[("toUserId", &bu), ("reason", "3")])).await.shiku_ok();
+    for (bad, code) in [
+        (vec![("toUserId", "99999999"), ("reason", "3")], 1010104),
+        (vec![("reason", "3")], 1010102),
+        (vec![("toUserId", bu.as_str())], 1010102),
+        (vec![("toUserId", au.as_str()), ("reason", "1")], 1010101),
+        (vec![("roomId", "nope"), ("reason", "1")], 1010104),
+    ] {
+        let r = http.shiku("/user/report", &sh(&a.token, &bad)).await;
+        assert_eq!(r.shiku_code(), code, "{bad:?}: {}", r.text);
+    }
+    http.shiku("/user/channelId/set", &sh(&a.token, &[("device", "3"), ("channelId", "ch-ios")])).await.shiku_ok();
+    let r = http.shiku("/user/channelId/set", &sh(&a.token, &[("device", "9"), ("channelId", "x")])).await;
+    assert_eq!(r.shiku_code(), 1010101);
+    let r = http.shiku("/user/channelId/set", &sh(&a.token, &[("device", "4")])).await;
+    assert_eq!(r.shiku_code(), 1010102);
+    http.shiku("/user/bind/wxcode", &sh(&a.token, &[("code", "wx-code-1")])).await.shiku_ok();
+    let r = http.shiku("/user/bind/wxcode", &sh(&a.token, &[])).await;
+    assert_eq!(r.shiku_code(), 1010102);
+    let it = app.ctx.db.get(format!("USER#{}", a.uid), "PROFILE").await.unwrap().unwrap();
+    assert_eq!((it.str("pushChannel3"), it.str("wxCode")), (Some("ch-ios"), Some("wx-code-1")));
+}
+
+#[tokio::test]
+async fn cross_dialect_profile_minxing_sealtalk_shiku() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Alice").await;
+    let b = register(&http, &phone(), "secret1", "Bob").await;
+    let (mx, _) = minxing_login(&http, &a.phone, "secret1").await;
+
+    let r = http.get(&format!("/api/v1/users/{}", a.uid), Some(&mx)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["id"].as_i64(), r.body["name"].clone(), r.body["cellvoice1"].clone()),
+        (Some(a.uid), json!("Alice"), json!(a.phone))
+    );
+    let r = http.get(&format!("/api/v1/users/{}", b.uid), Some(&mx)).await;
+    assert_eq!((r.body["name"].clone(), r.body["cellvoice1"].clone()), (json!("Bob"), Value::Null), "{}", r.text);
+    let r = http.get("/api/v1/users/99999999", Some(&mx)).await;
+    assert_eq!(r.status, 404);
+    let r = http.get("/api/v1/users/abc", Some(&mx)).await;
+    assert_eq!(r.status, 400);
+    let r = http.get(&format!("/api/v1/users/{}", a.uid), None).await;
+    assert_eq!(r.status, 401);
+
+    let r = http
+        .json(
+            "POST",
+            "/api/v1/users",
+            Some(&mx),
+            json!({"name": "Alice M", "signature": "from minxing", "gender": "female", "birthday": "1990-05-01"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["name"].clone(), r.body["gender"].clone(), r.body["birthday"].clone()),
+        (json!("Alice M"), json!("female"), json!(641_520_000_000i64))
+    );
+    let r = http.json("POST", "/api/v1/users", Some(&mx), json!({"gender": "robot"})).await;
+    assert_eq!(r.status, 400);
+    let r = http.json("POST", "/api/v1/users", Some(&mx), json!({"name": "x".repeat(65)})).await;
+    assert_eq!(r.status, 400);
+    let r = http.json("POST", "/api/v1/users", Some(&mx), json!({})).await;
+    assert_eq!(r.status, 400);
+
+    let d = http.shiku("/user/get", &sh(&a.token, &[])).await.shiku_ok().clone();
+    assert_eq!(
+        (d["nickname"].clone(), d["description"].clone(), d["sex"].clone()),
+        (json!("Alice M"), json!("from minxing"), json!(0))
+    );
+    let st = sealtalk_login(&app, &a).await;
+    let r = st.get(&format!("/sealtalk/user/{}", a.uid), None).await;
+    assert_eq!(r.body["result"]["nickname"], "Alice M", "{}", r.text);
+    assert_eq!(r.body["result"]["id"], a.uid.to_string());
+
+    // SealTalk edits: HTML-escaped, 1-32 characters.
+    let r = st.json("POST", "/sealtalk/user/set_nickname", None, json!({"nickname": "<b>Al</b>"})).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    let d = http.shiku("/user/get", &sh(&a.token, &[])).await.shiku_ok().clone();
+    assert_eq!(d["nickname"], "&lt;b&gt;Al&lt;/b&gt;");
+    let r = st.json("POST", "/sealtalk/user/set_nickname", None, json!({"nickname": "x".repeat(33)})).await;
+    assert_eq!((r.status, r.body["code"].clone()), (400, json!(400)));
+    let r = st.json("POST", "/sealtalk/user/set_nickname", None, json!({"nickname": ""})).await;
+    assert_eq!(r.status, 400);
+    let r = st
+        .json("POST", "/sealtalk/user/set_portrait_uri", None, json!({"portraitUri": "http://img.example/a.jpg"}))
+        .await;
+    assert_eq!(r.body["code"], 200);
+    let r = st.get(&format!("/sealtalk/user/{}", a.uid), None).await;
+    assert_eq!(r.body["result"]["portraitUri"], "http://img.example/a.jpg");
+    let r = http.get(&format!("/api/v1/users/{}", a.uid), Some(&mx)).await;
+    assert_eq!(r.body["avatar_url"], "http://img.example/a.jpg");
+    for bad in ["javascript:alert(1)", "http://x/<script>", "avatars/1/x"] {
+        let r = st.json("POST", "/sealtalk/user/set_portrait_uri", None, json!({"portraitUri": bad})).await;
+        assert_eq!(r.status, 400, "{bad}");
+    }
+
+    let r = st.get(&format!("/sealtalk/user/batch?id={}&id={}&id=99999999", a.uid, b.uid), None).await;
+    let ids: Vec<Value> = r.body["result"].as_array().unwrap().iter().map(|u| u["id"].clone()).collect();
+    assert_eq!(ids, vec![json!(a.uid.to_string()), json!(b.uid.to_string())]);
+    let r = st.get("/sealtalk/user/batch?id=x", None).await;
+    assert_eq!(r.status, 400);
+    let r = st.get("/sealtalk/user/99999999", None).await;
+    assert_eq!(r.status, 404);
+    let r = st.get("/sealtalk/user/get_token", None).await;
+    assert_eq!(r.body["result"]["userId"], a.uid.to_string());
+    let tok = r.body["result"]["token"].as_str().unwrap().to_string();
+    Ws::connect(&app, &tok).await.expect("IM token works on the WebSocket").close().await;
+    let r = Http::new(&app).get(&format!("/sealtalk/user/{}", a.uid), None).await;
+    assert_eq!(r.status, 403, "not logged in");
+
+    // get_image_token: presigned PUT, then the key becomes the portrait.
+    let r = st.get("/sealtalk/user/get_image_token", None).await;
+    let res = r.body["result"].clone();
+    assert_eq!(res["target"], "s3", "{}", r.text);
+    let put =
+        reqwest::Client::new().put(res["token"].as_str().unwrap()).body(b"PNGDATA".to_vec()).send().await.unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+    let key = res["key"].as_str().unwrap();
+    let r = st.json("POST", "/sealtalk/user/set_portrait_uri", None, json!({"portraitUri": key})).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    let r = st.get(&format!("/sealtalk/user/{}", a.uid), None).await;
+    let url = r.body["result"]["portraitUri"].as_str().unwrap().to_string();
+    let got = reqwest::get(&url).await.unwrap();
+    assert_eq!(got.bytes().await.unwrap().to_vec(), b"PNGDATA".to_vec());
+    // Someone else's key is refused.
+    let other = format!("avatars/{}/x", b.uid);
+    let r = st.json("POST", "/sealtalk/user/set_portrait_uri", None, json!({"portraitUri": other})).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn minxing_avatar_upload_and_networks() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Alice").await;
+    let (mx, _) = minxing_login(&http, &a.phone, "secret1").await;
+    let img: Vec<u8> = (0..5000u32).map(|i| (i % 256) as u8).collect();
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(img.clone()).file_name("me.png").mime_str("image/png").unwrap());
+    let r = http
+        .send(http.client.post(format!("{}/api/v1/photos?auto_save=true", http.base)).bearer_auth(&mx).multipart(form))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let d = http.shiku("/user/get", &sh(&a.token, &[])).await.shiku_ok().clone();
+    let url = d["headImg"].as_str().unwrap().to_string();
+    assert!(url.starts_with("http"), "{url}");
+    let got = reqwest::get(&url).await.unwrap();
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(got.bytes().await.unwrap().to_vec(), img);
+    let st = sealtalk_login(&app, &a).await;
+    let r = st.get(&format!("/sealtalk/user/{}", a.uid), None).await;
+    assert!(r.body["result"]["portraitUri"].as_str().unwrap().contains(&format!("avatars/{}/", a.uid)));
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"text".to_vec()).file_name("a.txt").mime_str("text/plain").unwrap(),
+    );
+    let r = http
+        .send(http.client.post(format!("{}/api/v1/photos?auto_save=true", http.base)).bearer_auth(&mx).multipart(form))
+        .await;
+    assert_eq!(r.status, 400, "not an image");
+
+    let r = http.get("/api/v1/users/current/networks", Some(&mx)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((r.body[0]["id"].clone(), r.body[0]["name"].clone()), (json!(1), json!("default")));
+    let r = http.json("POST", "/api/v1/networks/1/members", Some(&mx), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = http.json("POST", "/api/v1/networks/7/members", Some(&mx), json!({})).await;
+    assert_eq!(r.status, 404);
+    let r = http.get("/api/v1/users/current", Some(&mx)).await;
+    assert_eq!(r.body["id"].as_i64(), Some(a.uid));
+}
+
+#[tokio::test]
+async fn new_accounts_are_in_the_nickname_index() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Índigo").await;
+    let it = app.ctx.db.get(format!("USER#{}", a.uid), "PROFILE").await.unwrap().unwrap();
+    assert_eq!(it.str("gsi2pk"), Some("NICK#í"));
+    let db: &Db = &app.ctx.db;
+    let found = shared::store::profiles::search_nickname(db, "ÍND").await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].i64("uid"), Some(UserId(a.uid).0));
+}
