@@ -230,9 +230,11 @@ async fn sealtalk_register_flow_and_cross_dialect_login() {
 
     let r = sealtalk(&http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
     assert_eq!(st_code(&r), 200);
+    assert_eq!(r.ddb_calls(), 3, "rate slot (same window fails, new window) + code");
     let code = r.body["result"]["code"].as_str().unwrap().to_string();
     let r = sealtalk(&http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
     assert_eq!(st_code(&r), 5000, "rate limited");
+    assert_eq!(r.ddb_calls(), 3, "two refused rate updates + one read for the message");
     let r = sealtalk(&http, "/user/send_code", json!({"region": 86})).await;
     assert_eq!(r.status, 400);
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -240,6 +242,7 @@ async fn sealtalk_register_flow_and_cross_dialect_login() {
     assert_eq!(st_code(&r), 1000, "wrong code");
     let r = sealtalk(&http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": code})).await;
     assert_eq!(st_code(&r), 200);
+    assert_eq!(r.ddb_calls(), 3, "take attempt + delete code + put token");
     let vtoken = r.body["result"]["verification_token"].as_str().unwrap().to_string();
     let r = sealtalk(&http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": code})).await;
     assert_eq!(st_code(&r), 2000, "a code verifies once");
@@ -261,6 +264,7 @@ async fn sealtalk_register_flow_and_cross_dialect_login() {
     assert_eq!(r.status, 400, "password shape");
     let r = reg(vtoken.clone(), uname.clone(), "secret1").await;
     assert_eq!(st_code(&r), 200, "{}", r.text);
+    assert_eq!(r.ddb_calls(), 5, "peek token, id counter, account transaction, use token, session");
     let uid = r.body["result"]["id"].as_str().unwrap().to_string();
     assert!(r.headers.get("set-cookie").is_some(), "registration logs in");
     let r = reg(vtoken.clone(), format!("{uname}x"), "secret1").await;
