@@ -8,8 +8,7 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
 }
 
+/// Not built yet (later issues): every route answers the dialect's not-found.
 async fn route(c: Call<'_>) -> AppResult<Reply> {
-    match (c.method.as_str(), c.route.as_str()) {
-        _ => Err(c.not_found()),
-    }
+    Err(c.not_found())
 }
