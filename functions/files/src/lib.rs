@@ -43,10 +43,7 @@ pub async fn download_url(ctx: &Ctx, f: &FileRecord) -> AppResult<String> {
         .get_object()
         .bucket(&ctx.bucket)
         .key(&f.s3_key)
-        .response_content_disposition(format!(
-            "attachment; filename*=UTF-8''{}",
-            urlencode(&f.name)
-        ))
+        .response_content_disposition(format!("attachment; filename*=UTF-8''{}", urlencode(&f.name)))
         .presigned(cfg)
         .await
         .map_err(AppError::internal)?;
@@ -56,9 +53,7 @@ pub async fn download_url(ctx: &Ctx, f: &FileRecord) -> AppResult<String> {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -80,11 +75,7 @@ pub async fn file_json(ctx: &Ctx, f: &FileRecord) -> AppResult<Value> {
 /// the record, so a record never points at a missing object.
 async fn upload(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    let part = c
-        .params
-        .file("file")
-        .or_else(|| c.params.files.first())
-        .ok_or_else(|| AppError::missing("file"))?;
+    let part = c.params.file("file").or_else(|| c.params.files.first()).ok_or_else(|| AppError::missing("file"))?;
     if part.bytes.is_empty() {
         return Err(AppError::invalid("file", "is empty"));
     }
@@ -121,22 +112,14 @@ async fn upload_avatar(c: &Call<'_>) -> AppResult<Reply> {
         Some("false") | Some("0") => false,
         Some(_) => return Err(AppError::invalid("auto_save", "true or false")),
     };
-    let part = c
-        .params
-        .file("file")
-        .or_else(|| c.params.files.first())
-        .ok_or_else(|| AppError::missing("file"))?;
+    let part = c.params.file("file").or_else(|| c.params.files.first()).ok_or_else(|| AppError::missing("file"))?;
     if part.bytes.is_empty() {
         return Err(AppError::invalid("file", "is empty"));
     }
     if !part.content_type.to_ascii_lowercase().starts_with("image/") {
         return Err(AppError::invalid("file", "must be an image"));
     }
-    let key = format!(
-        "{}{}",
-        shared::store::profiles::avatar_prefix(me),
-        uuid::Uuid::new_v4().simple()
-    );
+    let key = format!("{}{}", shared::store::profiles::avatar_prefix(me), uuid::Uuid::new_v4().simple());
     c.ctx
         .s3
         .put_object()
@@ -147,11 +130,13 @@ async fn upload_avatar(c: &Call<'_>) -> AppResult<Reply> {
         .send()
         .await?;
     if auto_save {
-        let edit = shared::store::profiles::Edit {
-            avatar: Some(key.clone()),
-            ..Default::default()
-        };
-        shared::store::profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+        let edit = shared::store::profiles::Edit { avatar: Some(key.clone()), ..Default::default() };
+        let it = shared::store::profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+        // Followers' relations carry a copy of the avatar (store/relations.rs).
+        let nickname = it.get("nickname").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        if let Err(e) = shared::store::relations::refresh_profile(&c.ctx.db, me, &nickname, Some(&key)).await {
+            tracing::warn!(error = %e, "could not refresh relations after an avatar change");
+        }
     }
     let url = shared::store::profiles::avatar_url(c.ctx, Some(&key))
         .await

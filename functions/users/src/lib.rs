@@ -93,6 +93,20 @@ impl View {
     }
 }
 
+/// After a nickname or avatar change: refresh the denormalised copy on the relations
+/// of everyone who follows or befriended the user (store/relations.rs). The profile
+/// itself is already saved, so a failure here is logged, not answered.
+pub(crate) async fn propagate_profile(ctx: &Ctx, edit: &profiles::Edit, item: &Item) {
+    if edit.nickname.is_none() && edit.avatar.is_none() {
+        return;
+    }
+    let Some(uid) = item.i64("uid").map(UserId) else { return };
+    let nickname = item.string("nickname");
+    if let Err(e) = shared::store::relations::refresh_profile(&ctx.db, uid, &nickname, item.str("avatar")).await {
+        tracing::warn!(%uid, error = %e, "could not refresh relations after a profile change");
+    }
+}
+
 /// Age in whole years from a birthday in epoch seconds.
 pub(crate) fn age(birthday_secs: i64, now_secs: i64) -> i64 {
     ((now_secs - birthday_secs) / (365 * 86_400 + 86_400 / 4)).max(0)

@@ -114,6 +114,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::missing("name"));
     }
     let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    crate::propagate_profile(c.ctx, &edit, &it).await;
     let v = View::of(c.ctx, it).await?;
     Ok(Reply::data(user_json(&v, me)))
 }

@@ -50,7 +50,8 @@ pub async fn set_nickname(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("nickname", format!("1-{NICKNAME_MAX} characters")));
     }
     let edit = profiles::Edit { nickname: Some(escape_html(&raw)), ..Default::default() };
-    profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    crate::propagate_profile(c.ctx, &edit, &it).await;
     Ok(Reply::empty())
 }
 
@@ -68,7 +69,8 @@ pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("portraitUri", "an http(s) URL or your uploaded image key"));
     }
     let edit = profiles::Edit { avatar: Some(uri), ..Default::default() };
-    profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    crate::propagate_profile(c.ctx, &edit, &it).await;
     Ok(Reply::empty())
 }
 

@@ -96,6 +96,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let edit = edit_from(c)?;
     let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
+    crate::propagate_profile(c.ctx, &edit, &it).await;
     let v = View::of(c.ctx, it).await?;
     Ok(Reply::data(user_json(&v, me, c.ctx.now_secs())))
 }

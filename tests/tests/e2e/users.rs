@@ -643,3 +643,20 @@ async fn new_accounts_are_in_the_nickname_index() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].i64("uid"), Some(UserId(a.uid).0));
 }
+
+#[tokio::test]
+async fn renames_reach_the_relations_of_followers() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Alice").await;
+    let b = register(&http, &phone(), "secret1", "Bob").await;
+    let au = a.uid.to_string();
+    http.shiku("/friends/add", &sh(&b.token, &[("toUserId", &au)])).await.shiku_ok();
+    let st = sealtalk_login(&app, &a).await;
+    let r = st.json("POST", "/sealtalk/user/set_nickname", None, json!({"nickname": "Alice S"})).await;
+    assert_eq!(r.body["code"], 200);
+    let r = http.shiku("/friends/attention/list", &sh(&b.token, &[])).await;
+    let list = r.shiku_ok().as_array().unwrap().clone();
+    let row = list.iter().find(|x| x["toUserId"].as_i64() == Some(a.uid)).expect("B follows A");
+    assert_eq!(row["toNickname"], "Alice S", "{}", r.text);
+}
