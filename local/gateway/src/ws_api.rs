@@ -230,7 +230,15 @@ async fn run_connection(
                         None => (1005, String::new()),
                     };
                 }
-                Some(Err(e)) => break (1006, e.to_string()),
+                Some(Err(e)) => {
+                    let msg = e.to_string();
+                    // Over the frame/message limits API Gateway closes with 1009.
+                    if msg.contains("Space limit exceeded") || msg.contains("too long") || msg.contains("too big") {
+                        let _ = sink.send(close(1009, "Message too big")).await;
+                        break (1009, "Message too big".to_string());
+                    }
+                    break (1006, msg);
+                }
                 None => break (1006, "connection lost".to_string()),
             },
             out = rx.recv() => {

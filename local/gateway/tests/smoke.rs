@@ -226,3 +226,16 @@ async fn stream_records_with_ev_reach_delivery_and_others_are_filtered_out() {
     assert!(s.filtered_out > base.filtered_out, "{s:?}");
     assert_eq!(s.failed_batches, 0, "{s:?}");
 }
+
+#[tokio::test]
+async fn frames_over_32_kb_close_the_connection_like_api_gateway() {
+    let app = spawn_app().await;
+    let tok = token(&app, 9).await;
+    let mut ws = ws_connect(&app, &format!("?access_token={tok}")).await.expect("connect");
+    ws.send(Message::text("x".repeat(40 * 1024))).await.unwrap();
+    match next_frame(&mut ws).await {
+        Message::Close(Some(f)) => assert_eq!(u16::from(f.code), 1009),
+        other => panic!("expected a 1009 close, got {other:?}"),
+    }
+    wait_until("the connection to be unregistered", || app.ws_connection_ids().is_empty()).await;
+}
