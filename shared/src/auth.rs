@@ -35,19 +35,12 @@ pub fn canonical_password(dialect: Dialect, raw: &str) -> AppResult<String> {
 
 pub fn hash_password(canonical: &str) -> AppResult<String> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(AppError::internal)?;
-    Argon2::default()
-        .hash_password(canonical.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(AppError::internal)
+    Argon2::default().hash_password(canonical.as_bytes(), &salt).map(|h| h.to_string()).map_err(AppError::internal)
 }
 
 pub fn verify_password(canonical: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(canonical.as_bytes(), &h)
-                .is_ok()
-        })
+        .map(|h| Argon2::default().verify_password(canonical.as_bytes(), &h).is_ok())
         .unwrap_or(false)
 }
 
@@ -61,26 +54,18 @@ pub fn token_hash(token: &str) -> String {
 }
 
 pub fn cookie(req: &Request, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(http::header::COOKIE)
-        .iter()
-        .find_map(|v| {
-            v.to_str().ok()?.split(';').find_map(|kv| {
-                let (k, v) = kv.trim().split_once('=')?;
-                (k == name && !v.is_empty()).then(|| v.to_string())
-            })
+    req.headers().get_all(http::header::COOKIE).iter().find_map(|v| {
+        v.to_str().ok()?.split(';').find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then(|| v.to_string())
         })
+    })
 }
 
 fn bearer(req: &Request) -> Option<String> {
-    let h = req
-        .headers()
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    let h = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, tok) = h.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !tok.trim().is_empty())
-        .then(|| tok.trim().to_string())
+    (scheme.eq_ignore_ascii_case("bearer") && !tok.trim().is_empty()).then(|| tok.trim().to_string())
 }
 
 /// Where each dialect's clients put their token.
@@ -95,12 +80,7 @@ pub fn token_from_request(dialect: Dialect, req: &Request, params: &Params) -> O
 }
 
 /// Resolve the caller's session: one GetItem.
-pub async fn authenticate(
-    ctx: &Ctx,
-    dialect: Dialect,
-    req: &Request,
-    params: &Params,
-) -> AppResult<Session> {
+pub async fn authenticate(ctx: &Ctx, dialect: Dialect, req: &Request, params: &Params) -> AppResult<Session> {
     let token = token_from_request(dialect, req, params).ok_or(AppError::TokenMissing)?;
     tokens::resolve(&ctx.db, ctx.now_secs(), &token).await
 }
@@ -113,14 +93,8 @@ mod tests {
     fn passwords_canonicalise_across_dialects() {
         let md5 = md5_hex("secret1");
         assert_eq!(canonical_password(Dialect::Shiku, &md5).unwrap(), md5);
-        assert_eq!(
-            canonical_password(Dialect::Minxing, "secret1").unwrap(),
-            md5
-        );
-        assert_eq!(
-            canonical_password(Dialect::SealTalk, "secret1").unwrap(),
-            md5
-        );
+        assert_eq!(canonical_password(Dialect::Minxing, "secret1").unwrap(), md5);
+        assert_eq!(canonical_password(Dialect::SealTalk, "secret1").unwrap(), md5);
         assert!(canonical_password(Dialect::Minxing, "").is_err());
         let stored = hash_password(&md5).unwrap();
         assert!(stored.starts_with("$argon2id$"));
@@ -145,13 +119,7 @@ mod tests {
             .body(lambda_http::Body::Empty)
             .unwrap();
         let p = Params::default();
-        assert_eq!(
-            token_from_request(Dialect::SealTalk, &req, &p).as_deref(),
-            Some("tok")
-        );
-        assert_eq!(
-            token_from_request(Dialect::Minxing, &req, &p).as_deref(),
-            Some("xyz")
-        );
+        assert_eq!(token_from_request(Dialect::SealTalk, &req, &p).as_deref(), Some("tok"));
+        assert_eq!(token_from_request(Dialect::Minxing, &req, &p).as_deref(), Some("xyz"));
     }
 }

@@ -47,15 +47,9 @@ impl Ctx {
         path_style: bool,
         settings: Settings,
     ) -> Ctx {
-        let ddb_conf = aws_sdk_dynamodb::config::Builder::from(sdk)
-            .interceptor(CountDdbCalls)
-            .build();
-        let s3_conf = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(path_style)
-            .build();
-        let ws_conf = aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
-            .endpoint_url(ws_endpoint)
-            .build();
+        let ddb_conf = aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountDdbCalls).build();
+        let s3_conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
+        let ws_conf = aws_sdk_apigatewaymanagement::config::Builder::from(sdk).endpoint_url(ws_endpoint).build();
         Ctx {
             db: Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), table),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
@@ -71,29 +65,18 @@ impl Ctx {
         let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
         let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true");
         let settings = Settings {
-            expose_verification_codes: std::env::var("EXPOSE_VERIFICATION_CODES")
-                .is_ok_and(|v| v == "true"),
+            expose_verification_codes: std::env::var("EXPOSE_VERIFICATION_CODES").is_ok_and(|v| v == "true"),
         };
-        Ctx::build(
-            &sdk,
-            env("TABLE_NAME"),
-            env("BUCKET_NAME"),
-            env("WS_ENDPOINT"),
-            path_style,
-            settings,
-        )
+        Ctx::build(&sdk, env("TABLE_NAME"), env("BUCKET_NAME"), env("WS_ENDPOINT"), path_style, settings)
     }
 
     /// Local stack: static credentials, explicit endpoints, path-style S3.
     pub fn local(cfg: &LocalConfig) -> Ctx {
-        let creds =
-            aws_credential_types::Credentials::new("local", "local", None, None, "local-stack");
+        let creds = aws_credential_types::Credentials::new("local", "local", None, None, "local-stack");
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(creds),
-            )
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
             .build();
         let mut ctx = Ctx::build(
             &sdk,
@@ -101,22 +84,15 @@ impl Ctx {
             cfg.bucket.clone(),
             cfg.ws_management_endpoint.clone(),
             true,
-            Settings {
-                expose_verification_codes: true,
-            },
+            Settings { expose_verification_codes: true },
         );
         let ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url(&cfg.ddb_endpoint)
             .interceptor(CountDdbCalls)
             .build();
-        ctx.db = Db::new(
-            aws_sdk_dynamodb::Client::from_conf(ddb_conf),
-            cfg.table.clone(),
-        );
-        let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
-            .endpoint_url(&cfg.s3_endpoint)
-            .force_path_style(true)
-            .build();
+        ctx.db = Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), cfg.table.clone());
+        let s3_conf =
+            aws_sdk_s3::config::Builder::from(&sdk).endpoint_url(&cfg.s3_endpoint).force_path_style(true).build();
         ctx.s3 = aws_sdk_s3::Client::from_conf(s3_conf);
         ctx
     }
@@ -132,9 +108,7 @@ impl Ctx {
 /// JSON logs to CloudWatch; call once at the top of every `main`.
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_target(false)
         .without_time()
         .try_init();

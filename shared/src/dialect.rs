@@ -24,8 +24,7 @@ impl Dialect {
     pub fn from_path(path: &str) -> Dialect {
         if path == SEALTALK_PREFIX || path.starts_with("/sealtalk/") {
             Dialect::SealTalk
-        } else if path.starts_with("/api/v1/") || path == "/api/v1" || path.starts_with("/oauth2/")
-        {
+        } else if path.starts_with("/api/v1/") || path == "/api/v1" || path.starts_with("/oauth2/") {
             Dialect::Minxing
         } else if path == "/api.php" {
             Dialect::Xuanxuan
@@ -57,22 +56,14 @@ pub struct Reply {
 
 impl Reply {
     pub fn data(v: Value) -> Self {
-        Reply {
-            data: Some(v),
-            ..Default::default()
-        }
+        Reply { data: Some(v), ..Default::default() }
     }
     pub fn empty() -> Self {
         Reply::default()
     }
     /// A body sent as-is with the given status (no envelope).
     pub fn raw(status: u16, body: Option<Value>) -> Self {
-        Reply {
-            data: body,
-            raw: true,
-            status: Some(status),
-            ..Default::default()
-        }
+        Reply { data: body, raw: true, status: Some(status), ..Default::default() }
     }
     pub fn status(mut self, status: u16) -> Self {
         self.status = Some(status);
@@ -118,19 +109,10 @@ pub fn error_shape(e: &AppError) -> ErrorShape {
         CodeExpired => (1040105, 400, "invalid_request", (200, 2000)),
         RateLimited(_) => (1010107, 429, "rate_limited", (200, 5000)),
     };
-    ErrorShape {
-        shiku_code,
-        http_status,
-        minxing_error,
-        sealtalk,
-    }
+    ErrorShape { shiku_code, http_status, minxing_error, sealtalk }
 }
 
-fn json_response(
-    status: u16,
-    headers: &[(String, String)],
-    body: Option<&Value>,
-) -> Response<Body> {
+fn json_response(status: u16, headers: &[(String, String)], body: Option<&Value>) -> Response<Body> {
     let mut b = Response::builder().status(status);
     for (k, v) in headers {
         b = b.header(k.as_str(), v.as_str());
@@ -204,26 +186,19 @@ pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body>
         Dialect::Minxing => {
             let mut headers = vec![];
             if shape.http_status == 401 {
-                headers.push((
-                    "www-authenticate".to_string(),
-                    "Bearer error=\"invalid_token\"".to_string(),
-                ));
+                headers.push(("www-authenticate".to_string(), "Bearer error=\"invalid_token\"".to_string()));
             }
             json_response(
                 shape.http_status,
                 &headers,
-                Some(
-                    &json!({"error": shape.minxing_error, "error_description": msg, "status": shape.http_status}),
-                ),
+                Some(&json!({"error": shape.minxing_error, "error_description": msg, "status": shape.http_status})),
             )
         }
         Dialect::SealTalk => {
             let (status, code) = shape.sealtalk;
             json_response(status, &[], Some(&json!({"code": code, "message": msg})))
         }
-        Dialect::Xuanxuan => {
-            json_response(200, &[], Some(&json!({"result": "fail", "message": msg})))
-        }
+        Dialect::Xuanxuan => json_response(200, &[], Some(&json!({"result": "fail", "message": msg}))),
     }
 }
 
@@ -241,10 +216,7 @@ mod tests {
     #[test]
     fn dialect_by_path_prefix() {
         assert_eq!(Dialect::from_path("/user/login"), Dialect::Shiku);
-        assert_eq!(
-            Dialect::from_path("/sealtalk/user/login"),
-            Dialect::SealTalk
-        );
+        assert_eq!(Dialect::from_path("/sealtalk/user/login"), Dialect::SealTalk);
         assert_eq!(Dialect::from_path("/api/v1/ping"), Dialect::Minxing);
         assert_eq!(Dialect::from_path("/oauth2/token"), Dialect::Minxing);
         assert_eq!(Dialect::from_path("/api.php"), Dialect::Xuanxuan);
@@ -255,27 +227,12 @@ mod tests {
     fn each_dialect_wraps_success_its_own_way() {
         let d = || Reply::data(json!({"a": 1}));
         let r = render(Dialect::Shiku, 5, Ok(d()));
-        assert_eq!(
-            body(&r),
-            json!({"resultCode": 1, "resultMsg": "", "currentTime": 5, "data": {"a": 1}})
-        );
+        assert_eq!(body(&r), json!({"resultCode": 1, "resultMsg": "", "currentTime": 5, "data": {"a": 1}}));
         assert_eq!(body(&render(Dialect::Minxing, 5, Ok(d()))), json!({"a": 1}));
-        assert_eq!(
-            body(&render(Dialect::SealTalk, 5, Ok(d()))),
-            json!({"code": 200, "result": {"a": 1}})
-        );
-        assert_eq!(
-            body(&render(Dialect::Xuanxuan, 5, Ok(d()))),
-            json!({"result": "success", "data": {"a": 1}})
-        );
-        assert_eq!(
-            render(Dialect::Minxing, 5, Ok(Reply::empty())).status(),
-            204
-        );
-        assert_eq!(
-            render(Dialect::SealTalk, 5, Ok(Reply::raw(204, None))).status(),
-            204
-        );
+        assert_eq!(body(&render(Dialect::SealTalk, 5, Ok(d()))), json!({"code": 200, "result": {"a": 1}}));
+        assert_eq!(body(&render(Dialect::Xuanxuan, 5, Ok(d()))), json!({"result": "success", "data": {"a": 1}}));
+        assert_eq!(render(Dialect::Minxing, 5, Ok(Reply::empty())).status(), 204);
+        assert_eq!(render(Dialect::SealTalk, 5, Ok(Reply::raw(204, None))).status(), 204);
     }
 
     #[test]
@@ -290,10 +247,7 @@ mod tests {
         let r = render(Dialect::SealTalk, 1, Err(AppError::BadCredentials));
         assert_eq!((r.status().as_u16(), body(&r)["code"].clone()), (200, json!(1000)));
         let r = render(Dialect::Xuanxuan, 1, Err(AppError::missing("gid")));
-        assert_eq!(
-            body(&r),
-            json!({"result": "fail", "message": "missing parameter: gid"})
-        );
+        assert_eq!(body(&r), json!({"result": "fail", "message": "missing parameter: gid"}));
         let r = render(Dialect::Minxing, 1, Err(AppError::internal("ddb down")));
         assert_eq!(body(&r)["error_description"], "internal error");
     }

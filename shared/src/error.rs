@@ -49,10 +49,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(name: &str, reason: impl Into<String>) -> Self {
-        AppError::InvalidParam {
-            name: name.to_string(),
-            reason: reason.into(),
-        }
+        AppError::InvalidParam { name: name.to_string(), reason: reason.into() }
     }
     pub fn missing(name: &str) -> Self {
         AppError::MissingParam(name.to_string())
@@ -75,10 +72,7 @@ where
     R: std::fmt::Debug,
 {
     fn from(e: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Self {
-        let detail = format!(
-            "{}",
-            aws_smithy_types::error::display::DisplayErrorContext(&e)
-        );
+        let detail = format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e));
         tracing::error!(error = %detail, "aws sdk call failed");
         AppError::Internal(detail)
     }

@@ -68,14 +68,7 @@ where
         Ok(p) => p,
         Err(e) => return render_err(dialect, ctx.now_ms(), &e),
     };
-    let call = Call {
-        ctx,
-        method: req.method().clone(),
-        route: route_template(&req),
-        dialect,
-        params,
-        req,
-    };
+    let call = Call { ctx, method: req.method().clone(), route: route_template(&req), dialect, params, req };
     let result = route(call).await;
     render(dialect, ctx.now_ms(), result)
 }

@@ -12,10 +12,7 @@ impl UserId {
     pub fn parse(name: &str, raw: &str) -> AppResult<UserId> {
         match raw.trim().parse::<i64>() {
             Ok(v) if v > 0 => Ok(UserId(v)),
-            _ => Err(AppError::invalid(
-                name,
-                "must be a positive integer user id",
-            )),
+            _ => Err(AppError::invalid(name, "must be a positive integer user id")),
         }
     }
 }
@@ -43,10 +40,7 @@ impl Telephone {
         if number.len() < 5 || number.len() > 15 || !number.bytes().all(|b| b.is_ascii_digit()) {
             return Err(AppError::invalid("telephone", "must be 5-15 digits"));
         }
-        Ok(Telephone {
-            area: area.to_string(),
-            number: number.to_string(),
-        })
+        Ok(Telephone { area: area.to_string(), number: number.to_string() })
     }
     /// `86` + `13800000000`, the form Shiku stores and MD5-hashes.
     pub fn full(&self) -> String {
@@ -77,23 +71,17 @@ impl LoginName {
     pub fn username(raw: &str) -> AppResult<LoginName> {
         let u = raw.trim().to_ascii_lowercase();
         let ok = (3..=32).contains(&u.len())
-            && u.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            && u.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
             && !u.bytes().all(|b| b.is_ascii_digit());
         if !ok {
-            return Err(AppError::invalid(
-                "username",
-                "3-32 letters, digits, '_', '.', '-', not only digits",
-            ));
+            return Err(AppError::invalid("username", "3-32 letters, digits, '_', '.', '-', not only digits"));
         }
         Ok(LoginName::Username(u))
     }
 
     pub fn email(raw: &str) -> AppResult<LoginName> {
         let e = raw.trim().to_ascii_lowercase();
-        let ok = e.len() <= 254
-            && e.split_once('@')
-                .is_some_and(|(a, d)| !a.is_empty() && d.contains('.'));
+        let ok = e.len() <= 254 && e.split_once('@').is_some_and(|(a, d)| !a.is_empty() && d.contains('.'));
         if !ok {
             return Err(AppError::invalid("email", "not an email address"));
         }
@@ -107,10 +95,7 @@ impl LoginName {
         if t.contains('@') {
             return LoginName::email(t);
         }
-        if t.len() == 32
-            && t.bytes().all(|b| b.is_ascii_hexdigit())
-            && !t.bytes().all(|b| b.is_ascii_digit())
-        {
+        if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) && !t.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(LoginName::PhoneMd5(t.to_ascii_lowercase()));
         }
         let digits = t.trim_start_matches('+');
@@ -136,23 +121,11 @@ mod tests {
 
     #[test]
     fn login_name_guess() {
-        assert!(matches!(
-            LoginName::guess("a@b.cn", None).unwrap(),
-            LoginName::Email(_)
-        ));
-        assert!(matches!(
-            LoginName::guess("13800000000", Some("86")).unwrap(),
-            LoginName::Phone(_)
-        ));
-        assert!(matches!(
-            LoginName::guess("admin", None).unwrap(),
-            LoginName::Username(_)
-        ));
+        assert!(matches!(LoginName::guess("a@b.cn", None).unwrap(), LoginName::Email(_)));
+        assert!(matches!(LoginName::guess("13800000000", Some("86")).unwrap(), LoginName::Phone(_)));
+        assert!(matches!(LoginName::guess("admin", None).unwrap(), LoginName::Username(_)));
         let h = format!("{:x}", md5::Md5::digest_str("8613800000000"));
-        assert!(matches!(
-            LoginName::guess(&h, None).unwrap(),
-            LoginName::PhoneMd5(_)
-        ));
+        assert!(matches!(LoginName::guess(&h, None).unwrap(), LoginName::PhoneMd5(_)));
         assert!(LoginName::guess("a b", None).is_err());
         assert_eq!(UserId::parse("userId", "12").unwrap(), UserId(12));
         assert!(UserId::parse("userId", "-1").is_err());

@@ -46,10 +46,7 @@ fn content_type(req: &Request) -> String {
 
 impl Params {
     pub fn from_map(values: Map<String, Value>) -> Self {
-        Params {
-            values,
-            files: vec![],
-        }
+        Params { values, files: vec![] }
     }
 
     pub async fn parse(dialect: Dialect, req: &Request) -> AppResult<Params> {
@@ -60,17 +57,12 @@ impl Params {
         let body = body_bytes(req);
         let raw_ct = content_type(req);
         let ct = raw_ct.to_ascii_lowercase();
-        let limit = if ct.starts_with("multipart/") {
-            MAX_UPLOAD
-        } else {
-            MAX_BODY
-        };
+        let limit = if ct.starts_with("multipart/") { MAX_UPLOAD } else { MAX_BODY };
         if body.len() > limit {
             return Err(AppError::PayloadTooLarge(limit));
         }
         if !body.is_empty() {
-            if ct.starts_with("application/json") || (ct.is_empty() && body.first() == Some(&b'{'))
-            {
+            if ct.starts_with("application/json") || (ct.is_empty() && body.first() == Some(&b'{')) {
                 let v: Value = serde_json::from_slice(body)
                     .map_err(|e| AppError::invalid("body", format!("malformed JSON: {e}")))?;
                 match v {
@@ -86,9 +78,8 @@ impl Params {
         }
         if dialect == Dialect::Xuanxuan {
             if let Some(Value::String(s)) = p.values.get("data").cloned() {
-                let v: Value = serde_json::from_str(&s).map_err(|e| {
-                    AppError::invalid("data", format!("must be a JSON string: {e}"))
-                })?;
+                let v: Value = serde_json::from_str(&s)
+                    .map_err(|e| AppError::invalid("data", format!("must be a JSON string: {e}")))?;
                 p.values.insert("data".into(), v);
             }
         }
@@ -105,16 +96,14 @@ impl Params {
                     *prev = Value::Array(vec![first, Value::String(v.into_owned())]);
                 }
                 None => {
-                    self.values
-                        .insert(k.into_owned(), Value::String(v.into_owned()));
+                    self.values.insert(k.into_owned(), Value::String(v.into_owned()));
                 }
             }
         }
     }
 
     async fn merge_multipart(&mut self, ct: &str, body: Bytes) -> AppResult<()> {
-        let boundary =
-            multer::parse_boundary(ct).map_err(|e| AppError::invalid("body", e.to_string()))?;
+        let boundary = multer::parse_boundary(ct).map_err(|e| AppError::invalid("body", e.to_string()))?;
         let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
         let mut mp = multer::Multipart::new(stream, boundary);
         let bad = |e: multer::Error| AppError::invalid("body", format!("malformed multipart: {e}"));
@@ -127,12 +116,7 @@ impl Params {
                         .map(|m| m.to_string())
                         .unwrap_or_else(|| "application/octet-stream".into());
                     let bytes = field.bytes().await.map_err(bad)?;
-                    self.files.push(UploadedFile {
-                        field: name,
-                        filename,
-                        content_type,
-                        bytes,
-                    });
+                    self.files.push(UploadedFile { field: name, filename, content_type, bytes });
                 }
                 None => {
                     let text = field.text().await.map_err(bad)?;
@@ -170,10 +154,7 @@ impl Params {
     /// Text with an upper bound on its length in characters.
     pub fn str_max(&self, name: &str, max: usize) -> AppResult<Option<String>> {
         match self.str(name)? {
-            Some(s) if s.chars().count() > max => Err(AppError::invalid(
-                name,
-                format!("longer than {max} characters"),
-            )),
+            Some(s) if s.chars().count() > max => Err(AppError::invalid(name, format!("longer than {max} characters"))),
             other => Ok(other),
         }
     }
@@ -187,10 +168,7 @@ impl Params {
                 .ok_or_else(|| AppError::invalid(name, "must be an integer")),
             _ => match self.str(name)? {
                 None => Ok(None),
-                Some(s) => s
-                    .parse::<i64>()
-                    .map(Some)
-                    .map_err(|_| AppError::invalid(name, "must be an integer")),
+                Some(s) => s.parse::<i64>().map(Some).map_err(|_| AppError::invalid(name, "must be an integer")),
             },
         }
     }
@@ -218,10 +196,7 @@ impl Params {
     pub fn i64_in(&self, name: &str, min: i64, max: i64, default: i64) -> AppResult<i64> {
         let v = self.i64(name)?.unwrap_or(default);
         if v < min || v > max {
-            return Err(AppError::invalid(
-                name,
-                format!("must be between {min} and {max}"),
-            ));
+            return Err(AppError::invalid(name, format!("must be between {min} and {max}")));
         }
         Ok(v)
     }
@@ -241,14 +216,11 @@ impl Params {
             Some(Value::String(s)) => {
                 let t = s.trim();
                 if t.starts_with('[') {
-                    let v: Value = serde_json::from_str(t)
-                        .map_err(|_| AppError::invalid(name, "malformed JSON list"))?;
+                    let v: Value =
+                        serde_json::from_str(t).map_err(|_| AppError::invalid(name, "malformed JSON list"))?;
                     return Params::from_map(Map::from_iter([(name.to_string(), v)])).list(name);
                 }
-                Ok(t.split(',')
-                    .map(|x| x.trim().to_string())
-                    .filter(|x| !x.is_empty())
-                    .collect())
+                Ok(t.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
             }
             Some(Value::Number(n)) => Ok(vec![n.to_string()]),
             Some(_) => Err(AppError::invalid(name, "must be a list")),
@@ -269,22 +241,13 @@ mod tests {
         if !ct.is_empty() {
             b = b.header("content-type", ct);
         }
-        b.body(if body.is_empty() {
-            Body::Empty
-        } else {
-            Body::Text(body.to_string())
-        })
-        .unwrap()
+        b.body(if body.is_empty() { Body::Empty } else { Body::Text(body.to_string()) }).unwrap()
     }
 
     #[tokio::test]
     async fn shiku_query_and_form_merge() {
-        let r = req(
-            "POST",
-            "/user/login?access_token=t",
-            "application/x-www-form-urlencoded",
-            "telephone=138&areaCode=86",
-        );
+        let r =
+            req("POST", "/user/login?access_token=t", "application/x-www-form-urlencoded", "telephone=138&areaCode=86");
         let p = Params::parse(Dialect::Shiku, &r).await.unwrap();
         assert_eq!(p.req_str("access_token").unwrap(), "t");
         assert_eq!(p.req_str("telephone").unwrap(), "138");
@@ -293,90 +256,53 @@ mod tests {
 
     #[tokio::test]
     async fn typed_accessors_reject_wrong_types() {
-        let r = req(
-            "POST",
-            "/x",
-            "application/json",
-            r#"{"n":"abc","o":{"a":1},"f":1.5,"i":3}"#,
-        );
+        let r = req("POST", "/x", "application/json", r#"{"n":"abc","o":{"a":1},"f":1.5,"i":3}"#);
         let p = Params::parse(Dialect::SealTalk, &r).await.unwrap();
         assert!(matches!(p.i64("n"), Err(AppError::InvalidParam { .. })));
         assert!(matches!(p.str("o"), Err(AppError::InvalidParam { .. })));
         assert!(matches!(p.i64("f"), Err(AppError::InvalidParam { .. })));
         assert_eq!(p.i64("i").unwrap(), Some(3));
-        assert!(matches!(
-            p.req_str("missing"),
-            Err(AppError::MissingParam(_))
-        ));
+        assert!(matches!(p.req_str("missing"), Err(AppError::MissingParam(_))));
     }
 
     #[tokio::test]
     async fn malformed_and_non_object_json_rejected() {
         let r = req("POST", "/x", "application/json", "{nope");
-        assert!(matches!(
-            Params::parse(Dialect::Minxing, &r).await,
-            Err(AppError::InvalidParam { .. })
-        ));
+        assert!(matches!(Params::parse(Dialect::Minxing, &r).await, Err(AppError::InvalidParam { .. })));
         let r = req("POST", "/x", "application/json", "[1,2]");
-        assert!(matches!(
-            Params::parse(Dialect::Minxing, &r).await,
-            Err(AppError::InvalidParam { .. })
-        ));
+        assert!(matches!(Params::parse(Dialect::Minxing, &r).await, Err(AppError::InvalidParam { .. })));
     }
 
     #[tokio::test]
     async fn oversize_body_rejected() {
         let big = "a=".to_string() + &"x".repeat(MAX_BODY + 1);
         let r = req("POST", "/x", "application/x-www-form-urlencoded", &big);
-        assert!(matches!(
-            Params::parse(Dialect::Shiku, &r).await,
-            Err(AppError::PayloadTooLarge(_))
-        ));
+        assert!(matches!(Params::parse(Dialect::Shiku, &r).await, Err(AppError::PayloadTooLarge(_))));
     }
 
     #[tokio::test]
     async fn xuanxuan_data_field_is_json() {
         let body = "data=%7B%22receiver%22%3A%22users%22%7D";
-        let r = req(
-            "POST",
-            "/api.php?m=chat&f=notifyMSG",
-            "application/x-www-form-urlencoded",
-            body,
-        );
+        let r = req("POST", "/api.php?m=chat&f=notifyMSG", "application/x-www-form-urlencoded", body);
         let p = Params::parse(Dialect::Xuanxuan, &r).await.unwrap();
         assert_eq!(p.raw("data").unwrap()["receiver"], "users");
-        let r = req(
-            "POST",
-            "/api.php",
-            "application/x-www-form-urlencoded",
-            "data=%7Bbad",
-        );
+        let r = req("POST", "/api.php", "application/x-www-form-urlencoded", "data=%7Bbad");
         assert!(Params::parse(Dialect::Xuanxuan, &r).await.is_err());
     }
 
     #[tokio::test]
     async fn multipart_fields_and_files() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"h.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n";
-        let r = req(
-            "POST",
-            "/api/v1/uploaded_files",
-            "multipart/form-data; boundary=XX",
-            body,
-        );
+        let r = req("POST", "/api/v1/uploaded_files", "multipart/form-data; boundary=XX", body);
         let p = Params::parse(Dialect::Minxing, &r).await.unwrap();
         assert_eq!(p.req_str("a").unwrap(), "1");
         let f = p.file("file").unwrap();
-        assert_eq!(
-            (f.filename.as_str(), &f.bytes[..]),
-            ("h.txt", &b"hello"[..])
-        );
+        assert_eq!((f.filename.as_str(), &f.bytes[..]), ("h.txt", &b"hello"[..]));
     }
 
     #[test]
     fn lists_from_every_shape() {
-        let p = Params::from_map(
-            serde_json::from_str(r#"{"a":"[1,\"2\"]","b":"3, 4","c":[5]}"#).unwrap(),
-        );
+        let p = Params::from_map(serde_json::from_str(r#"{"a":"[1,\"2\"]","b":"3, 4","c":[5]}"#).unwrap());
         assert_eq!(p.list("a").unwrap(), vec!["1", "2"]);
         assert_eq!(p.list("b").unwrap(), vec!["3", "4"]);
         assert_eq!(p.list("c").unwrap(), vec!["5"]);

@@ -32,12 +32,7 @@ impl Provision {
     /// Defaults overridable by ADMIN_USER, ADMIN_PASSWORD, XX_APP_CODE, XX_APP_KEY.
     pub fn from_env() -> Provision {
         let d = Provision::default();
-        let get = |k: &str, dflt: String| {
-            std::env::var(k)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or(dflt)
-        };
+        let get = |k: &str, dflt: String| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or(dflt);
         Provision {
             admin_username: get("ADMIN_USER", d.admin_username),
             admin_password: get("ADMIN_PASSWORD", d.admin_password),
@@ -69,9 +64,7 @@ pub async fn run(ctx: &Ctx, p: &Provision) -> AppResult<()> {
     let name = LoginName::username(&p.admin_username)?;
     if users::find_login(&ctx.db, &name).await?.is_none() {
         let pwd = hash_password(&canonical_password(Dialect::Minxing, &p.admin_password)?)?;
-        let LoginName::Username(username) = name else {
-            unreachable!("username() returns Username")
-        };
+        let LoginName::Username(username) = name else { unreachable!("username() returns Username") };
         let new = users::NewUser {
             nickname: "Administrator".into(),
             password_hash: pwd,
@@ -87,13 +80,7 @@ pub async fn run(ctx: &Ctx, p: &Provision) -> AppResult<()> {
     // The Shiku system account 10000 (`/friends/addAllFriendsSys`); no password.
     users::create_fixed(&ctx.db, ctx.now_ms(), relations::SYSTEM_UID, "System", "system").await?;
     apps::put(&ctx.db, &p.xx_app_code, &p.xx_app_key, "demo").await?;
-    config::put_if_absent(
-        &ctx.db,
-        config::SHIKU,
-        &default_shiku_config(),
-        ctx.now_ms(),
-    )
-    .await?;
+    config::put_if_absent(&ctx.db, config::SHIKU, &default_shiku_config(), ctx.now_ms()).await?;
     config::put_if_absent(&ctx.db, config::VERSIONS, &default_versions(), ctx.now_ms()).await?;
     Ok(())
 }

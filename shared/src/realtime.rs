@@ -61,10 +61,8 @@ pub struct FanOut {
 /// Send `frame` to every live connection of `users`; forget connections that are gone.
 pub async fn push_to_users(ctx: &Ctx, users: &[UserId], frame: &Value) -> AppResult<FanOut> {
     let conns = connections::of_users(&ctx.db, users).await?;
-    let targets: Vec<(UserId, String)> = conns
-        .into_iter()
-        .flat_map(|(u, cs)| cs.into_iter().map(move |c| (u, c)))
-        .collect();
+    let targets: Vec<(UserId, String)> =
+        conns.into_iter().flat_map(|(u, cs)| cs.into_iter().map(move |c| (u, c))).collect();
     let mut stats = FanOut::default();
     // Post concurrently: a 1000-member room must not wait on 1000 sequential round trips.
     let mut set = tokio::task::JoinSet::new();

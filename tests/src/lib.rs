@@ -154,7 +154,9 @@ impl Ws {
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match tokio::time::timeout(left, self.stream.next()).await {
-                Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap_or(json!({"raw": t.to_string()}))),
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    return Some(serde_json::from_str(&t).unwrap_or(json!({"raw": t.to_string()})))
+                }
                 Ok(Some(Ok(_))) => continue,
                 _ => return None,
             }

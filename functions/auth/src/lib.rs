@@ -47,24 +47,14 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
 
 /// Check a login name and password; unknown names and wrong passwords look
 /// the same to the caller.
-pub(crate) async fn check_password(
-    ctx: &Ctx,
-    dialect: Dialect,
-    name: &LoginName,
-    password: &str,
-) -> AppResult<User> {
+pub(crate) async fn check_password(ctx: &Ctx, dialect: Dialect, name: &LoginName, password: &str) -> AppResult<User> {
     let canonical = canonical_password(dialect, password)?;
-    let uid = users::find_login(&ctx.db, name)
-        .await?
-        .ok_or(AppError::BadCredentials)?;
-    let user = users::get(&ctx.db, uid)
-        .await?
-        .ok_or(AppError::BadCredentials)?;
+    let uid = users::find_login(&ctx.db, name).await?.ok_or(AppError::BadCredentials)?;
+    let user = users::get(&ctx.db, uid).await?.ok_or(AppError::BadCredentials)?;
     // argon2 is CPU-bound: keep it off the async worker.
     let stored = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&canonical, &stored))
-        .await
-        .map_err(AppError::internal)?;
+    let ok =
+        tokio::task::spawn_blocking(move || verify_password(&canonical, &stored)).await.map_err(AppError::internal)?;
     if !ok {
         return Err(AppError::BadCredentials);
     }

@@ -12,12 +12,8 @@ pub async fn token(c: &Call<'_>) -> AppResult<Reply> {
     let now = c.ctx.now_secs();
     let (user_id, rotate) = match p.req_str("grant_type")?.as_str() {
         "password" => {
-            let name = LoginName::guess(
-                &p.req_str("login_name").or_else(|_| p.req_str("username"))?,
-                None,
-            )?;
-            let user =
-                crate::check_password(c.ctx, c.dialect, &name, &p.req_str("password")?).await?;
+            let name = LoginName::guess(&p.req_str("login_name").or_else(|_| p.req_str("username"))?, None)?;
+            let user = crate::check_password(c.ctx, c.dialect, &name, &p.req_str("password")?).await?;
             (user.uid, None)
         }
         "refresh_token" => {
@@ -29,16 +25,10 @@ pub async fn token(c: &Call<'_>) -> AppResult<Reply> {
             };
             (sess.uid, Some(sess))
         }
-        other => {
-            return Err(AppError::invalid(
-                "grant_type",
-                format!("unsupported grant type {other}"),
-            ))
-        }
+        other => return Err(AppError::invalid("grant_type", format!("unsupported grant type {other}"))),
     };
-    let (access, refresh) = tokens::issue_pair(&c.ctx.db, now, user_id, rotate.as_ref())
-        .await
-        .map_err(|e| match e {
+    let (access, refresh) =
+        tokens::issue_pair(&c.ctx.db, now, user_id, rotate.as_ref()).await.map_err(|e| match e {
             AppError::TokenInvalid => AppError::BadCredentials,
             e => e,
         })?;

@@ -22,21 +22,12 @@ pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
     check_password_shape(&password)?;
     let user = crate::check_password(c.ctx, c.dialect, &LoginName::Phone(phone), &password).await?;
     let issued = tokens::issue(&c.ctx.db, c.ctx.now_secs(), user.uid, SEALTALK_TTL, None).await?;
-    let cookie = format!(
-        "{SEALTALK_COOKIE}={}; Path=/; Max-Age={SEALTALK_TTL}; HttpOnly; SameSite=Lax",
-        issued.token
-    );
-    Ok(
-        Reply::data(json!({"id": user.uid.to_string(), "token": issued.token}))
-            .header("set-cookie", cookie),
-    )
+    let cookie = format!("{SEALTALK_COOKIE}={}; Path=/; Max-Age={SEALTALK_TTL}; HttpOnly; SameSite=Lax", issued.token);
+    Ok(Reply::data(json!({"id": user.uid.to_string(), "token": issued.token})).header("set-cookie", cookie))
 }
 
 pub async fn logout(c: &Call<'_>) -> AppResult<Reply> {
     let sess = c.session().await?;
     tokens::revoke(&c.ctx.db, &sess).await?;
-    Ok(Reply::empty().header(
-        "set-cookie",
-        format!("{SEALTALK_COOKIE}=; Path=/; Max-Age=0; HttpOnly"),
-    ))
+    Ok(Reply::empty().header("set-cookie", format!("{SEALTALK_COOKIE}=; Path=/; Max-Age=0; HttpOnly")))
 }

@@ -12,9 +12,7 @@ pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
     let password = canonical_password(c.dialect, &p.req_str("password")?)?;
-    let nickname = p
-        .str_max("nickname", 64)?
-        .ok_or_else(|| AppError::missing("nickname"))?;
+    let nickname = p.str_max("nickname", 64)?.ok_or_else(|| AppError::missing("nickname"))?;
     let user_type = p.i64("userType")?;
     if user_type.is_some_and(|t| ![0, 1, 2].contains(&t)) {
         return Err(AppError::invalid("userType", "must be 0, 1 or 2"));
@@ -35,16 +33,9 @@ pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
     };
     // Last check before writing: a code is used up only by an otherwise valid request.
     crate::codes::shiku_register_code_check(c, &phone).await?;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(AppError::internal)??;
-    let new = NewUser {
-        nickname,
-        password_hash,
-        telephone: Some(phone),
-        profile,
-        ..Default::default()
-    };
+    let password_hash =
+        tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(AppError::internal)??;
+    let new = NewUser { nickname, password_hash, telephone: Some(phone), profile, ..Default::default() };
     let user = users::create(&c.ctx.db, c.ctx.now_ms(), new).await?;
     let serial = p.str_max("serial", 128)?;
     let issued = tokens::issue(&c.ctx.db, c.ctx.now_secs(), user.uid, SHIKU_TTL, serial).await?;
@@ -88,17 +79,12 @@ pub async fn login_auto(c: &Call<'_>) -> AppResult<Reply> {
         Ok(_) | Err(AppError::TokenInvalid) => None,
         Err(e) => return Err(e),
     };
-    let serial_status = match (
-        sess.as_ref().and_then(|s| s.serial.as_deref()),
-        serial.as_deref(),
-    ) {
+    let serial_status = match (sess.as_ref().and_then(|s| s.serial.as_deref()), serial.as_deref()) {
         (None, _) => 1,
         (Some(a), Some(b)) if a == b => 2,
         _ => 3,
     };
-    Ok(Reply::data(
-        json!({"serialStatus": serial_status, "tokenExists": i32::from(sess.is_some())}),
-    ))
+    Ok(Reply::data(json!({"serialStatus": serial_status, "tokenExists": i32::from(sess.is_some())})))
 }
 
 pub async fn logout(c: &Call<'_>) -> AppResult<Reply> {

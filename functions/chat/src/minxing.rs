@@ -4,9 +4,7 @@
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::store::conversations::{
-    self as convs, Conversation, Kind, Member, Message, NewMessage,
-};
+use shared::store::conversations::{self as convs, Conversation, Kind, Member, Message, NewMessage};
 use shared::store::users;
 use shared::{AppError, AppResult, Reply};
 
@@ -60,21 +58,14 @@ pub async fn create_group(c: &Call<'_>) -> AppResult<Reply> {
     if ids.is_empty() {
         return Err(AppError::missing("user_ids"));
     }
-    let mut members = ids
-        .iter()
-        .map(|s| UserId::parse("user_ids", s))
-        .collect::<AppResult<Vec<_>>>()?;
+    let mut members = ids.iter().map(|s| UserId::parse("user_ids", s)).collect::<AppResult<Vec<_>>>()?;
     members.sort();
     members.dedup();
     let found = users::get_many(&c.ctx.db, &members).await?;
     if let Some(missing) = members.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
         return Err(AppError::not_found(format!("user {missing}")));
     }
-    let name = c
-        .params
-        .str_max("name", 64)?
-        .or(c.params.str_max("title", 64)?)
-        .unwrap_or_default();
+    let name = c.params.str_max("name", 64)?.or(c.params.str_max("title", 64)?).unwrap_or_default();
     let conv = convs::create_group(&c.ctx.db, c.ctx.now_ms(), me, &name, &members).await?;
     Ok(Reply::data(conversation_json(&conv, None)).status(201))
 }
@@ -82,19 +73,10 @@ pub async fn create_group(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn send(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = conversation_id(c)?;
-    let body = c
-        .params
-        .str("body")?
-        .or(c.params.str("content")?)
-        .ok_or_else(|| AppError::missing("body"))?;
+    let body = c.params.str("body")?.or(c.params.str("content")?).ok_or_else(|| AppError::missing("body"))?;
     let kind = c.params.i64_in("message_type", 1, 99, 1)?;
     let client_id = c.params.str("client_id")?.or(c.params.str("uuid")?);
-    let msg = NewMessage {
-        sender: me,
-        kind,
-        content: body,
-        client_id,
-    };
+    let msg = NewMessage { sender: me, kind, content: body, client_id };
     let (m, _dup) = convs::send(&c.ctx.db, c.ctx.now_ms(), &cid, msg).await?;
     Ok(Reply::data(message_json(&m)).status(201))
 }
@@ -105,9 +87,7 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = conversation_id(c)?;
     let member = convs::require_member(&c.ctx.db, &cid, me).await?;
-    let conv = convs::get(&c.ctx.db, &cid)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
+    let conv = convs::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
     let limit = c.params.i64_in("limit", 1, 200, 20)? as i32;
     let before = c.params.i64("before_seq")?;
     let since = c.params.i64("since_seq")?;
@@ -124,10 +104,7 @@ pub async fn mark_seen(c: &Call<'_>) -> AppResult<Reply> {
     let seq = match c.params.i64("seq")? {
         Some(s) if s < 0 => return Err(AppError::invalid("seq", "must not be negative")),
         Some(s) => s,
-        None => convs::get(&c.ctx.db, &cid)
-            .await?
-            .map(|c| c.last_seq)
-            .unwrap_or(0),
+        None => convs::get(&c.ctx.db, &cid).await?.map(|c| c.last_seq).unwrap_or(0),
     };
     convs::mark_read(&c.ctx.db, &cid, me, seq).await?;
     Ok(Reply::empty())
@@ -138,9 +115,6 @@ pub async fn from_last_seen(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mut list = convs::of_user(&c.ctx.db, me).await?;
     list.sort_by_key(|(conv, _)| std::cmp::Reverse(conv.last_ts.max(conv.created_at)));
-    let items: Vec<Value> = list
-        .iter()
-        .map(|(conv, m)| conversation_json(conv, Some(m)))
-        .collect();
+    let items: Vec<Value> = list.iter().map(|(conv, m)| conversation_json(conv, Some(m))).collect();
     Ok(Reply::data(json!({"items": items})))
 }

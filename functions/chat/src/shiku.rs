@@ -42,12 +42,7 @@ fn record(m: &Message, receiver: Option<UserId>) -> Value {
 }
 
 /// pageIndex/pageSize over a dense seq range: one Query whatever the page.
-async fn page(
-    c: &Call<'_>,
-    cid: &str,
-    last_seq: i64,
-    default_size: i64,
-) -> AppResult<Vec<Message>> {
+async fn page(c: &Call<'_>, cid: &str, last_seq: i64, default_size: i64) -> AppResult<Vec<Message>> {
     let size = c.params.i64_in("pageSize", 1, 500, default_size)?;
     let index = c.params.i64_in("pageIndex", 0, 1_000_000, 0)?;
     let before = last_seq - index * size + 1;
@@ -56,16 +51,8 @@ async fn page(
     }
     let mut msgs = convs::history(&c.ctx.db, cid, Some(before), None, size as i32).await?;
     // startTime/endTime are seconds.
-    let start = c
-        .params
-        .i64("startTime")?
-        .filter(|t| *t > 0)
-        .map(|t| t * 1000);
-    let end = c
-        .params
-        .i64("endTime")?
-        .filter(|t| *t > 0)
-        .map(|t| t * 1000);
+    let start = c.params.i64("startTime")?.filter(|t| *t > 0).map(|t| t * 1000);
+    let end = c.params.i64("endTime")?.filter(|t| *t > 0).map(|t| t * 1000);
     msgs.retain(|m| start.is_none_or(|s| m.ts >= s) && end.is_none_or(|e| m.ts <= e));
     Ok(msgs)
 }
@@ -79,10 +66,7 @@ pub async fn single_history(c: &Call<'_>) -> AppResult<Reply> {
         return Ok(Reply::data(json!([])));
     };
     let msgs = page(c, &cid, conv.last_seq, 50).await?;
-    let out: Vec<Value> = msgs
-        .iter()
-        .map(|m| record(m, Some(if m.sender == me { other } else { me })))
-        .collect();
+    let out: Vec<Value> = msgs.iter().map(|m| record(m, Some(if m.sender == me { other } else { me }))).collect();
     Ok(Reply::data(Value::Array(out)))
 }
 
@@ -90,9 +74,7 @@ pub async fn room_history(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let room = c.params.req_str("roomId")?;
     convs::require_member(&c.ctx.db, &room, me).await?;
-    let conv = convs::get(&c.ctx.db, &room)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("room {room}")))?;
+    let conv = convs::get(&c.ctx.db, &room).await?.ok_or_else(|| AppError::not_found(format!("room {room}")))?;
     let msgs = page(c, &room, conv.last_seq, 20).await?;
     Ok(Reply::data(msgs.iter().map(|m| record(m, None)).collect()))
 }
@@ -100,9 +82,7 @@ pub async fn room_history(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn get_message(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mid = c.params.req_str("messageId")?;
-    let m = convs::by_id(&c.ctx.db, &mid)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
+    let m = convs::by_id(&c.ctx.db, &mid).await?.ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
     // Same answer for "no such message" and "not yours": ids are not probeable.
     convs::member(&c.ctx.db, &m.conversation_id, me)
         .await?

@@ -25,10 +25,7 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<()> {
                 };
                 if !members.contains_key(&m.conversation_id) {
                     let list = convs::members(&ctx.db, &m.conversation_id).await?;
-                    members.insert(
-                        m.conversation_id.clone(),
-                        list.into_iter().map(|x| x.uid).collect(),
-                    );
+                    members.insert(m.conversation_id.clone(), list.into_iter().map(|x| x.uid).collect());
                 }
                 let to = &members[&m.conversation_id];
                 let stats = push_to_users(ctx, to, &message_frame(&m)).await?;

@@ -7,9 +7,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let ctx: &'static shared::Ctx = Box::leak(Box::new(shared::Ctx::from_env().await));
     // An error fails the batch so Lambda retries it (delivery is at-least-once).
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Event>| async move {
-        delivery::handle(ctx, ev.payload)
-            .await
-            .map_err(|e| lambda_runtime::Error::from(e.to_string()))
+        delivery::handle(ctx, ev.payload).await.map_err(|e| lambda_runtime::Error::from(e.to_string()))
     }))
     .await
 }

@@ -22,20 +22,13 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), module.as_str(), method.as_str()) {
         ("GET", "chat", "getChatGroups") => chat_groups(&c).await,
         ("GET", "chat", "getChatUsers") => chat_users(&c).await,
-        _ => Err(AppError::RouteNotFound(format!(
-            "{} m={module}&f={method}",
-            c.method
-        ))),
+        _ => Err(AppError::RouteNotFound(format!("{} m={module}&f={method}", c.method))),
     }
 }
 
 /// The query string as signed: everything but the `token` pair.
 pub fn signed_part(query: &str) -> String {
-    query
-        .split('&')
-        .filter(|kv| !kv.starts_with("token="))
-        .collect::<Vec<_>>()
-        .join("&")
+    query.split('&').filter(|kv| !kv.starts_with("token=")).collect::<Vec<_>>().join("&")
 }
 
 pub fn sign(query_without_token: &str, key: &str) -> String {
@@ -45,15 +38,9 @@ pub fn sign(query_without_token: &str, key: &str) -> String {
 async fn check_signature(c: &Call<'_>) -> AppResult<()> {
     let code = c.params.req_str("code")?;
     let token = c.params.str("token")?.ok_or(AppError::TokenMissing)?;
-    let key = apps::key(&c.ctx.db, &code)
-        .await?
-        .ok_or(AppError::TokenInvalid)?;
+    let key = apps::key(&c.ctx.db, &code).await?.ok_or(AppError::TokenInvalid)?;
     let expected = sign(&signed_part(c.req.uri().query().unwrap_or("")), &key);
-    if expected
-        .as_bytes()
-        .ct_eq(token.to_ascii_lowercase().as_bytes())
-        .into()
-    {
+    if expected.as_bytes().ct_eq(token.to_ascii_lowercase().as_bytes()).into() {
         Ok(())
     } else {
         Err(AppError::TokenInvalid)
@@ -63,10 +50,7 @@ async fn check_signature(c: &Call<'_>) -> AppResult<()> {
 /// `{gid: name}` for every group conversation.
 async fn chat_groups(c: &Call<'_>) -> AppResult<Reply> {
     let groups = convs::all_groups(&c.ctx.db).await?;
-    let data: Map<String, Value> = groups
-        .into_iter()
-        .map(|g| (g.id, Value::String(g.name)))
-        .collect();
+    let data: Map<String, Value> = groups.into_iter().map(|g| (g.id, Value::String(g.name))).collect();
     Ok(Reply::data(Value::Object(data)))
 }
 
@@ -78,19 +62,12 @@ async fn chat_users(c: &Call<'_>) -> AppResult<Reply> {
             if conv.is_none_or(|g| g.kind != convs::Kind::Group) {
                 return Err(AppError::not_found(format!("group {gid}")));
             }
-            let ids: Vec<UserId> = convs::members(&c.ctx.db, &gid)
-                .await?
-                .into_iter()
-                .map(|m| m.uid)
-                .collect();
+            let ids: Vec<UserId> = convs::members(&c.ctx.db, &gid).await?.into_iter().map(|m| m.uid).collect();
             users::get_many(&c.ctx.db, &ids).await?
         }
         None => users::all(&c.ctx.db).await?,
     };
-    let data: Map<String, Value> = people
-        .into_iter()
-        .map(|u| (u.uid.to_string(), Value::String(u.nickname)))
-        .collect();
+    let data: Map<String, Value> = people.into_iter().map(|u| (u.uid.to_string(), Value::String(u.nickname))).collect();
     Ok(Reply::data(Value::Object(data)))
 }
 
@@ -100,15 +77,9 @@ mod tests {
 
     #[test]
     fn token_excludes_itself_from_the_signed_query() {
-        assert_eq!(
-            signed_part("m=chat&f=getChatGroups&code=demo&token=abc"),
-            "m=chat&f=getChatGroups&code=demo"
-        );
+        assert_eq!(signed_part("m=chat&f=getChatGroups&code=demo&token=abc"), "m=chat&f=getChatGroups&code=demo");
         assert_eq!(signed_part("token=abc&m=chat"), "m=chat");
         let t = sign("m=chat&f=getChatGroups&code=demo", "demo-key");
-        assert_eq!(
-            t,
-            md5_hex(&(md5_hex("m=chat&f=getChatGroups&code=demo") + "demo-key"))
-        );
+        assert_eq!(t, md5_hex(&(md5_hex("m=chat&f=getChatGroups&code=demo") + "demo-key")));
     }
 }

@@ -20,11 +20,7 @@ fn response(status: i64) -> ApiGatewayProxyResponse {
 }
 
 pub async fn handle(ctx: &Ctx, ev: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
-    let route = ev
-        .request_context
-        .route_key
-        .clone()
-        .unwrap_or_else(|| "$default".into());
+    let route = ev.request_context.route_key.clone().unwrap_or_else(|| "$default".into());
     let Some(conn) = ev.request_context.connection_id.clone() else {
         return response(400);
     };
@@ -92,8 +88,7 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
     if body.len() > MAX_FRAME {
         return Err(AppError::PayloadTooLarge(MAX_FRAME));
     }
-    let v: Value = serde_json::from_str(body)
-        .map_err(|_| AppError::invalid("frame", "must be a JSON object"))?;
+    let v: Value = serde_json::from_str(body).map_err(|_| AppError::invalid("frame", "must be a JSON object"))?;
     let Value::Object(map) = v else {
         return Err(AppError::invalid("frame", "must be a JSON object"));
     };
@@ -102,9 +97,7 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
     if action == "ping" {
         return Ok(Some(json!({"event": "pong", "ts": ctx.now_ms()})));
     }
-    let me = connections::user_of(&ctx.db, ctx.now_secs(), conn)
-        .await?
-        .ok_or(AppError::TokenInvalid)?;
+    let me = connections::user_of(&ctx.db, ctx.now_secs(), conn).await?.ok_or(AppError::TokenInvalid)?;
     match action.as_str() {
         "send" => send(ctx, me, &p).await.map(Some),
         "sync" => sync(ctx, me, &p).await.map(Some),
@@ -113,14 +106,9 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
             convs::require_member(&ctx.db, &cid, me).await?;
             let seq = p.req_i64("seq")?;
             convs::mark_read(&ctx.db, &cid, me, seq).await?;
-            Ok(Some(
-                json!({"event": "ack", "action": "read", "conversationId": cid, "seq": seq}),
-            ))
+            Ok(Some(json!({"event": "ack", "action": "read", "conversationId": cid, "seq": seq})))
         }
-        other => Err(AppError::invalid(
-            "action",
-            format!("unknown action {other}"),
-        )),
+        other => Err(AppError::invalid("action", format!("unknown action {other}"))),
     }
 }
 
@@ -131,9 +119,7 @@ async fn target(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<String> {
     }
     let to = UserId::parse("to", &p.req_str("to")?)?;
     shared::store::users::require(&ctx.db, to).await?;
-    Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to)
-        .await?
-        .id)
+    Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.id)
 }
 
 async fn send(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
@@ -158,10 +144,6 @@ async fn sync(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
     let limit = p.i64_in("limit", 1, 200, 100)?;
     let msgs = convs::history(&ctx.db, &cid, None, Some(after), limit as i32 + 1).await?;
     let has_more = msgs.len() > limit as usize;
-    let frames: Vec<Value> = msgs
-        .iter()
-        .take(limit as usize)
-        .map(message_frame)
-        .collect();
+    let frames: Vec<Value> = msgs.iter().take(limit as usize).map(message_frame).collect();
     Ok(json!({"event": "sync", "conversationId": cid, "messages": frames, "hasMore": has_more}))
 }

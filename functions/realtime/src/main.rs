@@ -5,10 +5,8 @@ use lambda_runtime::{service_fn, LambdaEvent};
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::ctx::init_tracing();
     let ctx: &'static shared::Ctx = Box::leak(Box::new(shared::Ctx::from_env().await));
-    lambda_runtime::run(service_fn(
-        move |ev: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-            Ok::<_, std::convert::Infallible>(realtime::handle(ctx, ev.payload).await)
-        },
-    ))
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
+        Ok::<_, std::convert::Infallible>(realtime::handle(ctx, ev.payload).await)
+    }))
     .await
 }

@@ -23,21 +23,15 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("GET", "/api/v1/ping") => Ok(Reply::data(json!({"status": "ok", "time": c.ctx.now_ms()}))),
         ("GET", "/api/v1/mobile/update_info") => versions::minxing_update_info(&c).await,
         ("GET", "/sealtalk/misc/latest_update") => versions::sealtalk_latest_update(&c).await,
-        ("GET", "/sealtalk/misc/client_version") => {
-            versions::sealtalk_client_version(&c, true).await
-        }
-        ("GET", "/sealtalk/misc/mobile_version") => {
-            versions::sealtalk_client_version(&c, false).await
-        }
+        ("GET", "/sealtalk/misc/client_version") => versions::sealtalk_client_version(&c, true).await,
+        ("GET", "/sealtalk/misc/mobile_version") => versions::sealtalk_client_version(&c, false).await,
         ("GET", "/sealtalk/misc/demo_square") => Ok(Reply::data(json!([]))),
         _ => Err(c.not_found()),
     }
 }
 
 async fn shiku_config(c: &Call<'_>) -> AppResult<Reply> {
-    let doc = config::get(&c.ctx.db, config::SHIKU)
-        .await?
-        .unwrap_or_else(shared::provision::default_shiku_config);
+    let doc = config::get(&c.ctx.db, config::SHIKU).await?.unwrap_or_else(shared::provision::default_shiku_config);
     Ok(Reply::data(doc))
 }
 
@@ -52,12 +46,8 @@ async fn config_set(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::forbidden("operator only"));
     }
     let db = &c.ctx.db;
-    let shiku = config::get(db, config::SHIKU)
-        .await?
-        .unwrap_or_else(shared::provision::default_shiku_config);
-    let vers = config::get(db, config::VERSIONS)
-        .await?
-        .unwrap_or_else(shared::provision::default_versions);
+    let shiku = config::get(db, config::SHIKU).await?.unwrap_or_else(shared::provision::default_shiku_config);
+    let vers = config::get(db, config::VERSIONS).await?.unwrap_or_else(shared::provision::default_versions);
     if c.method == http::Method::GET {
         return Ok(Reply::data(json!({"config": shiku, "versions": vers})));
     }
@@ -84,8 +74,9 @@ async fn config_set(c: &Call<'_>) -> AppResult<Reply> {
 fn json_object(c: &Call<'_>, name: &str) -> AppResult<Option<Map<String, Value>>> {
     let v = match c.params.raw(name) {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => serde_json::from_str::<Value>(s)
-            .map_err(|_| AppError::invalid(name, "must be a JSON object"))?,
+        Some(Value::String(s)) => {
+            serde_json::from_str::<Value>(s).map_err(|_| AppError::invalid(name, "must be a JSON object"))?
+        }
         Some(v) => v.clone(),
     };
     match v {
@@ -119,9 +110,6 @@ mod tests {
         let base = json!({"a": 1, "iOS": {"version": "1.0.0", "url": "x"}});
         let patch = json!({"iOS": {"version": "2.0.0"}, "b": 2});
         let m = merge(base, patch.as_object().unwrap().clone());
-        assert_eq!(
-            m,
-            json!({"a": 1, "b": 2, "iOS": {"version": "2.0.0", "url": "x"}})
-        );
+        assert_eq!(m, json!({"a": 1, "b": 2, "iOS": {"version": "2.0.0", "url": "x"}}));
     }
 }

@@ -19,12 +19,7 @@ pub async fn put(db: &Db, name: &str, doc: &Value, now_ms: i64) -> AppResult<()>
     let mut it = Db::key("CONFIG", name);
     it.insert("doc".into(), s(doc.to_string()));
     it.insert("modifiedAt".into(), n(now_ms));
-    db.client
-        .put_item()
-        .table_name(&db.table)
-        .set_item(Some(it))
-        .send()
-        .await?;
+    db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
     Ok(())
 }
 

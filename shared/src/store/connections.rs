@@ -24,11 +24,7 @@ pub async fn connect(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppR
     it.insert("uid".into(), n(uid.0));
     it.insert("connectedAt".into(), n(now_secs));
     it.insert("ttl".into(), n(now_secs + CONN_TTL));
-    let put = Put::builder()
-        .table_name(&db.table)
-        .set_item(Some(it))
-        .build()
-        .expect("set");
+    let put = Put::builder().table_name(&db.table).set_item(Some(it)).build().expect("set");
     let upd = Update::builder()
         .table_name(&db.table)
         .set_key(Some(presence_key(uid)))
@@ -77,18 +73,13 @@ pub async fn presence_counts(db: &Db) -> AppResult<(i64, i64)> {
 /// The user behind a connection, if the connection is known and not expired.
 pub async fn user_of(db: &Db, now_secs: i64, conn_id: &str) -> AppResult<Option<UserId>> {
     let it = db.get(conn_pk(conn_id), "CONN").await?;
-    Ok(it
-        .filter(|it| !super::expired(it, now_secs))
-        .and_then(|it| it.i64("uid"))
-        .map(UserId))
+    Ok(it.filter(|it| !super::expired(it, now_secs)).and_then(|it| it.i64("uid")).map(UserId))
 }
 
 /// Forget a connection (disconnect, or 410 Gone from `@connections`).
 pub async fn remove(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
     let del = |cond: bool| {
-        let d = Delete::builder()
-            .table_name(&db.table)
-            .set_key(Some(Db::key(conn_pk(conn_id), "CONN")));
+        let d = Delete::builder().table_name(&db.table).set_key(Some(Db::key(conn_pk(conn_id), "CONN")));
         let d = if cond { d.condition_expression("attribute_exists(pk)") } else { d };
         d.build().expect("set")
     };
@@ -138,8 +129,5 @@ pub async fn of_users(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec
 }
 
 pub async fn is_online(db: &Db, uid: UserId) -> AppResult<bool> {
-    Ok(db
-        .get(super::users::pk(uid), "CONNS")
-        .await?
-        .is_some_and(|it| !it.strings("c").is_empty()))
+    Ok(db.get(super::users::pk(uid), "CONNS").await?.is_some_and(|it| !it.strings("c").is_empty()))
 }

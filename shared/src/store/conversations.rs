@@ -95,21 +95,13 @@ pub fn single_peer(cid: &str, me: UserId) -> Option<UserId> {
 
 /// Conversation ids are client-supplied path segments: check before building keys.
 pub fn valid_id(cid: &str) -> bool {
-    !cid.is_empty()
-        && cid.len() <= 80
-        && cid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !cid.is_empty() && cid.len() <= 80 && cid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn conv_from(it: &Item) -> Option<Conversation> {
     let id = it.str("pk")?.strip_prefix("CONV#")?.to_string();
     Some(Conversation {
-        kind: if it.str("kind") == Some("group") {
-            Kind::Group
-        } else {
-            Kind::Single
-        },
+        kind: if it.str("kind") == Some("group") { Kind::Group } else { Kind::Single },
         name: it.string("name"),
         owner: it.i64("owner").map(UserId),
         last_seq: it.i64("lastSeq").unwrap_or(0),
@@ -117,12 +109,7 @@ fn conv_from(it: &Item) -> Option<Conversation> {
         last_preview: it.string("lastPreview"),
         last_sender: it.i64("lastSender").map(UserId),
         created_at: it.i64("createdAt").unwrap_or(0),
-        pair: it
-            .strings("pair")
-            .iter()
-            .filter_map(|x| x.parse().ok())
-            .map(UserId)
-            .collect(),
+        pair: it.strings("pair").iter().filter_map(|x| x.parse().ok()).map(UserId).collect(),
         id,
     })
 }
@@ -154,9 +141,7 @@ fn put(db: &Db, it: Item, cond: Option<&str>) -> TransactWriteItem {
     if let Some(c) = cond {
         p = p.condition_expression(c);
     }
-    TransactWriteItem::builder()
-        .put(p.build().expect("table and item set"))
-        .build()
+    TransactWriteItem::builder().put(p.build().expect("table and item set")).build()
 }
 
 fn member_item(cid: &str, uid: UserId, role: &str, now: i64) -> Item {
@@ -188,15 +173,8 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
     meta.insert("kind".into(), s("single"));
     meta.insert("lastSeq".into(), n(0));
     meta.insert("createdAt".into(), n(now));
-    meta.insert(
-        "pair".into(),
-        AttributeValue::L(vec![s(a.to_string()), s(b.to_string())]),
-    );
-    let mut tx = db.client.transact_write_items().transact_items(put(
-        db,
-        meta,
-        Some("attribute_not_exists(pk)"),
-    ));
+    meta.insert("pair".into(), AttributeValue::L(vec![s(a.to_string()), s(b.to_string())]));
+    let mut tx = db.client.transact_write_items().transact_items(put(db, meta, Some("attribute_not_exists(pk)")));
     let mut uids = vec![a];
     if b != a {
         uids.push(b);
@@ -210,19 +188,11 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
         Err(e) if is_condition_failure(&e) => {}
         Err(e) => return Err(e.into()),
     }
-    get(db, &cid)
-        .await?
-        .ok_or_else(|| AppError::internal("conversation vanished"))
+    get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
 /// Create a group conversation with its owner and initial members in one transaction.
-pub async fn create_group(
-    db: &Db,
-    now: i64,
-    owner: UserId,
-    name: &str,
-    members: &[UserId],
-) -> AppResult<Conversation> {
+pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
     let cid = uuid::Uuid::new_v4().simple().to_string();
     let mut meta = Db::key(pk(&cid), "META");
     meta.insert("kind".into(), s("group"));
@@ -238,10 +208,7 @@ pub async fn create_group(
     all.dedup();
     // One transaction holds at most 100 items; larger rooms add the rest in batches.
     if all.len() > 98 {
-        return Err(AppError::invalid(
-            "members",
-            "at most 98 initial members; invite the rest afterwards",
-        ));
+        return Err(AppError::invalid("members", "at most 98 initial members; invite the rest afterwards"));
     }
     let mut tx = db
         .client
@@ -252,27 +219,19 @@ pub async fn create_group(
         tx = tx.transact_items(put(db, member_item(&cid, *m, "member", now), None));
     }
     tx.send().await?;
-    get(db, &cid)
-        .await?
-        .ok_or_else(|| AppError::internal("conversation vanished"))
+    get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
 pub async fn member(db: &Db, cid: &str, uid: UserId) -> AppResult<Option<Member>> {
     if !valid_id(cid) {
         return Ok(None);
     }
-    Ok(db
-        .get(pk(cid), member_sk(uid))
-        .await?
-        .as_ref()
-        .and_then(member_from))
+    Ok(db.get(pk(cid), member_sk(uid)).await?.as_ref().and_then(member_from))
 }
 
 /// Membership is the authorization for reading and writing a conversation.
 pub async fn require_member(db: &Db, cid: &str, uid: UserId) -> AppResult<Member> {
-    member(db, cid, uid)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("conversation {cid}")))
+    member(db, cid, uid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))
 }
 
 /// All members, one Query page per ~1 MB (a 1000-member room is one or two pages).
@@ -312,22 +271,11 @@ fn preview(m: &NewMessage) -> String {
 /// Returns the stored message and whether it was a resend of an earlier one.
 pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
     if m.content.len() > MAX_CONTENT {
-        return Err(AppError::invalid(
-            "content",
-            format!("longer than {MAX_CONTENT} bytes"),
-        ));
+        return Err(AppError::invalid("content", format!("longer than {MAX_CONTENT} bytes")));
     }
     if let Some(id) = &m.client_id {
-        if id.is_empty()
-            || id.len() > 64
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(AppError::invalid(
-                "messageId",
-                "1-64 letters, digits, '-' or '_'",
-            ));
+        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
         }
     }
     require_member(db, cid, m.sender).await?;
@@ -363,15 +311,8 @@ pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Mes
                 e.into()
             }
         })?;
-    let seq = out
-        .attributes
-        .as_ref()
-        .and_then(|a| a.i64("lastSeq"))
-        .ok_or_else(|| AppError::internal("seq"))?;
-    let mid = m
-        .client_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let seq = out.attributes.as_ref().and_then(|a| a.i64("lastSeq")).ok_or_else(|| AppError::internal("seq"))?;
+    let mid = m.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let mut it = Db::key(pk(cid), msg_sk(seq));
     it.insert("cid".into(), s(cid));
     it.insert("seq".into(), n(seq));
@@ -384,11 +325,7 @@ pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Mes
     it.insert("ev".into(), s("message"));
     it.insert("gsi2pk".into(), s(format!("MSGID#{mid}")));
     it.insert("gsi2sk".into(), s(cid));
-    let mut tx = db.client.transact_write_items().transact_items(put(
-        db,
-        it.clone(),
-        Some("attribute_not_exists(pk)"),
-    ));
+    let mut tx = db.client.transact_write_items().transact_items(put(db, it.clone(), Some("attribute_not_exists(pk)")));
     if let Some(id) = &m.client_id {
         let mut c = Db::key(pk(cid), format!("CMID#{id}"));
         c.insert("seq".into(), n(seq));
@@ -414,16 +351,10 @@ async fn resent(db: &Db, cid: &str, client_id: &str, sender: UserId) -> AppResul
         return Ok(None);
     };
     if c.i64("sender") != Some(sender.0) {
-        return Err(AppError::Conflict(format!(
-            "message id {client_id} is already used"
-        )));
+        return Err(AppError::Conflict(format!("message id {client_id} is already used")));
     }
     let seq = c.i64("seq").unwrap_or(0);
-    Ok(db
-        .get(pk(cid), msg_sk(seq))
-        .await?
-        .as_ref()
-        .and_then(message_from))
+    Ok(db.get(pk(cid), msg_sk(seq)).await?.as_ref().and_then(message_from))
 }
 
 /// One page of history: newest first below `before` (exclusive), or oldest
@@ -438,11 +369,7 @@ pub async fn history(
     let (cond, forward, bound) = match (after, before) {
         (Some(a), _) => ("pk = :p AND sk > :b", true, msg_sk(a)),
         (None, Some(b)) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(b - 1)),
-        (None, None) => (
-            "pk = :p AND sk BETWEEN :lo AND :b",
-            false,
-            msg_sk(999_999_999_999),
-        ),
+        (None, None) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(999_999_999_999)),
     };
     let mut q = db
         .client
@@ -499,20 +426,11 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Conversation, Membe
             memberships.push((cid, m));
         }
     }
-    let keys: Vec<Item> = memberships
-        .iter()
-        .map(|(cid, _)| Db::key(pk(cid), "META"))
-        .collect();
+    let keys: Vec<Item> = memberships.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
     let metas = super::batch_get(db, keys).await?;
-    let mut by_id: std::collections::HashMap<String, Conversation> = metas
-        .iter()
-        .filter_map(conv_from)
-        .map(|c| (c.id.clone(), c))
-        .collect();
-    Ok(memberships
-        .into_iter()
-        .filter_map(|(cid, m)| by_id.remove(&cid).map(|c| (c, m)))
-        .collect())
+    let mut by_id: std::collections::HashMap<String, Conversation> =
+        metas.iter().filter_map(conv_from).map(|c| (c.id.clone(), c)).collect();
+    Ok(memberships.into_iter().filter_map(|(cid, m)| by_id.remove(&cid).map(|c| (c, m))).collect())
 }
 
 /// Move a member's read pointer forward (never back).

@@ -52,9 +52,5 @@ pub async fn get(db: &Db, id: &str) -> AppResult<Option<FileRecord>> {
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Ok(None);
     }
-    Ok(db
-        .get(format!("FILE#{id}"), "META")
-        .await?
-        .as_ref()
-        .and_then(from_item))
+    Ok(db.get(format!("FILE#{id}"), "META").await?.as_ref().and_then(from_item))
 }

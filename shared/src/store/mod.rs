@@ -40,11 +40,7 @@ impl Db {
     }
 
     /// GetItem, strongly consistent: auth and membership checks must see the latest write.
-    pub async fn get(
-        &self,
-        pk: impl Into<String>,
-        sk: impl Into<String>,
-    ) -> crate::AppResult<Option<Item>> {
+    pub async fn get(&self, pk: impl Into<String>, sk: impl Into<String>) -> crate::AppResult<Option<Item>> {
         let out = self
             .client
             .get_item()
@@ -82,14 +78,10 @@ impl ItemExt for Item {
         self.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
     }
     fn i64(&self, k: &str) -> Option<i64> {
-        self.get(k)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|x| x.parse().ok())
+        self.get(k).and_then(|v| v.as_n().ok()).and_then(|x| x.parse().ok())
     }
     fn f64(&self, k: &str) -> Option<f64> {
-        self.get(k)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|x| x.parse().ok())
+        self.get(k).and_then(|v| v.as_n().ok()).and_then(|x| x.parse().ok())
     }
     fn bool(&self, k: &str) -> Option<bool> {
         self.get(k).and_then(|v| v.as_bool().ok()).copied()
@@ -125,24 +117,12 @@ pub async fn batch_get(db: &Db, keys: Vec<Item>) -> crate::AppResult<Vec<Item>> 
         let mut pending = chunk.to_vec();
         let mut attempts = 0;
         while !pending.is_empty() {
-            let ka = KeysAndAttributes::builder()
-                .set_keys(Some(pending))
-                .build()
-                .expect("keys set");
-            let resp = db
-                .client
-                .batch_get_item()
-                .request_items(&db.table, ka)
-                .send()
-                .await?;
+            let ka = KeysAndAttributes::builder().set_keys(Some(pending)).build().expect("keys set");
+            let resp = db.client.batch_get_item().request_items(&db.table, ka).send().await?;
             if let Some(mut r) = resp.responses {
                 out.extend(r.remove(&db.table).unwrap_or_default());
             }
-            pending = resp
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&db.table))
-                .map(|k| k.keys)
-                .unwrap_or_default();
+            pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&db.table)).map(|k| k.keys).unwrap_or_default();
             attempts += 1;
             if attempts > 8 {
                 return Err(crate::AppError::internal("batch get kept throttling"));

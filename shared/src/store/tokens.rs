@@ -70,11 +70,7 @@ fn session_from(it: &Item) -> Option<Session> {
     let hash = it.str("pk")?.strip_prefix("TOKEN#")?.to_string();
     Some(Session {
         uid: UserId(it.i64("uid")?),
-        kind: if it.str("kind") == Some("refresh") {
-            TokenKind::Refresh
-        } else {
-            TokenKind::Access
-        },
+        kind: if it.str("kind") == Some("refresh") { TokenKind::Refresh } else { TokenKind::Access },
         hash,
         expires_at: it.i64("ttl").unwrap_or(0),
         serial: it.str("serial").map(str::to_string),
@@ -84,56 +80,27 @@ fn session_from(it: &Item) -> Option<Session> {
 
 fn new_session(uid: UserId, kind: TokenKind, now: i64, ttl: i64, serial: Option<String>) -> Issued {
     let token = new_token();
-    let session = Session {
-        uid,
-        kind,
-        hash: token_hash(&token),
-        expires_at: now + ttl,
-        serial,
-        pair: None,
-    };
+    let session = Session { uid, kind, hash: token_hash(&token), expires_at: now + ttl, serial, pair: None };
     Issued { token, session }
 }
 
 fn put(db: &Db, it: Item) -> TransactWriteItem {
     TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(&db.table)
-                .set_item(Some(it))
-                .build()
-                .expect("table and item set"),
-        )
+        .put(Put::builder().table_name(&db.table).set_item(Some(it)).build().expect("table and item set"))
         .build()
 }
 
 /// Issue one access token (Shiku, SealTalk, WebSocket-capable).
-pub async fn issue(
-    db: &Db,
-    now: i64,
-    uid: UserId,
-    ttl: i64,
-    serial: Option<String>,
-) -> AppResult<Issued> {
+pub async fn issue(db: &Db, now: i64, uid: UserId, ttl: i64, serial: Option<String>) -> AppResult<Issued> {
     let issued = new_session(uid, TokenKind::Access, now, ttl, serial);
-    db.client
-        .put_item()
-        .table_name(&db.table)
-        .set_item(Some(item(&issued.session, now)))
-        .send()
-        .await?;
+    db.client.put_item().table_name(&db.table).set_item(Some(item(&issued.session, now))).send().await?;
     Ok(issued)
 }
 
 /// Issue an OAuth2 access + refresh pair in one transaction; when `rotate` is
 /// given, that refresh token and its access token are consumed atomically, so a
 /// refresh token works exactly once.
-pub async fn issue_pair(
-    db: &Db,
-    now: i64,
-    uid: UserId,
-    rotate: Option<&Session>,
-) -> AppResult<(Issued, Issued)> {
+pub async fn issue_pair(db: &Db, now: i64, uid: UserId, rotate: Option<&Session>) -> AppResult<(Issued, Issued)> {
     let mut access = new_session(uid, TokenKind::Access, now, MINXING_ACCESS_TTL, None);
     let mut refresh = new_session(uid, TokenKind::Refresh, now, MINXING_REFRESH_TTL, None);
     access.session.pair = Some(refresh.session.hash.clone());
@@ -178,10 +145,7 @@ pub async fn resolve(db: &Db, now: i64, token: &str) -> AppResult<Session> {
 
 pub async fn lookup(db: &Db, now: i64, hash: &str) -> AppResult<Option<Session>> {
     let it = db.get(pk(hash), "TOKEN").await?;
-    Ok(it
-        .filter(|it| !expired(it, now))
-        .as_ref()
-        .and_then(session_from))
+    Ok(it.filter(|it| !expired(it, now)).as_ref().and_then(session_from))
 }
 
 /// Revoke a session and its paired token (logout).
@@ -189,12 +153,7 @@ pub async fn revoke(db: &Db, sess: &Session) -> AppResult<()> {
     let mut keys = vec![sess.hash.clone()];
     keys.extend(sess.pair.clone());
     for h in keys {
-        db.client
-            .delete_item()
-            .table_name(&db.table)
-            .set_key(Some(Db::key(pk(&h), "TOKEN")))
-            .send()
-            .await?;
+        db.client.delete_item().table_name(&db.table).set_key(Some(Db::key(pk(&h), "TOKEN"))).send().await?;
     }
     Ok(())
 }
@@ -236,25 +195,15 @@ pub async fn revoke_all_except(db: &Db, uid: UserId, keep: Option<&Session>) -> 
         let mut pending: Vec<WriteRequest> = chunk
             .iter()
             .map(|pk| {
-                let del = DeleteRequest::builder()
-                    .set_key(Some(Db::key(pk.clone(), "TOKEN")))
-                    .build()
-                    .expect("key set");
+                let del =
+                    DeleteRequest::builder().set_key(Some(Db::key(pk.clone(), "TOKEN"))).build().expect("key set");
                 WriteRequest::builder().delete_request(del).build()
             })
             .collect();
         let mut attempts = 0;
         while !pending.is_empty() {
-            let out = db
-                .client
-                .batch_write_item()
-                .request_items(&db.table, pending)
-                .send()
-                .await?;
-            pending = out
-                .unprocessed_items
-                .and_then(|mut u| u.remove(&db.table))
-                .unwrap_or_default();
+            let out = db.client.batch_write_item().request_items(&db.table, pending).send().await?;
+            pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table)).unwrap_or_default();
             attempts += 1;
             if attempts > 8 {
                 return Err(AppError::internal("batch delete of tokens kept throttling"));

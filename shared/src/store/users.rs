@@ -111,11 +111,7 @@ async fn next_user_id(db: &Db) -> AppResult<UserId> {
         .return_values(ReturnValue::UpdatedNew)
         .send()
         .await?;
-    let v = out
-        .attributes
-        .as_ref()
-        .and_then(|a| a.i64("v"))
-        .ok_or_else(|| AppError::internal("counter"))?;
+    let v = out.attributes.as_ref().and_then(|a| a.i64("v")).ok_or_else(|| AppError::internal("counter"))?;
     Ok(UserId(FIRST_USER_ID + v))
 }
 
@@ -130,14 +126,7 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
     it.insert("uid".into(), n(uid.0));
     it.insert("nickname".into(), s(&new.nickname));
     it.insert("pwd".into(), s(&new.password_hash));
-    it.insert(
-        "role".into(),
-        s(if new.role == Role::Operator {
-            "operator"
-        } else {
-            "user"
-        }),
-    );
+    it.insert("role".into(), s(if new.role == Role::Operator { "operator" } else { "user" }));
     it.insert("createdAt".into(), n(now_ms));
     // Directory of all accounts (Xuanxuan getChatUsers, admin user list), ordered by id.
     it.insert("gsi1pk".into(), s("USERS"));
@@ -168,10 +157,7 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
     if let Some(d) = &p.description {
         it.insert("description".into(), s(d));
     }
-    let mut tx = db
-        .client
-        .transact_write_items()
-        .transact_items(put_item(db, it.clone()));
+    let mut tx = db.client.transact_write_items().transact_items(put_item(db, it.clone()));
     for name in &names {
         let mut l = Db::key(login_pk(name), "LOGIN");
         l.insert("uid".into(), n(uid.0));
@@ -190,25 +176,16 @@ pub async fn find_login(db: &Db, name: &LoginName) -> AppResult<Option<UserId>> 
 }
 
 pub async fn get(db: &Db, uid: UserId) -> AppResult<Option<User>> {
-    Ok(db
-        .get(pk(uid), "PROFILE")
-        .await?
-        .as_ref()
-        .and_then(from_item))
+    Ok(db.get(pk(uid), "PROFILE").await?.as_ref().and_then(from_item))
 }
 
 pub async fn require(db: &Db, uid: UserId) -> AppResult<User> {
-    get(db, uid)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("user {uid}")))
+    get(db, uid).await?.ok_or_else(|| AppError::not_found(format!("user {uid}")))
 }
 
 pub fn from_item(it: &Item) -> Option<User> {
     let telephone = match (it.str("areaCode"), it.str("telephone")) {
-        (Some(a), Some(t)) => Some(Telephone {
-            area: a.to_string(),
-            number: t.to_string(),
-        }),
+        (Some(a), Some(t)) => Some(Telephone { area: a.to_string(), number: t.to_string() }),
         _ => None,
     };
     Some(User {
@@ -218,11 +195,7 @@ pub fn from_item(it: &Item) -> Option<User> {
         telephone,
         email: it.str("email").map(str::to_string),
         username: it.str("username").map(str::to_string),
-        role: if it.str("role") == Some("operator") {
-            Role::Operator
-        } else {
-            Role::User
-        },
+        role: if it.str("role") == Some("operator") { Role::Operator } else { Role::User },
         profile: Profile {
             sex: it.i64("sex"),
             birthday: it.i64("birthday"),
@@ -245,11 +218,7 @@ pub async fn list_page(db: &Db, after: Option<UserId>, limit: i32) -> AppResult<
         .query()
         .table_name(&db.table)
         .index_name(super::GSI1)
-        .key_condition_expression(if after.is_some() {
-            "gsi1pk = :p AND gsi1sk > :a"
-        } else {
-            "gsi1pk = :p"
-        })
+        .key_condition_expression(if after.is_some() { "gsi1pk = :p AND gsi1sk > :a" } else { "gsi1pk = :p" })
         .expression_attribute_values(":p", s("USERS"))
         .limit(limit);
     if let Some(a) = after {
@@ -262,11 +231,7 @@ pub async fn list_page(db: &Db, after: Option<UserId>, limit: i32) -> AppResult<
 /// Profiles of many users in ⌈n/100⌉ BatchGetItem calls (order not preserved).
 pub async fn get_many(db: &Db, uids: &[UserId]) -> AppResult<Vec<User>> {
     let keys = uids.iter().map(|u| Db::key(pk(*u), "PROFILE")).collect();
-    Ok(super::batch_get(db, keys)
-        .await?
-        .iter()
-        .filter_map(from_item)
-        .collect())
+    Ok(super::batch_get(db, keys).await?.iter().filter_map(from_item).collect())
 }
 
 /// Every account (directory listings): Query pages over GSI1 `USERS`.
@@ -304,13 +269,8 @@ pub async fn create_fixed(db: &Db, now_ms: i64, uid: UserId, nickname: &str, use
     it.insert("gsi1sk".into(), s(format!("{:012}", uid.0)));
     let mut l = Db::key(login_pk(&LoginName::Username(username.to_string())), "LOGIN");
     l.insert("uid".into(), n(uid.0));
-    let r = db
-        .client
-        .transact_write_items()
-        .transact_items(put_item(db, it))
-        .transact_items(put_item(db, l))
-        .send()
-        .await;
+    let r =
+        db.client.transact_write_items().transact_items(put_item(db, it)).transact_items(put_item(db, l)).send().await;
     match r {
         Ok(_) => Ok(()),
         Err(e) if is_condition_failure(&e) => Ok(()),
@@ -321,13 +281,7 @@ pub async fn create_fixed(db: &Db, now_ms: i64, uid: UserId, nickname: &str, use
 /// Replace the stored password hash. With `expected`, only if the stored hash
 /// is still that one (a change that raced another change fails with
 /// `Conflict`); without, only if the account exists (`AccountNotFound`).
-pub async fn set_password(
-    db: &Db,
-    uid: UserId,
-    expected: Option<&str>,
-    new_hash: &str,
-    now_ms: i64,
-) -> AppResult<()> {
+pub async fn set_password(db: &Db, uid: UserId, expected: Option<&str>, new_hash: &str, now_ms: i64) -> AppResult<()> {
     let mut u = db
         .client
         .update_item()
@@ -337,9 +291,9 @@ pub async fn set_password(
         .expression_attribute_values(":new", s(new_hash))
         .expression_attribute_values(":now", n(now_ms));
     u = match expected {
-        Some(old) => u
-            .condition_expression("attribute_exists(pk) AND pwd = :old")
-            .expression_attribute_values(":old", s(old)),
+        Some(old) => {
+            u.condition_expression("attribute_exists(pk) AND pwd = :old").expression_attribute_values(":old", s(old))
+        }
         None => u.condition_expression("attribute_exists(pk)"),
     };
     match u.send().await {

@@ -12,8 +12,22 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const FUNCTIONS: &[&str] = &[
-    "system", "auth", "users", "contacts", "groups", "chat", "feed", "files", "org", "accounts", "mail", "admin",
-    "wallet", "integrations", "realtime", "delivery",
+    "system",
+    "auth",
+    "users",
+    "contacts",
+    "groups",
+    "chat",
+    "feed",
+    "files",
+    "org",
+    "accounts",
+    "mail",
+    "admin",
+    "wallet",
+    "integrations",
+    "realtime",
+    "delivery",
 ];
 
 fn root() -> PathBuf {
@@ -56,7 +70,9 @@ async fn cold_start(bin: &Path, event: serde_json::Value, env: &[(&str, String)]
     let mut served = false;
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        let Ok(Ok((mut sock, _))) = tokio::time::timeout(Duration::from_secs(20), listener.accept()).await else { break };
+        let Ok(Ok((mut sock, _))) = tokio::time::timeout(Duration::from_secs(20), listener.accept()).await else {
+            break;
+        };
         let mut buf = vec![0u8; 65536];
         let n = sock.read(&mut buf).await.ok()?;
         let head = String::from_utf8_lossy(&buf[..n]).to_string();
@@ -102,7 +118,12 @@ fn http_event(method: &str, path: &str) -> serde_json::Value {
 async fn main() {
     let mut out = String::new();
     writeln!(out, "# Benchmark baseline\n").unwrap();
-    writeln!(out, "Machine: {} cores; local stack (DynamoDB Local, moto S3, local gateway) on loopback.\n", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)).unwrap();
+    writeln!(
+        out,
+        "Machine: {} cores; local stack (DynamoDB Local, moto S3, local gateway) on loopback.\n",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    )
+    .unwrap();
 
     // 1. Release binaries.
     eprintln!("==> building release binaries of every function");
@@ -111,7 +132,12 @@ async fn main() {
         args.push("-p".into());
         args.push((*f).into());
     }
-    let ok = std::process::Command::new(env!("CARGO")).args(&args).current_dir(root()).status().map(|s| s.success()).unwrap_or(false);
+    let ok = std::process::Command::new(env!("CARGO"))
+        .args(&args)
+        .current_dir(root())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
     writeln!(out, "## Stripped release binary size (x86_64, thin LTO)\n\n| function | size |\n|---|---|").unwrap();
     if ok {
@@ -128,7 +154,11 @@ async fn main() {
     let app = spawn_app().await;
     let stack_ms = t.elapsed().as_secs_f64() * 1000.0;
     let http = Http::new(&app);
-    writeln!(out, "\n## Start-up\n\n- local stack (backends already warm in-process) + gateway + provisioning: {stack_ms:.0} ms").unwrap();
+    writeln!(
+        out,
+        "\n## Start-up\n\n- local stack (backends already warm in-process) + gateway + provisioning: {stack_ms:.0} ms"
+    )
+    .unwrap();
     if ok {
         let env = [
             ("TABLE_NAME", app.ctx.db.table.clone()),
@@ -145,7 +175,8 @@ async fn main() {
         if v.is_empty() {
             writeln!(out, "- system process start → first answered `/config` (one DynamoDB read): failed").unwrap();
         } else {
-            writeln!(out, "- system process start → first answered `/config` (one DynamoDB read): {}", summarize(v)).unwrap();
+            writeln!(out, "- system process start → first answered `/config` (one DynamoDB read): {}", summarize(v))
+                .unwrap();
         }
     }
 
@@ -164,7 +195,14 @@ async fn main() {
     let mut send = vec![];
     for i in 0..300 {
         let t = Instant::now();
-        let r = http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": format!("m{i}")})).await;
+        let r = http
+            .json(
+                "POST",
+                &format!("/api/v1/conversations2/{cid}/messages"),
+                Some(&a.token),
+                json!({"body": format!("m{i}")}),
+            )
+            .await;
         send.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(r.status, 201);
     }
@@ -178,33 +216,89 @@ async fn main() {
     row("Shiku /getCurrentTime", &http.shiku_get("/getCurrentTime", &[]).await);
     row("Shiku /config", &http.shiku_get("/config", &[]).await);
     row("Shiku /verify/telephone", &http.shiku("/verify/telephone", &[("telephone", &phone())]).await);
-    row("Shiku /user/register", &http.shiku("/user/register", &[("telephone", &phone()), ("password", &md5_hex("x")), ("nickname", "n")]).await);
+    row(
+        "Shiku /user/register",
+        &http.shiku("/user/register", &[("telephone", &phone()), ("password", &md5_hex("x")), ("nickname", "n")]).await,
+    );
     let lr = http.shiku("/user/login", &[("telephone", &a.phone), ("password", &md5_hex("secret1"))]).await;
     row("Shiku /user/login", &lr);
     let tok = lr.body["data"]["access_token"].as_str().unwrap().to_string();
-    row("Shiku /user/login/auto", &http.shiku("/user/login/auto", &[("access_token", &tok), ("userId", &a.uid.to_string()), ("serial", "s")]).await);
-    row("Shiku /tigase/shiku_msgs (50)", &http.shiku("/tigase/shiku_msgs", &[("access_token", &tok), ("receiver", &b.uid.to_string())]).await);
+    row(
+        "Shiku /user/login/auto",
+        &http
+            .shiku("/user/login/auto", &[("access_token", &tok), ("userId", &a.uid.to_string()), ("serial", "s")])
+            .await,
+    );
+    row(
+        "Shiku /tigase/shiku_msgs (50)",
+        &http.shiku("/tigase/shiku_msgs", &[("access_token", &tok), ("receiver", &b.uid.to_string())]).await,
+    );
     row("Shiku /user/logout", &http.shiku("/user/logout", &[("access_token", &tok)]).await);
     row("Minxing GET /api/v1/ping", &http.get("/api/v1/ping", None).await);
     row("Minxing GET /api/v1/mobile/update_info", &http.get("/api/v1/mobile/update_info?platform=ios", None).await);
-    let tr = http.send(http.client.post(format!("{}/oauth2/token", http.base)).form(&[("grant_type", "password"), ("login_name", a.phone.as_str()), ("password", "secret1")])).await;
+    let tr = http
+        .send(http.client.post(format!("{}/oauth2/token", http.base)).form(&[
+            ("grant_type", "password"),
+            ("login_name", a.phone.as_str()),
+            ("password", "secret1"),
+        ]))
+        .await;
     row("Minxing POST /oauth2/token (password)", &tr);
     let refresh = tr.body["refresh_token"].as_str().unwrap().to_string();
-    let tr2 = http.json("POST", "/oauth2/token", None, json!({"grant_type": "refresh_token", "refresh_token": refresh})).await;
+    let tr2 = http
+        .json("POST", "/oauth2/token", None, json!({"grant_type": "refresh_token", "refresh_token": refresh}))
+        .await;
     row("Minxing POST /oauth2/token (refresh)", &tr2);
     let mx = tr2.body["access_token"].as_str().unwrap().to_string();
-    row("Minxing POST conversations2/to_user/{id} (existing)", &http.json("POST", &format!("/api/v1/conversations2/to_user/{}", b.uid), Some(&mx), json!({})).await);
-    row("Minxing POST conversations2/{id}/messages", &http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&mx), json!({"body": "x"})).await);
+    row(
+        "Minxing POST conversations2/to_user/{id} (existing)",
+        &http.json("POST", &format!("/api/v1/conversations2/to_user/{}", b.uid), Some(&mx), json!({})).await,
+    );
+    row(
+        "Minxing POST conversations2/{id}/messages",
+        &http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&mx), json!({"body": "x"})).await,
+    );
     row("Minxing POST conversations2/{id}/messages (client_id resend)", &{
-        http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&mx), json!({"body": "x", "client_id": "k1"})).await;
-        http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&mx), json!({"body": "x", "client_id": "k1"})).await
+        http.json(
+            "POST",
+            &format!("/api/v1/conversations2/{cid}/messages"),
+            Some(&mx),
+            json!({"body": "x", "client_id": "k1"}),
+        )
+        .await;
+        http.json(
+            "POST",
+            &format!("/api/v1/conversations2/{cid}/messages"),
+            Some(&mx),
+            json!({"body": "x", "client_id": "k1"}),
+        )
+        .await
     });
-    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(vec![1u8; 1000]).file_name("a.bin"));
-    row("Minxing POST /api/v1/uploaded_files", &http.send(http.client.post(format!("{}/api/v1/uploaded_files", http.base)).bearer_auth(&mx).multipart(form)).await);
-    row("Minxing DELETE /api/v1/users/current/devices", &http.json("DELETE", "/api/v1/users/current/devices", Some(&mx), json!({})).await);
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(vec![1u8; 1000]).file_name("a.bin"));
+    row(
+        "Minxing POST /api/v1/uploaded_files",
+        &http
+            .send(http.client.post(format!("{}/api/v1/uploaded_files", http.base)).bearer_auth(&mx).multipart(form))
+            .await,
+    );
+    row(
+        "Minxing DELETE /api/v1/users/current/devices",
+        &http.json("DELETE", "/api/v1/users/current/devices", Some(&mx), json!({})).await,
+    );
     row("SealTalk GET /misc/latest_update", &http.get("/sealtalk/misc/latest_update?version=1.0.0", None).await);
     row("SealTalk GET /misc/client_version", &http.get("/sealtalk/misc/client_version", None).await);
-    row("SealTalk POST /user/login", &http.json("POST", "/sealtalk/user/login", None, json!({"region": "86", "phone": a.phone, "password": "secret1"})).await);
+    row(
+        "SealTalk POST /user/login",
+        &http
+            .json(
+                "POST",
+                "/sealtalk/user/login",
+                None,
+                json!({"region": "86", "phone": a.phone, "password": "secret1"}),
+            )
+            .await,
+    );
     row("SealTalk POST /user/logout", &http.json("POST", "/sealtalk/user/logout", None, json!({})).await);
     row("Xuanxuan getChatGroups", &http.xuanxuan("GET", "m=chat&f=getChatGroups&code=demo", "demo-key", &[]).await);
 

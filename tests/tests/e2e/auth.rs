@@ -18,14 +18,18 @@ async fn shiku_register_login_auto_logout() {
     let r = http.shiku("/user/register", &[("telephone", &ph), ("password", &md5_hex("x")), ("nickname", "dup")]).await;
     assert_eq!(r.shiku_code(), 1040103, "registering twice keeps one account");
 
-    let r = http
-        .shiku("/user/login", &[("telephone", &ph), ("password", &md5_hex("secret1")), ("serial", "dev-1")])
-        .await;
+    let r =
+        http.shiku("/user/login", &[("telephone", &ph), ("password", &md5_hex("secret1")), ("serial", "dev-1")]).await;
     let d = r.shiku_ok();
-    assert_eq!((d["userId"].as_i64(), d["nickname"].clone(), d["expires_in"].clone()), (Some(p.uid), json!("Alice"), json!(604800)));
+    assert_eq!(
+        (d["userId"].as_i64(), d["nickname"].clone(), d["expires_in"].clone()),
+        (Some(p.uid), json!("Alice"), json!(604800))
+    );
     let token = d["access_token"].as_str().unwrap().to_string();
     // Clients that MD5 the telephone (area code + number) find the same account.
-    let r = http.shiku("/user/login", &[("telephone", &md5_hex(&format!("86{ph}"))), ("password", &md5_hex("secret1"))]).await;
+    let r = http
+        .shiku("/user/login", &[("telephone", &md5_hex(&format!("86{ph}"))), ("password", &md5_hex("secret1"))])
+        .await;
     assert_eq!(r.shiku_ok()["userId"].as_i64(), Some(p.uid));
     let r = http.shiku("/user/login", &[("telephone", &ph), ("password", &md5_hex("wrong"))]).await;
     assert_eq!(r.shiku_code(), 1040102);
@@ -77,7 +81,12 @@ async fn shiku_register_rejects_bad_input() {
     let r = http.shiku("/verify/telephone", &[("telephone", "13900000001")]).await;
     assert_eq!(r.shiku_code(), 1);
     let r = http
-        .send(http.client.post(format!("{}/user/register", http.base)).header("content-type", "application/json").body("{bad"))
+        .send(
+            http.client
+                .post(format!("{}/user/register", http.base))
+                .header("content-type", "application/json")
+                .body("{bad"),
+        )
         .await;
     assert_eq!(r.shiku_code(), 1010101);
 }
@@ -114,20 +123,32 @@ async fn minxing_oauth2_password_and_refresh() {
     let access = r.body["access_token"].as_str().unwrap().to_string();
     let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
 
-    let r = http.json("POST", "/oauth2/token", None, json!({"grant_type": "password", "login_name": p.phone, "password": "nope"})).await;
+    let r = http
+        .json(
+            "POST",
+            "/oauth2/token",
+            None,
+            json!({"grant_type": "password", "login_name": p.phone, "password": "nope"}),
+        )
+        .await;
     assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_grant")));
     let r = http.json("POST", "/oauth2/token", None, json!({"grant_type": "client_credentials"})).await;
     assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_request")));
     let r = http.json("POST", "/oauth2/token", None, json!({"login_name": p.phone})).await;
     assert_eq!(r.status, 400);
-    let r = http.json("POST", "/oauth2/token", None, json!({"grant_type": "refresh_token", "refresh_token": access})).await;
+    let r =
+        http.json("POST", "/oauth2/token", None, json!({"grant_type": "refresh_token", "refresh_token": access})).await;
     assert_eq!(r.status, 400, "an access token is not a refresh token");
 
-    let r = http.json("POST", "/oauth2/token", None, json!({"grant_type": "refresh_token", "refresh_token": refresh})).await;
+    let r = http
+        .json("POST", "/oauth2/token", None, json!({"grant_type": "refresh_token", "refresh_token": refresh}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let access2 = r.body["access_token"].as_str().unwrap().to_string();
     assert_ne!(access2, access);
-    let r = http.json("POST", "/oauth2/token", None, json!({"grant_type": "refresh_token", "refresh_token": refresh})).await;
+    let r = http
+        .json("POST", "/oauth2/token", None, json!({"grant_type": "refresh_token", "refresh_token": refresh}))
+        .await;
     assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_grant")), "refresh tokens work once");
     let r = http.json("DELETE", "/api/v1/users/current/devices", Some(&access), json!({})).await;
     assert_eq!(r.status, 401, "rotated-out access token is revoked");
@@ -145,20 +166,34 @@ async fn sealtalk_login_sets_cookie_and_logout_clears_it() {
     let app = spawn_app().await;
     let http = Http::new(&app);
     let p = register(&http, &phone(), "secret1", "Carol").await;
-    let r = http.json("POST", "/sealtalk/user/login", None, json!({"region": "86", "phone": p.phone, "password": "wrong12"})).await;
+    let r = http
+        .json("POST", "/sealtalk/user/login", None, json!({"region": "86", "phone": p.phone, "password": "wrong12"}))
+        .await;
     assert_eq!((r.status, r.body["code"].clone()), (200, json!(1000)));
-    let r = http.json("POST", "/sealtalk/user/login", None, json!({"region": 86, "phone": p.phone, "password": "a b"})).await;
+    let r = http
+        .json("POST", "/sealtalk/user/login", None, json!({"region": 86, "phone": p.phone, "password": "a b"}))
+        .await;
     assert_eq!(r.status, 400);
     let r = http.json("POST", "/sealtalk/user/login", None, json!({"region": 86, "password": "secret1"})).await;
     assert_eq!(r.status, 400);
     let r = http.json("POST", "/sealtalk/user/logout", None, json!({})).await;
     assert_eq!(r.status, 403, "not logged in");
 
-    let r = http.json("POST", "/sealtalk/user/login", None, json!({"region": 86, "phone": p.phone.parse::<i64>().unwrap(), "password": "secret1"})).await;
+    let r = http
+        .json(
+            "POST",
+            "/sealtalk/user/login",
+            None,
+            json!({"region": 86, "phone": p.phone.parse::<i64>().unwrap(), "password": "secret1"}),
+        )
+        .await;
     assert_eq!((r.status, r.body["code"].clone()), (200, json!(200)), "{}", r.text);
     assert_eq!(r.body["result"]["id"], p.uid.to_string());
     let cookie = r.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
-    assert!(cookie.starts_with("rong_im_auth=") && cookie.contains("HttpOnly") && cookie.contains("Max-Age=2592000"), "{cookie}");
+    assert!(
+        cookie.starts_with("rong_im_auth=") && cookie.contains("HttpOnly") && cookie.contains("Max-Age=2592000"),
+        "{cookie}"
+    );
     // The session works on the WebSocket too.
     let ws = Ws::connect(&app, r.body["result"]["token"].as_str().unwrap()).await.expect("ws with sealtalk token");
     ws.close().await;

@@ -22,18 +22,26 @@ async fn minxing_send_reaches_socket_and_shiku_history() {
     let again = http.json("POST", &format!("/api/v1/conversations2/to_user/{}", b.uid), Some(&a_tok), json!({})).await;
     assert_eq!(again.body["id"], cid.as_str(), "one 1:1 conversation per pair");
 
-    let r = http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a_tok), json!({"body": "hello B"})).await;
+    let r = http
+        .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a_tok), json!({"body": "hello B"}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!((r.body["seq"].clone(), r.body["sender_id"].as_i64()), (json!(1), Some(a.uid)));
 
     let f = ws_b.next_event("message", WAIT).await.expect("B receives the message live");
     assert_eq!(f["conversationId"], cid.as_str());
-    assert_eq!((f["seq"].clone(), f["sender"].as_i64(), f["content"].clone()), (json!(1), Some(a.uid), json!("hello B")));
+    assert_eq!(
+        (f["seq"].clone(), f["sender"].as_i64(), f["content"].clone()),
+        (json!(1), Some(a.uid), json!("hello B"))
+    );
 
     let r = http.shiku("/tigase/shiku_msgs", &[("access_token", &b.token), ("receiver", &a.uid.to_string())]).await;
     let list = r.shiku_ok().as_array().unwrap().clone();
     assert_eq!(list.len(), 1);
-    assert_eq!((list[0]["body"].clone(), list[0]["sender"].as_i64(), list[0]["receiver"].as_i64()), (json!("hello B"), Some(a.uid), Some(b.uid)));
+    assert_eq!(
+        (list[0]["body"].clone(), list[0]["sender"].as_i64(), list[0]["receiver"].as_i64()),
+        (json!("hello B"), Some(a.uid), Some(b.uid))
+    );
     let mid = list[0]["messageId"].as_str().unwrap().to_string();
     let r = http.shiku("/tigase/getMessage", &[("access_token", &b.token), ("messageId", &mid)]).await;
     assert_eq!(r.shiku_ok()["body"], "hello B");
@@ -60,15 +68,19 @@ async fn outsiders_cannot_read_or_write_a_conversation() {
     let c = register(&http, &phone(), "secret1", "C").await;
     let r = http.json("POST", &format!("/api/v1/conversations2/to_user/{}", b.uid), Some(&a.token), json!({})).await;
     let cid = r.body["id"].as_str().unwrap().to_string();
-    http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": "private"})).await;
+    http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": "private"}))
+        .await;
 
-    let r = http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&c.token), json!({"body": "intrude"})).await;
+    let r = http
+        .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&c.token), json!({"body": "intrude"}))
+        .await;
     assert_eq!(r.status, 404, "{}", r.text);
     let r = http.get(&format!("/api/v1/conversations2/{cid}"), Some(&c.token)).await;
     assert_eq!(r.status, 404);
     let r = http.get(&format!("/api/v1/conversations2/{cid}"), Some(&a.token)).await;
     assert_eq!((r.status, r.body["messages"][0]["body"].clone()), (200, json!("private")));
-    let r = http.json("POST", "/api/v1/conversations2/mark_seen", Some(&c.token), json!({"conversation_id": cid})).await;
+    let r =
+        http.json("POST", "/api/v1/conversations2/mark_seen", Some(&c.token), json!({"conversation_id": cid})).await;
     assert_eq!(r.status, 404);
     let r = http.shiku("/tigase/shiku_msgs", &[("access_token", &c.token), ("receiver", &a.uid.to_string())]).await;
     assert_eq!(r.shiku_ok().as_array().unwrap().len(), 0, "C's own (empty) chat with A, not A-B");
@@ -82,7 +94,14 @@ async fn outsiders_cannot_read_or_write_a_conversation() {
     assert_eq!(r.status, 404);
     let r = http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({})).await;
     assert_eq!(r.status, 400);
-    let r = http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": "x".repeat(70_000)})).await;
+    let r = http
+        .json(
+            "POST",
+            &format!("/api/v1/conversations2/{cid}/messages"),
+            Some(&a.token),
+            json!({"body": "x".repeat(70_000)}),
+        )
+        .await;
     assert_eq!(r.status, 400);
     let r = http.json("POST", "/api/v1/conversations2/%2E%2E/messages", Some(&a.token), json!({"body": "x"})).await;
     assert_eq!(r.status, 404);
@@ -113,7 +132,10 @@ async fn websocket_protocol_send_ack_dedupe_sync() {
     let frame = json!({"action": "send", "to": b.uid, "content": "hi", "messageId": "c-1"});
     wa.send(frame.clone()).await;
     let ack = wa.next_event("ack", WAIT).await.unwrap();
-    assert_eq!((ack["seq"].clone(), ack["messageId"].clone(), ack["duplicate"].clone()), (json!(1), json!("c-1"), json!(false)));
+    assert_eq!(
+        (ack["seq"].clone(), ack["messageId"].clone(), ack["duplicate"].clone()),
+        (json!(1), json!("c-1"), json!(false))
+    );
     let cid = ack["conversationId"].as_str().unwrap().to_string();
     wa.send(frame).await;
     let ack2 = wa.next_event("ack", WAIT).await.unwrap();
@@ -154,7 +176,10 @@ async fn stale_connections_are_removed_on_410() {
     // A connection record whose socket is long gone (the gateway answers 410).
     let now = shared::clock::Clock::now_secs(&shared::clock::SystemClock);
     connections::connect(&app.ctx.db, now, "GoneGoneGone0000", shared::UserId(b.uid)).await.unwrap();
-    assert_eq!(connections::of_users(&app.ctx.db, &[shared::UserId(b.uid)]).await.unwrap()[&shared::UserId(b.uid)].len(), 2);
+    assert_eq!(
+        connections::of_users(&app.ctx.db, &[shared::UserId(b.uid)]).await.unwrap()[&shared::UserId(b.uid)].len(),
+        2
+    );
 
     let r = http.json("POST", &format!("/api/v1/conversations2/to_user/{}", b.uid), Some(&a.token), json!({})).await;
     let cid = r.body["id"].as_str().unwrap().to_string();
@@ -162,7 +187,8 @@ async fn stale_connections_are_removed_on_410() {
     assert!(wb.next_event("message", WAIT).await.is_some(), "live socket still gets it");
     let mut left = 2;
     for _ in 0..50 {
-        left = connections::of_users(&app.ctx.db, &[shared::UserId(b.uid)]).await.unwrap()[&shared::UserId(b.uid)].len();
+        left =
+            connections::of_users(&app.ctx.db, &[shared::UserId(b.uid)]).await.unwrap()[&shared::UserId(b.uid)].len();
         if left == 1 {
             break;
         }
@@ -189,14 +215,18 @@ async fn group_conversation_reaches_every_member() {
     let c = register(&http, &phone(), "secret1", "C").await;
     let mut wb = Ws::connect(&app, &b.token).await.unwrap();
     let mut wc = Ws::connect(&app, &c.token).await.unwrap();
-    let r = http.json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid, c.uid], "name": "team"})).await;
+    let r = http
+        .json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid, c.uid], "name": "team"}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let cid = r.body["id"].as_str().unwrap().to_string();
-    let r = http.json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid, 99999999999i64]})).await;
+    let r =
+        http.json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid, 99999999999i64]})).await;
     assert_eq!(r.status, 404);
     let r = http.json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": []})).await;
     assert_eq!(r.status, 400);
-    http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": "all hands"})).await;
+    http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": "all hands"}))
+        .await;
     assert_eq!(wb.next_event("message", WAIT).await.unwrap()["content"], "all hands");
     assert_eq!(wc.next_event("message", WAIT).await.unwrap()["content"], "all hands");
     let r = http.shiku("/tigase/shiku_muc_msgs", &[("access_token", &c.token), ("roomId", &cid)]).await;

@@ -7,7 +7,9 @@ async fn xuanxuan_signed_calls_list_groups_and_users() {
     let http = Http::new(&app);
     let a = register(&http, &phone(), "secret1", "Alice").await;
     let b = register(&http, &phone(), "secret1", "Bob").await;
-    let r = http.json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid], "name": "研发部"})).await;
+    let r = http
+        .json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid], "name": "研发部"}))
+        .await;
     let gid = r.body["id"].as_str().unwrap().to_string();
 
     let r = http.xuanxuan("GET", "m=chat&f=getChatGroups&code=demo", "demo-key", &[]).await;

@@ -48,9 +48,7 @@ async fn config_set_is_operator_only_and_takes_effect() {
     assert_eq!(r.shiku_code(), 1010101, "config must be an object");
     let r = http.shiku("/config/set", &[("access_token", &admin)]).await;
     assert_eq!(r.shiku_code(), 1010102);
-    let r = http
-        .shiku("/config/set", &[("access_token", &admin), ("config", r#"{"helpUrl":"https://help"}"#)])
-        .await;
+    let r = http.shiku("/config/set", &[("access_token", &admin), ("config", r#"{"helpUrl":"https://help"}"#)]).await;
     assert_eq!(r.shiku_ok()["config"]["helpUrl"], "https://help");
     let r = http.shiku_get("/config", &[]).await;
     assert_eq!(r.shiku_ok()["helpUrl"], "https://help");
@@ -79,7 +77,8 @@ async fn version_checks_follow_operator_data() {
 
     let admin = admin_token(&http).await;
     let versions = r#"{"desktop":{"version":"1.2.0","url":"https://dl/desktop","notes":"fix"},"iOS":{"version":"2.0.1","url":"https://dl/ios"}}"#;
-    let r = http.shiku("/config/set", &[("access_token", &admin), ("versions", r#"{"desktop":{"version":"1.2"}}"#)]).await;
+    let r =
+        http.shiku("/config/set", &[("access_token", &admin), ("versions", r#"{"desktop":{"version":"1.2"}}"#)]).await;
     assert_eq!(r.shiku_code(), 1010101, "bad version rejected");
     http.shiku("/config/set", &[("access_token", &admin), ("versions", versions)]).await.shiku_ok();
 
