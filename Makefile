@@ -128,8 +128,11 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# The last line sums every test binary, so the closing line counts the whole run.
 test: setup lint fmt-check clippy
-	$(RUN_ENV) $(CARGO) test --workspace
+	@mkdir -p "$(LOCAL_DIR)"
+	$(RUN_ENV) $(CARGO) test --workspace 2>&1 | tee "$(LOCAL_DIR)/test.log"
+	@awk '/^test result:/ {p+=$$4; f+=$$6} END {printf "%d passed, %d failed\n", p, f}' "$(LOCAL_DIR)/test.log"
 
 # ---- local stack and benchmark ------------------------------------------------
 dev: setup
