@@ -472,3 +472,75 @@ pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
     }
     Ok(out)
 }
+
+/// Add members to a group (joins and invitations): BatchWriteItem in chunks of
+/// 25, so a 1000-member room costs 40 calls; existing members are rewritten
+/// with `role` only if `overwrite` (otherwise callers filter them out first).
+/// The META `memberCount` is bumped by the number added.
+pub async fn add_members(db: &Db, now: i64, cid: &str, uids: &[UserId], role: &str) -> AppResult<usize> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let mut uids: Vec<UserId> = uids.to_vec();
+    uids.sort();
+    uids.dedup();
+    for chunk in uids.chunks(25) {
+        let mut pending: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|u| {
+                let put = PutRequest::builder().set_item(Some(member_item(cid, *u, role, now))).build().expect("item set");
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        let mut attempts = 0;
+        while !pending.is_empty() {
+            let out = db.client.batch_write_item().request_items(&db.table, pending).send().await?;
+            pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table)).unwrap_or_default();
+            attempts += 1;
+            if attempts > 8 {
+                return Err(AppError::internal("batch write kept throttling"));
+            }
+            if !pending.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempts.min(5))).await;
+            }
+        }
+    }
+    db.client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("ADD memberCount :n")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":n", n(uids.len()))
+        .send()
+        .await?;
+    Ok(uids.len())
+}
+
+/// Remove one member (leave, kick). Returns false when they were not a member.
+pub async fn remove_member(db: &Db, cid: &str, uid: UserId) -> AppResult<bool> {
+    use aws_sdk_dynamodb::types::{Delete, Update};
+    let del = Delete::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .condition_expression("attribute_exists(pk)")
+        .build()
+        .expect("key set");
+    let upd = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("ADD memberCount :n")
+        .expression_attribute_values(":n", n(-1))
+        .build()
+        .expect("key set");
+    let r = db
+        .client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().delete(del).build())
+        .transact_items(TransactWriteItem::builder().update(upd).build())
+        .send()
+        .await;
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
