@@ -255,6 +255,29 @@ pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<Member>> {
     Ok(out)
 }
 
+/// Member ids only (delivery fan-out): the same Query pages as [`members`]
+/// (a 1000-member room is one page), projected to `uid` so less is sent back.
+pub async fn member_ids(db: &Db, cid: &str) -> AppResult<Vec<UserId>> {
+    let mut out = vec![];
+    let mut pages = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND begins_with(sk, :m)")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":m", s("MEMBER#"))
+        .projection_expression("uid")
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(it) = pages.next().await {
+        if let Some(uid) = it?.i64("uid") {
+            out.push(UserId(uid));
+        }
+    }
+    Ok(out)
+}
+
 fn preview(m: &NewMessage) -> String {
     match m.kind {
         1 => m.content.chars().take(64).collect(),
@@ -482,27 +505,14 @@ pub async fn add_members(db: &Db, now: i64, cid: &str, uids: &[UserId], role: &s
     let mut uids: Vec<UserId> = uids.to_vec();
     uids.sort();
     uids.dedup();
-    for chunk in uids.chunks(25) {
-        let mut pending: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|u| {
-                let put = PutRequest::builder().set_item(Some(member_item(cid, *u, role, now))).build().expect("item set");
-                WriteRequest::builder().put_request(put).build()
-            })
-            .collect();
-        let mut attempts = 0;
-        while !pending.is_empty() {
-            let out = db.client.batch_write_item().request_items(&db.table, pending).send().await?;
-            pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table)).unwrap_or_default();
-            attempts += 1;
-            if attempts > 8 {
-                return Err(AppError::internal("batch write kept throttling"));
-            }
-            if !pending.is_empty() {
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempts.min(5))).await;
-            }
-        }
-    }
+    let requests = uids
+        .iter()
+        .map(|u| {
+            let put = PutRequest::builder().set_item(Some(member_item(cid, *u, role, now))).build().expect("item set");
+            WriteRequest::builder().put_request(put).build()
+        })
+        .collect();
+    super::batch_write(db, requests).await?;
     db.client
         .update_item()
         .table_name(&db.table)

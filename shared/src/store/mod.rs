@@ -111,26 +111,67 @@ pub fn expired(item: &Item, now_secs: i64) -> bool {
 
 /// BatchGetItem in chunks of 100 keys, retrying unprocessed keys.
 pub async fn batch_get(db: &Db, keys: Vec<Item>) -> crate::AppResult<Vec<Item>> {
+    batch_get_with(db, keys, false).await
+}
+
+/// BatchGetItem with strongly consistent reads (read-modify-write paths).
+pub async fn batch_get_consistent(db: &Db, keys: Vec<Item>) -> crate::AppResult<Vec<Item>> {
+    batch_get_with(db, keys, true).await
+}
+
+async fn batch_get_with(db: &Db, keys: Vec<Item>, consistent: bool) -> crate::AppResult<Vec<Item>> {
     use aws_sdk_dynamodb::types::KeysAndAttributes;
     let mut out = vec![];
     for chunk in keys.chunks(100) {
         let mut pending = chunk.to_vec();
-        let mut attempts = 0;
+        let mut backoff = Backoff::default();
         while !pending.is_empty() {
-            let ka = KeysAndAttributes::builder().set_keys(Some(pending)).build().expect("keys set");
+            let ka = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(consistent)
+                .build()
+                .expect("keys set");
             let resp = db.client.batch_get_item().request_items(&db.table, ka).send().await?;
             if let Some(mut r) = resp.responses {
                 out.extend(r.remove(&db.table).unwrap_or_default());
             }
             pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&db.table)).map(|k| k.keys).unwrap_or_default();
-            attempts += 1;
-            if attempts > 8 {
-                return Err(crate::AppError::internal("batch get kept throttling"));
-            }
-            if !pending.is_empty() {
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempts.min(5))).await;
-            }
+            backoff.wait_if(!pending.is_empty(), "batch get").await?;
         }
     }
     Ok(out)
+}
+
+/// BatchWriteItem in chunks of 25 requests, retrying unprocessed ones.
+pub async fn batch_write(db: &Db, requests: Vec<aws_sdk_dynamodb::types::WriteRequest>) -> crate::AppResult<()> {
+    for chunk in requests.chunks(25) {
+        let mut pending = chunk.to_vec();
+        let mut backoff = Backoff::default();
+        while !pending.is_empty() {
+            let out = db.client.batch_write_item().request_items(&db.table, pending).send().await?;
+            pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table)).unwrap_or_default();
+            backoff.wait_if(!pending.is_empty(), "batch write").await?;
+        }
+    }
+    Ok(())
+}
+
+/// Exponential backoff for unprocessed batch items (throttling); gives up after 8 rounds.
+#[derive(Default)]
+struct Backoff {
+    attempts: u32,
+}
+
+impl Backoff {
+    async fn wait_if(&mut self, pending: bool, what: &str) -> crate::AppResult<()> {
+        if !pending {
+            return Ok(());
+        }
+        self.attempts += 1;
+        if self.attempts > 8 {
+            return Err(crate::AppError::internal(format!("{what} kept throttling")));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20 << self.attempts.min(5))).await;
+        Ok(())
+    }
 }

@@ -20,7 +20,7 @@ use super::{is_condition_failure, n, s, users, Db, Item, ItemExt, GSI1, GSI2};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::store::users::User;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde_json::{json, Value};
 
 /// The Shiku system account ("System", `/friends/addAllFriendsSys`).
@@ -251,7 +251,7 @@ async fn load_pair(db: &Db, me: UserId, other: UserId) -> AppResult<Option<Pair>
         Db::key(pk(other), req_sk(me)),
         Db::key(pk(other), "SETTINGS"),
     ];
-    let items = consistent_batch_get(db, keys).await?;
+    let items = super::batch_get_consistent(db, keys).await?;
     let find = |p: &str, sk: &str| items.iter().find(|i| i.str("pk") == Some(p) && i.str("sk") == Some(sk));
     let (pm, po) = (pk(me), pk(other));
     let Some(me_u) = find(&pm, "PROFILE").and_then(users::from_item) else {
@@ -270,28 +270,6 @@ async fn load_pair(db: &Db, me: UserId, other: UserId) -> AppResult<Option<Pair>
         other_verify: settings_flag(find(&po, "SETTINGS"), "friendsVerify", false),
         other_allows: settings_flag(find(&po, "SETTINGS"), "allowAtt", true),
     }))
-}
-
-async fn consistent_batch_get(db: &Db, keys: Vec<Item>) -> AppResult<Vec<Item>> {
-    let mut out = vec![];
-    let mut pending = keys;
-    let mut attempts = 0;
-    while !pending.is_empty() {
-        let ka = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true).build().expect("keys set");
-        let resp = db.client.batch_get_item().request_items(&db.table, ka).send().await?;
-        if let Some(mut r) = resp.responses {
-            out.extend(r.remove(&db.table).unwrap_or_default());
-        }
-        pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&db.table)).map(|k| k.keys).unwrap_or_default();
-        attempts += 1;
-        if attempts > 8 {
-            return Err(AppError::internal("batch get kept throttling"));
-        }
-        if !pending.is_empty() {
-            tokio::time::sleep(std::time::Duration::from_millis(20 << attempts.min(5))).await;
-        }
-    }
-    Ok(out)
 }
 
 /// What the caller asked for turned into, in Shiku's `AddAttentionResult.type` terms.

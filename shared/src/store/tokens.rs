@@ -191,27 +191,13 @@ pub async fn revoke_all_except(db: &Db, uid: UserId, keep: Option<&Session>) -> 
             }
         }
     }
-    for chunk in doomed.chunks(25) {
-        let mut pending: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|pk| {
-                let del =
-                    DeleteRequest::builder().set_key(Some(Db::key(pk.clone(), "TOKEN"))).build().expect("key set");
-                WriteRequest::builder().delete_request(del).build()
-            })
-            .collect();
-        let mut attempts = 0;
-        while !pending.is_empty() {
-            let out = db.client.batch_write_item().request_items(&db.table, pending).send().await?;
-            pending = out.unprocessed_items.and_then(|mut u| u.remove(&db.table)).unwrap_or_default();
-            attempts += 1;
-            if attempts > 8 {
-                return Err(AppError::internal("batch delete of tokens kept throttling"));
-            }
-            if !pending.is_empty() {
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempts.min(5))).await;
-            }
-        }
-    }
+    let requests = doomed
+        .iter()
+        .map(|pk| {
+            let del = DeleteRequest::builder().set_key(Some(Db::key(pk.clone(), "TOKEN"))).build().expect("key set");
+            WriteRequest::builder().delete_request(del).build()
+        })
+        .collect();
+    super::batch_write(db, requests).await?;
     Ok(doomed.len())
 }
