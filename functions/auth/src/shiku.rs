@@ -37,34 +37,33 @@ pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
         tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(AppError::internal)??;
     let new = NewUser { nickname, password_hash, telephone: Some(phone), profile, ..Default::default() };
     let user = users::create(&c.ctx.db, c.ctx.now_ms(), new).await?;
-    let serial = p.str_max("serial", 128)?;
+    Ok(Reply::data(issue_session(c, &user).await?))
+}
+
+/// The token answer register and login share; `serial` identifies the device for `/user/login/auto`.
+async fn issue_session(c: &Call<'_>, user: &users::User) -> AppResult<serde_json::Value> {
+    let serial = c.params.str_max("serial", 128)?;
     let issued = tokens::issue(&c.ctx.db, c.ctx.now_secs(), user.uid, SHIKU_TTL, serial).await?;
-    Ok(Reply::data(json!({
+    Ok(json!({
         "access_token": issued.token,
         "expires_in": SHIKU_TTL,
         "nickname": user.nickname,
         "userId": user.uid.0,
-    })))
+    }))
 }
 
 pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let name = LoginName::guess(&p.req_str("telephone")?, p.str("areaCode")?.as_deref())?;
     let user = crate::check_password(c.ctx, c.dialect, &name, &p.req_str("password")?).await?;
-    let serial = p.str_max("serial", 128)?;
-    let issued = tokens::issue(&c.ctx.db, c.ctx.now_secs(), user.uid, SHIKU_TTL, serial).await?;
-    Ok(Reply::data(json!({
-        "access_token": issued.token,
-        "expires_in": SHIKU_TTL,
-        "nickname": user.nickname,
-        "userId": user.uid.0,
-        "login": {
-            "isFirstLogin": 0,
-            "loginTime": c.ctx.now_secs(),
-            "latitude": p.f64("latitude")?.unwrap_or(0.0),
-            "longitude": p.f64("longitude")?.unwrap_or(0.0),
-        },
-    })))
+    let mut out = issue_session(c, &user).await?;
+    out["login"] = json!({
+        "isFirstLogin": 0,
+        "loginTime": c.ctx.now_secs(),
+        "latitude": p.f64("latitude")?.unwrap_or(0.0),
+        "longitude": p.f64("longitude")?.unwrap_or(0.0),
+    });
+    Ok(Reply::data(out))
 }
 
 /// Reports whether the token still works and whether the device changed;
