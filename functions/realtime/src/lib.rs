@@ -129,6 +129,7 @@ async fn send(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
         kind: p.i64_in("type", 1, 99, 1)?,
         content: p.req_str("content")?,
         client_id: p.str("messageId")?,
+        object_name: None,
     };
     let (m, duplicate) = convs::send(&ctx.db, ctx.now_ms(), &cid, msg).await?;
     Ok(

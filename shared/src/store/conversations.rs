@@ -28,6 +28,10 @@ pub struct Conversation {
     pub created_at: i64,
     /// Both participants of a 1:1 conversation (empty for groups: query members).
     pub pair: Vec<UserId>,
+    /// Room setting `showRead` (1/true): read receipts are pushed to the other members.
+    pub show_read: bool,
+    /// SealTalk screen-capture notification (0 off, 1 on), one value per conversation.
+    pub screen_capture: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +40,19 @@ pub struct Member {
     pub role: String,
     pub read_seq: i64,
     pub joined_at: i64,
+    /// Messages up to this seq are hidden for this member (conversation "deleted for me").
+    pub cleared_seq: i64,
+    /// How many single messages this member hid ("delete own copy"); 0 = no HIDE# Query needed.
+    pub hidden_count: i64,
+    /// Room DND (`offlineNoPushMsg` = 1 on the MEMBER item): no offline push jobs.
+    pub offline_no_push: bool,
+}
+
+impl Member {
+    /// Owner or admin of a room (may recall others' messages, remove members, rename).
+    pub fn is_admin(&self) -> bool {
+        self.role == "owner" || self.role == "admin"
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +63,8 @@ pub struct NewMessage {
     pub content: String,
     /// Client message id; resending the same id stores nothing new.
     pub client_id: Option<String>,
+    /// SealTalk/RongCloud object name (`RC:TxtMsg`, `ST:ConNtf`, `XX:Notify`…); None for plain sends.
+    pub object_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +77,7 @@ pub struct Message {
     pub content: String,
     pub ts: i64,
     pub recalled: bool,
+    pub object_name: Option<String>,
 }
 
 pub const MAX_CONTENT: usize = 64 * 1024;
@@ -110,6 +130,8 @@ fn conv_from(it: &Item) -> Option<Conversation> {
         last_sender: it.i64("lastSender").map(UserId),
         created_at: it.i64("createdAt").unwrap_or(0),
         pair: it.strings("pair").iter().filter_map(|x| x.parse().ok()).map(UserId).collect(),
+        show_read: it.i64("showRead") == Some(1) || it.bool("showRead") == Some(true),
+        screen_capture: it.i64("screenCapture").unwrap_or(0),
         id,
     })
 }
@@ -120,6 +142,9 @@ fn member_from(it: &Item) -> Option<Member> {
         role: it.string("role"),
         read_seq: it.i64("readSeq").unwrap_or(0),
         joined_at: it.i64("joinedAt").unwrap_or(0),
+        cleared_seq: it.i64("clearedSeq").unwrap_or(0),
+        hidden_count: it.i64("hiddenCount").unwrap_or(0),
+        offline_no_push: it.i64("offlineNoPushMsg").unwrap_or(0) == 1,
     })
 }
 
@@ -133,6 +158,7 @@ pub fn message_from(it: &Item) -> Option<Message> {
         content: it.string("content"),
         ts: it.i64("ts").unwrap_or(0),
         recalled: it.bool("recalled").unwrap_or(false),
+        object_name: it.str("objectName").map(str::to_string),
     })
 }
 
@@ -293,6 +319,16 @@ fn preview(m: &NewMessage) -> String {
 /// Store a message from a member: allocate the next seq, write the message.
 /// Returns the stored message and whether it was a resend of an earlier one.
 pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
+    store_message(db, now, cid, m, true).await
+}
+
+/// A message from a service (Xuanxuan notifyMSG, the system account) that is not a member:
+/// no membership or blacklist check; the caller has authorised it.
+pub async fn send_as_service(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
+    store_message(db, now, cid, m, false).await
+}
+
+async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: bool) -> AppResult<(Message, bool)> {
     if m.content.len() > MAX_CONTENT {
         return Err(AppError::invalid("content", format!("longer than {MAX_CONTENT} bytes")));
     }
@@ -301,16 +337,23 @@ pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Mes
             return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
         }
     }
-    require_member(db, cid, m.sender).await?;
+    if as_member {
+        require_member(db, cid, m.sender).await?;
+    }
     if let Some(id) = &m.client_id {
         if let Some(prev) = resent(db, cid, id, m.sender).await? {
             return Ok((prev, true));
         }
     }
     // 1:1: the peer may have blacklisted the sender (the id names both, no META read).
-    if let Some(peer) = single_peer(cid, m.sender) {
+    if let Some(peer) = single_peer(cid, m.sender).filter(|_| as_member) {
         if super::relations::is_blocked(db, peer, m.sender).await? {
             return Err(AppError::forbidden("blocked"));
+        }
+    }
+    if let Some(o) = &m.object_name {
+        if o.is_empty() || o.len() > 32 || !o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'_') {
+            return Err(AppError::invalid("objectName", "1-32 letters, digits, ':' or '_'"));
         }
     }
     let out = db
@@ -344,6 +387,9 @@ pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Mes
     it.insert("type".into(), n(m.kind));
     it.insert("content".into(), s(&m.content));
     it.insert("ts".into(), n(now));
+    if let Some(o) = &m.object_name {
+        it.insert("objectName".into(), s(o));
+    }
     // Marks items the delivery function pushes (stream filter in the template).
     it.insert("ev".into(), s("message"));
     it.insert("gsi2pk".into(), s(format!("MSGID#{mid}")));
@@ -456,8 +502,8 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Conversation, Membe
     Ok(memberships.into_iter().filter_map(|(cid, m)| by_id.remove(&cid).map(|c| (c, m))).collect())
 }
 
-/// Move a member's read pointer forward (never back).
-pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<()> {
+/// Move a member's read pointer forward (never back). True when it moved.
+pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<bool> {
     let r = db
         .client
         .update_item()
@@ -469,8 +515,8 @@ pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<(
         .send()
         .await;
     match r {
-        Ok(_) => Ok(()),
-        Err(e) if is_condition_failure(&e) => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
@@ -553,4 +599,266 @@ pub async fn remove_member(db: &Db, cid: &str, uid: UserId) -> AppResult<bool> {
         Err(e) if is_condition_failure(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A message by seq (one GetItem).
+pub async fn message(db: &Db, cid: &str, seq: i64) -> AppResult<Option<Message>> {
+    if !valid_id(cid) || seq <= 0 {
+        return Ok(None);
+    }
+    Ok(db.get(pk(cid), msg_sk(seq)).await?.as_ref().and_then(message_from))
+}
+
+/// Recall a message for everyone: the MSG item becomes a tombstone (`recalled = true`,
+/// content cleared) by one conditional UpdateItem — only by its sender unless `admin`.
+/// The stream MODIFY makes `delivery` push a `recall` frame. Recalling a tombstone again
+/// answers it unchanged. If it was the conversation's last message, the preview follows.
+pub async fn recall(db: &Db, now: i64, cid: &str, seq: i64, by: UserId, admin: bool) -> AppResult<Message> {
+    let mut cond = "attribute_exists(pk) AND (attribute_not_exists(recalled) OR recalled = :f)".to_string();
+    if !admin {
+        cond.push_str(" AND sender = :by");
+    }
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), msg_sk(seq))))
+        .update_expression("SET recalled = :t, content = :e, recalledBy = :by, recalledAt = :now")
+        .condition_expression(cond)
+        .expression_attribute_values(":t", AttributeValue::Bool(true))
+        .expression_attribute_values(":f", AttributeValue::Bool(false))
+        .expression_attribute_values(":e", s(""))
+        .expression_attribute_values(":by", n(by.0))
+        .expression_attribute_values(":now", n(now))
+        .return_values(ReturnValue::AllNew)
+        .send()
+        .await;
+    let m = match r {
+        Ok(out) => out.attributes.as_ref().and_then(message_from).ok_or_else(|| AppError::internal("recall"))?,
+        Err(e) if is_condition_failure(&e) => {
+            let m = message(db, cid, seq).await?.ok_or_else(|| AppError::not_found(format!("message {seq}")))?;
+            if m.sender != by && !admin {
+                return Err(AppError::forbidden("only the sender or a room admin may recall a message"));
+            }
+            return Ok(m);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let preview = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("SET lastPreview = :p")
+        .condition_expression("lastSeq = :s")
+        .expression_attribute_values(":p", s("[recalled]"))
+        .expression_attribute_values(":s", n(seq))
+        .send()
+        .await;
+    match preview {
+        Ok(_) => {}
+        Err(e) if is_condition_failure(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(m)
+}
+
+fn hide_sk(uid: UserId, seq: i64) -> String {
+    format!("HIDE#{uid}#{seq:012}")
+}
+
+/// "Delete my copy" (Shiku deleteMsg delete=1): a HIDE# marker per (member, message) and
+/// `hiddenCount` on the member item, so history reads look for markers only when there are some.
+pub async fn hide_for(db: &Db, cid: &str, uid: UserId, seqs: &[i64]) -> AppResult<()> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let requests = seqs
+        .iter()
+        .map(|q| {
+            let mut it = Db::key(pk(cid), hide_sk(uid, *q));
+            it.insert("seq".into(), n(*q));
+            let put = PutRequest::builder().set_item(Some(it)).build().expect("item set");
+            WriteRequest::builder().put_request(put).build()
+        })
+        .collect();
+    super::batch_write(db, requests).await?;
+    db.client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .update_expression("ADD hiddenCount :n")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":n", n(seqs.len()))
+        .send()
+        .await
+        .map_err(|e| {
+            if is_condition_failure(&e) {
+                AppError::not_found(format!("conversation {cid}"))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
+/// Drop what `member` deleted for themselves: everything up to `cleared_seq`, and single
+/// messages hidden with [`hide_for`] (one Query over the page's seq range, only when the
+/// member ever hid one).
+pub async fn visible_to(db: &Db, cid: &str, member: &Member, mut msgs: Vec<Message>) -> AppResult<Vec<Message>> {
+    msgs.retain(|m| m.seq > member.cleared_seq);
+    if member.hidden_count <= 0 || msgs.is_empty() {
+        return Ok(msgs);
+    }
+    let lo = msgs.iter().map(|m| m.seq).min().unwrap_or(0);
+    let hi = msgs.iter().map(|m| m.seq).max().unwrap_or(0);
+    let out = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND sk BETWEEN :lo AND :hi")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":lo", s(hide_sk(member.uid, lo)))
+        .expression_attribute_values(":hi", s(hide_sk(member.uid, hi)))
+        .projection_expression("seq")
+        .send()
+        .await?;
+    let hidden: std::collections::HashSet<i64> = out.items().iter().filter_map(|it| it.i64("seq")).collect();
+    msgs.retain(|m| !hidden.contains(&m.seq));
+    Ok(msgs)
+}
+
+/// Hide the whole conversation up to `seq` for one member (Minxing "delete for me" of a 1:1 chat).
+pub async fn clear_for(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<()> {
+    db.client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .update_expression("SET clearedSeq = :s")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":s", n(seq))
+        .send()
+        .await
+        .map_err(|e| {
+            if is_condition_failure(&e) {
+                AppError::not_found(format!("conversation {cid}"))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
+/// Rename a group (one conditional UpdateItem).
+pub async fn set_name(db: &Db, cid: &str, name: &str) -> AppResult<()> {
+    db.client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("SET #n = :n")
+        .condition_expression("attribute_exists(pk) AND kind = :g")
+        .expression_attribute_names("#n", "name")
+        .expression_attribute_values(":n", s(name))
+        .expression_attribute_values(":g", s("group"))
+        .send()
+        .await
+        .map_err(|e| {
+            if is_condition_failure(&e) {
+                AppError::not_found(format!("conversation {cid}"))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
+/// SealTalk screen-capture notification state of a conversation (META `screenCapture`).
+pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()> {
+    db.client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("SET screenCapture = :s")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":s", n(status))
+        .send()
+        .await
+        .map_err(|e| {
+            if is_condition_failure(&e) {
+                AppError::not_found(format!("conversation {cid}"))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(())
+}
+
+/// Dismiss a group: every MEMBER item and the META are deleted (members Query +
+/// ⌈(n+1)/25⌉ BatchWriteItem). Messages stay unreachable. Returns the former members.
+pub async fn dismiss(db: &Db, cid: &str) -> AppResult<Vec<UserId>> {
+    use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+    let uids = member_ids(db, cid).await?;
+    let mut keys: Vec<Item> = uids.iter().map(|u| Db::key(pk(cid), member_sk(*u))).collect();
+    keys.push(Db::key(pk(cid), "META"));
+    let requests = keys
+        .into_iter()
+        .map(|k| {
+            WriteRequest::builder()
+                .delete_request(DeleteRequest::builder().set_key(Some(k)).build().expect("key"))
+                .build()
+        })
+        .collect();
+    super::batch_write(db, requests).await?;
+    Ok(uids)
+}
+
+/// Group events kept one day (delivery pushes them once).
+pub const GROUP_EVENT_TTL_SECS: i64 = 86_400;
+
+/// A group event (`ev = "group"`): `delivery` posts `frame` to the conversation's members at
+/// delivery time plus `also_to` (people who just left or were removed, or every former member
+/// of a dismissed group). Item: `CONV#<cid>` / `EVT#<ts:013>#<id>`, `frame` (JSON text), `ttl`.
+pub async fn group_event(
+    db: &Db,
+    now_ms: i64,
+    cid: &str,
+    frame: &serde_json::Value,
+    also_to: &[UserId],
+) -> AppResult<()> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut it = Db::key(pk(cid), format!("EVT#{now_ms:013}#{id}"));
+    it.insert("ev".into(), s("group"));
+    it.insert("cid".into(), s(cid));
+    it.insert("frame".into(), s(frame.to_string()));
+    it.insert("ttl".into(), n(now_ms / 1000 + GROUP_EVENT_TTL_SECS));
+    if !also_to.is_empty() {
+        it.insert("alsoTo".into(), AttributeValue::L(also_to.iter().map(|u| n(u.0)).collect()));
+    }
+    db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
+    Ok(())
+}
+
+/// Members with their room DND flag (`offlineNoPushMsg` = 1), for delivery's offline pushes:
+/// the same Query pages as [`member_ids`], projected to the two attributes.
+pub async fn member_ids_with_dnd(db: &Db, cid: &str) -> AppResult<Vec<(UserId, bool)>> {
+    let mut out = vec![];
+    let mut pages = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND begins_with(sk, :m)")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":m", s("MEMBER#"))
+        .projection_expression("uid, offlineNoPushMsg")
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(it) = pages.next().await {
+        let it = it?;
+        if let Some(uid) = it.i64("uid") {
+            out.push((UserId(uid), it.i64("offlineNoPushMsg") == Some(1)));
+        }
+    }
+    Ok(out)
 }
