@@ -53,6 +53,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("GET", "/sealtalk/user/batch") => sealtalk::batch(&c).await,
         ("GET", "/sealtalk/user/{id}") => sealtalk::get(&c).await,
         ("GET", "/sealtalk/user/find/{region}/{phone}") => sealtalk::find(&c).await,
+        ("GET", "/sealtalk/user/sync/{version}") => sealtalk::sync(&c).await,
         _ => Err(c.not_found()),
     }
 }

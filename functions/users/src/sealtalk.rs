@@ -137,6 +137,83 @@ pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(user_json(&v)))
 }
 
+/// Everything that changed since `version` (epoch ms; 0 = all): my profile,
+/// friends, blacklist, groups and their members — SealTalk's offline catch-up.
+/// Costs: session, profile, two relation Queries, one membership Query + META
+/// BatchGetItem, then one member Query per group that changed.
+pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
+    use shared::store::conversations::{self as convs, Kind};
+    use shared::store::relations::{self as rel, ListKind};
+    let me = c.session().await?.uid;
+    let raw = c.path_param("version")?;
+    let since: i64 = raw
+        .parse()
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| AppError::invalid("version", "must be a timestamp in ms"))?;
+    let db = &c.ctx.db;
+    let mine = crate::require_profile(c.ctx, me).await?;
+    let (following, blocked, rooms) = tokio::try_join!(
+        rel::list(db, me, ListKind::Following, None, None),
+        rel::list(db, me, ListKind::Blacklist, None, None),
+        convs::of_user(db, me),
+    )?;
+    let mut version = since;
+    let mut bump = |t: i64| version = version.max(t);
+    let user = (mine.updated_at() > since).then(|| {
+        bump(mine.updated_at());
+        let mut u = user_json(&mine);
+        u["timestamp"] = json!(mine.updated_at());
+        u
+    });
+    let friends: Vec<Value> = following
+        .items
+        .iter()
+        .filter(|r| r.modify_time > since)
+        .map(|r| {
+            bump(r.modify_time);
+            json!({"friendId": r.other.to_string(), "displayName": r.remark, "status": if r.status == 2 { 20 } else { 10 }, "timestamp": r.modify_time})
+        })
+        .collect();
+    let blacklist: Vec<Value> = blocked
+        .items
+        .iter()
+        .filter(|r| r.modify_time > since)
+        .map(|r| {
+            bump(r.modify_time);
+            json!({"friendId": r.other.to_string(), "status": true, "timestamp": r.modify_time})
+        })
+        .collect();
+    let mut groups = vec![];
+    let mut group_members = vec![];
+    for (conv, m) in rooms.iter().filter(|(conv, _)| conv.kind == Kind::Group) {
+        let changed = conv.created_at.max(m.joined_at);
+        if changed <= since {
+            continue;
+        }
+        bump(changed);
+        let role = if m.role == "owner" { 0 } else { 1 };
+        groups.push(json!({
+            "groupId": conv.id, "displayName": "", "role": role, "isDeleted": false,
+            "group": {"id": conv.id, "name": conv.name, "portraitUri": "", "timestamp": conv.created_at},
+        }));
+        for member in convs::members(db, &conv.id).await? {
+            group_members.push(json!({
+                "groupId": conv.id, "memberId": member.uid.to_string(), "displayName": "",
+                "role": if member.role == "owner" { 0 } else { 1 }, "isDeleted": false, "timestamp": member.joined_at,
+            }));
+        }
+    }
+    Ok(Reply::data(json!({
+        "version": version,
+        "user": user,
+        "blacklist": blacklist,
+        "friends": friends,
+        "groups": groups,
+        "group_members": group_members,
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

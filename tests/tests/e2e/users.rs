@@ -660,3 +660,43 @@ async fn renames_reach_the_relations_of_followers() {
     let row = list.iter().find(|x| x["toUserId"].as_i64() == Some(a.uid)).expect("B follows A");
     assert_eq!(row["toNickname"], "Alice S", "{}", r.text);
 }
+
+#[tokio::test]
+async fn sealtalk_sync_returns_changes_since_version() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Ann").await;
+    let b = register(&http, &phone(), "secret1", "Ben").await;
+    let c = register(&http, &phone(), "secret1", "Cid").await;
+    http.shiku("/friends/add", &[("access_token", &a.token), ("toUserId", &b.uid.to_string())]).await.shiku_ok();
+    let r =
+        http.json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid], "name": "g"})).await;
+    let gid = r.body["id"].as_str().unwrap().to_string();
+    let st = sealtalk_login(&app, &a).await;
+    let r = st.json("POST", "/sealtalk/user/add_to_blacklist", None, json!({"friendId": c.uid.to_string()})).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+
+    let r = st.get("/sealtalk/user/sync/0", None).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    let res = &r.body["result"];
+    assert_eq!(res["user"]["id"], a.uid.to_string());
+    let friends = res["friends"].as_array().unwrap();
+    assert!(friends.iter().any(|f| f["friendId"] == b.uid.to_string() && f["status"] == 20), "{res}");
+    assert!(res["blacklist"].as_array().unwrap().iter().any(|x| x["friendId"] == c.uid.to_string()));
+    assert_eq!(res["groups"][0]["groupId"], gid.as_str());
+    let members: Vec<&Value> = res["group_members"].as_array().unwrap().iter().collect();
+    assert_eq!(members.len(), 2);
+    let version = res["version"].as_i64().unwrap();
+    assert!(version > 0);
+
+    let r = st.get(&format!("/sealtalk/user/sync/{version}"), None).await;
+    let res = &r.body["result"];
+    assert!(res["user"].is_null() && res["friends"].as_array().unwrap().is_empty(), "nothing new: {res}");
+    assert!(res["groups"].as_array().unwrap().is_empty() && res["blacklist"].as_array().unwrap().is_empty());
+    assert_eq!(res["version"].as_i64(), Some(version));
+
+    let r = st.get("/sealtalk/user/sync/yesterday", None).await;
+    assert_eq!(r.status, 400);
+    let r = http.get("/sealtalk/user/sync/0", None).await;
+    assert_eq!(r.status, 403, "no session cookie");
+}
