@@ -46,6 +46,8 @@ pub struct Member {
     pub hidden_count: i64,
     /// Room DND (`offlineNoPushMsg` = 1 on the MEMBER item): no offline push jobs.
     pub offline_no_push: bool,
+    /// Muted until this time (epoch seconds, Shiku member `talkTime`; 0 = not muted).
+    pub talk_time: i64,
 }
 
 impl Member {
@@ -86,7 +88,7 @@ pub fn pk(cid: &str) -> String {
     format!("CONV#{cid}")
 }
 
-fn member_sk(uid: UserId) -> String {
+pub fn member_sk(uid: UserId) -> String {
     format!("MEMBER#{uid}")
 }
 
@@ -145,6 +147,7 @@ fn member_from(it: &Item) -> Option<Member> {
         cleared_seq: it.i64("clearedSeq").unwrap_or(0),
         hidden_count: it.i64("hiddenCount").unwrap_or(0),
         offline_no_push: it.i64("offlineNoPushMsg").unwrap_or(0) == 1,
+        talk_time: it.i64("talkTime").unwrap_or(0),
     })
 }
 
@@ -219,8 +222,43 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
 
 /// Create a group conversation with its owner and initial members in one transaction.
 pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
-    let cid = uuid::Uuid::new_v4().simple().to_string();
-    let mut meta = Db::key(pk(&cid), "META");
+    create_group_with(db, now, None, owner, name, members, Item::new()).await
+}
+
+/// [`create_group`] with a client-chosen id (Shiku `jid`: used when valid and free, otherwise a
+/// new one is generated) and extra META attributes (room settings, store/rooms.rs).
+/// META `memberCount` starts at the number of members written.
+pub async fn create_group_with(
+    db: &Db,
+    now: i64,
+    wanted_id: Option<&str>,
+    owner: UserId,
+    name: &str,
+    members: &[UserId],
+    extra: Item,
+) -> AppResult<Conversation> {
+    let mut wanted = wanted_id.filter(|c| valid_id(c) && !c.starts_with("s_"));
+    loop {
+        let cid = wanted.take().map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        match create_group_once(db, now, &cid, owner, name, members, extra.clone()).await {
+            Err(AppError::Conflict(_)) if wanted_id.is_some() => continue,
+            other => return other,
+        }
+    }
+}
+
+async fn create_group_once(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    owner: UserId,
+    name: &str,
+    members: &[UserId],
+    extra: Item,
+) -> AppResult<Conversation> {
+    let cid = cid.to_string();
+    let mut meta = extra;
+    meta.extend(Db::key(pk(&cid), "META"));
     meta.insert("kind".into(), s("group"));
     meta.insert("name".into(), s(name));
     meta.insert("owner".into(), n(owner.0));
@@ -236,6 +274,7 @@ pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members:
     if all.len() > 98 {
         return Err(AppError::invalid("members", "at most 98 initial members; invite the rest afterwards"));
     }
+    meta.insert("memberCount".into(), n(all.len() + 1));
     let mut tx = db
         .client
         .transact_write_items()
@@ -244,7 +283,12 @@ pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members:
     for m in &all {
         tx = tx.transact_items(put(db, member_item(&cid, *m, "member", now), None));
     }
-    tx.send().await?;
+    match tx.send().await {
+        Ok(_) => {}
+        // Only a client-chosen id can be taken (the caller then generates one).
+        Err(e) if is_condition_failure(&e) => return Err(AppError::Conflict(format!("conversation {cid} exists"))),
+        Err(e) => return Err(e.into()),
+    }
     get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
@@ -337,14 +381,20 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
             return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
         }
     }
-    if as_member {
-        require_member(db, cid, m.sender).await?;
-    }
+    let sender = if as_member { Some(require_member(db, cid, m.sender).await?) } else { None };
     if let Some(id) = &m.client_id {
         if let Some(prev) = resent(db, cid, id, m.sender).await? {
             return Ok((prev, true));
         }
     }
+    // Room mutes (Shiku talkTime, epoch seconds): the member's own from the member item just
+    // read; the room's "mute all" in the condition of the META update below (no extra read on
+    // success; one GetItem on a refusal, to tell "muted" from "gone"). Owners/admins may talk.
+    let now_secs = now / 1000;
+    if sender.as_ref().is_some_and(|s| s.talk_time > now_secs) {
+        return Err(AppError::Refused { code: REFUSED_MUTED, message: "you are muted in this room".into() });
+    }
+    let check_mute_all = sender.as_ref().is_some_and(|s| !s.is_admin());
     // 1:1: the peer may have blacklisted the sender (the id names both, no META read).
     if let Some(peer) = single_peer(cid, m.sender).filter(|_| as_member) {
         if super::relations::is_blocked(db, peer, m.sender).await? {
@@ -356,7 +406,7 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
             return Err(AppError::invalid("objectName", "1-32 letters, digits, ':' or '_'"));
         }
     }
-    let out = db
+    let mut update = db
         .client
         .update_item()
         .table_name(&db.table)
@@ -367,16 +417,26 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
         .expression_attribute_values(":t", n(now))
         .expression_attribute_values(":p", s(preview(&m)))
         .expression_attribute_values(":s", n(m.sender.0))
-        .return_values(ReturnValue::UpdatedNew)
-        .send()
-        .await
-        .map_err(|e| {
-            if is_condition_failure(&e) {
-                AppError::not_found(format!("conversation {cid}"))
+        .return_values(ReturnValue::UpdatedNew);
+    if check_mute_all {
+        update = update
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(talkTime) OR talkTime <= :now)")
+            .expression_attribute_values(":now", n(now_secs));
+    }
+    let out = update.send().await;
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if is_condition_failure(&e) => {
+            let muted = check_mute_all
+                && db.get(pk(cid), "META").await?.is_some_and(|meta| meta.i64("talkTime").unwrap_or(0) > now_secs);
+            return Err(if muted {
+                AppError::Refused { code: REFUSED_ALL_MUTED, message: "the room is muted".into() }
             } else {
-                e.into()
-            }
-        })?;
+                AppError::not_found(format!("conversation {cid}"))
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
     let seq = out.attributes.as_ref().and_then(|a| a.i64("lastSeq")).ok_or_else(|| AppError::internal("seq"))?;
     let mid = m.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let mut it = Db::key(pk(cid), msg_sk(seq));
@@ -568,6 +628,65 @@ pub async fn add_members(db: &Db, now: i64, cid: &str, uids: &[UserId], role: &s
         .expression_attribute_values(":n", n(uids.len()))
         .send()
         .await?;
+    Ok(uids.len())
+}
+
+/// Shiku `resultCode`s of room refusals (HTTP 403 in the other dialects, docs/errors.md).
+pub const REFUSED_ROOM_FULL: i64 = 1100901;
+pub const REFUSED_MUTED: i64 = 1100902;
+pub const REFUSED_ALL_MUTED: i64 = 1100903;
+
+/// [`add_members`] within a room's capacity: one conditional UpdateItem first reserves the
+/// places (`memberCount + n <= max`, refused with [`REFUSED_ROOM_FULL`] otherwise), then the
+/// member items go out in BatchWriteItem chunks of 25. Callers pass only non-members (the
+/// count would drift otherwise); if the batch fails the reservation is given back.
+pub async fn add_members_within(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    uids: &[UserId],
+    role: &str,
+    max: i64,
+) -> AppResult<usize> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let mut uids: Vec<UserId> = uids.to_vec();
+    uids.sort();
+    uids.dedup();
+    if uids.is_empty() {
+        return Ok(0);
+    }
+    let count = uids.len() as i64;
+    let full = || AppError::Refused { code: REFUSED_ROOM_FULL, message: format!("the room is full ({max} members)") };
+    if count > max {
+        return Err(full());
+    }
+    let reserve = |delta: i64| {
+        db.client
+            .update_item()
+            .table_name(&db.table)
+            .set_key(Some(Db::key(pk(cid), "META")))
+            .update_expression("ADD memberCount :n")
+            .expression_attribute_values(":n", n(delta))
+    };
+    reserve(count)
+        .condition_expression("attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)")
+        .expression_attribute_values(":room", n(max - count))
+        .send()
+        .await
+        .map_err(|e| if is_condition_failure(&e) { full() } else { e.into() })?;
+    let requests = uids
+        .iter()
+        .map(|u| {
+            let put = PutRequest::builder().set_item(Some(member_item(cid, *u, role, now))).build().expect("item set");
+            WriteRequest::builder().put_request(put).build()
+        })
+        .collect();
+    if let Err(e) = super::batch_write(db, requests).await {
+        if let Err(undo) = reserve(-count).send().await {
+            tracing::warn!(cid, error = %undo, "could not give back reserved room places");
+        }
+        return Err(e);
+    }
     Ok(uids.len())
 }
 
