@@ -43,8 +43,27 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<()> {
                 let stats = push_to_users(ctx, &[UserId(to)], &frame).await?;
                 tracing::info!(to, sent = stats.sent, gone = stats.gone, "friend event delivered");
             }
+            // Nickname/avatar changes (store/profiles.rs): to everyone who follows or befriended the user.
+            Some("profile") => deliver_profile_change(ctx, &item).await?,
             other => tracing::debug!(?other, "no delivery rule"),
         }
     }
+    Ok(())
+}
+
+/// One profile event item → `{"event":"friend","type":"profile",…}` to the user's fans
+/// (one Query on GSI1 `FANS#<uid>`, then the usual connection lookup).
+async fn deliver_profile_change(ctx: &Ctx, item: &Item) -> AppResult<()> {
+    let (Some(uid), Some(frame)) = (item.i64("uid"), item.str("frame")) else {
+        return Ok(());
+    };
+    let Ok(frame) = serde_json::from_str::<serde_json::Value>(frame) else {
+        tracing::warn!(uid, "unreadable profile event frame");
+        return Ok(());
+    };
+    let fans = shared::store::relations::fans(&ctx.db, UserId(uid), None, None).await?;
+    let to: Vec<UserId> = fans.items.iter().map(|r| r.owner).collect();
+    let stats = push_to_users(ctx, &to, &frame).await?;
+    tracing::info!(uid, sent = stats.sent, "profile change delivered");
     Ok(())
 }

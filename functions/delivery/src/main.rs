@@ -1,3 +1,6 @@
+// The handler future (stream batch → members → connections → posts) is deeply nested.
+#![recursion_limit = "256"]
+
 use aws_lambda_events::dynamodb::Event;
 use lambda_runtime::{service_fn, LambdaEvent};
 

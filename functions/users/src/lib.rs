@@ -106,6 +106,14 @@ pub(crate) async fn propagate_profile(ctx: &Ctx, edit: &profiles::Edit, item: &I
     if let Err(e) = shared::store::relations::refresh_profile(&ctx.db, uid, &nickname, item.str("avatar")).await {
         tracing::warn!(%uid, error = %e, "could not refresh relations after a profile change");
     }
+    let avatar = profiles::avatar_url(ctx, item.str("avatar")).await;
+    let frame = serde_json::json!({
+        "event": "friend", "type": "profile", "from": uid.0, "fromNickname": nickname,
+        "nickname": nickname, "avatar": avatar, "ts": ctx.now_ms(),
+    });
+    if let Err(e) = profiles::record_change_event(&ctx.db, uid, &frame, ctx.now_ms()).await {
+        tracing::warn!(%uid, error = %e, "could not record the profile change event");
+    }
 }
 
 /// Age in whole years from a birthday in epoch seconds.

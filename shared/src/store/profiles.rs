@@ -302,6 +302,20 @@ pub fn avatar_prefix(uid: UserId) -> String {
     format!("avatars/{uid}/")
 }
 
+/// Record a nickname/avatar change for live delivery: ONE item (`ev = "profile"`,
+/// ttl one day) that the delivery function fans out to the user's followers and
+/// friends — the writer needs no per-fan writes and no `@connections` access.
+pub async fn record_change_event(db: &Db, uid: UserId, frame: &serde_json::Value, now_ms: i64) -> AppResult<()> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut it = Db::key(crate::store::users::pk(uid), format!("PROFILEEVT#{now_ms:013}#{id}"));
+    it.insert("ev".into(), crate::store::s("profile"));
+    it.insert("uid".into(), crate::store::n(uid.0));
+    it.insert("frame".into(), crate::store::s(frame.to_string()));
+    it.insert("ttl".into(), crate::store::n(now_ms / 1000 + 86_400));
+    db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -700,3 +700,28 @@ async fn sealtalk_sync_returns_changes_since_version() {
     let r = http.get("/sealtalk/user/sync/0", None).await;
     assert_eq!(r.status, 403, "no session cookie");
 }
+
+#[tokio::test]
+async fn profile_changes_reach_followers_live() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Old").await;
+    let b = register(&http, &phone(), "secret1", "Fan").await;
+    let c = register(&http, &phone(), "secret1", "Stranger").await;
+    http.shiku("/friends/attention/add", &[("access_token", &b.token), ("toUserId", &a.uid.to_string())])
+        .await
+        .shiku_ok();
+    let mut wb = Ws::connect(&app, &b.token).await.unwrap();
+    let mut wc = Ws::connect(&app, &c.token).await.unwrap();
+    let st = sealtalk_login(&app, &a).await;
+    let r = st.json("POST", "/sealtalk/user/set_nickname", None, json!({"nickname": "New"})).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    let f = wb.next_event("friend", Duration::from_secs(10)).await.expect("follower is told");
+    assert_eq!(
+        (f["type"].clone(), f["from"].as_i64(), f["nickname"].clone()),
+        (json!("profile"), Some(a.uid), json!("New"))
+    );
+    assert!(wc.next_event("friend", Duration::from_millis(800)).await.is_none(), "strangers are not told");
+    wb.close().await;
+    wc.close().await;
+}
