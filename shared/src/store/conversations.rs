@@ -173,7 +173,8 @@ fn put(db: &Db, it: Item, cond: Option<&str>) -> TransactWriteItem {
     TransactWriteItem::builder().put(p.build().expect("table and item set")).build()
 }
 
-fn member_item(cid: &str, uid: UserId, role: &str, now: i64) -> Item {
+/// A MEMBER item as every join writes it (store/rooms.rs puts it in its join transaction).
+pub fn member_item(cid: &str, uid: UserId, role: &str, now: i64) -> Item {
     let mut it = Db::key(pk(cid), member_sk(uid));
     it.insert("uid".into(), n(uid.0));
     it.insert("role".into(), s(role));

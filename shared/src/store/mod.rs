@@ -12,6 +12,7 @@ pub mod geo;
 pub mod keys;
 pub mod profiles;
 pub mod relations;
+pub mod rooms;
 pub mod settings;
 pub mod tokens;
 pub mod users;

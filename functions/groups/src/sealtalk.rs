@@ -1,0 +1,273 @@
+//! SealTalk `/sealtalk/group/*` and `/sealtalk/user/groups`, in the original server's shapes:
+//! ids as strings, roles 0 creator / 1 member / 2 manager, times ISO 8601, text fields
+//! HTML-escaped on input, JSON bodies.
+
+use crate::{iso, profiles, require_admin, require_users, user_ids};
+use serde_json::{json, Value};
+use shared::http::Call;
+use shared::ids::UserId;
+use shared::store::profiles::avatar_url;
+use shared::store::rooms::{self, Changes, NewRoom, Room, RoomMember};
+use shared::store::{n, s, users};
+use shared::{AppError, AppResult, Reply};
+
+const MIN_NAME: usize = 2;
+const MAX_NAME: usize = 32;
+const MAX_DISPLAY_NAME: usize = 32;
+const MAX_PORTRAIT: usize = 256;
+
+fn escape(t: &str) -> String {
+    let mut o = String::with_capacity(t.len());
+    for ch in t.chars() {
+        match ch {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#x27;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn group_id(c: &Call<'_>) -> AppResult<String> {
+    let id = c.params.req_str("groupId")?;
+    if !shared::store::conversations::valid_id(&id) {
+        return Err(AppError::not_found(format!("group {id}")));
+    }
+    Ok(id)
+}
+
+/// Group name: 2–32 characters (counted before escaping), HTML-escaped.
+fn group_name(c: &Call<'_>) -> AppResult<String> {
+    let name = c.params.req_str("name")?;
+    let len = name.chars().count();
+    if !(MIN_NAME..=MAX_NAME).contains(&len) {
+        return Err(AppError::invalid("name", format!("{MIN_NAME}-{MAX_NAME} characters")));
+    }
+    Ok(escape(&name))
+}
+
+fn role(m: &RoomMember) -> i64 {
+    match m.shiku_role() {
+        1 => 0,
+        2 => 2,
+        _ => 1,
+    }
+}
+
+fn group_json(r: &Room) -> Value {
+    json!({
+        "id": r.id,
+        "name": r.name(),
+        "portraitUri": r.text("portrait"),
+        "memberCount": r.member_count(),
+        "maxMemberCount": r.max_users(),
+        "creatorId": r.owner().to_string(),
+        "bulletin": r.notice().map(|x| x.text).unwrap_or_default(),
+        "deletedAt": Value::Null,
+        "timestamp": r.modified_at(),
+    })
+}
+
+/// `POST /group/create` `{name, memberIds}` → `{id}`. The caller is the creator and is
+/// added whether listed or not. SealTalk groups are not listed in Shiku's public rooms.
+pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let name = group_name(c)?;
+    if c.params.raw("memberIds").is_none() {
+        return Err(AppError::missing("memberIds"));
+    }
+    let members: Vec<UserId> = user_ids(c, "memberIds")?.into_iter().filter(|u| *u != me).collect();
+    require_users(c, &members).await?;
+    let owner = users::require(&c.ctx.db, me).await?;
+    let now = c.ctx.now_ms();
+    let settings = shared::store::Item::from([("isLook".to_string(), n(1))]);
+    let new = NewRoom {
+        id: None,
+        name: name.clone(),
+        owner: me,
+        owner_nickname: owner.nickname,
+        members: members.clone(),
+        settings,
+    };
+    let room = rooms::create(&c.ctx.db, now, new).await?;
+    let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
+    rooms::emit(&c.ctx.db, now, &room.id, "created", me, json!({"name": name, "userIds": ids}), &[]).await?;
+    Ok(Reply::data(json!({"id": room.id})))
+}
+
+/// `POST /group/add` `{groupId, memberIds}`: any member invites (unless the room is
+/// invitation-by-admins only); those already in are skipped.
+pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = group_id(c)?;
+    let ids = user_ids(c, "memberIds")?;
+    if ids.is_empty() {
+        return Err(AppError::missing("memberIds"));
+    }
+    crate::invite(c, me, &gid, &ids).await?;
+    Ok(Reply::empty())
+}
+
+pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    crate::join(c, me, &group_id(c)?).await?;
+    Ok(Reply::empty())
+}
+
+/// `POST /group/kick` `{groupId, memberIds}` (creator or managers; not yourself → 400).
+pub async fn kick(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = group_id(c)?;
+    let ids = user_ids(c, "memberIds")?;
+    if ids.is_empty() {
+        return Err(AppError::missing("memberIds"));
+    }
+    crate::kick(c, me, &gid, &ids).await?;
+    Ok(Reply::empty())
+}
+
+/// `POST /group/quit`: the creator's group passes to the next member (dismissed if none).
+pub async fn quit(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    crate::leave(c, me, &group_id(c)?).await?;
+    Ok(Reply::empty())
+}
+
+pub async fn dismiss(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    crate::dismiss(c, me, &group_id(c)?).await?;
+    Ok(Reply::empty())
+}
+
+/// `POST /group/transfer` `{groupId, userId}` (creator only).
+pub async fn transfer(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = group_id(c)?;
+    let to = UserId::parse("userId", &c.params.req_str("userId")?)?;
+    crate::transfer(c, me, &gid, to).await?;
+    Ok(Reply::empty())
+}
+
+/// `POST /group/rename` `{groupId, name}` (creator or managers).
+pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = group_id(c)?;
+    let name = group_name(c)?;
+    let db = &c.ctx.db;
+    let (_, mine) = rooms::as_member(db, &gid, me).await?;
+    require_admin(&mine)?;
+    let now = c.ctx.now_ms();
+    rooms::update(db, now, &gid, me, vec![("name".into(), Some(s(&name)))]).await?;
+    rooms::emit(db, now, &gid, "renamed", me, json!({"name": name}), &[]).await?;
+    Ok(Reply::empty())
+}
+
+/// `POST /group/set_bulletin` `{groupId, bulletin}` (≤ 1024 characters): a room notice.
+pub async fn set_bulletin(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = group_id(c)?;
+    let text = c.params.str_max("bulletin", rooms::MAX_NOTICE)?.unwrap_or_default();
+    let (_, mine) = rooms::as_member(&c.ctx.db, &gid, me).await?;
+    crate::post_notice(c, me, &mine, &gid, &escape(&text)).await?;
+    Ok(Reply::empty())
+}
+
+/// `POST /group/set_portrait_uri` `{groupId, portraitUri}` (an http(s) URL, ≤ 256).
+pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = group_id(c)?;
+    let uri = c.params.str_max("portraitUri", MAX_PORTRAIT)?.ok_or_else(|| AppError::missing("portraitUri"))?;
+    if !(uri.starts_with("http://") || uri.starts_with("https://")) || uri.contains(char::is_whitespace) {
+        return Err(AppError::invalid("portraitUri", "must be an http(s) URL"));
+    }
+    let db = &c.ctx.db;
+    let (_, mine) = rooms::as_member(db, &gid, me).await?;
+    require_admin(&mine)?;
+    let now = c.ctx.now_ms();
+    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(s(&uri)))]).await?;
+    rooms::emit(db, now, &gid, "portrait", me, json!({"portraitUri": uri}), &[]).await?;
+    Ok(Reply::empty())
+}
+
+/// `POST /group/set_display_name` `{groupId, displayName}`: my name in the group (≤ 32).
+pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = group_id(c)?;
+    let name = c.params.str_max("displayName", MAX_DISPLAY_NAME)?.map(|x| escape(&x)).unwrap_or_default();
+    let now = c.ctx.now_ms();
+    let ch: Changes = vec![("nickname".into(), if name.is_empty() { None } else { Some(s(&name)) })];
+    rooms::update_member(&c.ctx.db, now, &gid, me, ch)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("group {gid}")))?;
+    rooms::emit(&c.ctx.db, now, &gid, "member", me, json!({"userId": me.0, "nickname": name}), &[]).await?;
+    Ok(Reply::empty())
+}
+
+/// `GET /group/{id}` (members only).
+pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = c.path_param("id")?;
+    let (room, _) = rooms::as_member(&c.ctx.db, &gid, me).await?;
+    Ok(Reply::data(group_json(&room)))
+}
+
+/// `GET /group/{id}/members`: `[{displayName, role, createdAt, updatedAt, user: {id, nickname,
+/// portraitUri}}]`. One Query (room + members) + ⌈members/100⌉ BatchGetItem of profiles.
+pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let gid = c.path_param("id")?;
+    let not_found = || AppError::not_found(format!("group {gid}"));
+    let (_, mut members) = rooms::with_members(&c.ctx.db, &gid).await?.ok_or_else(not_found)?;
+    if !members.iter().any(|m| m.uid == me) {
+        return Err(not_found());
+    }
+    members.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
+    let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
+    let profiles = profiles(c, &uids).await?;
+    let mut out = Vec::with_capacity(members.len());
+    for m in &members {
+        let p = profiles.get(&m.uid);
+        let portrait = avatar_url(c.ctx, p.and_then(|p| p.avatar.as_deref())).await.unwrap_or_default();
+        out.push(json!({
+            "displayName": m.nickname,
+            "role": role(m),
+            "createdAt": iso(m.joined_at),
+            "updatedAt": iso(m.modified_at),
+            "user": {"id": m.uid.to_string(), "nickname": p.map(|p| p.nickname.clone()).unwrap_or_default(), "portraitUri": portrait},
+        }));
+    }
+    Ok(Reply::data(Value::Array(out)))
+}
+
+/// `GET /user/groups`: my groups, each flat (`id, name, portraitUri, creatorId, memberCount`,
+/// as the API document shows) with `role` and the same under `group` (as the original
+/// server answers). One GSI1 Query + ⌈groups/100⌉ BatchGetItem.
+pub async fn user_groups(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let mut mine = rooms::of_user(&c.ctx.db, me).await?;
+    mine.sort_by_key(|(r, _)| (r.created_at(), r.id.clone()));
+    let out: Vec<Value> = mine
+        .iter()
+        .map(|(r, m)| {
+            let mut g = group_json(r);
+            g["role"] = json!(role(m));
+            g["displayName"] = json!(m.nickname);
+            g["group"] = group_json(r);
+            g
+        })
+        .collect();
+    Ok(Reply::data(Value::Array(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(escape("<b>x</b> & 'y'"), "&lt;b&gt;x&lt;/b&gt; &amp; &#x27;y&#x27;");
+    }
+}

@@ -1,0 +1,636 @@
+//! Shiku `/room/*`: the Room entity of the Shiku API (`id` = `jid` = the conversation id,
+//! times in seconds, roles 1 creator / 2 admin / 3 member), form or query parameters.
+
+use crate::{profiles, require_admin, require_owner, require_users, user_ids};
+use serde_json::{json, Value};
+use shared::http::Call;
+use shared::ids::UserId;
+use shared::params::Params;
+use shared::store::rooms::{self, AttributeValue, Changes, NewRoom, Notice, Room, RoomMember, ADMIN, MEMBER};
+use shared::store::users::{self, User};
+use shared::store::{n, s};
+use shared::{AppError, AppResult, Reply};
+use std::collections::HashMap;
+
+const MAX_NAME: usize = 64;
+const MAX_MEMBER_NICK: usize = 32;
+/// Members shown in `/room/get` (the whole list is `/room/member/list`).
+const GET_MEMBERS: i32 = 100;
+
+fn room_id(c: &Call<'_>) -> AppResult<String> {
+    let cid = c.params.req_str("roomId")?;
+    if !shared::store::conversations::valid_id(&cid) {
+        return Err(AppError::not_found(format!("room {cid}")));
+    }
+    Ok(cid)
+}
+
+fn secs(ms: i64) -> i64 {
+    ms / 1000
+}
+
+fn notice_json(cid: &str, n: &Notice) -> Value {
+    json!({"id": n.id, "roomId": cid, "text": n.text, "userId": n.by.0, "nickname": n.nickname, "time": secs(n.time)})
+}
+
+pub fn member_json(cid: &str, m: &RoomMember, profile: Option<&User>) -> Value {
+    let nickname = if m.nickname.is_empty() {
+        profile.map(|p| p.nickname.clone()).unwrap_or_default()
+    } else {
+        m.nickname.clone()
+    };
+    json!({
+        "roomId": cid,
+        "userId": m.uid.0,
+        "nickname": nickname,
+        "role": m.shiku_role(),
+        "sub": 1,
+        "talkTime": m.talk_time,
+        "offlineNoPushMsg": m.offline_no_push,
+        "isOpenTopChat": m.top,
+        "openTopChatTime": m.top_time,
+        "active": secs(m.joined_at),
+        "createTime": secs(m.joined_at),
+        "modifyTime": secs(m.modified_at),
+        "call": "",
+    })
+}
+
+/// The Shiku Room entity. `members` are rendered as given (callers decide how many).
+pub fn room_json(
+    r: &Room,
+    me: Option<&RoomMember>,
+    members: &[RoomMember],
+    profiles: &HashMap<UserId, User>,
+    notices: &[Notice],
+) -> Value {
+    let notice = r.notice();
+    let mut o = json!({
+        "id": r.id,
+        "jid": r.id,
+        "name": r.name(),
+        "desc": r.text("desc"),
+        "subject": r.text("subject"),
+        "category": r.int("category"),
+        "tags": r.tags(),
+        "call": r.text("call"),
+        "videoMeetingNo": r.text("videoMeetingNo"),
+        "notice": notice.as_ref().map(|x| notice_json(&r.id, x)).unwrap_or_else(|| json!({"time": 0, "modifyTime": 0})),
+        "notices": notices.iter().map(|x| notice_json(&r.id, x)).collect::<Vec<_>>(),
+        "userSize": r.member_count(),
+        "maxUserSize": r.max_users(),
+        "countryId": r.int("countryId"),
+        "provinceId": r.int("provinceId"),
+        "cityId": r.int("cityId"),
+        "areaId": r.int("areaId"),
+        "longitude": r.f64("longitude"),
+        "latitude": r.f64("latitude"),
+        "userId": r.owner().0,
+        "nickname": r.text("ownerNick"),
+        "createTime": secs(r.created_at()),
+        "modifier": r.modifier().map(|u| u.0).unwrap_or(r.owner().0),
+        "modifyTime": secs(r.modified_at()),
+        "s": 1,
+        "talkTime": r.talk_time(),
+        "chatRecordTimeOut": r.chat_record_timeout(),
+        "isAttritionNotice": 1,
+        "portraitUri": r.text("portrait"),
+        "members": members.iter().map(|m| member_json(&r.id, m, profiles.get(&m.uid))).collect::<Vec<_>>(),
+    });
+    for (f, _) in rooms::FLAGS {
+        o[*f] = json!(r.flag(f));
+    }
+    if let Some(m) = me {
+        o["member"] = member_json(&r.id, m, profiles.get(&m.uid));
+    }
+    o
+}
+
+/// Room settings given as parameters (creation, update): flags 0/1, region ids, texts,
+/// coordinates, `talkTime` (seconds; milliseconds are converted), `chatRecordTimeOut`
+/// (-1 or days), `maxUserSize` (1–1000), `tags`.
+fn settings(p: &Params) -> AppResult<Changes> {
+    let mut ch: Changes = vec![];
+    for (f, _) in rooms::FLAGS {
+        if let Some(v) = p.i64(f)? {
+            ch.push((f.to_string(), Some(rooms::flag_value(f, v)?)));
+        }
+    }
+    for f in rooms::INTS {
+        if let Some(v) = p.i64(f)? {
+            if !(0..=i64::from(i32::MAX)).contains(&v) {
+                return Err(AppError::invalid(f, "must be a non-negative integer"));
+            }
+            ch.push((f.to_string(), Some(n(v))));
+        }
+    }
+    for (f, max) in rooms::TEXTS {
+        if let Some(v) = p.str_max(f, *max)? {
+            ch.push((f.to_string(), Some(s(v))));
+        }
+    }
+    for (f, lim) in [("longitude", 180.0), ("latitude", 90.0)] {
+        if let Some(v) = p.f64(f)? {
+            if !(-lim..=lim).contains(&v) {
+                return Err(AppError::invalid(f, format!("must be between -{lim} and {lim}")));
+            }
+            ch.push((f.to_string(), Some(n(v))));
+        }
+    }
+    if let Some(t) = p.i64("talkTime")? {
+        ch.push(("talkTime".into(), Some(n(talk_time(t)?))));
+    }
+    if let Some(v) = p.f64("chatRecordTimeOut")? {
+        if v != -1.0 && v < 0.0 {
+            return Err(AppError::invalid("chatRecordTimeOut", "-1 or a number of days"));
+        }
+        ch.push(("chatRecordTimeOut".into(), Some(n(v))));
+    }
+    if let Some(v) = p.i64("maxUserSize")? {
+        if !(1..=rooms::MAX_USERS).contains(&v) {
+            return Err(AppError::invalid("maxUserSize", format!("must be between 1 and {}", rooms::MAX_USERS)));
+        }
+        ch.push(("maxUserSize".into(), Some(n(v))));
+    }
+    let tags = p.list("tags")?;
+    if !tags.is_empty() {
+        if tags.len() > 10 || tags.iter().any(|t| t.chars().count() > 20) {
+            return Err(AppError::invalid("tags", "at most 10 tags of 20 characters"));
+        }
+        ch.push(("tags".into(), Some(AttributeValue::L(tags.into_iter().map(s).collect()))));
+    }
+    Ok(ch)
+}
+
+/// Mute-until time in epoch seconds (0 lifts it); milliseconds are accepted and converted.
+fn talk_time(t: i64) -> AppResult<i64> {
+    match t {
+        t if t < 0 => Err(AppError::invalid("talkTime", "must not be negative")),
+        t if t > 100_000_000_000 => Ok(t / 1000),
+        t => Ok(t),
+    }
+}
+
+fn changes_item(ch: Changes) -> shared::store::Item {
+    ch.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect()
+}
+
+fn fresh_owner(uid: UserId, now: i64) -> RoomMember {
+    RoomMember {
+        uid,
+        role: rooms::OWNER.into(),
+        nickname: String::new(),
+        talk_time: 0,
+        offline_no_push: 0,
+        top: 0,
+        top_time: 0,
+        joined_at: now,
+        modified_at: now,
+        read_seq: 0,
+    }
+}
+
+/// `/room/add`: `name`, optional `jid` (kept when valid and free), `text` = JSON list of
+/// user ids to add, room settings. Answers the Room.
+pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let name = c.params.str_max("name", MAX_NAME)?.or(c.params.str_max("roomName", MAX_NAME)?);
+    let name = name.ok_or_else(|| AppError::missing("name"))?;
+    let members: Vec<UserId> = user_ids(c, "text")?.into_iter().filter(|u| *u != me).collect();
+    let settings = settings(&c.params)?;
+    let max =
+        settings.iter().find(|(k, _)| k == "maxUserSize").and_then(|(_, v)| v.as_ref()?.as_n().ok()?.parse().ok());
+    let max: i64 = max.unwrap_or(rooms::MAX_USERS);
+    if members.len() as i64 >= max {
+        return Err(AppError::Refused {
+            code: rooms::REFUSED_ROOM_FULL,
+            message: format!("a room holds at most {max} members"),
+        });
+    }
+    let mut found = require_users(c, &members).await?;
+    let owner = users::require(&c.ctx.db, me).await?;
+    let now = c.ctx.now_ms();
+    let new = NewRoom {
+        id: c.params.str("jid")?,
+        name: name.clone(),
+        owner: me,
+        owner_nickname: owner.nickname.clone(),
+        members: members.clone(),
+        settings: changes_item(settings),
+    };
+    let room = rooms::create(&c.ctx.db, now, new).await?;
+    let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
+    rooms::emit(&c.ctx.db, now, &room.id, "created", me, json!({"name": name, "userIds": ids}), &[]).await?;
+    found.insert(me, owner);
+    Ok(Reply::data(room_json(&room, Some(&fresh_owner(me, now)), &[], &found, &[])))
+}
+
+/// `/room/delete`: the owner dismisses the room.
+pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    crate::dismiss(c, me, &room_id(c)?).await?;
+    Ok(Reply::empty())
+}
+
+/// `/room/update` (owner/admins): `roomName`, `notice` (posts a notice), `desc`, flags,
+/// `talkTime` (mute all until, seconds), `chatRecordTimeOut`, `maxUserSize` (not below the
+/// member count).
+pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let db = &c.ctx.db;
+    let (room, mine) = rooms::as_member(db, &cid, me).await?;
+    require_admin(&mine)?;
+    let mut ch = settings(&c.params)?;
+    let name = c.params.str_max("roomName", MAX_NAME)?.or(c.params.str_max("name", MAX_NAME)?);
+    if let Some(nm) = &name {
+        ch.push(("name".into(), Some(s(nm))));
+    }
+    let notice = c.params.str_max("notice", rooms::MAX_NOTICE)?;
+    if let Some((_, Some(v))) = ch.iter().find(|(k, _)| k == "maxUserSize") {
+        let max: i64 = v.as_n().ok().and_then(|x| x.parse().ok()).unwrap_or(rooms::MAX_USERS);
+        if max < room.member_count() {
+            return Err(AppError::invalid("maxUserSize", "below the current member count"));
+        }
+    }
+    let now = c.ctx.now_ms();
+    if !ch.is_empty() {
+        let changed: serde_json::Map<String, Value> = ch
+            .iter()
+            .filter(|(k, _)| k != "name" && k != "talkTime")
+            .map(|(k, v)| (k.clone(), v.as_ref().map(attr_json).unwrap_or(Value::Null)))
+            .collect();
+        rooms::update(db, now, &cid, me, ch.clone()).await?;
+        if let Some(nm) = name {
+            rooms::emit(db, now, &cid, "renamed", me, json!({"name": nm}), &[]).await?;
+        }
+        if let Some((_, Some(t))) = ch.iter().find(|(k, _)| k == "talkTime") {
+            rooms::emit(db, now, &cid, "muted", me, json!({"talkTime": attr_json(t)}), &[]).await?;
+        }
+        if !changed.is_empty() {
+            rooms::emit(db, now, &cid, "updated", me, json!({"settings": changed}), &[]).await?;
+        }
+    }
+    if let Some(text) = notice {
+        crate::post_notice(c, me, &mine, &cid, &text).await?;
+    }
+    Ok(Reply::empty())
+}
+
+fn attr_json(v: &AttributeValue) -> Value {
+    match v {
+        AttributeValue::N(x) => {
+            x.parse::<i64>().map(Value::from).or_else(|_| x.parse::<f64>().map(Value::from)).unwrap_or(Value::Null)
+        }
+        AttributeValue::S(x) => json!(x),
+        AttributeValue::L(l) => Value::Array(l.iter().map(attr_json).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// `/room/transfer`: `toUserId` (a member) becomes owner; answers the Room.
+pub async fn transfer(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let to = UserId::parse("toUserId", &c.params.req_str("toUserId")?)?;
+    crate::transfer(c, me, &cid, to).await?;
+    let (room, mine) = rooms::as_member(&c.ctx.db, &cid, me).await?;
+    let profiles = profiles(c, &[me]).await?;
+    Ok(Reply::data(room_json(&room, Some(&mine), &[], &profiles, &[])))
+}
+
+/// `/room/get`: the Room with `member` (me), the first 100 `members` (owner/admins and me
+/// only when `showMember = 0`) and the 10 newest `notices`. One Query for the room and
+/// members, one for notices (in parallel), one BatchGetItem of profiles.
+pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let db = &c.ctx.db;
+    let (head, notices) = tokio::join!(rooms::head(db, &cid, GET_MEMBERS), rooms::notices(db, &cid, 10));
+    let not_found = || AppError::not_found(format!("room {cid}"));
+    let (room, mut members) = head?.ok_or_else(not_found)?;
+    let mine = match members.iter().find(|m| m.uid == me) {
+        Some(m) => m.clone(),
+        None => rooms::member(db, &cid, me).await?.ok_or_else(not_found)?,
+    };
+    if room.flag("showMember") == 0 && !mine.is_admin() {
+        members.retain(|m| m.is_admin() || m.uid == me);
+    }
+    let mut uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
+    uids.push(me);
+    let profiles = profiles(c, &uids).await?;
+    Ok(Reply::data(room_json(&room, Some(&mine), &members, &profiles, &notices?)))
+}
+
+/// `/room/list`: public rooms (`isLook = 0`), newest first; `roomName` searches names
+/// (case-insensitive substring); `pageIndex`/`pageSize` (10). One Query.
+pub async fn list(c: &Call<'_>) -> AppResult<Reply> {
+    c.session().await?;
+    let size = c.params.i64_in("pageSize", 1, 100, 10)?;
+    let index = c.params.i64_in("pageIndex", 0, 500, 0)?;
+    let name = c.params.str_max("roomName", MAX_NAME)?;
+    let rooms = rooms::public(&c.ctx.db, ((index + 1) * size) as i32, name.as_deref()).await?;
+    let none = HashMap::new();
+    let out: Vec<Value> =
+        rooms.iter().skip((index * size) as usize).map(|r| room_json(r, None, &[], &none, &[])).collect();
+    Ok(Reply::data(Value::Array(out)))
+}
+
+/// The `member` object parameter (JSON text) merged over the flat parameters.
+fn member_params(c: &Call<'_>) -> AppResult<Params> {
+    let mut p = c.params.clone();
+    if let Some(raw) = c.params.str("member")? {
+        let v: Value = serde_json::from_str(&raw).map_err(|_| AppError::invalid("member", "must be a JSON object"))?;
+        let Value::Object(o) = v else {
+            return Err(AppError::invalid("member", "must be a JSON object"));
+        };
+        for (k, v) in o {
+            p.set(&k, v);
+        }
+    }
+    Ok(p)
+}
+
+/// `/room/member/update`: with `text` (JSON list of user ids) invites them; otherwise updates
+/// one member (`userId`, default me): `nickname` (own, or by admins), `talkTime` (admins mute a
+/// member until, seconds; 0 lifts; the owner and, except by the owner, admins cannot be muted).
+pub async fn member_update(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let invited = user_ids(c, "text")?;
+    if !invited.is_empty() {
+        crate::invite(c, me, &cid, &invited).await?;
+        return Ok(Reply::empty());
+    }
+    let p = member_params(c)?;
+    let target = match p.str("userId")? {
+        Some(u) => UserId::parse("userId", &u)?,
+        None => me,
+    };
+    let nickname = p.str_max("nickname", MAX_MEMBER_NICK)?;
+    let talk = p.i64("talkTime")?.map(talk_time).transpose()?;
+    if nickname.is_none() && talk.is_none() {
+        return Err(AppError::missing("text"));
+    }
+    let db = &c.ctx.db;
+    let (_, mine) = rooms::as_member(db, &cid, me).await?;
+    let theirs = if target == me {
+        mine.clone()
+    } else {
+        require_admin(&mine)?;
+        rooms::member(db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?
+    };
+    if talk.is_some() {
+        require_admin(&mine)?;
+        if theirs.is_owner() || (theirs.role == ADMIN && !mine.is_owner()) {
+            return Err(AppError::forbidden("the owner, and admins (except by the owner), cannot be muted"));
+        }
+    }
+    let mut ch: Changes = vec![];
+    if let Some(nk) = &nickname {
+        ch.push(("nickname".into(), Some(s(nk))));
+    }
+    if let Some(t) = talk {
+        ch.push(("talkTime".into(), Some(n(t))));
+    }
+    let now = c.ctx.now_ms();
+    rooms::update_member(db, now, &cid, target, ch)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("member {target}")))?;
+    if let Some(t) = talk {
+        rooms::emit(db, now, &cid, "muted", me, json!({"userId": target.0, "talkTime": t}), &[]).await?;
+    }
+    if let Some(nk) = nickname {
+        rooms::emit(db, now, &cid, "member", me, json!({"userId": target.0, "nickname": nk}), &[]).await?;
+    }
+    Ok(Reply::empty())
+}
+
+/// `/room/member/delete`: `userId` = me leaves; anyone else is removed (owner/admins).
+pub async fn member_delete(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let target = UserId::parse("userId", &c.params.req_str("userId")?)?;
+    if target == me {
+        crate::leave(c, me, &cid).await?;
+    } else {
+        crate::kick(c, me, &cid, &[target]).await?;
+    }
+    Ok(Reply::empty())
+}
+
+/// `/room/member/get`: one member (`userId`, default me) of a room I am in.
+pub async fn member_get(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let target = match c.params.str("userId")? {
+        Some(u) => UserId::parse("userId", &u)?,
+        None => me,
+    };
+    let db = &c.ctx.db;
+    let (_, mine) = rooms::as_member(db, &cid, me).await?;
+    let theirs = if target == me {
+        mine
+    } else {
+        rooms::member(db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?
+    };
+    let profile = users::get(db, target).await?;
+    Ok(Reply::data(member_json(&cid, &theirs, profile.as_ref())))
+}
+
+/// `/room/member/list`: every member (owner, admins, then by joining time); `keyword` filters
+/// on nickname or id. One Query (room + members, ~1 MB per page: 1000 members = 1–2 pages)
+/// and ⌈members/100⌉ BatchGetItem of profiles. `showMember = 0`: ordinary members see the
+/// owner, the admins and themselves.
+pub async fn member_list(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let keyword = c.params.str_max("keyword", MAX_NAME)?.map(|k| k.to_lowercase());
+    let not_found = || AppError::not_found(format!("room {cid}"));
+    let (room, mut members) = rooms::with_members(&c.ctx.db, &cid).await?.ok_or_else(not_found)?;
+    let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
+    if room.flag("showMember") == 0 && !mine.is_admin() {
+        members.retain(|m| m.is_admin() || m.uid == me);
+    }
+    let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
+    let profiles = profiles(c, &uids).await?;
+    members.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
+    let out: Vec<Value> = members
+        .iter()
+        .map(|m| member_json(&cid, m, profiles.get(&m.uid)))
+        .filter(|v| match &keyword {
+            None => true,
+            Some(k) => {
+                v["nickname"].as_str().unwrap_or("").to_lowercase().contains(k.as_str())
+                    || v["userId"].to_string().contains(k.as_str())
+            }
+        })
+        .collect();
+    Ok(Reply::data(Value::Array(out)))
+}
+
+/// `/room/notice/list`: notices newest first (`pageSize`, default 50).
+pub async fn notice_list(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let size = c.params.i64_in("pageSize", 1, 200, 50)?;
+    rooms::as_member(&c.ctx.db, &cid, me).await?;
+    let list = rooms::notices(&c.ctx.db, &cid, size as i32).await?;
+    Ok(Reply::data(list.iter().map(|n| notice_json(&cid, n)).collect()))
+}
+
+/// `/room/notice/delete` (owner/admins): `noticeId`.
+pub async fn notice_delete(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let id = c.params.req_str("noticeId")?;
+    let db = &c.ctx.db;
+    let (_, mine) = rooms::as_member(db, &cid, me).await?;
+    require_admin(&mine)?;
+    if !rooms::delete_notice(db, &cid, &id).await? {
+        return Err(AppError::not_found(format!("notice {id}")));
+    }
+    rooms::emit(db, c.ctx.now_ms(), &cid, "noticeDeleted", me, json!({"noticeId": id}), &[]).await?;
+    Ok(Reply::empty())
+}
+
+/// `/room/get/call`: the room's call identifier, allocated on first use.
+pub async fn get_call(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let (room, _) = rooms::as_member(&c.ctx.db, &cid, me).await?;
+    let (call, video) = rooms::call_id(&c.ctx.db, &room).await?;
+    Ok(Reply::data(json!({"roomId": cid, "call": call, "videoMeetingNo": video})))
+}
+
+/// `/room/join`: join by id (`type` is accepted and ignored); joining twice changes nothing.
+pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    crate::join(c, me, &room_id(c)?).await?;
+    Ok(Reply::empty())
+}
+
+/// `/room/leave`.
+pub async fn leave(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    crate::leave(c, me, &room_id(c)?).await?;
+    Ok(Reply::empty())
+}
+
+/// `/room/list/his`: my rooms, newest first; `type` 0 all, 1 owned, 2 joined;
+/// `pageIndex`/`pageSize` (all when absent). One GSI1 Query (my memberships, 1:1 chats
+/// included) + ⌈rooms/100⌉ BatchGetItem of the rooms.
+pub async fn list_his(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let kind = c.params.i64_in("type", 0, 2, 0)?;
+    let mut mine = rooms::of_user(&c.ctx.db, me).await?;
+    mine.retain(|(_, m)| match kind {
+        1 => m.is_owner(),
+        2 => !m.is_owner(),
+        _ => true,
+    });
+    mine.sort_by_key(|(r, _)| std::cmp::Reverse((r.created_at(), r.id.clone())));
+    if c.params.raw("pageSize").is_some() || c.params.raw("pageIndex").is_some() {
+        let size = c.params.i64_in("pageSize", 1, 1000, 10)? as usize;
+        let index = c.params.i64_in("pageIndex", 0, 100_000, 0)? as usize;
+        mine = mine.into_iter().skip(index.saturating_mul(size)).take(size).collect();
+    }
+    let none = HashMap::new();
+    let out: Vec<Value> = mine.iter().map(|(r, m)| room_json(r, Some(m), &[], &none, &[])).collect();
+    Ok(Reply::data(Value::Array(out)))
+}
+
+/// `/room/set/admin` (owner): `touserId`, `type` 2 admin / 3 member.
+pub async fn set_admin(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let raw = c.params.str("touserId")?.or(c.params.str("toUserId")?).ok_or_else(|| AppError::missing("touserId"))?;
+    let target = UserId::parse("touserId", &raw)?;
+    let role = match c.params.req_i64("type")? {
+        2 => ADMIN,
+        3 => MEMBER,
+        _ => return Err(AppError::invalid("type", "2 (admin) or 3 (member); ownership moves with /room/transfer")),
+    };
+    let db = &c.ctx.db;
+    let (_, mine) = rooms::as_member(db, &cid, me).await?;
+    require_owner(&mine)?;
+    if target == me {
+        return Err(AppError::invalid("touserId", "the owner's role changes only by transfer"));
+    }
+    let now = c.ctx.now_ms();
+    if !rooms::set_role(db, now, &cid, target, role).await? {
+        return Err(AppError::not_found(format!("member {target}")));
+    }
+    let shiku_role = if role == ADMIN { 2 } else { 3 };
+    rooms::emit(db, now, &cid, "admin", me, json!({"userId": target.0, "role": shiku_role}), &[]).await?;
+    Ok(Reply::empty())
+}
+
+/// `/room/member/setOfflineNoPushMsg`: my DND (`type` 0) or pin (`type` 1) for the room.
+pub async fn set_offline_no_push(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let on = c.params.i64("offlineNoPushMsg")?.ok_or_else(|| AppError::missing("offlineNoPushMsg"))?;
+    if !(0..=1).contains(&on) {
+        return Err(AppError::invalid("offlineNoPushMsg", "must be 0 or 1"));
+    }
+    if let Some(u) = c.params.str("userId")? {
+        if UserId::parse("userId", &u)? != me {
+            return Err(AppError::forbidden("only your own settings"));
+        }
+    }
+    let now = c.ctx.now_ms();
+    let ch: Changes = match c.params.i64_in("type", 0, 1, 0)? {
+        0 => vec![("offlineNoPushMsg".into(), Some(n(on)))],
+        _ => vec![
+            ("isOpenTopChat".into(), Some(n(on))),
+            ("openTopChatTime".into(), Some(n(if on == 1 { now / 1000 } else { 0 }))),
+        ],
+    };
+    if shared::store::conversations::valid_id(&cid) {
+        if let Some(m) = rooms::update_member(&c.ctx.db, now, &cid, me, ch).await? {
+            let profile = users::get(&c.ctx.db, me).await?;
+            return Ok(Reply::data(member_json(&cid, &m, profile.as_ref())));
+        }
+    }
+    Err(AppError::not_found(format!("room {cid}")))
+}
+
+/// `/room/copyRoom` (owner/admins): a new room with the same name, settings and members,
+/// owned by the caller. Answers the new Room.
+pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = room_id(c)?;
+    let db = &c.ctx.db;
+    let not_found = || AppError::not_found(format!("room {cid}"));
+    let (room, members) = rooms::with_members(db, &cid).await?.ok_or_else(not_found)?;
+    let mine = members.iter().find(|m| m.uid == me).ok_or_else(not_found)?;
+    require_admin(mine)?;
+    let mut settings = shared::store::Item::new();
+    let mut keys: Vec<&str> = rooms::FLAGS.iter().map(|(f, _)| *f).collect();
+    keys.extend(rooms::INTS);
+    keys.extend(rooms::TEXTS.iter().map(|(f, _)| *f));
+    keys.extend(["longitude", "latitude", "chatRecordTimeOut", "maxUserSize", "tags", "portrait"]);
+    for k in keys {
+        if let Some(v) = room.item.get(k) {
+            settings.insert(k.to_string(), v.clone());
+        }
+    }
+    let owner = users::require(db, me).await?;
+    let now = c.ctx.now_ms();
+    let others: Vec<UserId> = members.iter().map(|m| m.uid).filter(|u| *u != me).collect();
+    let new = NewRoom {
+        id: None,
+        name: room.name(),
+        owner: me,
+        owner_nickname: owner.nickname.clone(),
+        members: others.clone(),
+        settings,
+    };
+    let copy = rooms::create(db, now, new).await?;
+    let ids: Vec<i64> = others.iter().map(|u| u.0).collect();
+    rooms::emit(db, now, &copy.id, "created", me, json!({"name": copy.name(), "userIds": ids, "copyOf": cid}), &[])
+        .await?;
+    let profiles = HashMap::from([(me, owner)]);
+    Ok(Reply::data(room_json(&copy, Some(&fresh_owner(me, now)), &[], &profiles, &[])))
+}

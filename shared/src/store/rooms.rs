@@ -1,0 +1,847 @@
+//! Rooms: the Shiku `/room/*` and SealTalk `/group/*` view of group conversations.
+//! A room IS a group conversation (store/conversations.rs): its settings live on the
+//! `CONV#<cid>/META` item, per-member settings on `MEMBER#<uid>`. Added here:
+//! - META: Shiku room fields (`desc`, `subject`, flags such as `isLook`/`showRead`/…,
+//!   `talkTime` = mute all until (epoch seconds), `maxUserSize`, `call`, the current notice
+//!   `notice*`, SealTalk `portrait`), `nameLc` (search), and while public (`isLook = 0`)
+//!   GSI1 `PUBROOMS` / `<createdAt:013>` (GSI2 already holds the `GROUPS` directory).
+//! - MEMBER: `nickname` (name in the room), `talkTime` (muted until, seconds),
+//!   `offlineNoPushMsg`, `isOpenTopChat`/`openTopChatTime`, `modifyTime`.
+//! - `ANNOUNCE#<noticeId>` notices (sorted before `MSG#`, so history Queries never see them).
+//! - `COUNTER/room-call`: call identifiers.
+
+use super::conversations::{self as convs, member_item, member_sk, pk, valid_id};
+use super::{is_condition_failure, n, s, Db, Item, ItemExt, GSI1};
+use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
+pub use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub use convs::{REFUSED_ALL_MUTED, REFUSED_MUTED, REFUSED_ROOM_FULL};
+
+/// Largest room (Shiku `maxUserSize` default and ceiling).
+pub const MAX_USERS: i64 = 1000;
+pub const OWNER: &str = "owner";
+pub const ADMIN: &str = "admin";
+pub const MEMBER: &str = "member";
+/// Join refused: the room needs an admin's invitation (`isNeedVerify = 1`).
+pub const REFUSED_NEEDS_VERIFY: i64 = 1100904;
+/// How many members a creation transaction holds besides the owner.
+const FIRST_BATCH: usize = 98;
+
+/// 0/1 room flags and their defaults (Shiku Room entity).
+pub const FLAGS: &[(&str, i64)] = &[
+    ("isLook", 0),
+    ("showRead", 0),
+    ("isNeedVerify", 0),
+    ("showMember", 1),
+    ("allowSendCard", 1),
+    ("allowHostUpdate", 1),
+    ("allowInviteFriend", 1),
+    ("allowUploadFile", 1),
+    ("allowConference", 1),
+    ("allowSpeakCourse", 1),
+];
+/// Integer room fields (region ids, category), 0 when absent.
+pub const INTS: &[&str] = &["countryId", "provinceId", "cityId", "areaId", "category"];
+/// Text room fields and their longest length in characters.
+pub const TEXTS: &[(&str, usize)] = &[("desc", 500), ("subject", 100)];
+
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub id: String,
+    pub item: Item,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub id: String,
+    pub text: String,
+    pub by: UserId,
+    pub nickname: String,
+    /// Epoch milliseconds.
+    pub time: i64,
+}
+
+impl Room {
+    fn from_item(it: Item) -> Option<Room> {
+        if it.str("sk") != Some("META") || it.str("kind") != Some("group") {
+            return None;
+        }
+        let id = it.str("pk")?.strip_prefix("CONV#")?.to_string();
+        Some(Room { id, item: it })
+    }
+    pub fn name(&self) -> String {
+        self.item.string("name")
+    }
+    pub fn owner(&self) -> UserId {
+        UserId(self.item.i64("owner").unwrap_or(0))
+    }
+    pub fn flag(&self, name: &str) -> i64 {
+        let default = FLAGS.iter().find(|(f, _)| *f == name).map(|(_, d)| *d).unwrap_or(0);
+        self.item.i64(name).unwrap_or(default)
+    }
+    pub fn int(&self, name: &str) -> i64 {
+        self.item.i64(name).unwrap_or(0)
+    }
+    pub fn text(&self, name: &str) -> String {
+        self.item.string(name)
+    }
+    pub fn f64(&self, name: &str) -> f64 {
+        self.item.f64(name).unwrap_or(0.0)
+    }
+    pub fn member_count(&self) -> i64 {
+        self.item.i64("memberCount").unwrap_or(0)
+    }
+    pub fn max_users(&self) -> i64 {
+        self.item.i64("maxUserSize").unwrap_or(MAX_USERS)
+    }
+    /// Mute all until (epoch seconds).
+    pub fn talk_time(&self) -> i64 {
+        self.item.i64("talkTime").unwrap_or(0)
+    }
+    pub fn created_at(&self) -> i64 {
+        self.item.i64("createdAt").unwrap_or(0)
+    }
+    pub fn modified_at(&self) -> i64 {
+        self.item.i64("modifyTime").unwrap_or_else(|| self.created_at())
+    }
+    pub fn modifier(&self) -> Option<UserId> {
+        self.item.i64("modifier").map(UserId)
+    }
+    pub fn tags(&self) -> Vec<String> {
+        self.item.strings("tags")
+    }
+    pub fn chat_record_timeout(&self) -> f64 {
+        self.item.f64("chatRecordTimeOut").unwrap_or(-1.0)
+    }
+    pub fn notice(&self) -> Option<Notice> {
+        Some(Notice {
+            id: self.item.str("noticeId")?.to_string(),
+            text: self.item.string("noticeText"),
+            by: UserId(self.item.i64("noticeBy").unwrap_or(0)),
+            nickname: self.item.string("noticeNick"),
+            time: self.item.i64("noticeTime").unwrap_or(0),
+        })
+    }
+    pub fn last_seq(&self) -> i64 {
+        self.item.i64("lastSeq").unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RoomMember {
+    pub uid: UserId,
+    pub role: String,
+    /// Name in this room (Shiku member nickname, SealTalk displayName); "" = the profile's.
+    pub nickname: String,
+    /// Muted until (epoch seconds).
+    pub talk_time: i64,
+    pub offline_no_push: i64,
+    pub top: i64,
+    pub top_time: i64,
+    pub joined_at: i64,
+    pub modified_at: i64,
+    pub read_seq: i64,
+}
+
+impl RoomMember {
+    fn from_item(it: &Item) -> Option<RoomMember> {
+        if !it.str("sk")?.starts_with("MEMBER#") {
+            return None;
+        }
+        let joined_at = it.i64("joinedAt").unwrap_or(0);
+        Some(RoomMember {
+            uid: UserId(it.i64("uid")?),
+            role: it.string("role"),
+            nickname: it.string("nickname"),
+            talk_time: it.i64("talkTime").unwrap_or(0),
+            offline_no_push: it.i64("offlineNoPushMsg").unwrap_or(0),
+            top: it.i64("isOpenTopChat").unwrap_or(0),
+            top_time: it.i64("openTopChatTime").unwrap_or(0),
+            joined_at,
+            modified_at: it.i64("modifyTime").unwrap_or(joined_at),
+            read_seq: it.i64("readSeq").unwrap_or(0),
+        })
+    }
+    pub fn is_owner(&self) -> bool {
+        self.role == OWNER
+    }
+    pub fn is_admin(&self) -> bool {
+        self.role == OWNER || self.role == ADMIN
+    }
+    /// Shiku role: 1 creator, 2 admin, 3 member.
+    pub fn shiku_role(&self) -> i64 {
+        match self.role.as_str() {
+            OWNER => 1,
+            ADMIN => 2,
+            _ => 3,
+        }
+    }
+}
+
+fn room_not_found(cid: &str) -> AppError {
+    AppError::not_found(format!("room {cid}"))
+}
+
+/// The room's META (None: unknown id, a 1:1 conversation, or dismissed).
+pub async fn get(db: &Db, cid: &str) -> AppResult<Option<Room>> {
+    if !valid_id(cid) {
+        return Ok(None);
+    }
+    Ok(db.get(pk(cid), "META").await?.and_then(Room::from_item))
+}
+
+pub async fn member(db: &Db, cid: &str, uid: UserId) -> AppResult<Option<RoomMember>> {
+    if !valid_id(cid) {
+        return Ok(None);
+    }
+    Ok(db.get(pk(cid), member_sk(uid)).await?.as_ref().and_then(RoomMember::from_item))
+}
+
+/// The room and the caller's membership in one consistent BatchGetItem; non-members and
+/// unknown rooms get the same not-found.
+pub async fn as_member(db: &Db, cid: &str, uid: UserId) -> AppResult<(Room, RoomMember)> {
+    if !valid_id(cid) {
+        return Err(room_not_found(cid));
+    }
+    let items =
+        super::batch_get_consistent(db, vec![Db::key(pk(cid), "META"), Db::key(pk(cid), member_sk(uid))]).await?;
+    let mut room = None;
+    let mut me = None;
+    for it in items {
+        if let Some(m) = RoomMember::from_item(&it) {
+            me = Some(m);
+        } else if let Some(r) = Room::from_item(it) {
+            room = Some(r);
+        }
+    }
+    match (room, me) {
+        (Some(r), Some(m)) => Ok((r, m)),
+        _ => Err(room_not_found(cid)),
+    }
+}
+
+/// The room with every member: one Query over `MEMBER#…` through `META` (they sort next to
+/// each other), one page per ~1 MB (a 1000-member room is one or two pages).
+pub async fn with_members(db: &Db, cid: &str) -> AppResult<Option<(Room, Vec<RoomMember>)>> {
+    if !valid_id(cid) {
+        return Ok(None);
+    }
+    let mut room = None;
+    let mut members = vec![];
+    let mut pages = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND sk BETWEEN :a AND :b")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":a", s("MEMBER#"))
+        .expression_attribute_values(":b", s("META"))
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(it) = pages.next().await {
+        let it = it?;
+        if let Some(m) = RoomMember::from_item(&it) {
+            members.push(m);
+        } else if let Some(r) = Room::from_item(it) {
+            room = Some(r);
+        }
+    }
+    Ok(room.map(|r| (r, members)))
+}
+
+/// The room and its first `limit` members (descending: META first), one Query.
+pub async fn head(db: &Db, cid: &str, limit: i32) -> AppResult<Option<(Room, Vec<RoomMember>)>> {
+    if !valid_id(cid) {
+        return Ok(None);
+    }
+    let out = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND sk BETWEEN :a AND :b")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":a", s("MEMBER#"))
+        .expression_attribute_values(":b", s("META"))
+        .scan_index_forward(false)
+        .consistent_read(true)
+        .limit(limit.clamp(0, 1000) + 1)
+        .send()
+        .await?;
+    let mut room = None;
+    let mut members = vec![];
+    for it in out.items.unwrap_or_default() {
+        if let Some(m) = RoomMember::from_item(&it) {
+            members.push(m);
+        } else if let Some(r) = Room::from_item(it) {
+            room = Some(r);
+        }
+    }
+    members.reverse();
+    Ok(room.map(|r| (r, members)))
+}
+
+/// Which of `uids` are members (consistent BatchGetItem, ⌈n/100⌉ calls).
+pub async fn members_among(db: &Db, cid: &str, uids: &[UserId]) -> AppResult<Vec<RoomMember>> {
+    let keys = uids.iter().map(|u| Db::key(pk(cid), member_sk(*u))).collect();
+    Ok(super::batch_get_consistent(db, keys).await?.iter().filter_map(RoomMember::from_item).collect())
+}
+
+/// Settings of a new room (Shiku `/room/add`, SealTalk `group/create`, `/room/copyRoom`).
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    pub id: Option<String>,
+    pub name: String,
+    pub owner: UserId,
+    pub owner_nickname: String,
+    /// Other members (the owner is added anyway); at most `max_users - 1`.
+    pub members: Vec<UserId>,
+    /// META attributes (flags, ints, texts, coordinates…), as [`settings_item`] builds them.
+    pub settings: Item,
+}
+
+/// Create a room: one transaction with the owner and the first 98 members, then the rest
+/// with [`convs::add_members_within`] (BatchWriteItem, 25 per call).
+pub async fn create(db: &Db, now: i64, new: NewRoom) -> AppResult<Room> {
+    let mut others: Vec<UserId> = new.members.iter().copied().filter(|u| *u != new.owner).collect();
+    others.sort();
+    others.dedup();
+    let max = new.settings.i64("maxUserSize").unwrap_or(MAX_USERS).clamp(1, MAX_USERS);
+    if others.len() as i64 + 1 > max {
+        return Err(AppError::Refused {
+            code: REFUSED_ROOM_FULL,
+            message: format!("a room holds at most {max} members"),
+        });
+    }
+    let mut extra = new.settings.clone();
+    extra.insert("maxUserSize".into(), n(max));
+    extra.insert("ownerNick".into(), s(&new.owner_nickname));
+    extra.insert("nameLc".into(), s(new.name.to_lowercase()));
+    extra.insert("modifyTime".into(), n(now));
+    extra.insert("modifier".into(), n(new.owner.0));
+    if extra.i64("isLook").unwrap_or(0) == 0 {
+        // Public directory (sort key = creation time; the room id is the item's pk).
+        extra.insert("gsi1pk".into(), s("PUBROOMS"));
+        extra.insert("gsi1sk".into(), s(format!("{now:013}")));
+    }
+    let (first, rest) = others.split_at(others.len().min(FIRST_BATCH));
+    let conv = convs::create_group_with(db, now, new.id.as_deref(), new.owner, &new.name, first, extra).await?;
+    if !rest.is_empty() {
+        convs::add_members_within(db, now, &conv.id, rest, MEMBER, max).await?;
+    }
+    get(db, &conv.id).await?.ok_or_else(|| AppError::internal("room vanished"))
+}
+
+/// Put a room in (or take it out of) the public room directory GSI1 `PUBROOMS`.
+async fn set_public(db: &Db, cid: &str, created: i64, public: bool) -> AppResult<()> {
+    let mut u = db.client.update_item().table_name(&db.table).set_key(Some(Db::key(pk(cid), "META")));
+    u = if public {
+        u.update_expression("SET gsi1pk = :p, gsi1sk = :s")
+            .expression_attribute_values(":p", s("PUBROOMS"))
+            .expression_attribute_values(":s", s(format!("{created:013}")))
+    } else {
+        u.update_expression("REMOVE gsi1pk, gsi1sk")
+    };
+    u.condition_expression("attribute_exists(pk)").send().await?;
+    Ok(())
+}
+
+/// META attribute changes of [`update`]: `None` removes the attribute.
+pub type Changes = Vec<(String, Option<AttributeValue>)>;
+
+fn update_expr(changes: &Changes) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
+    let mut sets = vec![];
+    let mut removes = vec![];
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    for (i, (k, v)) in changes.iter().enumerate() {
+        names.insert(format!("#a{i}"), k.clone());
+        match v {
+            Some(v) => {
+                sets.push(format!("#a{i} = :v{i}"));
+                values.insert(format!(":v{i}"), v.clone());
+            }
+            None => removes.push(format!("#a{i}")),
+        }
+    }
+    let mut expr = String::new();
+    if !sets.is_empty() {
+        expr.push_str(&format!("SET {}", sets.join(", ")));
+    }
+    if !removes.is_empty() {
+        expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    (expr, names, values)
+}
+
+/// Change room settings (one conditional UpdateItem, returns the room as written).
+/// `isLook` changes move the room in or out of the public directory; `name` updates `nameLc`.
+pub async fn update(db: &Db, now: i64, cid: &str, by: UserId, mut changes: Changes) -> AppResult<Room> {
+    if let Some((_, Some(AttributeValue::S(name)))) = changes.iter().find(|(k, _)| k == "name") {
+        let lc = name.to_lowercase();
+        changes.push(("nameLc".into(), Some(s(lc))));
+    }
+    let public = changes
+        .iter()
+        .find(|(k, _)| k == "isLook")
+        .and_then(|(_, v)| v.as_ref())
+        .map(|v| v.as_n().ok().map(String::as_str) == Some("0"));
+    changes.push(("modifyTime".into(), Some(n(now))));
+    changes.push(("modifier".into(), Some(n(by.0))));
+    let (expr, mut names, mut values) = update_expr(&changes);
+    names.insert("#kind".into(), "kind".into());
+    values.insert(":g".into(), s("group"));
+    let out = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression(expr)
+        .condition_expression("attribute_exists(pk) AND #kind = :g")
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .return_values(ReturnValue::AllNew)
+        .send()
+        .await
+        .map_err(|e| if is_condition_failure(&e) { room_not_found(cid) } else { e.into() })?;
+    let room = out.attributes.and_then(Room::from_item).ok_or_else(|| room_not_found(cid))?;
+    if let Some(public) = public {
+        set_public(db, cid, room.created_at(), public).await?;
+    }
+    Ok(room)
+}
+
+/// Change one member's own settings (nickname, talkTime, DND, pin); None when not a member.
+pub async fn update_member(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    uid: UserId,
+    mut changes: Changes,
+) -> AppResult<Option<RoomMember>> {
+    changes.push(("modifyTime".into(), Some(n(now))));
+    let (expr, names, values) = update_expr(&changes);
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .update_expression(expr)
+        .condition_expression("attribute_exists(pk)")
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .return_values(ReturnValue::AllNew)
+        .send()
+        .await;
+    match r {
+        Ok(o) => Ok(o.attributes.as_ref().and_then(RoomMember::from_item)),
+        Err(e) if is_condition_failure(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Make a member an admin or an ordinary member again (never the owner; that is a transfer).
+/// Ok(false): not a member, or the owner.
+pub async fn set_role(db: &Db, now: i64, cid: &str, uid: UserId, role: &str) -> AppResult<bool> {
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .update_expression("SET #r = :r, modifyTime = :t")
+        .condition_expression("attribute_exists(pk) AND #r <> :o")
+        .expression_attribute_names("#r", "role")
+        .expression_attribute_values(":r", s(role))
+        .expression_attribute_values(":o", s(OWNER))
+        .expression_attribute_values(":t", n(now))
+        .send()
+        .await;
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn tx_update(db: &Db, key: Item, expr: &str, cond: &str, values: Vec<(&str, AttributeValue)>) -> TransactWriteItem {
+    let mut u = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(key))
+        .update_expression(expr)
+        .condition_expression(cond)
+        .expression_attribute_names("#r", "role");
+    for (k, v) in values {
+        u = u.expression_attribute_values(k, v);
+    }
+    TransactWriteItem::builder().update(u.build().expect("table and key set")).build()
+}
+
+/// Hand the room to another member in one transaction: META `owner` (conditioned on the
+/// current owner), the new owner's role, the old owner becomes an ordinary member.
+/// Ok(false): `from` is not the owner any more or `to` is not a member.
+pub async fn transfer(db: &Db, now: i64, cid: &str, from: UserId, to: UserId, to_nick: &str) -> AppResult<bool> {
+    let meta = {
+        let u = Update::builder()
+            .table_name(&db.table)
+            .set_key(Some(Db::key(pk(cid), "META")))
+            .update_expression("SET #o = :to, ownerNick = :nick, modifyTime = :t, modifier = :from")
+            .condition_expression("#o = :from")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":to", n(to.0))
+            .expression_attribute_values(":from", n(from.0))
+            .expression_attribute_values(":nick", s(to_nick))
+            .expression_attribute_values(":t", n(now))
+            .build()
+            .expect("table and key set");
+        TransactWriteItem::builder().update(u).build()
+    };
+    let r = db
+        .client
+        .transact_write_items()
+        .transact_items(meta)
+        .transact_items(tx_update(
+            db,
+            Db::key(pk(cid), member_sk(to)),
+            "SET #r = :o, modifyTime = :t, talkTime = :z",
+            "attribute_exists(pk)",
+            vec![(":o", s(OWNER)), (":t", n(now)), (":z", n(0))],
+        ))
+        .transact_items(tx_update(
+            db,
+            Db::key(pk(cid), member_sk(from)),
+            "SET #r = :m, modifyTime = :t",
+            "attribute_exists(pk)",
+            vec![(":m", s(MEMBER)), (":t", n(now))],
+        ))
+        .send()
+        .await;
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Join a room: one transaction puts the MEMBER item (only if absent) and takes a place
+/// (`memberCount < maxUserSize`). Ok(false): already a member (nothing written).
+pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64) -> AppResult<bool> {
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(member_item(cid, uid, MEMBER, now)))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .expect("table and item set");
+    let place = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("ADD memberCount :one")
+        .condition_expression("attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount < :max)")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":max", n(max))
+        .build()
+        .expect("table and key set");
+    let r = db
+        .client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().put(put).build())
+        .transact_items(TransactWriteItem::builder().update(place).build())
+        .send()
+        .await;
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => {
+            // Which condition failed: already a member, or the room is full / gone.
+            if member(db, cid, uid).await?.is_some() {
+                return Ok(false);
+            }
+            match get(db, cid).await? {
+                Some(r) => Err(AppError::Refused {
+                    code: REFUSED_ROOM_FULL,
+                    message: format!("the room is full ({} members)", r.max_users()),
+                }),
+                None => Err(room_not_found(cid)),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Invite members: those already in the room are skipped (one consistent BatchGetItem per
+/// 100), the rest take places and are written in BatchWriteItem chunks of 25.
+/// Returns the users actually added.
+pub async fn invite(db: &Db, now: i64, room: &Room, uids: &[UserId]) -> AppResult<Vec<UserId>> {
+    let mut uids = uids.to_vec();
+    uids.sort();
+    uids.dedup();
+    let present: Vec<UserId> = members_among(db, &room.id, &uids).await?.into_iter().map(|m| m.uid).collect();
+    uids.retain(|u| !present.contains(u));
+    convs::add_members_within(db, now, &room.id, &uids, MEMBER, room.max_users()).await?;
+    Ok(uids)
+}
+
+fn notice_sk(id: &str) -> String {
+    format!("ANNOUNCE#{id}")
+}
+
+fn notice_from(it: &Item) -> Option<Notice> {
+    Some(Notice {
+        id: it.str("sk")?.strip_prefix("ANNOUNCE#")?.to_string(),
+        text: it.string("text"),
+        by: UserId(it.i64("by").unwrap_or(0)),
+        nickname: it.string("nickname"),
+        time: it.i64("time").unwrap_or(0),
+    })
+}
+
+/// Notice ids sort by time: `<ms:013>-<8 hex>`.
+fn valid_notice_id(id: &str) -> bool {
+    id.len() == 22 && id.as_bytes()[13] == b'-' && id.bytes().enumerate().all(|(i, b)| i == 13 || b.is_ascii_hexdigit())
+}
+
+pub const MAX_NOTICE: usize = 1024;
+
+/// Post a notice: the `ANNOUNCE#` item and META's current notice in one transaction.
+pub async fn add_notice(db: &Db, now: i64, cid: &str, by: UserId, nickname: &str, text: &str) -> AppResult<Notice> {
+    let rand = uuid::Uuid::new_v4().simple().to_string();
+    let id = format!("{now:013}-{}", &rand[..8]);
+    let mut it = Db::key(pk(cid), notice_sk(&id));
+    it.insert("text".into(), s(text));
+    it.insert("by".into(), n(by.0));
+    it.insert("nickname".into(), s(nickname));
+    it.insert("time".into(), n(now));
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(it.clone()))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .expect("table and item set");
+    let meta = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("SET noticeId = :i, noticeText = :x, noticeBy = :b, noticeNick = :n, noticeTime = :t")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":i", s(&id))
+        .expression_attribute_values(":x", s(text))
+        .expression_attribute_values(":b", n(by.0))
+        .expression_attribute_values(":n", s(nickname))
+        .expression_attribute_values(":t", n(now))
+        .build()
+        .expect("table and key set");
+    db.client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().put(put).build())
+        .transact_items(TransactWriteItem::builder().update(meta).build())
+        .send()
+        .await
+        .map_err(|e| if is_condition_failure(&e) { room_not_found(cid) } else { e.into() })?;
+    Ok(notice_from(&it).expect("item just built"))
+}
+
+/// Notices, newest first: one Query page of at most `limit`.
+pub async fn notices(db: &Db, cid: &str, limit: i32) -> AppResult<Vec<Notice>> {
+    let out = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND begins_with(sk, :a)")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":a", s("ANNOUNCE#"))
+        .scan_index_forward(false)
+        .limit(limit.clamp(1, 500))
+        .send()
+        .await?;
+    Ok(out.items().iter().filter_map(notice_from).collect())
+}
+
+/// Delete a notice (false: no such notice). If it was the current one, META's copy goes too.
+pub async fn delete_notice(db: &Db, cid: &str, id: &str) -> AppResult<bool> {
+    if !valid_notice_id(id) {
+        return Ok(false);
+    }
+    let r = db
+        .client
+        .delete_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), notice_sk(id))))
+        .condition_expression("attribute_exists(pk)")
+        .send()
+        .await;
+    match r {
+        Ok(_) => {}
+        Err(e) if is_condition_failure(&e) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("REMOVE noticeId, noticeText, noticeBy, noticeNick, noticeTime")
+        .condition_expression("noticeId = :i")
+        .expression_attribute_values(":i", s(id))
+        .send()
+        .await;
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The room's call identifier, allocated once: `COUNTER/room-call` ADD 1, then META
+/// `SET call = if_not_exists(call, …)` (a concurrent first call keeps the winner's number).
+pub async fn call_id(db: &Db, room: &Room) -> AppResult<(String, String)> {
+    if let (Some(c), Some(v)) = (room.item.str("call"), room.item.str("videoMeetingNo")) {
+        return Ok((c.to_string(), v.to_string()));
+    }
+    let out = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key("COUNTER", "room-call")))
+        .update_expression("ADD #v :one")
+        .expression_attribute_names("#v", "value")
+        .expression_attribute_values(":one", n(1))
+        .return_values(ReturnValue::UpdatedNew)
+        .send()
+        .await?;
+    let k = out.attributes.as_ref().and_then(|a| a.i64("value")).ok_or_else(|| AppError::internal("call counter"))?;
+    let out = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(&room.id), "META")))
+        .update_expression("SET #c = if_not_exists(#c, :c), videoMeetingNo = if_not_exists(videoMeetingNo, :v)")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_names("#c", "call")
+        .expression_attribute_values(":c", s((300_000 + k).to_string()))
+        .expression_attribute_values(":v", s((350_000 + k).to_string()))
+        .return_values(ReturnValue::AllNew)
+        .send()
+        .await
+        .map_err(|e| if is_condition_failure(&e) { room_not_found(&room.id) } else { e.into() })?;
+    let a = out.attributes.unwrap_or_default();
+    Ok((a.string("call"), a.string("videoMeetingNo")))
+}
+
+/// Public rooms (`isLook = 0`), newest first: one Query page of GSI1 `PUBROOMS`. With
+/// `name`, a filter on the lowercase name over that page (≤ 1 MB, the newest ~2000 rooms).
+pub async fn public(db: &Db, limit: i32, name: Option<&str>) -> AppResult<Vec<Room>> {
+    let mut q = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(GSI1)
+        .key_condition_expression("gsi1pk = :p")
+        .expression_attribute_values(":p", s("PUBROOMS"))
+        .scan_index_forward(false);
+    match name {
+        Some(nm) => {
+            q = q.filter_expression("contains(nameLc, :q)").expression_attribute_values(":q", s(nm.to_lowercase()))
+        }
+        None => q = q.limit(limit.clamp(1, 5000)),
+    }
+    let out = q.send().await?;
+    let mut rooms: Vec<Room> = out.items.unwrap_or_default().into_iter().filter_map(Room::from_item).collect();
+    rooms.truncate(limit.max(0) as usize);
+    Ok(rooms)
+}
+
+/// Rooms of a user with their membership: Query GSI1 `UCONV#<uid>` (member items; 1:1
+/// conversations are left out) + BatchGetItem of the rooms' META (100 per call).
+pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>> {
+    let mut mine = vec![];
+    let mut pages = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .index_name(GSI1)
+        .key_condition_expression("gsi1pk = :p")
+        .expression_attribute_values(":p", s(format!("UCONV#{uid}")))
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(it) = pages.next().await {
+        let it = it?;
+        let Some(cid) = it.str("gsi1sk").map(str::to_string) else { continue };
+        if cid.starts_with("s_") {
+            continue;
+        }
+        if let Some(m) = RoomMember::from_item(&it) {
+            mine.push((cid, m));
+        }
+    }
+    let keys: Vec<Item> = mine.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
+    let mut rooms: HashMap<String, Room> =
+        super::batch_get(db, keys).await?.into_iter().filter_map(Room::from_item).map(|r| (r.id.clone(), r)).collect();
+    Ok(mine.into_iter().filter_map(|(cid, m)| rooms.remove(&cid).map(|r| (r, m))).collect())
+}
+
+/// The frame of a group event (docs/realtime.md): `{"event":"group","type",…}` with both
+/// `roomId` (Shiku) and `groupId` (SealTalk) naming the conversation.
+pub fn event_frame(kind: &str, cid: &str, by: UserId, now: i64, extra: Value) -> Value {
+    let mut f = json!({"event": "group", "type": kind, "roomId": cid, "groupId": cid, "by": by.0, "ts": now});
+    if let (Some(o), Value::Object(x)) = (f.as_object_mut(), extra) {
+        o.extend(x);
+    }
+    f
+}
+
+/// Record a group event: ONE item in the room's partition, pushed by `delivery` to the
+/// members at delivery time and to `also_to` (who just left, were removed, or all former
+/// members of a dismissed room).
+pub async fn emit(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    kind: &str,
+    by: UserId,
+    extra: Value,
+    also_to: &[UserId],
+) -> AppResult<()> {
+    convs::group_event(db, now, cid, &event_frame(kind, cid, by, now, extra), also_to).await
+}
+
+/// Settings attributes from loose values (creation and `/room/update` share it): flags must
+/// be 0/1; `maxUserSize` 1..=1000.
+pub fn flag_value(name: &str, v: i64) -> AppResult<AttributeValue> {
+    if !(0..=1).contains(&v) {
+        return Err(AppError::invalid(name, "must be 0 or 1"));
+    }
+    Ok(n(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_expressions_set_and_remove() {
+        let (e, names, values) =
+            update_expr(&vec![("name".into(), Some(s("x"))), ("noticeId".into(), None), ("isLook".into(), Some(n(1)))]);
+        assert_eq!(e, "SET #a0 = :v0, #a2 = :v2 REMOVE #a1");
+        assert_eq!(names["#a1"], "noticeId");
+        assert_eq!(values.len(), 2);
+    }
+
+    #[test]
+    fn notice_ids_are_checked_before_building_keys() {
+        assert!(valid_notice_id("1700000000000-0a1b2c3d"));
+        assert!(!valid_notice_id("x"));
+        assert!(!valid_notice_id("1700000000000-0a1b2c3#"));
+    }
+
+    #[test]
+    fn group_frames_name_the_room_in_both_dialects() {
+        let f = event_frame("renamed", "abc", UserId(7), 5, json!({"name": "n"}));
+        assert_eq!(
+            f,
+            json!({"event":"group","type":"renamed","roomId":"abc","groupId":"abc","by":7,"ts":5,"name":"n"})
+        );
+    }
+}
