@@ -11,6 +11,7 @@ pub mod ids;
 pub mod metrics;
 pub mod params;
 pub mod provision;
+pub mod push;
 pub mod realtime;
 pub mod sms;
 pub mod store;

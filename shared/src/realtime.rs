@@ -10,7 +10,7 @@ use crate::Ctx;
 use serde_json::{json, Value};
 
 pub fn message_frame(m: &Message) -> Value {
-    json!({
+    let mut f = json!({
         "event": "message",
         "conversationId": m.conversation_id,
         "seq": m.seq,
@@ -19,7 +19,20 @@ pub fn message_frame(m: &Message) -> Value {
         "type": m.kind,
         "content": m.content,
         "ts": m.ts,
-    })
+    });
+    // Tombstones (sync after a recall) and SealTalk object names only when they apply.
+    if m.recalled {
+        f["recalled"] = json!(true);
+    }
+    if let Some(o) = &m.object_name {
+        f["objectName"] = json!(o);
+    }
+    f
+}
+
+/// `{"event":"recall",…}`: a message became a tombstone (pushed by `delivery` on the MODIFY).
+pub fn recall_frame(m: &Message) -> Value {
+    json!({"event": "recall", "conversationId": m.conversation_id, "seq": m.seq, "messageId": m.id})
 }
 
 #[derive(Debug, PartialEq, Eq)]

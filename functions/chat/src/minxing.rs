@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::conversations::{self as convs, Conversation, Kind, Member, Message, NewMessage};
-use shared::store::users;
+use shared::store::{rooms, users};
 use shared::{AppError, AppResult, Reply};
 
 pub fn conversation_json(c: &Conversation, me: Option<&Member>) -> Value {
@@ -92,6 +92,7 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
     let before = c.params.i64("before_seq")?;
     let since = c.params.i64("since_seq")?;
     let msgs = convs::history(&c.ctx.db, &cid, before, since, limit).await?;
+    let msgs = convs::visible_to(&c.ctx.db, &cid, &member, msgs).await?;
     let mut out = conversation_json(&conv, Some(&member));
     out["messages"] = msgs.iter().map(message_json).collect();
     Ok(Reply::data(out))
@@ -114,7 +115,130 @@ pub async fn mark_seen(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn from_last_seen(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mut list = convs::of_user(&c.ctx.db, me).await?;
+    // A 1:1 chat deleted for me comes back with its next message.
+    list.retain(|(conv, m)| m.cleared_seq == 0 || conv.last_seq > m.cleared_seq);
     list.sort_by_key(|(conv, _)| std::cmp::Reverse(conv.last_ts.max(conv.created_at)));
     let items: Vec<Value> = list.iter().map(|(conv, m)| conversation_json(conv, Some(m))).collect();
     Ok(Reply::data(json!({"items": items})))
+}
+
+/// A group conversation the caller belongs to (1:1 chats have no member management).
+async fn my_group(c: &Call<'_>, me: UserId) -> AppResult<(String, Conversation, Member)> {
+    let cid = conversation_id(c)?;
+    let member = convs::require_member(&c.ctx.db, &cid, me).await?;
+    let conv = convs::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
+    if conv.kind != Kind::Group {
+        return Err(AppError::invalid("conversation_id", "not a group conversation"));
+    }
+    Ok((cid, conv, member))
+}
+
+/// `{"event":"group","type",…}` to the members (and `also_to`), through `delivery` — the
+/// frame Shiku rooms and SealTalk groups send (store/rooms.rs), plus `conversationId`.
+async fn group_event(
+    c: &Call<'_>,
+    cid: &str,
+    kind: &str,
+    me: UserId,
+    mut extra: Value,
+    also_to: &[UserId],
+) -> AppResult<()> {
+    extra["conversationId"] = json!(cid);
+    rooms::emit(&c.ctx.db, c.ctx.now_ms(), cid, kind, me, extra, also_to).await
+}
+
+/// `POST /api/v1/conversations/{id}/users` (`user_ids`, ≤ 500): any member may invite; ids
+/// already in are skipped; unknown ids → 404 (nothing added); a full room → 403. Answers the
+/// conversation with every member's id.
+pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let (cid, conv, _) = my_group(c, me).await?;
+    let ids = c.params.list("user_ids")?;
+    if ids.is_empty() {
+        return Err(AppError::missing("user_ids"));
+    }
+    if ids.len() > 500 {
+        return Err(AppError::invalid("user_ids", "at most 500 per call"));
+    }
+    let mut wanted = ids.iter().map(|s| UserId::parse("user_ids", s)).collect::<AppResult<Vec<_>>>()?;
+    wanted.sort();
+    wanted.dedup();
+    let found = users::get_many(&c.ctx.db, &wanted).await?;
+    if let Some(missing) = wanted.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
+        return Err(AppError::not_found(format!("user {missing}")));
+    }
+    let room = rooms::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
+    // Members already in are skipped; the room's size limit holds (Shiku maxUserSize).
+    let added = rooms::invite(&c.ctx.db, c.ctx.now_ms(), &room, &wanted).await?;
+    if !added.is_empty() {
+        let ids: Vec<i64> = added.iter().map(|u| u.0).collect();
+        group_event(c, &cid, "invited", me, json!({"userIds": ids}), &[]).await?;
+    }
+    let all = convs::member_ids(&c.ctx.db, &cid).await?;
+    let mut out = conversation_json(&conv, None);
+    out["user_ids"] = all.iter().map(|u| u.0).collect();
+    Ok(Reply::data(out))
+}
+
+/// `DELETE /api/v1/conversations/{id}`: a 1:1 chat is deleted for me (hidden until its next
+/// message); a group is left, or dismissed by its owner (every member removed). 204.
+pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = conversation_id(c)?;
+    let member = convs::require_member(&c.ctx.db, &cid, me).await?;
+    let conv = convs::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
+    if conv.kind == Kind::Single {
+        convs::clear_for(&c.ctx.db, &cid, me, conv.last_seq).await?;
+    } else if member.role == "owner" {
+        let former = convs::dismiss(&c.ctx.db, &cid).await?;
+        group_event(c, &cid, "dismissed", me, json!({}), &former).await?;
+    } else {
+        convs::remove_member(&c.ctx.db, &cid, me).await?;
+        group_event(c, &cid, "left", me, json!({"userId": me.0}), &[me]).await?;
+    }
+    Ok(Reply::empty())
+}
+
+/// `DELETE /api/v1/conversations/{id}/users/{user_id}`: yourself = leave (the owner must
+/// dismiss instead); someone else = an owner or admin removes a plain member (admins only by
+/// the owner; the owner never). 204.
+pub async fn remove_user(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let (cid, _, member) = my_group(c, me).await?;
+    let target = UserId::parse("user_id", &c.path_param("user_id")?)?;
+    if target == me {
+        if member.role == "owner" {
+            return Err(AppError::forbidden("the owner cannot leave; dismiss the conversation instead"));
+        }
+        convs::remove_member(&c.ctx.db, &cid, me).await?;
+        group_event(c, &cid, "left", me, json!({"userId": me.0}), &[me]).await?;
+        return Ok(Reply::empty());
+    }
+    if !member.is_admin() {
+        return Err(AppError::forbidden("only the owner or an admin may remove members"));
+    }
+    let theirs =
+        convs::member(&c.ctx.db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?;
+    if theirs.role == "owner" || (theirs.role == "admin" && member.role != "owner") {
+        return Err(AppError::forbidden("cannot remove the owner, or an admin unless you are the owner"));
+    }
+    if convs::remove_member(&c.ctx.db, &cid, target).await? {
+        group_event(c, &cid, "removed", me, json!({"userId": target.0}), &[target]).await?;
+    }
+    Ok(Reply::empty())
+}
+
+/// `PUT /api/v1/conversations/{id}` (`name` or `title`, ≤ 64): owner or admin renames.
+pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let name =
+        c.params.str_max("name", 64)?.or(c.params.str_max("title", 64)?).ok_or_else(|| AppError::missing("name"))?;
+    let (cid, mut conv, member) = my_group(c, me).await?;
+    if !member.is_admin() {
+        return Err(AppError::forbidden("only the owner or an admin may rename the conversation"));
+    }
+    convs::set_name(&c.ctx.db, &cid, &name).await?;
+    group_event(c, &cid, "renamed", me, json!({"name": name}), &[]).await?;
+    conv.name = name;
+    Ok(Reply::data(conversation_json(&conv, Some(&member))))
 }

@@ -4,8 +4,11 @@
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::store::conversations::{self as convs, Kind, Message};
+use shared::push::PushJob;
+use shared::store::conversations::{self as convs, Kind, Member, Message};
+use shared::store::{connections, courses, users};
 use shared::{AppError, AppResult, Reply};
+use std::collections::HashMap;
 
 fn record(m: &Message, receiver: Option<UserId>) -> Value {
     let body = if m.recalled { "" } else { m.content.as_str() };
@@ -62,10 +65,12 @@ pub async fn single_history(c: &Call<'_>) -> AppResult<Reply> {
     let other = UserId::parse("receiver", &c.params.req_str("receiver")?)?;
     // The id is derived from both users, so the caller is a member by construction.
     let cid = convs::single_id(me, other);
-    let Some(conv) = convs::get(&c.ctx.db, &cid).await? else {
+    let (conv, member) = tokio::try_join!(convs::get(&c.ctx.db, &cid), convs::member(&c.ctx.db, &cid, me))?;
+    let (Some(conv), Some(member)) = (conv, member) else {
         return Ok(Reply::data(json!([])));
     };
     let msgs = page(c, &cid, conv.last_seq, 50).await?;
+    let msgs = convs::visible_to(&c.ctx.db, &cid, &member, msgs).await?;
     let out: Vec<Value> = msgs.iter().map(|m| record(m, Some(if m.sender == me { other } else { me }))).collect();
     Ok(Reply::data(Value::Array(out)))
 }
@@ -73,9 +78,10 @@ pub async fn single_history(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn room_history(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let room = c.params.req_str("roomId")?;
-    convs::require_member(&c.ctx.db, &room, me).await?;
+    let member = convs::require_member(&c.ctx.db, &room, me).await?;
     let conv = convs::get(&c.ctx.db, &room).await?.ok_or_else(|| AppError::not_found(format!("room {room}")))?;
     let msgs = page(c, &room, conv.last_seq, 20).await?;
+    let msgs = convs::visible_to(&c.ctx.db, &room, &member, msgs).await?;
     Ok(Reply::data(msgs.iter().map(|m| record(m, None)).collect()))
 }
 
@@ -104,7 +110,7 @@ fn single_peer(cid: &str, sender: UserId) -> Option<UserId> {
 pub async fn last_chat_list(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mut list = convs::of_user(&c.ctx.db, me).await?;
-    list.retain(|(conv, _)| conv.last_seq > 0);
+    list.retain(|(conv, m)| conv.last_seq > m.cleared_seq);
     list.sort_by_key(|(conv, _)| std::cmp::Reverse(conv.last_ts));
     let out: Vec<Value> = list
         .iter()
@@ -125,4 +131,221 @@ pub async fn last_chat_list(c: &Call<'_>) -> AppResult<Reply> {
         })
         .collect();
     Ok(Reply::data(Value::Array(out)))
+}
+
+/// The caller, or an explicit id that must be the caller (Shiku sends `userId`/`from`).
+fn must_be_me(c: &Call<'_>, name: &str, me: UserId) -> AppResult<()> {
+    if let Some(raw) = c.params.str(name)? {
+        if UserId::parse(name, &raw)? != me {
+            return Err(AppError::forbidden(format!("{name} must be your own id")));
+        }
+    }
+    Ok(())
+}
+
+/// Ids given as one id, a comma list or a JSON array.
+fn id_list(c: &Call<'_>, name: &str, max: usize) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = match c.params.raw(name) {
+        Some(Value::String(t)) if t.trim_start().starts_with('[') => serde_json::from_str::<Vec<Value>>(t)
+            .map_err(|_| AppError::invalid(name, "must be a JSON array or a comma-separated list"))?
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            })
+            .collect(),
+        _ => c
+            .params
+            .list(name)?
+            .into_iter()
+            .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+            .collect(),
+    };
+    out.iter_mut().for_each(|x| *x = x.trim().to_string());
+    out.retain(|x| !x.is_empty());
+    out.dedup();
+    if out.is_empty() {
+        return Err(AppError::missing(name));
+    }
+    if out.len() > max {
+        return Err(AppError::invalid(name, format!("at most {max}")));
+    }
+    Ok(out)
+}
+
+/// `/tigase/deleteMsg`: `type` 1 single / 2 room, `delete` 1 = my copy only (hidden for me
+/// in every history), 2 = recall for everyone (sender, or a room owner/admin; the message
+/// becomes a tombstone and members' sockets get a `recall` frame). `messageId`: one id or a
+/// comma list (≤ 100). All ids are checked before anything changes. Calls: one GSI2 Query per
+/// id, one member GetItem per conversation, then one write per conversation (delete=1) or per
+/// message (delete=2).
+pub async fn delete_msg(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let kind = c.params.req_i64("type")?;
+    if kind != 1 && kind != 2 {
+        return Err(AppError::invalid("type", "1 (single chat) or 2 (room)"));
+    }
+    let delete = c.params.req_i64("delete")?;
+    if delete != 1 && delete != 2 {
+        return Err(AppError::invalid("delete", "1 (my copy) or 2 (recall for everyone)"));
+    }
+    let ids = id_list(c, "messageId", 100)?;
+    let mut found: Vec<Message> = vec![];
+    let mut members: HashMap<String, Member> = HashMap::new();
+    for mid in &ids {
+        let gone = || AppError::not_found(format!("message {mid}"));
+        let m = convs::by_id(&c.ctx.db, mid).await?.ok_or_else(gone)?;
+        let single = m.conversation_id.starts_with("s_");
+        if single != (kind == 1) {
+            return Err(AppError::invalid(
+                "type",
+                format!("message {mid} is not in a {}", if kind == 1 { "single chat" } else { "room" }),
+            ));
+        }
+        if !members.contains_key(&m.conversation_id) {
+            let mem = convs::member(&c.ctx.db, &m.conversation_id, me).await?.ok_or_else(gone)?;
+            members.insert(m.conversation_id.clone(), mem);
+        }
+        let admin = kind == 2 && members[&m.conversation_id].is_admin();
+        if delete == 2 && m.sender != me && !admin {
+            return Err(AppError::forbidden("only the sender or a room admin may recall a message"));
+        }
+        found.push(m);
+    }
+    if delete == 1 {
+        let mut by_conv: HashMap<&str, Vec<i64>> = HashMap::new();
+        for m in &found {
+            by_conv.entry(m.conversation_id.as_str()).or_default().push(m.seq);
+        }
+        for (cid, seqs) in by_conv {
+            convs::hide_for(&c.ctx.db, cid, me, &seqs).await?;
+        }
+    } else {
+        for m in &found {
+            let admin = kind == 2 && members[&m.conversation_id].is_admin();
+            convs::recall(&c.ctx.db, c.ctx.now_ms(), &m.conversation_id, m.seq, me, admin).await?;
+        }
+    }
+    Ok(Reply::empty())
+}
+
+/// `/tigase/notify` (`from`, `to`, `body`, `ts`): a push job for `to` when they have no live
+/// connection, unless they set DND (global, or for the caller) or blacklisted the caller.
+pub async fn notify(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    must_be_me(c, "from", me)?;
+    let to = UserId::parse("to", &c.params.req_str("to")?)?;
+    let body = c.params.req_str("body")?;
+    users::require(&c.ctx.db, to).await?;
+    let ts = c.params.i64("ts")?.filter(|t| *t > 0).unwrap_or_else(|| c.ctx.now_ms());
+    push_direct(c, me, &[to], "notify", &body, ts).await?;
+    Ok(Reply::empty())
+}
+
+/// `/tigase/baiduPush` (`from`, `to`, `type`): like notify, the text names the message type.
+pub async fn baidu_push(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    must_be_me(c, "from", me)?;
+    let to = UserId::parse("to", &c.params.req_str("to")?)?;
+    let kind = c.params.i64_in("type", 1, 99, 1)?;
+    users::require(&c.ctx.db, to).await?;
+    let body = match kind {
+        1 => "[text]",
+        2 => "[image]",
+        3 => "[voice]",
+        4 => "[location]",
+        6 => "[video]",
+        9 => "[file]",
+        _ => "[new message]",
+    };
+    push_direct(c, me, &[to], "baidu", body, c.ctx.now_ms()).await?;
+    Ok(Reply::empty())
+}
+
+/// `/tigase/push` (`text`: JSON array of user ids, ≤ 100; `body`): a job for each offline one.
+pub async fn push(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let raw = c.params.req_str("text")?;
+    let ids: Vec<Value> =
+        serde_json::from_str(&raw).map_err(|_| AppError::invalid("text", "must be a JSON array of user ids"))?;
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(AppError::invalid("text", "1 to 100 user ids"));
+    }
+    let mut to = vec![];
+    for v in &ids {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        to.push(UserId::parse("text", &s)?);
+    }
+    to.sort();
+    to.dedup();
+    let body = c.params.req_str("body")?;
+    let found = users::get_many(&c.ctx.db, &to).await?;
+    if let Some(missing) = to.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
+        return Err(AppError::not_found(format!("user {missing}")));
+    }
+    push_direct(c, me, &to, "push", &body, c.ctx.now_ms()).await?;
+    Ok(Reply::empty())
+}
+
+async fn push_direct(c: &Call<'_>, me: UserId, to: &[UserId], kind: &str, body: &str, ts: i64) -> AppResult<()> {
+    shared::push::offline_jobs(c.ctx, to, Some(me), |u| {
+        let mut j = PushJob::new(u, kind, body, ts);
+        j.from = Some(me);
+        j
+    })
+    .await?;
+    Ok(())
+}
+
+/// `/tigase/OnlineState` (`userId` = the caller, `OnlineState` 0/1): 0 appears offline
+/// (`/user/getOnLine` answers 0) until 1 or the next WebSocket connect.
+pub async fn online_state(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    must_be_me(c, "userId", me)?;
+    let state = c.params.req_i64("OnlineState")?;
+    if state != 0 && state != 1 {
+        return Err(AppError::invalid("OnlineState", "0 (offline) or 1 (online)"));
+    }
+    connections::set_state(&c.ctx.db, me, state).await?;
+    Ok(Reply::empty())
+}
+
+pub async fn encrypt(c: &Call<'_>) -> AppResult<Reply> {
+    c.session().await?;
+    let text = c.params.req_str("text")?;
+    let key = c.params.req_str("key")?;
+    if text.len() > convs::MAX_CONTENT {
+        return Err(AppError::invalid("text", format!("longer than {} bytes", convs::MAX_CONTENT)));
+    }
+    Ok(Reply::data(json!({"text": crate::crypto::encrypt(&key, &text)?})))
+}
+
+pub async fn decrypt(c: &Call<'_>) -> AppResult<Reply> {
+    c.session().await?;
+    let text = c.params.req_str("text")?;
+    let key = c.params.req_str("key")?;
+    Ok(Reply::data(json!({"text": crate::crypto::decrypt(&key, &text)?})))
+}
+
+/// `/course/add` (`userId` = the caller, `messageIds`, `createTime`, `courseName`, `roomJid`):
+/// every message must belong to that room and the caller must be a member. Answers `{courseId}`.
+pub async fn course_add(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    must_be_me(c, "userId", me)?;
+    let name = c.params.str_max("courseName", 64)?.ok_or_else(|| AppError::missing("courseName"))?;
+    let room = c.params.req_str("roomJid")?;
+    let ids = id_list(c, "messageIds", courses::MAX_MESSAGES)?;
+    let create_time = c.params.i64("createTime")?.filter(|t| *t > 0).unwrap_or_else(|| c.ctx.now_secs());
+    convs::require_member(&c.ctx.db, &room, me).await?;
+    for mid in &ids {
+        let m = convs::by_id(&c.ctx.db, mid).await?.filter(|m| m.conversation_id == room);
+        m.ok_or_else(|| AppError::not_found(format!("message {mid} in room {room}")))?;
+    }
+    let id = courses::add(&c.ctx.db, me, &name, &room, &ids, create_time).await?;
+    Ok(Reply::data(
+        json!({"courseId": id, "courseName": name, "roomJid": room, "messageIds": ids, "createTime": create_time}),
+    ))
 }

@@ -3,11 +3,13 @@
 //! as the Xuanxuan server checks it. Routes: infra/template.yaml, `IntegrationsFunction`.
 
 use lambda_http::{Body, Request, Response};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use shared::auth::md5_hex;
 use shared::http::{serve, Call};
 use shared::ids::UserId;
-use shared::store::{apps, conversations as convs, users};
+use shared::push::PushJob;
+use shared::store::conversations::NewMessage;
+use shared::store::{apps, conversations as convs, events, relations, users};
 use shared::{AppError, AppResult, Ctx, Reply};
 use subtle::ConstantTimeEq;
 
@@ -22,6 +24,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), module.as_str(), method.as_str()) {
         ("GET", "chat", "getChatGroups") => chat_groups(&c).await,
         ("GET", "chat", "getChatUsers") => chat_users(&c).await,
+        ("POST", "chat", "notifyMSG") => notify_msg(&c).await,
         _ => Err(AppError::RouteNotFound(format!("{} m={module}&f={method}", c.method))),
     }
 }
@@ -71,9 +74,236 @@ async fn chat_users(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(Value::Object(data)))
 }
 
+/// Object name of notification messages (Shiku type 10 "notice").
+pub const NOTIFY_OBJECT: &str = "XX:Notify";
+pub const ACTION_TYPES: &[&str] =
+    &["primary", "success", "danger", "warning", "info", "important", "special", "normal"];
+const MAX_USERS: usize = 1000;
+
+#[derive(Debug, PartialEq)]
+pub enum Receiver {
+    Users(Vec<UserId>),
+    Group(String),
+}
+
+fn text_field(o: &Map<String, Value>, name: &str, path: &str, required: bool, max: usize) -> AppResult<Option<String>> {
+    match o.get(name) {
+        None | Some(Value::Null) if !required => Ok(None),
+        None | Some(Value::Null) => Err(AppError::missing(path)),
+        Some(Value::String(s)) if s.trim().is_empty() && required => Err(AppError::missing(path)),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) if s.chars().count() > max => {
+            Err(AppError::invalid(path, format!("at most {max} characters")))
+        }
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(_) => Err(AppError::invalid(path, "must be a string")),
+    }
+}
+
+fn url_field(o: &Map<String, Value>, name: &str, path: &str, required: bool) -> AppResult<Option<String>> {
+    let u = text_field(o, name, path, required, 2048)?;
+    if let Some(u) = &u {
+        if !(u.starts_with("http://") || u.starts_with("https://")) || u.contains(char::is_whitespace) {
+            return Err(AppError::invalid(path, "must be an http(s) URL"));
+        }
+    }
+    Ok(u)
+}
+
+/// Check a notifyMSG object (seed 003) field by field; answers (receiver, card) where the card
+/// is the normalised notification (`title, subtitle, content, contentType, url, actions, sender`).
+pub fn parse_notification(data: Option<&Value>) -> AppResult<(Receiver, Value)> {
+    let o = match data {
+        None | Some(Value::Null) => return Err(AppError::missing("data")),
+        Some(Value::Object(o)) => o,
+        Some(_) => return Err(AppError::invalid("data", "must be a JSON object")),
+    };
+    let receiver = match text_field(o, "receiver", "receiver", true, 16)?.as_deref() {
+        Some("users") => {
+            let list = match o.get("userList") {
+                None | Some(Value::Null) => return Err(AppError::missing("userList")),
+                Some(Value::Array(a)) if a.is_empty() => return Err(AppError::missing("userList")),
+                Some(Value::Array(a)) => a,
+                Some(_) => return Err(AppError::invalid("userList", "must be an array of user ids")),
+            };
+            if list.len() > MAX_USERS {
+                return Err(AppError::invalid("userList", format!("at most {MAX_USERS} users")));
+            }
+            let mut ids = list
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => UserId::parse("userList", s),
+                    Value::Number(n) => UserId::parse("userList", &n.to_string()),
+                    _ => Err(AppError::invalid("userList", "must be an array of user ids")),
+                })
+                .collect::<AppResult<Vec<_>>>()?;
+            ids.sort();
+            ids.dedup();
+            Receiver::Users(ids)
+        }
+        Some("group") => Receiver::Group(text_field(o, "gid", "gid", true, 80)?.unwrap_or_default()),
+        _ => return Err(AppError::invalid("receiver", "must be 'users' or 'group'")),
+    };
+    let title = text_field(o, "title", "title", true, 200)?;
+    let subtitle = match text_field(o, "subtitle", "subtitle", false, 200)? {
+        Some(s) => Some(s),
+        None => text_field(o, "subTitle", "subTitle", false, 200)?,
+    };
+    let content = text_field(o, "content", "content", false, 16 * 1024)?;
+    let content_type = text_field(o, "contentType", "contentType", true, 16)?.unwrap_or_default();
+    if content_type != "plain" && content_type != "text" {
+        return Err(AppError::invalid("contentType", "must be 'plain' or 'text' (Markdown)"));
+    }
+    let url = url_field(o, "url", "url", false)?;
+    let mut actions = vec![];
+    match o.get("actions") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(a)) => {
+            if a.len() > 10 {
+                return Err(AppError::invalid("actions", "at most 10 actions"));
+            }
+            for (i, act) in a.iter().enumerate() {
+                let path = |f: &str| format!("actions[{i}].{f}");
+                let Value::Object(ao) = act else {
+                    return Err(AppError::invalid(&format!("actions[{i}]"), "must be an object"));
+                };
+                let label = text_field(ao, "label", &path("label"), true, 64)?;
+                let aurl = url_field(ao, "url", &path("url"), true)?;
+                let icon = text_field(ao, "icon", &path("icon"), false, 256)?;
+                let kind = text_field(ao, "type", &path("type"), false, 16)?;
+                if let Some(k) = &kind {
+                    if !ACTION_TYPES.contains(&k.as_str()) {
+                        return Err(AppError::invalid(
+                            &path("type"),
+                            format!("must be one of {}", ACTION_TYPES.join(", ")),
+                        ));
+                    }
+                }
+                actions.push(json!({"label": label, "url": aurl, "icon": icon, "type": kind}));
+            }
+        }
+        Some(_) => return Err(AppError::invalid("actions", "must be an array of action objects")),
+    }
+    let sender = match o.get("sender") {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::Object(so)) => {
+            let id = match so.get("id") {
+                Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 64 => json!(s.trim()),
+                Some(Value::Number(n)) => json!(n),
+                None | Some(Value::Null) => return Err(AppError::missing("sender.id")),
+                Some(Value::String(s)) if s.trim().is_empty() => return Err(AppError::missing("sender.id")),
+                Some(_) => return Err(AppError::invalid("sender.id", "must be a string (≤ 64) or a number")),
+            };
+            let avatar = url_field(so, "avatar", "sender.avatar", true)?;
+            let name = text_field(so, "name", "sender.name", false, 64)?;
+            json!({"id": id, "avatar": avatar, "name": name})
+        }
+        Some(_) => return Err(AppError::invalid("sender", "must be an object {id, avatar, name}")),
+    };
+    let card = json!({
+        "title": title,
+        "subtitle": subtitle,
+        "content": content,
+        "contentType": content_type,
+        "url": url,
+        "actions": actions,
+        "sender": sender,
+    });
+    Ok((receiver, card))
+}
+
+/// `POST api.php?m=chat&f=notifyMSG` with `data` (JSON text). To a group: a message of type
+/// 10 with object name `XX:Notify` and the card JSON as content, from the system account, so
+/// it is in every dialect's history and reaches members' sockets (and offline push jobs) like
+/// any message. To users: `{"event":"notify", …card, "ts"}` on their sockets (through
+/// `delivery`) and a push job for each one without a live connection (unless DND).
+async fn notify_msg(c: &Call<'_>) -> AppResult<Reply> {
+    let (receiver, card) = parse_notification(c.params.raw("data"))?;
+    let now = c.ctx.now_ms();
+    match receiver {
+        Receiver::Group(gid) => {
+            let conv = convs::get(&c.ctx.db, &gid).await?;
+            if conv.is_none_or(|g| g.kind != convs::Kind::Group) {
+                return Err(AppError::not_found(format!("group {gid}")));
+            }
+            let msg = NewMessage {
+                sender: relations::SYSTEM_UID,
+                kind: 10,
+                content: card.to_string(),
+                client_id: None,
+                object_name: Some(NOTIFY_OBJECT.into()),
+            };
+            convs::send_as_service(&c.ctx.db, now, &gid, msg).await?;
+        }
+        Receiver::Users(ids) => {
+            let found = users::get_many(&c.ctx.db, &ids).await?;
+            if let Some(missing) = ids.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
+                return Err(AppError::not_found(format!("user {missing}")));
+            }
+            let mut frame = card.clone();
+            frame["event"] = json!("notify");
+            frame["ts"] = json!(now);
+            events::put_user_events(&c.ctx.db, now, &ids, &frame).await?;
+            let title = card["title"].as_str().unwrap_or_default().to_string();
+            let body = card["content"].as_str().unwrap_or(&title).to_string();
+            shared::push::offline_jobs(c.ctx, &ids, None, |u| {
+                let mut j = PushJob::new(u, "notify", &body, now);
+                j.title = title.clone();
+                j
+            })
+            .await?;
+        }
+    }
+    Ok(Reply::empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn err(v: Value) -> String {
+        parse_notification(Some(&v)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn notification_validation() {
+        let ok = json!({"receiver": "group", "gid": "g1", "title": "T", "contentType": "text",
+            "actions": [{"label": "L", "url": "https://x.im", "type": "danger"}],
+            "sender": {"id": "catouse", "avatar": "https://a.im/x.png"}, "subTitle": "S"});
+        let (r, card) = parse_notification(Some(&ok)).unwrap();
+        assert_eq!(r, Receiver::Group("g1".into()));
+        assert_eq!((card["subtitle"].clone(), card["actions"][0]["type"].clone()), (json!("S"), json!("danger")));
+        let (r, _) = parse_notification(Some(&json!({"receiver": "users", "userList": [10000001, "10000002"],
+            "title": "T", "contentType": "plain"})))
+        .unwrap();
+        assert_eq!(r, Receiver::Users(vec![UserId(10000001), UserId(10000002)]));
+        assert!(parse_notification(None).is_err());
+        assert!(err(json!({"title": "T", "contentType": "text"})).contains("receiver"));
+        assert!(err(json!({"receiver": "all", "title": "T", "contentType": "text"})).contains("receiver"));
+        assert!(err(json!({"receiver": "group", "title": "T", "contentType": "text"})).contains("gid"));
+        assert!(err(json!({"receiver": "users", "title": "T", "contentType": "text"})).contains("userList"));
+        assert!(err(json!({"receiver": "users", "userList": "1", "title": "T", "contentType": "text"}))
+            .contains("userList"));
+        assert!(err(json!({"receiver": "group", "gid": "g", "contentType": "text"})).contains("title"));
+        assert!(err(json!({"receiver": "group", "gid": "g", "title": "T"})).contains("contentType"));
+        assert!(
+            err(json!({"receiver": "group", "gid": "g", "title": "T", "contentType": "html"})).contains("contentType")
+        );
+        assert!(err(json!({"receiver": "group", "gid": "g", "title": "T", "contentType": "text", "url": "ftp://x"}))
+            .contains("url"));
+        assert!(err(json!({"receiver": "group", "gid": "g", "title": "T", "contentType": "text", "actions": [{"url": "https://x"}]})).contains("actions[0].label"));
+        assert!(err(
+            json!({"receiver": "group", "gid": "g", "title": "T", "contentType": "text", "actions": [{"label": "L"}]})
+        )
+        .contains("actions[0].url"));
+        assert!(err(json!({"receiver": "group", "gid": "g", "title": "T", "contentType": "text", "actions": [{"label": "L", "url": "https://x", "type": "huge"}]})).contains("actions[0].type"));
+        assert!(err(json!({"receiver": "group", "gid": "g", "title": "T", "contentType": "text", "sender": {"avatar": "https://x"}})).contains("sender.id"));
+        assert!(err(
+            json!({"receiver": "group", "gid": "g", "title": "T", "contentType": "text", "sender": {"id": 1}})
+        )
+        .contains("sender.avatar"));
+        assert!(err(json!({"receiver": "group", "gid": "g", "title": 5, "contentType": "text"})).contains("title"));
+    }
 
     #[test]
     fn token_excludes_itself_from_the_signed_query() {

@@ -5,7 +5,7 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use serde_json::{json, Value};
 use shared::ids::UserId;
-use shared::realtime::{message_frame, post};
+use shared::realtime::{message_frame, post, push_to_users};
 use shared::store::conversations::{self as convs, NewMessage};
 use shared::store::{connections, tokens};
 use shared::{AppError, AppResult, Ctx, Params};
@@ -100,16 +100,78 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
     let me = connections::user_of(&ctx.db, ctx.now_secs(), conn).await?.ok_or(AppError::TokenInvalid)?;
     match action.as_str() {
         "send" => send(ctx, me, &p).await.map(Some),
+        "sync" if p.raw("conversations").is_some() => sync_many(ctx, conn, me, &p).await.map(Some),
         "sync" => sync(ctx, me, &p).await.map(Some),
-        "read" => {
-            let cid = p.req_str("conversationId")?;
-            convs::require_member(&ctx.db, &cid, me).await?;
-            let seq = p.req_i64("seq")?;
-            convs::mark_read(&ctx.db, &cid, me, seq).await?;
-            Ok(Some(json!({"event": "ack", "action": "read", "conversationId": cid, "seq": seq})))
-        }
+        "read" => read(ctx, me, &p).await.map(Some),
+        "recall" => recall(ctx, me, &p).await.map(Some),
+        "typing" => typing(ctx, me, &p).await.map(|_| None),
         other => Err(AppError::invalid("action", format!("unknown action {other}"))),
     }
+}
+
+/// The other members of a conversation: the peer of a 1:1 chat (named by its id, no read),
+/// or one members Query for a group.
+async fn others(ctx: &Ctx, cid: &str, me: UserId) -> AppResult<Vec<UserId>> {
+    if let Some(peer) = convs::single_peer(cid, me) {
+        return Ok(vec![peer]);
+    }
+    Ok(convs::member_ids(&ctx.db, cid).await?.into_iter().filter(|u| *u != me).collect())
+}
+
+/// Move the read pointer; when it moved, tell the other side of a 1:1 chat, or the other
+/// members of a room with `showRead`: `{"event":"read","conversationId","uid","seq"}`.
+async fn read(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
+    let cid = p.req_str("conversationId")?;
+    convs::require_member(&ctx.db, &cid, me).await?;
+    let seq = p.i64_in("seq", 0, i64::MAX, 0)?;
+    let moved = convs::mark_read(&ctx.db, &cid, me, seq).await?;
+    if moved {
+        let tell = if convs::single_peer(&cid, me).is_some() {
+            true
+        } else {
+            convs::get(&ctx.db, &cid).await?.is_some_and(|c| c.show_read)
+        };
+        if tell {
+            let to = others(ctx, &cid, me).await?;
+            let frame = json!({"event": "read", "conversationId": cid, "uid": me.0, "seq": seq});
+            push_to_users(ctx, &to, &frame).await?;
+        }
+    }
+    Ok(json!({"event": "ack", "action": "read", "conversationId": cid, "seq": seq}))
+}
+
+/// Recall for everyone (sender, or an owner/admin of a room): the message becomes a
+/// tombstone; `delivery` pushes `{"event":"recall",…}` to every member from the stream.
+async fn recall(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
+    let cid = p.req_str("conversationId")?;
+    let member = convs::require_member(&ctx.db, &cid, me).await?;
+    let seq = match (p.i64("seq")?, p.str("messageId")?) {
+        (Some(seq), _) => seq,
+        (None, Some(mid)) => {
+            let m = convs::by_id(&ctx.db, &mid).await?.filter(|m| m.conversation_id == cid);
+            m.ok_or_else(|| AppError::not_found(format!("message {mid}")))?.seq
+        }
+        (None, None) => return Err(AppError::missing("seq")),
+    };
+    let admin = member.is_admin() && convs::single_peer(&cid, me).is_none();
+    let m = convs::recall(&ctx.db, ctx.now_ms(), &cid, seq, me, admin).await?;
+    Ok(json!({"event": "ack", "action": "recall", "conversationId": cid, "seq": m.seq, "messageId": m.id}))
+}
+
+/// Not stored: `{"event":"typing","conversationId","uid","typing","ts"}` straight to the other
+/// members' connections (`typing: false` = stopped).
+async fn typing(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<()> {
+    let cid = p.req_str("conversationId")?;
+    convs::require_member(&ctx.db, &cid, me).await?;
+    let on = match p.raw("typing") {
+        Some(Value::Bool(b)) => *b,
+        Some(_) => p.i64("typing")?.unwrap_or(1) != 0,
+        None => true,
+    };
+    let to = others(ctx, &cid, me).await?;
+    let frame = json!({"event": "typing", "conversationId": cid, "uid": me.0, "typing": on, "ts": ctx.now_ms()});
+    push_to_users(ctx, &to, &frame).await?;
+    Ok(())
 }
 
 /// `conversationId`, or `to` (a user id) for a 1:1 chat created on first use.
@@ -140,11 +202,60 @@ async fn send(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
 /// Messages after `seq`, oldest first, one Query per page; `hasMore` asks for another page.
 async fn sync(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
     let cid = p.req_str("conversationId")?;
-    convs::require_member(&ctx.db, &cid, me).await?;
+    let member = convs::require_member(&ctx.db, &cid, me).await?;
     let after = p.i64_in("seq", 0, i64::MAX, 0)?;
     let limit = p.i64_in("limit", 1, 200, 100)?;
-    let msgs = convs::history(&ctx.db, &cid, None, Some(after), limit as i32 + 1).await?;
+    sync_page(ctx, &cid, &member, after, limit).await
+}
+
+/// One page of a conversation after `after`. Recalled messages come as tombstones
+/// (`recalled: true`, empty content); messages the member deleted for themselves are left
+/// out, so `nextSeq` (the last seq looked at) is where the next page starts.
+async fn sync_page(ctx: &Ctx, cid: &str, member: &convs::Member, after: i64, limit: i64) -> AppResult<Value> {
+    let mut msgs = convs::history(&ctx.db, cid, None, Some(after), limit as i32 + 1).await?;
     let has_more = msgs.len() > limit as usize;
-    let frames: Vec<Value> = msgs.iter().take(limit as usize).map(message_frame).collect();
-    Ok(json!({"event": "sync", "conversationId": cid, "messages": frames, "hasMore": has_more}))
+    msgs.truncate(limit as usize);
+    let next = msgs.last().map(|m| m.seq).unwrap_or(after);
+    let msgs = convs::visible_to(&ctx.db, cid, member, msgs).await?;
+    let frames: Vec<Value> = msgs.iter().map(message_frame).collect();
+    Ok(json!({"event": "sync", "conversationId": cid, "messages": frames, "hasMore": has_more, "nextSeq": next}))
+}
+
+/// Largest number of conversations one multi-sync frame may name (one BatchGetItem).
+pub const MAX_SYNC_CONVERSATIONS: usize = 100;
+
+/// `{"action":"sync","conversations":{"<cid>":<lastSeq>,…},"limit"}`: one `sync` frame per
+/// conversation (a page each; `hasMore` → sync that one again), posted in turn, then an ack.
+/// Unknown or foreign conversations get an `error` frame (404) naming them.
+/// Calls: one BatchGetItem for the memberships, one Query per conversation page.
+async fn sync_many(ctx: &Ctx, conn: &str, me: UserId, p: &Params) -> AppResult<Value> {
+    let Some(Value::Object(map)) = p.raw("conversations") else {
+        return Err(AppError::invalid("conversations", "must be an object {conversationId: lastSeq}"));
+    };
+    if map.len() > MAX_SYNC_CONVERSATIONS {
+        return Err(AppError::invalid("conversations", format!("at most {MAX_SYNC_CONVERSATIONS}")));
+    }
+    let mut wanted = Vec::with_capacity(map.len());
+    for (cid, seq) in map {
+        let seq = seq.as_i64().filter(|s| *s >= 0).ok_or_else(|| {
+            AppError::invalid("conversations", format!("{cid}: last seq must be a non-negative integer"))
+        })?;
+        wanted.push((cid.clone(), seq));
+    }
+    let limit = p.i64_in("limit", 1, 200, 100)?;
+    let cids: Vec<String> = wanted.iter().map(|(c, _)| c.clone()).collect();
+    let members = convs::memberships(&ctx.db, me, &cids).await?;
+    for (cid, after) in &wanted {
+        let frame = match members.get(cid) {
+            Some(m) => sync_page(ctx, cid, m, *after, limit).await?,
+            None => {
+                let e = AppError::not_found(format!("conversation {cid}"));
+                let mut f = error_frame(&e);
+                f["conversationId"] = json!(cid);
+                f
+            }
+        };
+        post(ctx, conn, &frame).await;
+    }
+    Ok(json!({"event": "ack", "action": "sync", "conversations": wanted.len()}))
 }

@@ -28,7 +28,8 @@ pub async fn connect(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppR
     let upd = Update::builder()
         .table_name(&db.table)
         .set_key(Some(presence_key(uid)))
-        .update_expression("ADD c :c SET uid = :u")
+        // A new connection ends an "appear offline" state set with `set_state`.
+        .update_expression("ADD c :c SET uid = :u REMOVE onlineState")
         .expression_attribute_values(":c", AttributeValue::Ss(vec![conn_id.to_string()]))
         .expression_attribute_values(":u", n(uid.0))
         .build()
@@ -128,6 +129,25 @@ pub async fn of_users(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec
         .collect())
 }
 
+/// Online = a live connection and not "appear offline" (Shiku `/tigase/OnlineState` 0).
 pub async fn is_online(db: &Db, uid: UserId) -> AppResult<bool> {
-    Ok(db.get(super::users::pk(uid), "CONNS").await?.is_some_and(|it| !it.strings("c").is_empty()))
+    Ok(db
+        .get(super::users::pk(uid), "CONNS")
+        .await?
+        .is_some_and(|it| !it.strings("c").is_empty() && it.i64("onlineState") != Some(0)))
+}
+
+/// Shiku `/tigase/OnlineState`: 0 appear offline, 1 online (attribute on the presence item;
+/// cleared by the next connect). One UpdateItem.
+pub async fn set_state(db: &Db, uid: UserId, state: i64) -> AppResult<()> {
+    db.client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(presence_key(uid)))
+        .update_expression("SET uid = :u, onlineState = :s")
+        .expression_attribute_values(":u", n(uid.0))
+        .expression_attribute_values(":s", n(state))
+        .send()
+        .await?;
+    Ok(())
 }

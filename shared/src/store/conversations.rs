@@ -982,3 +982,21 @@ pub async fn member_ids_with_dnd(db: &Db, cid: &str) -> AppResult<Vec<(UserId, b
     }
     Ok(out)
 }
+
+/// The caller's MEMBER items of several conversations in one BatchGetItem per 100
+/// (multi-conversation sync); conversations they are not in are absent from the map.
+pub async fn memberships(
+    db: &Db,
+    uid: UserId,
+    cids: &[String],
+) -> AppResult<std::collections::HashMap<String, Member>> {
+    let keys: Vec<Item> = cids.iter().filter(|c| valid_id(c)).map(|c| Db::key(pk(c), member_sk(uid))).collect();
+    let items = super::batch_get_consistent(db, keys).await?;
+    Ok(items
+        .iter()
+        .filter_map(|it| {
+            let cid = it.str("pk")?.strip_prefix("CONV#")?.to_string();
+            Some((cid, member_from(it)?))
+        })
+        .collect())
+}

@@ -113,6 +113,11 @@ fn rel_sk(other: UserId) -> String {
     format!("REL#{other}")
 }
 
+/// Key of `owner`'s relation to `other` (push DND checks read it in a BatchGetItem).
+pub fn key(owner: UserId, other: UserId) -> Item {
+    Db::key(pk(owner), rel_sk(other))
+}
+
 fn req_sk(from: UserId) -> String {
     format!("NEWFRIEND#{from}")
 }

@@ -7,6 +7,7 @@ mod chat;
 mod contacts;
 mod files;
 mod integrations;
+mod protocol;
 mod rooms;
 mod security;
 mod system;

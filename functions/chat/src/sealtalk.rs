@@ -1,0 +1,157 @@
+//! SealTalk `/sealtalk/misc/*` messaging: the server-API send and the screen-capture
+//! notification (`ST:ConNtf`). Messages carry their RongCloud `objectName`.
+
+use serde_json::{json, Value};
+use shared::http::Call;
+use shared::ids::UserId;
+use shared::store::conversations::{self as convs, NewMessage};
+use shared::store::{relations, users};
+use shared::{AppError, AppResult, Reply};
+
+/// Shiku message type of a RongCloud object name (history in the other dialects shows it).
+pub fn kind_of(object_name: &str) -> i64 {
+    match object_name {
+        "RC:TxtMsg" => 1,
+        "RC:ImgMsg" => 2,
+        "RC:VcMsg" | "RC:HQVCMsg" => 3,
+        "RC:LBSMsg" => 4,
+        "RC:GIFMsg" => 5,
+        "RC:SightMsg" => 6,
+        "RC:CardMsg" => 8,
+        "RC:FileMsg" => 9,
+        _ => 10,
+    }
+}
+
+/// `content` as stored: text as given, a JSON object/array as its JSON text.
+fn content(c: &Call<'_>) -> AppResult<String> {
+    match c.params.raw("content") {
+        Some(Value::Object(_) | Value::Array(_)) => {
+            Ok(c.params.raw("content").map(Value::to_string).unwrap_or_default())
+        }
+        _ => c.params.req_str("content"),
+    }
+}
+
+/// `POST /misc/send_message` (`conversationType` PRIVATE|GROUP, `targetId`, `objectName`,
+/// `content`, `pushContent`): PRIVATE only to a friend, GROUP only by a member, any other
+/// type: 403 — as the original. `pushContent` is not kept (push jobs use the content).
+pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let ctype = c.params.req_str("conversationType")?;
+    let target = c.params.req_str("targetId")?;
+    let object_name = c.params.req_str("objectName")?;
+    let text = content(c)?;
+    let cid = match ctype.as_str() {
+        "PRIVATE" => {
+            let to = UserId::parse("targetId", &target)?;
+            let friends = relations::get(&c.ctx.db, me, to)
+                .await?
+                .is_some_and(|r| r.status == relations::FRIENDS && !r.blacklist);
+            if !friends || to == me {
+                return Err(AppError::forbidden("not your friend"));
+            }
+            convs::ensure_single(&c.ctx.db, c.ctx.now_ms(), me, to).await?.id
+        }
+        "GROUP" => {
+            if convs::member(&c.ctx.db, &target, me).await?.is_none() {
+                return Err(AppError::forbidden("you are not a member of this group"));
+            }
+            target
+        }
+        _ => return Err(AppError::forbidden("unknown conversation type; PRIVATE or GROUP")),
+    };
+    let msg = NewMessage {
+        sender: me,
+        kind: kind_of(&object_name),
+        content: text,
+        client_id: None,
+        object_name: Some(object_name),
+    };
+    convs::send(&c.ctx.db, c.ctx.now_ms(), &cid, msg).await?;
+    Ok(Reply::empty())
+}
+
+/// The conversation of `conversationType` 1 (private, created on first use) or 3 (group,
+/// members only); others are invalid.
+async fn screen_conversation(c: &Call<'_>, me: UserId, create: bool) -> AppResult<Option<String>> {
+    let ctype = c.params.req_i64("conversationType")?;
+    let target = c.params.req_str("targetId")?;
+    match ctype {
+        1 => {
+            let to = UserId::parse("targetId", &target)?;
+            if to == me {
+                return Err(AppError::invalid("targetId", "cannot be yourself"));
+            }
+            users::require(&c.ctx.db, to).await?;
+            if create {
+                Ok(Some(convs::ensure_single(&c.ctx.db, c.ctx.now_ms(), me, to).await?.id))
+            } else {
+                let cid = convs::single_id(me, to);
+                Ok(convs::member(&c.ctx.db, &cid, me).await?.map(|_| cid))
+            }
+        }
+        3 => {
+            convs::require_member(&c.ctx.db, &target, me).await?;
+            Ok(Some(target))
+        }
+        _ => Err(AppError::invalid("conversationType", "1 (private) or 3 (group)")),
+    }
+}
+
+/// An `ST:ConNtf` notification message from the caller into the conversation.
+async fn con_ntf(c: &Call<'_>, me: UserId, cid: &str, operation: &str) -> AppResult<()> {
+    let body = json!({"operatorUserId": me.to_string(), "operation": operation});
+    let msg = NewMessage {
+        sender: me,
+        kind: 10,
+        content: body.to_string(),
+        client_id: None,
+        object_name: Some("ST:ConNtf".into()),
+    };
+    convs::send(&c.ctx.db, c.ctx.now_ms(), cid, msg).await?;
+    Ok(())
+}
+
+/// `POST /misc/set_screen_capture` (`conversationType` 1|3, `targetId`, `noticeStatus` 0|1):
+/// one state per conversation (both sides of a private chat see it), then an `ST:ConNtf`
+/// `openScreenNtf` / `closeScreenNtf` message so the other side learns it.
+pub async fn set_screen_capture(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let status = c.params.req_i64("noticeStatus")?;
+    if status != 0 && status != 1 {
+        return Err(AppError::invalid("noticeStatus", "0 (off) or 1 (on)"));
+    }
+    let cid = screen_conversation(c, me, true).await?.ok_or_else(|| AppError::internal("no conversation"))?;
+    convs::set_screen_capture(&c.ctx.db, &cid, status).await?;
+    con_ntf(c, me, &cid, if status == 1 { "openScreenNtf" } else { "closeScreenNtf" }).await?;
+    Ok(Reply::empty())
+}
+
+/// `POST /misc/get_screen_capture` → `{status}` (0 for a private chat never started).
+pub async fn get_screen_capture(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let status = match screen_conversation(c, me, false).await? {
+        Some(cid) => convs::get(&c.ctx.db, &cid).await?.map(|conv| conv.screen_capture).unwrap_or(0),
+        None => 0,
+    };
+    Ok(Reply::data(json!({"status": status})))
+}
+
+/// `POST /misc/send_sc_msg`: tell the conversation the caller took a screenshot (`sendScreenNtf`).
+pub async fn send_sc_msg(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let cid = screen_conversation(c, me, true).await?.ok_or_else(|| AppError::internal("no conversation"))?;
+    con_ntf(c, me, &cid, "sendScreenNtf").await?;
+    Ok(Reply::empty())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn object_names_map_to_shiku_types() {
+        assert_eq!(super::kind_of("RC:TxtMsg"), 1);
+        assert_eq!(super::kind_of("RC:ImgMsg"), 2);
+        assert_eq!(super::kind_of("ST:ConNtf"), 10);
+    }
+}
