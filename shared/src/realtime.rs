@@ -73,10 +73,26 @@ pub struct FanOut {
 
 /// Send `frame` to every live connection of `users`; forget connections that are gone.
 pub async fn push_to_users(ctx: &Ctx, users: &[UserId], frame: &Value) -> AppResult<FanOut> {
+    let targets = connection_targets(ctx, users).await?;
+    Ok(push_to_targets(ctx, targets, frame).await.0)
+}
+
+/// Every live connection of `users` as (user, connection id): ⌈users/100⌉ BatchGetItem.
+/// Delivery looks them up once per conversation and stream batch, then posts each message.
+pub async fn connection_targets(ctx: &Ctx, users: &[UserId]) -> AppResult<Vec<(UserId, String)>> {
     let conns = connections::of_users(&ctx.db, users).await?;
-    let targets: Vec<(UserId, String)> =
-        conns.into_iter().flat_map(|(u, cs)| cs.into_iter().map(move |c| (u, c))).collect();
+    Ok(conns.into_iter().flat_map(|(u, cs)| cs.into_iter().map(move |c| (u, c))).collect())
+}
+
+/// Post `frame` to each target (64 in flight); gone connections are removed from the
+/// table and left out of the returned targets, so the next frame of the batch skips them.
+pub async fn push_to_targets(
+    ctx: &Ctx,
+    targets: Vec<(UserId, String)>,
+    frame: &Value,
+) -> (FanOut, Vec<(UserId, String)>) {
     let mut stats = FanOut::default();
+    let mut live = Vec::with_capacity(targets.len());
     // Post concurrently: a 1000-member room must not wait on 1000 sequential round trips.
     let mut set = tokio::task::JoinSet::new();
     for (uid, conn) in targets {
@@ -88,25 +104,36 @@ pub async fn push_to_users(ctx: &Ctx, users: &[UserId], frame: &Value) -> AppRes
         });
         if set.len() >= 64 {
             if let Some(Ok(r)) = set.join_next().await {
-                tally(ctx, &mut stats, r).await;
+                tally(ctx, &mut stats, &mut live, r).await;
             }
         }
     }
     while let Some(Ok(r)) = set.join_next().await {
-        tally(ctx, &mut stats, r).await;
+        tally(ctx, &mut stats, &mut live, r).await;
     }
-    Ok(stats)
+    (stats, live)
 }
 
-async fn tally(ctx: &Ctx, stats: &mut FanOut, (uid, conn, outcome): (UserId, String, PostOutcome)) {
+async fn tally(
+    ctx: &Ctx,
+    stats: &mut FanOut,
+    live: &mut Vec<(UserId, String)>,
+    (uid, conn, outcome): (UserId, String, PostOutcome),
+) {
     match outcome {
-        PostOutcome::Sent => stats.sent += 1,
+        PostOutcome::Sent => {
+            stats.sent += 1;
+            live.push((uid, conn));
+        }
         PostOutcome::Gone => {
             stats.gone += 1;
             if let Err(e) = connections::remove(&ctx.db, &conn, uid).await {
                 tracing::warn!(conn, error = %e, "could not remove stale connection");
             }
         }
-        PostOutcome::Failed => stats.failed += 1,
+        PostOutcome::Failed => {
+            stats.failed += 1;
+            live.push((uid, conn));
+        }
     }
 }

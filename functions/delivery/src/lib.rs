@@ -1,19 +1,25 @@
 //! DynamoDB Streams fan-out. Items marked with `ev` (the template's stream
 //! filter passes only those) are pushed to the live WebSocket connections of
-//! the users who should see them. Per batch: one member Query per
-//! conversation, ⌈members/100⌉ BatchGetItem for connections, then PostToConnection.
+//! the users who should see them. Per batch and conversation, however many of
+//! its messages the batch holds: one member Query page per ~1 MB (projected to
+//! `uid`; a 1000-member room is one page), ⌈members/100⌉ BatchGetItem for the
+//! members' connection sets (10 in flight), then PostToConnection (64 in
+//! flight) for each message in seq order. A 1000-member room: 11 DynamoDB calls.
 
 use aws_lambda_events::dynamodb::Event;
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::push::{self, PushJob, PushSender};
-use shared::realtime::{message_frame, push_to_users, recall_frame};
+use shared::realtime::{connection_targets, message_frame, push_to_targets, push_to_users, recall_frame};
 use shared::store::conversations::{self as convs, message_from, Message};
-use shared::store::{connections, pushes, Item, ItemExt};
+use shared::store::pushes;
+use shared::store::{Item, ItemExt};
 use shared::{AppResult, Ctx, UserId};
 use std::collections::HashMap;
 
 pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<()> {
-    let mut members: HashMap<String, Vec<(UserId, bool)>> = HashMap::new();
+    // Messages grouped by conversation (first-seen order), each group in stream order.
+    let mut order: Vec<String> = vec![];
+    let mut messages: HashMap<String, Vec<Message>> = HashMap::new();
     let mut recalls: Vec<Message> = vec![];
     for rec in ev.records {
         let item: Item = HashMap::<String, AttributeValue>::from(rec.change.new_image);
@@ -33,15 +39,10 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<()> {
                 let Some(m) = message_from(&item) else {
                     continue;
                 };
-                if !members.contains_key(&m.conversation_id) {
-                    let list = convs::member_ids_with_dnd(&ctx.db, &m.conversation_id).await?;
-                    members.insert(m.conversation_id.clone(), list);
+                if !messages.contains_key(&m.conversation_id) {
+                    order.push(m.conversation_id.clone());
                 }
-                let with_dnd = &members[&m.conversation_id];
-                let to: Vec<UserId> = with_dnd.iter().map(|(u, _)| *u).collect();
-                let stats = push_to_users(ctx, &to, &message_frame(&m)).await?;
-                tracing::info!(cid = %m.conversation_id, seq = m.seq, sent = stats.sent, gone = stats.gone, "delivered");
-                record_offline_pushes(ctx, with_dnd, &m).await?;
+                messages.entry(m.conversation_id.clone()).or_default().push(m);
             }
             // Group changes (conversations::group_event): the members now, plus `alsoTo`.
             Some("group") => deliver_group_event(ctx, &item).await?,
@@ -63,6 +64,11 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<()> {
             other => tracing::debug!(?other, "no delivery rule"),
         }
     }
+    for cid in order {
+        let mut msgs = messages.remove(&cid).unwrap_or_default();
+        msgs.sort_by_key(|m| m.seq);
+        deliver_messages(ctx, &cid, &msgs).await?;
+    }
     deliver_recalls(ctx, recalls).await
 }
 
@@ -82,8 +88,10 @@ async fn deliver_recalls(ctx: &Ctx, recalls: Vec<Message>) -> AppResult<()> {
     }
     for (cid, msgs) in by_conv {
         let members = convs::member_ids(&ctx.db, &cid).await?;
+        let mut targets = connection_targets(ctx, &members).await?;
         for m in &msgs {
-            let stats = push_to_users(ctx, &members, &recall_frame(m)).await?;
+            let (stats, live) = push_to_targets(ctx, targets, &recall_frame(m)).await;
+            targets = live;
             tracing::info!(cid, seq = m.seq, sent = stats.sent, "recall delivered");
         }
     }
@@ -111,33 +119,66 @@ async fn deliver_group_event(ctx: &Ctx, item: &Item) -> AppResult<()> {
 
 /// Push jobs for members with no live connection (not the sender, not DND): room DND from
 /// the member items, global and per-contact DND from one BatchGetItem (shared::push).
-async fn record_offline_pushes(ctx: &Ctx, members: &[(UserId, bool)], m: &Message) -> AppResult<()> {
-    let cid = m.conversation_id.as_str();
-    let candidates: Vec<UserId> = members.iter().filter(|(u, dnd)| !dnd && *u != m.sender).map(|(u, _)| *u).collect();
-    if candidates.is_empty() {
-        return Ok(());
+async fn record_offline_pushes(
+    ctx: &Ctx,
+    cid: &str,
+    members: &[(UserId, bool)],
+    live: &[(UserId, String)],
+    msgs: &[Message],
+) -> AppResult<()> {
+    let online: std::collections::HashSet<UserId> = live.iter().map(|(u, _)| *u).collect();
+    let single = convs::single_peer(cid, msgs[0].sender).is_some();
+    // DND depends on the sender only in 1:1 chats: one lookup per conversation (group) or
+    // per sender (1:1) for the whole batch, not one per message.
+    let mut muted_by: HashMap<Option<UserId>, std::collections::HashSet<UserId>> = HashMap::new();
+    for m in msgs {
+        let offline: Vec<UserId> =
+            members.iter().filter(|(u, dnd)| !dnd && *u != m.sender && !online.contains(u)).map(|(u, _)| *u).collect();
+        if offline.is_empty() {
+            continue;
+        }
+        let from = single.then_some(m.sender);
+        let muted = match muted_by.entry(from) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let everyone_offline: Vec<UserId> =
+                    members.iter().filter(|(u, dnd)| !dnd && !online.contains(u)).map(|(u, _)| *u).collect();
+                e.insert(pushes::muted(&ctx.db, &everyone_offline, from).await?)
+            }
+        };
+        let jobs: Vec<PushJob> = offline
+            .iter()
+            .filter(|u| !muted.contains(u))
+            .map(|u| {
+                let text = if m.kind == 1 { m.content.as_str() } else { "[new message]" };
+                let mut j = PushJob::new(*u, "message", text, m.ts);
+                j.from = Some(m.sender);
+                j.conversation_id = Some(cid.to_string());
+                j.seq = Some(m.seq);
+                j.id = format!("m:{cid}:{}", m.seq);
+                j
+            })
+            .collect();
+        push::sender(ctx).send(&jobs).await?;
     }
-    let online = connections::of_users(&ctx.db, &candidates).await?;
-    let offline: Vec<UserId> = candidates.into_iter().filter(|u| !online.contains_key(u)).collect();
-    if offline.is_empty() {
-        return Ok(());
+    Ok(())
+}
+
+/// One conversation's messages of a batch: members and their connections are
+/// read once, then each message is posted to every connection, in seq order.
+async fn deliver_messages(ctx: &Ctx, cid: &str, msgs: &[Message]) -> AppResult<()> {
+    let with_dnd = convs::member_ids_with_dnd(&ctx.db, cid).await?;
+    let members: Vec<UserId> = with_dnd.iter().map(|(u, _)| *u).collect();
+    let mut targets = connection_targets(ctx, &members).await?;
+    for m in msgs {
+        let (stats, live) = push_to_targets(ctx, targets, &message_frame(m)).await;
+        targets = live;
+        tracing::info!(cid, seq = m.seq, members = members.len(), sent = stats.sent, gone = stats.gone, "delivered");
     }
-    let single = convs::single_peer(cid, m.sender).is_some();
-    let muted = pushes::muted(&ctx.db, &offline, single.then_some(m.sender)).await?;
-    let jobs: Vec<PushJob> = offline
-        .iter()
-        .filter(|u| !muted.contains(u))
-        .map(|u| {
-            let text = if m.kind == 1 { m.content.as_str() } else { "[new message]" };
-            let mut j = PushJob::new(*u, "message", text, m.ts);
-            j.from = Some(m.sender);
-            j.conversation_id = Some(cid.to_string());
-            j.seq = Some(m.seq);
-            j.id = format!("m:{cid}:{}", m.seq);
-            j
-        })
-        .collect();
-    push::sender(ctx).send(&jobs).await
+    if !msgs.is_empty() {
+        record_offline_pushes(ctx, cid, &with_dnd, &targets, msgs).await?;
+    }
+    Ok(())
 }
 
 /// One profile event item → `{"event":"friend","type":"profile",…}` to the user's fans

@@ -32,6 +32,11 @@ pub struct StreamStats {
     pub filtered_out: u64,
     /// Batches skipped after the last retry failed.
     pub failed_batches: u64,
+    /// DynamoDB calls the delivery function made in accepted batches
+    /// (`shared::metrics::count_ddb_calls`; PostToConnection is not one).
+    pub ddb_calls: u64,
+    /// DynamoDB calls of the last accepted batch.
+    pub last_batch_ddb_calls: u64,
 }
 
 /// A cloneable view of a gateway's [`StreamStats`], usable from any thread.
@@ -50,6 +55,8 @@ pub(crate) struct Counters {
     records: AtomicU64,
     filtered_out: AtomicU64,
     failed_batches: AtomicU64,
+    ddb_calls: AtomicU64,
+    last_batch_ddb_calls: AtomicU64,
 }
 
 impl Counters {
@@ -59,6 +66,8 @@ impl Counters {
             records: self.records.load(Ordering::Relaxed),
             filtered_out: self.filtered_out.load(Ordering::Relaxed),
             failed_batches: self.failed_batches.load(Ordering::Relaxed),
+            ddb_calls: self.ddb_calls.load(Ordering::Relaxed),
+            last_batch_ddb_calls: self.last_batch_ddb_calls.load(Ordering::Relaxed),
         }
     }
 }
@@ -253,15 +262,19 @@ impl Poller {
             loop {
                 let ctx = self.ctx.clone();
                 let ev = event.clone();
-                let result = tokio::spawn(async move { functions::delivery(&ctx, ev).await }).await;
+                let result =
+                    tokio::spawn(shared::metrics::count_ddb_calls(async move { functions::delivery(&ctx, ev).await }))
+                        .await;
                 let err = match result {
-                    Ok(Ok(())) => {
+                    Ok((Ok(()), calls)) => {
+                        self.counters.ddb_calls.fetch_add(u64::from(calls), Ordering::Relaxed);
+                        self.counters.last_batch_ddb_calls.store(u64::from(calls), Ordering::Relaxed);
                         self.counters.batches.fetch_add(1, Ordering::Relaxed);
                         self.counters.records.fetch_add(n, Ordering::Relaxed);
                         tracing::debug!(records = n, "delivery batch done");
                         break;
                     }
-                    Ok(Err(e)) => e.to_string(),
+                    Ok((Err(e), _)) => e.to_string(),
                     Err(join) if join.is_panic() => "delivery panicked".to_string(),
                     Err(join) => join.to_string(),
                 };
