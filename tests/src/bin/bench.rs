@@ -3,6 +3,14 @@
 //! - process start → first answered invocation (a minimal Lambda Runtime API serves one event)
 //! - p50/p99 of Shiku login and of a Minxing 1:1 send through the local gateway
 //! - DynamoDB calls per request of each slice endpoint (gateway header `x-ddb-calls`)
+//! - messaging (`tests/src/bench/`): (a) group vs 1:1 send latency, (b) fan-out to a
+//!   1000-member group on real WebSockets, (c) our fan-out vs a Scan of every
+//!   connection, (d) sync after N missed messages
+//!
+//! `BENCH_SECTIONS` (default `baseline,a,b,c,d`) picks sections; sizes: see tests/src/bench/mod.rs.
+
+#[path = "../bench/mod.rs"]
+mod bench;
 
 use e2e::*;
 use serde_json::json;
@@ -116,6 +124,8 @@ fn http_event(method: &str, path: &str) -> serde_json::Value {
 
 #[tokio::main]
 async fn main() {
+    let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "baseline,a,b,c,d".into());
+    let want = |s: &str| sections.split(',').any(|x| x.trim() == s);
     let mut out = String::new();
     writeln!(out, "# Benchmark baseline\n").unwrap();
     writeln!(
@@ -125,6 +135,45 @@ async fn main() {
     )
     .unwrap();
 
+    let t = Instant::now();
+    let app = spawn_app().await;
+    let stack_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if want("baseline") {
+        baseline(&mut out, &app, stack_ms).await;
+    }
+    if want("a") || want("b") {
+        eprintln!("==> messaging: big group");
+        let g = bench::group_send::BigGroup::create(&app).await;
+        if want("a") {
+            eprintln!("==> (a) group vs 1:1 send latency");
+            out.push_str(&bench::group_send::run(&app, &g).await);
+        }
+        if want("b") {
+            eprintln!("==> (b) fan-out to every member's WebSocket");
+            out.push_str(&bench::fanout::run(&app, &g).await);
+        }
+    }
+    drop(app);
+    if want("c") || want("d") {
+        let app = spawn_app().await;
+        if want("c") {
+            eprintln!("==> (c) our fan-out vs Scan of every connection");
+            out.push_str(&bench::scan_compare::run(&app).await);
+        }
+        if want("d") {
+            eprintln!("==> (d) sync after missed messages");
+            out.push_str(&bench::sync::run(&app).await);
+        }
+    }
+
+    let dir = root().join("bench-results");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("latest.md"), &out).unwrap();
+    println!("{out}");
+    eprintln!("==> written to bench-results/latest.md");
+}
+
+async fn baseline(out: &mut String, app: &TestApp, stack_ms: f64) {
     // 1. Release binaries.
     eprintln!("==> building release binaries of every function");
     let mut args = vec!["build".to_string(), "--release".into()];
@@ -150,10 +199,7 @@ async fn main() {
     }
 
     // 2. Stack and cold start.
-    let t = Instant::now();
-    let app = spawn_app().await;
-    let stack_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let http = Http::new(&app);
+    let http = Http::new(app);
     writeln!(
         out,
         "\n## Start-up\n\n- local stack (backends already warm in-process) + gateway + provisioning: {stack_ms:.0} ms"
@@ -301,10 +347,4 @@ async fn main() {
     );
     row("SealTalk POST /user/logout", &http.json("POST", "/sealtalk/user/logout", None, json!({})).await);
     row("Xuanxuan getChatGroups", &http.xuanxuan("GET", "m=chat&f=getChatGroups&code=demo", "demo-key", &[]).await);
-
-    let dir = root().join("bench-results");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("latest.md"), &out).unwrap();
-    println!("{out}");
-    eprintln!("==> written to bench-results/latest.md");
 }

@@ -10,5 +10,6 @@ mod integrations;
 mod protocol;
 mod rooms;
 mod security;
+mod stress;
 mod system;
 mod users;
