@@ -681,8 +681,9 @@ async fn sealtalk_sync_returns_changes_since_version() {
     let res = &r.body["result"];
     assert_eq!(res["user"]["id"], a.uid.to_string());
     let friends = res["friends"].as_array().unwrap();
-    assert!(friends.iter().any(|f| f["friendId"] == b.uid.to_string() && f["status"] == 20), "{res}");
-    assert!(res["blacklist"].as_array().unwrap().iter().any(|x| x["friendId"] == c.uid.to_string()));
+    let (b_id, c_id) = (b.uid.to_string(), c.uid.to_string());
+    assert!(friends.iter().any(|f| f["friendId"].as_str() == Some(b_id.as_str()) && f["status"] == 20), "{res}");
+    assert!(res["blacklist"].as_array().unwrap().iter().any(|x| x["friendId"].as_str() == Some(c_id.as_str())));
     assert_eq!(res["groups"][0]["groupId"], gid.as_str());
     let members: Vec<&Value> = res["group_members"].as_array().unwrap().iter().collect();
     assert_eq!(members.len(), 2);
