@@ -307,46 +307,15 @@ pub async fn require_member(db: &Db, cid: &str, uid: UserId) -> AppResult<Member
 
 /// All members, one Query page per ~1 MB (a 1000-member room is one or two pages).
 pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<Member>> {
-    let mut out = vec![];
-    let mut pages = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .key_condition_expression("pk = :p AND begins_with(sk, :m)")
-        .expression_attribute_values(":p", s(pk(cid)))
-        .expression_attribute_values(":m", s("MEMBER#"))
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(it) = pages.next().await {
-        if let Some(m) = member_from(&it?) {
-            out.push(m);
-        }
-    }
-    Ok(out)
+    let items = super::query_all(db, None, pk(cid), Some("MEMBER#"), None).await?;
+    Ok(items.iter().filter_map(member_from).collect())
 }
 
 /// Member ids only (delivery fan-out): the same Query pages as [`members`]
 /// (a 1000-member room is one page), projected to `uid` so less is sent back.
 pub async fn member_ids(db: &Db, cid: &str) -> AppResult<Vec<UserId>> {
-    let mut out = vec![];
-    let mut pages = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .key_condition_expression("pk = :p AND begins_with(sk, :m)")
-        .expression_attribute_values(":p", s(pk(cid)))
-        .expression_attribute_values(":m", s("MEMBER#"))
-        .projection_expression("uid")
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(it) = pages.next().await {
-        if let Some(uid) = it?.i64("uid") {
-            out.push(UserId(uid));
-        }
-    }
-    Ok(out)
+    let items = super::query_all(db, None, pk(cid), Some("MEMBER#"), Some("uid")).await?;
+    Ok(items.iter().filter_map(|it| it.i64("uid")).map(UserId).collect())
 }
 
 fn preview(m: &NewMessage) -> String {
@@ -539,23 +508,9 @@ pub async fn by_id(db: &Db, mid: &str) -> AppResult<Option<Message>> {
 
 /// Conversations a user belongs to (GSI1), with their META in batches of 100.
 pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Conversation, Member)>> {
-    let mut memberships = vec![];
-    let mut pages = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .index_name(GSI1)
-        .key_condition_expression("gsi1pk = :p")
-        .expression_attribute_values(":p", s(format!("UCONV#{uid}")))
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(it) = pages.next().await {
-        let it = it?;
-        if let (Some(cid), Some(m)) = (it.str("gsi1sk").map(str::to_string), member_from(&it)) {
-            memberships.push((cid, m));
-        }
-    }
+    let items = super::query_all(db, Some(GSI1), format!("UCONV#{uid}"), None, None).await?;
+    let memberships: Vec<(String, Member)> =
+        items.iter().filter_map(|it| Some((it.str("gsi1sk")?.to_string(), member_from(it)?))).collect();
     let keys: Vec<Item> = memberships.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
     let metas = super::batch_get(db, keys).await?;
     let mut by_id: std::collections::HashMap<String, Conversation> =
@@ -584,23 +539,8 @@ pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<b
 
 /// Every group conversation (GSI2 `GROUPS`), Query pages, no Scan.
 pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
-    let mut out = vec![];
-    let mut pages = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .index_name(GSI2)
-        .key_condition_expression("gsi2pk = :p")
-        .expression_attribute_values(":p", s("GROUPS"))
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(it) = pages.next().await {
-        if let Some(c) = conv_from(&it?) {
-            out.push(c);
-        }
-    }
-    Ok(out)
+    let items = super::query_all(db, Some(GSI2), "GROUPS".into(), None, None).await?;
+    Ok(items.iter().filter_map(conv_from).collect())
 }
 
 /// Add members to a group (joins and invitations): BatchWriteItem in chunks of
@@ -962,25 +902,8 @@ pub async fn group_event(
 /// Members with their room DND flag (`offlineNoPushMsg` = 1), for delivery's offline pushes:
 /// the same Query pages as [`member_ids`], projected to the two attributes.
 pub async fn member_ids_with_dnd(db: &Db, cid: &str) -> AppResult<Vec<(UserId, bool)>> {
-    let mut out = vec![];
-    let mut pages = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .key_condition_expression("pk = :p AND begins_with(sk, :m)")
-        .expression_attribute_values(":p", s(pk(cid)))
-        .expression_attribute_values(":m", s("MEMBER#"))
-        .projection_expression("uid, offlineNoPushMsg")
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(it) = pages.next().await {
-        let it = it?;
-        if let Some(uid) = it.i64("uid") {
-            out.push((UserId(uid), it.i64("offlineNoPushMsg") == Some(1)));
-        }
-    }
-    Ok(out)
+    let items = super::query_all(db, None, pk(cid), Some("MEMBER#"), Some("uid, offlineNoPushMsg")).await?;
+    Ok(items.iter().filter_map(|it| Some((UserId(it.i64("uid")?), it.i64("offlineNoPushMsg") == Some(1)))).collect())
 }
 
 /// The caller's MEMBER items of several conversations in one BatchGetItem per 100

@@ -113,6 +113,42 @@ pub fn expired(item: &Item, now_secs: i64) -> bool {
     item.i64("ttl").is_some_and(|t| t <= now_secs)
 }
 
+/// Every item of one partition, all Query pages (≈1 MB each), on the table or
+/// a GSI, optionally one sort-key prefix and a projection. For lists that are
+/// read whole (members of a room, a user's conversations, directories).
+pub async fn query_all(
+    db: &Db,
+    index: Option<&str>,
+    partition: String,
+    sk_prefix: Option<&str>,
+    projection: Option<&str>,
+) -> crate::AppResult<Vec<Item>> {
+    let (pk_attr, sk_attr) = match index {
+        None => ("pk", "sk"),
+        Some(GSI1) => ("gsi1pk", "gsi1sk"),
+        Some(_) => ("gsi2pk", "gsi2sk"),
+    };
+    let mut q = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .set_index_name(index.map(str::to_string))
+        .expression_attribute_values(":p", s(partition))
+        .set_projection_expression(projection.map(str::to_string));
+    q = match sk_prefix {
+        Some(prefix) => q
+            .key_condition_expression(format!("{pk_attr} = :p AND begins_with({sk_attr}, :m)"))
+            .expression_attribute_values(":m", s(prefix)),
+        None => q.key_condition_expression(format!("{pk_attr} = :p")),
+    };
+    let mut out = vec![];
+    let mut pages = q.into_paginator().items().send();
+    while let Some(it) = pages.next().await {
+        out.push(it?);
+    }
+    Ok(out)
+}
+
 /// BatchGetItem in chunks of 100 keys, retrying unprocessed keys.
 pub async fn batch_get(db: &Db, keys: Vec<Item>) -> crate::AppResult<Vec<Item>> {
     batch_get_with(db, keys, false).await

@@ -755,27 +755,13 @@ pub async fn public(db: &Db, limit: i32, name: Option<&str>) -> AppResult<Vec<Ro
 /// Rooms of a user with their membership: Query GSI1 `UCONV#<uid>` (member items; 1:1
 /// conversations are left out) + BatchGetItem of the rooms' META (100 per call).
 pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>> {
-    let mut mine = vec![];
-    let mut pages = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .index_name(GSI1)
-        .key_condition_expression("gsi1pk = :p")
-        .expression_attribute_values(":p", s(format!("UCONV#{uid}")))
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(it) = pages.next().await {
-        let it = it?;
-        let Some(cid) = it.str("gsi1sk").map(str::to_string) else { continue };
-        if cid.starts_with("s_") {
-            continue;
-        }
-        if let Some(m) = RoomMember::from_item(&it) {
-            mine.push((cid, m));
-        }
-    }
+    let items = super::query_all(db, Some(GSI1), format!("UCONV#{uid}"), None, None).await?;
+    let mine: Vec<(String, RoomMember)> = items
+        .iter()
+        .filter_map(|it| Some((it.str("gsi1sk")?.to_string(), it)))
+        .filter(|(cid, _)| !cid.starts_with("s_"))
+        .filter_map(|(cid, it)| Some((cid, RoomMember::from_item(it)?)))
+        .collect();
     let keys: Vec<Item> = mine.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
     let mut rooms: HashMap<String, Room> =
         super::batch_get(db, keys).await?.into_iter().filter_map(Room::from_item).map(|r| (r.id.clone(), r)).collect();

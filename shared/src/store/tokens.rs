@@ -171,26 +171,13 @@ pub async fn revoke_all_except(db: &Db, uid: UserId, keep: Option<&Session>) -> 
     let kept: Vec<String> = keep
         .map(|k| std::iter::once(k.hash.clone()).chain(k.pair.clone()).map(|h| pk(&h)).collect())
         .unwrap_or_default();
-    let mut doomed = vec![];
-    let mut pages = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .index_name(GSI1)
-        .key_condition_expression("gsi1pk = :p")
-        .expression_attribute_values(":p", s(format!("USERTOK#{uid}")))
-        .projection_expression("pk")
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(it) = pages.next().await {
-        let it = it?;
-        if let Some(pk) = it.str("pk") {
-            if !kept.iter().any(|k| k == pk) {
-                doomed.push(pk.to_string());
-            }
-        }
-    }
+    let items = super::query_all(db, Some(GSI1), format!("USERTOK#{uid}"), None, Some("pk")).await?;
+    let doomed: Vec<String> = items
+        .iter()
+        .filter_map(|it| it.str("pk"))
+        .filter(|pk| !kept.iter().any(|k| k == pk))
+        .map(str::to_string)
+        .collect();
     let requests = doomed
         .iter()
         .map(|pk| {

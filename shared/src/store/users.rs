@@ -236,23 +236,8 @@ pub async fn get_many(db: &Db, uids: &[UserId]) -> AppResult<Vec<User>> {
 
 /// Every account (directory listings): Query pages over GSI1 `USERS`.
 pub async fn all(db: &Db) -> AppResult<Vec<User>> {
-    let mut out = vec![];
-    let mut pages = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .index_name(super::GSI1)
-        .key_condition_expression("gsi1pk = :p")
-        .expression_attribute_values(":p", s("USERS"))
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(it) = pages.next().await {
-        if let Some(u) = from_item(&it?) {
-            out.push(u);
-        }
-    }
-    Ok(out)
+    let items = super::query_all(db, Some(super::GSI1), "USERS".into(), None, None).await?;
+    Ok(items.iter().filter_map(from_item).collect())
 }
 
 /// A built-in account with a fixed id (the Shiku system account 10000): profile and
