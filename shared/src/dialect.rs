@@ -202,6 +202,23 @@ pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body>
     }
 }
 
+/// SealTalk stores text inputs HTML-escaped (as the original server's lodash
+/// `_.escape`), so every dialect sees the same stored text.
+pub fn sealtalk_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! 21 ignored; ids as strings; `updatedAt` ISO 8601; text fields HTML-escaped on input.
 
 use serde_json::{json, Value};
+use shared::dialect::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::relations::{
@@ -16,21 +17,6 @@ const REQUESTING: i64 = 10;
 const REQUESTED: i64 = 11;
 const AGREED: i64 = 20;
 const IGNORED: i64 = 21;
-
-fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#x27;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 fn friend_id(c: &Call<'_>) -> AppResult<UserId> {
     UserId::parse("friendId", &c.params.req_str("friendId")?)

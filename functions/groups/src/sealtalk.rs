@@ -4,6 +4,7 @@
 
 use crate::{iso, profiles, require_admin, require_users, user_ids};
 use serde_json::{json, Value};
+use shared::dialect::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::profiles::avatar_url;
@@ -15,21 +16,6 @@ const MIN_NAME: usize = 2;
 const MAX_NAME: usize = 32;
 const MAX_DISPLAY_NAME: usize = 32;
 const MAX_PORTRAIT: usize = 256;
-
-fn escape(t: &str) -> String {
-    let mut o = String::with_capacity(t.len());
-    for ch in t.chars() {
-        match ch {
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '&' => o.push_str("&amp;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#x27;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 fn group_id(c: &Call<'_>) -> AppResult<String> {
     let id = c.params.req_str("groupId")?;
@@ -268,6 +254,6 @@ mod tests {
 
     #[test]
     fn escapes_html() {
-        assert_eq!(escape("<b>x</b> & 'y'"), "&lt;b&gt;x&lt;/b&gt; &amp; &#x27;y&#x27;");
+        assert_eq!(escape("<b>x</b> & 'y'"), "&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39;");
     }
 }

@@ -5,6 +5,7 @@ use crate::View;
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde_json::{json, Value};
 use shared::auth::token_from_request;
+use shared::dialect::sealtalk_escape as escape_html;
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
 use shared::store::{profiles, users, ItemExt};
@@ -15,21 +16,6 @@ pub const NICKNAME_MAX: usize = 32;
 pub const PORTRAIT_MAX: usize = 256;
 /// A presigned upload (get_image_token) stays valid this long.
 pub const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
-
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn user_json(v: &View) -> Value {
     json!({
