@@ -4,7 +4,7 @@
 //! CMID#<client id> (idempotency of resends).
 //! Unread = lastSeq - readSeq, so a send never writes per-member items.
 
-use super::{is_condition_failure, n, s, Db, Item, ItemExt, GSI1, GSI2};
+use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1, GSI2};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
@@ -530,11 +530,7 @@ pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<b
         .expression_attribute_values(":s", n(seq))
         .send()
         .await;
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if is_condition_failure(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    applied(r)
 }
 
 /// Every group conversation (GSI2 `GROUPS`), Query pages, no Scan.
@@ -654,11 +650,7 @@ pub async fn remove_member(db: &Db, cid: &str, uid: UserId) -> AppResult<bool> {
         .transact_items(TransactWriteItem::builder().update(upd).build())
         .send()
         .await;
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if is_condition_failure(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    applied(r)
 }
 
 /// A message by seq (one GetItem).
@@ -744,7 +736,8 @@ pub async fn hide_for(db: &Db, cid: &str, uid: UserId, seqs: &[i64]) -> AppResul
         })
         .collect();
     super::batch_write(db, requests).await?;
-    db.client
+    let r = db
+        .client
         .update_item()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), member_sk(uid))))
@@ -752,15 +745,12 @@ pub async fn hide_for(db: &Db, cid: &str, uid: UserId, seqs: &[i64]) -> AppResul
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_values(":n", n(seqs.len()))
         .send()
-        .await
-        .map_err(|e| {
-            if is_condition_failure(&e) {
-                AppError::not_found(format!("conversation {cid}"))
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
+        .await;
+    if applied(r)? {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("conversation {cid}")))
+    }
 }
 
 /// Drop what `member` deleted for themselves: everything up to `cleared_seq`, and single
@@ -791,7 +781,8 @@ pub async fn visible_to(db: &Db, cid: &str, member: &Member, mut msgs: Vec<Messa
 
 /// Hide the whole conversation up to `seq` for one member (Minxing "delete for me" of a 1:1 chat).
 pub async fn clear_for(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<()> {
-    db.client
+    let r = db
+        .client
         .update_item()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), member_sk(uid))))
@@ -799,20 +790,18 @@ pub async fn clear_for(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<(
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_values(":s", n(seq))
         .send()
-        .await
-        .map_err(|e| {
-            if is_condition_failure(&e) {
-                AppError::not_found(format!("conversation {cid}"))
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
+        .await;
+    if applied(r)? {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("conversation {cid}")))
+    }
 }
 
 /// Rename a group (one conditional UpdateItem).
 pub async fn set_name(db: &Db, cid: &str, name: &str) -> AppResult<()> {
-    db.client
+    let r = db
+        .client
         .update_item()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), "META")))
@@ -822,20 +811,18 @@ pub async fn set_name(db: &Db, cid: &str, name: &str) -> AppResult<()> {
         .expression_attribute_values(":n", s(name))
         .expression_attribute_values(":g", s("group"))
         .send()
-        .await
-        .map_err(|e| {
-            if is_condition_failure(&e) {
-                AppError::not_found(format!("conversation {cid}"))
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
+        .await;
+    if applied(r)? {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("conversation {cid}")))
+    }
 }
 
 /// SealTalk screen-capture notification state of a conversation (META `screenCapture`).
 pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()> {
-    db.client
+    let r = db
+        .client
         .update_item()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), "META")))
@@ -843,15 +830,12 @@ pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_values(":s", n(status))
         .send()
-        .await
-        .map_err(|e| {
-            if is_condition_failure(&e) {
-                AppError::not_found(format!("conversation {cid}"))
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
+        .await;
+    if applied(r)? {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("conversation {cid}")))
+    }
 }
 
 /// Dismiss a group: every MEMBER item and the META are deleted (members Query +

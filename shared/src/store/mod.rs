@@ -108,6 +108,21 @@ pub fn is_condition_failure<E: std::fmt::Debug>(
     text.contains("ConditionalCheckFailed")
 }
 
+/// Outcome of a conditional write: `true` applied, `false` its condition did not
+/// hold (a lost race, a duplicate, a missing item); other failures are errors.
+pub fn applied<T, E>(
+    r: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>>,
+) -> crate::AppResult<bool>
+where
+    E: std::error::Error + 'static,
+{
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Items whose `ttl` has passed are absent, even before DynamoDB deletes them.
 pub fn expired(item: &Item, now_secs: i64) -> bool {
     item.i64("ttl").is_some_and(|t| t <= now_secs)

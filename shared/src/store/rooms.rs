@@ -11,7 +11,7 @@
 //! - `COUNTER/room-call`: call identifiers.
 
 use super::conversations::{self as convs, member_item, member_sk, pk, valid_id};
-use super::{is_condition_failure, n, s, Db, Item, ItemExt, GSI1};
+use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 pub use aws_sdk_dynamodb::types::AttributeValue;
@@ -461,11 +461,7 @@ pub async fn set_role(db: &Db, now: i64, cid: &str, uid: UserId, role: &str) -> 
         .expression_attribute_values(":t", n(now))
         .send()
         .await;
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if is_condition_failure(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    applied(r)
 }
 
 fn tx_update(db: &Db, key: Item, expr: &str, cond: &str, values: Vec<(&str, AttributeValue)>) -> TransactWriteItem {
@@ -520,11 +516,7 @@ pub async fn transfer(db: &Db, now: i64, cid: &str, from: UserId, to: UserId, to
         ))
         .send()
         .await;
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if is_condition_failure(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    applied(r)
 }
 
 /// Join a room: one transaction puts the MEMBER item (only if absent) and takes a place
