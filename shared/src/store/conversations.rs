@@ -7,7 +7,7 @@
 use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1, GSI2};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -351,12 +351,12 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
             return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
         }
     }
-    let sender = if as_member { Some(require_member(db, cid, m.sender).await?) } else { None };
-    if let Some(id) = &m.client_id {
-        if let Some(prev) = resent(db, cid, id, m.sender).await? {
-            return Ok((prev, true));
+    if let Some(o) = &m.object_name {
+        if o.is_empty() || o.len() > 32 || !o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'_') {
+            return Err(AppError::invalid("objectName", "1-32 letters, digits, ':' or '_'"));
         }
     }
+    let sender = if as_member { Some(require_member(db, cid, m.sender).await?) } else { None };
     // Room mutes (Shiku talkTime, epoch seconds): the member's own from the member item just
     // read; the room's "mute all" in the condition of the META update below (no extra read on
     // success; one GetItem on a refusal, to tell "muted" from "gone"). Owners/admins may talk.
@@ -364,18 +364,39 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
     if sender.as_ref().is_some_and(|s| s.talk_time > now_secs) {
         return Err(AppError::Refused { code: REFUSED_MUTED, message: "you are muted in this room".into() });
     }
-    let check_mute_all = sender.as_ref().is_some_and(|s| !s.is_admin());
     // 1:1: the peer may have blacklisted the sender (the id names both, no META read).
     if let Some(peer) = single_peer(cid, m.sender).filter(|_| as_member) {
         if super::relations::is_blocked(db, peer, m.sender).await? {
             return Err(AppError::forbidden("blocked"));
         }
     }
-    if let Some(o) = &m.object_name {
-        if o.is_empty() || o.len() > 32 || !o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'_') {
-            return Err(AppError::invalid("objectName", "1-32 letters, digits, ':' or '_'"));
-        }
+    // The client id is claimed before a seq is taken, so racing resends never burn a seq
+    // (a gap would count as unread forever).
+    let claim = match &m.client_id {
+        Some(id) => match claim_client_id(db, now, cid, id, m.sender).await? {
+            Claimed::Stored(prev) => return Ok((prev, true)),
+            Claimed::Mine(token) => Some((id.as_str(), token)),
+        },
+        None => None,
+    };
+    let stored = store_claimed(db, now, cid, &m, sender.as_ref(), claim.as_ref().map(|(_, t)| t.as_str())).await;
+    if let (Err(_), Some((id, token))) = (&stored, &claim) {
+        release_claim(db, cid, id, token).await;
     }
+    stored.map(|msg| (msg, false))
+}
+
+/// Take a seq and write the message (and settle the client-id claim) in one transaction.
+async fn store_claimed(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    m: &NewMessage,
+    sender: Option<&Member>,
+    claim: Option<&str>,
+) -> AppResult<Message> {
+    let now_secs = now / 1000;
+    let check_mute_all = sender.is_some_and(|s| !s.is_admin());
     let mut update = db
         .client
         .update_item()
@@ -385,7 +406,7 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":t", n(now))
-        .expression_attribute_values(":p", s(preview(&m)))
+        .expression_attribute_values(":p", s(preview(m)))
         .expression_attribute_values(":s", n(m.sender.0))
         .return_values(ReturnValue::UpdatedNew);
     if check_mute_all {
@@ -393,8 +414,7 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
             .condition_expression("attribute_exists(pk) AND (attribute_not_exists(talkTime) OR talkTime <= :now)")
             .expression_attribute_values(":now", n(now_secs));
     }
-    let out = update.send().await;
-    let out = match out {
+    let out = match update.send().await {
         Ok(o) => o,
         Err(e) if is_condition_failure(&e) => {
             let muted = check_mute_all
@@ -425,35 +445,97 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
     it.insert("gsi2pk".into(), s(format!("MSGID#{mid}")));
     it.insert("gsi2sk".into(), s(cid));
     let mut tx = db.client.transact_write_items().transact_items(put(db, it.clone(), Some("attribute_not_exists(pk)")));
-    if let Some(id) = &m.client_id {
-        let mut c = Db::key(pk(cid), format!("CMID#{id}"));
-        c.insert("seq".into(), n(seq));
-        c.insert("sender".into(), n(m.sender.0));
-        tx = tx.transact_items(put(db, c, Some("attribute_not_exists(pk)")));
+    if let (Some(id), Some(token)) = (&m.client_id, claim) {
+        let settle = Update::builder()
+            .table_name(&db.table)
+            .set_key(Some(Db::key(pk(cid), cmid_sk(id))))
+            .update_expression("SET seq = :seq REMOVE claim, claimedAt")
+            .condition_expression("claim = :tok")
+            .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":tok", s(token))
+            .build()
+            .expect("key, expressions set");
+        tx = tx.transact_items(TransactWriteItem::builder().update(settle).build());
     }
     match tx.send().await {
-        Ok(_) => Ok((message_from(&it).expect("item just built"), false)),
-        Err(e) if is_condition_failure(&e) => match &m.client_id {
-            // A concurrent resend won; answer with its message (this seq stays a gap).
-            Some(id) => resent(db, cid, id, m.sender)
-                .await?
-                .map(|p| (p, true))
-                .ok_or_else(|| AppError::internal("lost message")),
-            None => Err(AppError::internal("seq collision")),
-        },
+        Ok(_) => Ok(message_from(&it).expect("item just built")),
+        // Only a lease taken over after CLAIM_LEASE_MS (or a seq reused by hand) gets here.
+        Err(e) if is_condition_failure(&e) => {
+            Err(AppError::Conflict("the message changed meanwhile, try again".into()))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn resent(db: &Db, cid: &str, client_id: &str, sender: UserId) -> AppResult<Option<Message>> {
-    let Some(c) = db.get(pk(cid), format!("CMID#{client_id}")).await? else {
-        return Ok(None);
-    };
-    if c.i64("sender") != Some(sender.0) {
-        return Err(AppError::Conflict(format!("message id {client_id} is already used")));
+fn cmid_sk(client_id: &str) -> String {
+    format!("CMID#{client_id}")
+}
+
+/// How long a client-id claim may stay without its message before a resend takes it over
+/// (its sender died between claiming and storing).
+const CLAIM_LEASE_MS: i64 = 10_000;
+
+enum Claimed {
+    /// This request owns the client id (the claim token settles or releases it).
+    Mine(String),
+    /// An earlier send stored it: answer with that message.
+    Stored(Message),
+}
+
+/// Claim `client_id` in the conversation (one conditional Put when new). A racing send of the
+/// same id waits, briefly, for the winner's message and answers with it.
+async fn claim_client_id(db: &Db, now: i64, cid: &str, client_id: &str, sender: UserId) -> AppResult<Claimed> {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut wait_ms = 5;
+    for _ in 0..12 {
+        let mut c = Db::key(pk(cid), cmid_sk(client_id));
+        c.insert("sender".into(), n(sender.0));
+        c.insert("claim".into(), s(&token));
+        c.insert("claimedAt".into(), n(now));
+        let put = db
+            .client
+            .put_item()
+            .table_name(&db.table)
+            .set_item(Some(c))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (attribute_not_exists(seq) AND sender = :u AND claimedAt < :stale)",
+            )
+            .expression_attribute_values(":u", n(sender.0))
+            .expression_attribute_values(":stale", n(now - CLAIM_LEASE_MS));
+        if applied(put.send().await)? {
+            return Ok(Claimed::Mine(token));
+        }
+        if let Some(c) = db.get(pk(cid), cmid_sk(client_id)).await? {
+            if c.i64("sender") != Some(sender.0) {
+                return Err(AppError::Conflict(format!("message id {client_id} is already used")));
+            }
+            if let Some(seq) = c.i64("seq") {
+                let prev = db.get(pk(cid), msg_sk(seq)).await?.as_ref().and_then(message_from);
+                return prev.map(Claimed::Stored).ok_or_else(|| AppError::internal("message of a settled client id"));
+            }
+            // Still being stored by a racing request.
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+            wait_ms = (wait_ms * 2).min(200);
+        }
     }
-    let seq = c.i64("seq").unwrap_or(0);
-    Ok(db.get(pk(cid), msg_sk(seq)).await?.as_ref().and_then(message_from))
+    Err(AppError::Conflict(format!("message id {client_id} is being stored; retry")))
+}
+
+/// Give a claim back after a failed send, so the client's retry can store it.
+async fn release_claim(db: &Db, cid: &str, client_id: &str, token: &str) {
+    let r = db
+        .client
+        .delete_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), cmid_sk(client_id))))
+        .condition_expression("claim = :tok")
+        .expression_attribute_values(":tok", s(token))
+        .send()
+        .await;
+    if let Err(e) = applied(r) {
+        // The lease lets a later resend take it over anyway.
+        tracing::warn!(error = %e, cid, client_id, "could not release a client-id claim");
+    }
 }
 
 /// One page of history: newest first below `before` (exclusive), or oldest

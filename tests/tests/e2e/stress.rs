@@ -172,6 +172,14 @@ async fn concurrent_identical_resends_store_one_message() {
     assert_eq!(msgs.len(), 1, "one stored message: {}", r.text);
     assert_eq!(msgs[0]["id"].as_str(), first.1.as_deref());
     assert_eq!(msgs[0]["seq"].as_i64(), first.2);
+    // The losers took no seq: the next message follows on, and one message counts as unread.
+    let r = http
+        .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": "next"}))
+        .await;
+    assert_eq!(r.body["seq"].as_i64(), first.2.map(|s| s + 1), "no seq gap: {}", r.text);
+    let r = http.get("/api/v1/conversations2/from_last_seen", Some(&b.token)).await;
+    let conv = r.body["items"].as_array().and_then(|a| a.iter().find(|c| c["id"] == cid.as_str())).cloned();
+    assert_eq!(conv.map(|c| c["unread_count"].clone()), Some(json!(2)), "{}", r.text);
 
     let got = frames.await.unwrap();
     assert_eq!(got.len(), 1, "the peer's socket sees one message: {got:?}");
