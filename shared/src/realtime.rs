@@ -4,8 +4,9 @@
 
 use crate::error::AppResult;
 use crate::ids::UserId;
+use crate::store::conversations::{self as convs, Message};
+use crate::store::live::{self, FanMember};
 use crate::store::connections;
-use crate::store::conversations::Message;
 use crate::Ctx;
 use serde_json::{json, Value};
 
@@ -74,6 +75,28 @@ pub struct FanOut {
 /// Send `frame` to every live connection of `users`; forget connections that are gone.
 pub async fn push_to_users(ctx: &Ctx, users: &[UserId], frame: &Value) -> AppResult<FanOut> {
     let targets = connection_targets(ctx, users).await?;
+    Ok(push_to_targets(ctx, targets, frame).await.0)
+}
+
+/// Live connections of a conversation's `members`: carried on the member items for a group
+/// (no read), the two presence items for a 1:1 conversation (one BatchGetItem).
+pub async fn member_targets(ctx: &Ctx, cid: &str, members: &[FanMember]) -> AppResult<Vec<(UserId, String)>> {
+    if live::is_group(cid) {
+        return Ok(members.iter().flat_map(|m| m.conns.iter().map(move |c| (m.uid, c.clone()))).collect());
+    }
+    let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
+    connection_targets(ctx, &uids).await
+}
+
+/// `frame` to every member of `cid` but `except` (typing, read receipts): the peer's
+/// presence for a 1:1 chat (named by its id), one member Query for a group.
+pub async fn push_to_members(ctx: &Ctx, cid: &str, except: UserId, frame: &Value) -> AppResult<FanOut> {
+    if let Some(peer) = convs::single_peer(cid, except) {
+        return push_to_users(ctx, &[peer], frame).await;
+    }
+    let mut members = live::members(&ctx.db, cid).await?;
+    members.retain(|m| m.uid != except);
+    let targets = member_targets(ctx, cid, &members).await?;
     Ok(push_to_targets(ctx, targets, frame).await.0)
 }
 

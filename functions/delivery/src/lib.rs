@@ -2,15 +2,19 @@
 //! filter passes only those) are pushed to the live WebSocket connections of
 //! the users who should see them. Per batch and conversation, however many of
 //! its messages the batch holds: one member Query page per ~1 MB (projected to
-//! `uid`; a 1000-member room is one page), ⌈members/100⌉ BatchGetItem for the
-//! members' connection sets (10 in flight), then PostToConnection (64 in
-//! flight) for each message in seq order. A 1000-member room: 11 DynamoDB calls.
+//! uid, DND flag and, for groups, the members' live connection ids; a
+//! 1000-member room is one page), then PostToConnection (64 in flight) for
+//! each message in seq order. A 1:1 chat reads its two presence items instead
+//! (one BatchGetItem). A 1000-member room: 1 DynamoDB call before the posts.
 
 use aws_lambda_events::dynamodb::Event;
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::push::{self, PushJob, PushSender};
-use shared::realtime::{connection_targets, message_frame, push_to_targets, push_to_users, recall_frame};
+use shared::realtime::{
+    connection_targets, member_targets, message_frame, push_to_targets, push_to_users, recall_frame,
+};
 use shared::store::conversations::{self as convs, message_from, Message};
+use shared::store::live::{self, FanMember};
 use shared::store::pushes;
 use shared::store::{Item, ItemExt};
 use shared::{AppResult, Ctx, UserId};
@@ -87,8 +91,8 @@ async fn deliver_recalls(ctx: &Ctx, recalls: Vec<Message>) -> AppResult<()> {
         by_conv.entry(m.conversation_id.clone()).or_default().push(m);
     }
     for (cid, msgs) in by_conv {
-        let members = convs::member_ids(&ctx.db, &cid).await?;
-        let mut targets = connection_targets(ctx, &members).await?;
+        let members = live::members(&ctx.db, &cid).await?;
+        let mut targets = member_targets(ctx, &cid, &members).await?;
         for m in &msgs {
             let (stats, live) = push_to_targets(ctx, targets, &recall_frame(m)).await;
             targets = live;
@@ -106,13 +110,17 @@ async fn deliver_group_event(ctx: &Ctx, item: &Item) -> AppResult<()> {
         tracing::warn!(cid, "unreadable group event frame");
         return Ok(());
     };
-    let mut to = convs::member_ids(&ctx.db, cid).await?;
+    let members = live::members(&ctx.db, cid).await?;
+    let mut targets = member_targets(ctx, cid, &members).await?;
+    // Who just left, was removed, or every former member of a dismissed room: their presence.
     if let Some(AttributeValue::L(extra)) = item.get("alsoTo") {
-        to.extend(extra.iter().filter_map(|v| v.as_n().ok()?.parse().ok()).map(UserId));
+        let mut gone: Vec<UserId> = extra.iter().filter_map(|v| v.as_n().ok()?.parse().ok()).map(UserId).collect();
+        gone.retain(|u| !members.iter().any(|m| m.uid == *u));
+        gone.sort();
+        gone.dedup();
+        targets.extend(connection_targets(ctx, &gone).await?);
     }
-    to.sort();
-    to.dedup();
-    let stats = push_to_users(ctx, &to, &frame).await?;
+    let (stats, _) = push_to_targets(ctx, targets, &frame).await;
     tracing::info!(cid, sent = stats.sent, "group event delivered");
     Ok(())
 }
@@ -122,7 +130,7 @@ async fn deliver_group_event(ctx: &Ctx, item: &Item) -> AppResult<()> {
 async fn record_offline_pushes(
     ctx: &Ctx,
     cid: &str,
-    members: &[(UserId, bool)],
+    members: &[FanMember],
     live: &[(UserId, String)],
     msgs: &[Message],
 ) -> AppResult<()> {
@@ -132,8 +140,11 @@ async fn record_offline_pushes(
     // per sender (1:1) for the whole batch, not one per message.
     let mut muted_by: HashMap<Option<UserId>, std::collections::HashSet<UserId>> = HashMap::new();
     for m in msgs {
-        let offline: Vec<UserId> =
-            members.iter().filter(|(u, dnd)| !dnd && *u != m.sender && !online.contains(u)).map(|(u, _)| *u).collect();
+        let offline: Vec<UserId> = members
+            .iter()
+            .filter(|f| !f.dnd && f.uid != m.sender && !online.contains(&f.uid))
+            .map(|f| f.uid)
+            .collect();
         if offline.is_empty() {
             continue;
         }
@@ -142,7 +153,7 @@ async fn record_offline_pushes(
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
                 let everyone_offline: Vec<UserId> =
-                    members.iter().filter(|(u, dnd)| !dnd && !online.contains(u)).map(|(u, _)| *u).collect();
+                    members.iter().filter(|f| !f.dnd && !online.contains(&f.uid)).map(|f| f.uid).collect();
                 e.insert(pushes::muted(&ctx.db, &everyone_offline, from).await?)
             }
         };
@@ -167,16 +178,15 @@ async fn record_offline_pushes(
 /// One conversation's messages of a batch: members and their connections are
 /// read once, then each message is posted to every connection, in seq order.
 async fn deliver_messages(ctx: &Ctx, cid: &str, msgs: &[Message]) -> AppResult<()> {
-    let with_dnd = convs::member_ids_with_dnd(&ctx.db, cid).await?;
-    let members: Vec<UserId> = with_dnd.iter().map(|(u, _)| *u).collect();
-    let mut targets = connection_targets(ctx, &members).await?;
+    let members = live::members(&ctx.db, cid).await?;
+    let mut targets = member_targets(ctx, cid, &members).await?;
     for m in msgs {
         let (stats, live) = push_to_targets(ctx, targets, &message_frame(m)).await;
         targets = live;
         tracing::info!(cid, seq = m.seq, members = members.len(), sent = stats.sent, gone = stats.gone, "delivered");
     }
     if !msgs.is_empty() {
-        record_offline_pushes(ctx, cid, &with_dnd, &targets, msgs).await?;
+        record_offline_pushes(ctx, cid, &members, &targets, msgs).await?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use serde_json::{json, Value};
 use shared::ids::UserId;
-use shared::realtime::{message_frame, post, push_to_users};
+use shared::realtime::{message_frame, post, push_to_members};
 use shared::store::conversations::{self as convs, NewMessage};
 use shared::store::{connections, tokens};
 use shared::{AppError, AppResult, Ctx, Params};
@@ -109,15 +109,6 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
     }
 }
 
-/// The other members of a conversation: the peer of a 1:1 chat (named by its id, no read),
-/// or one members Query for a group.
-async fn others(ctx: &Ctx, cid: &str, me: UserId) -> AppResult<Vec<UserId>> {
-    if let Some(peer) = convs::single_peer(cid, me) {
-        return Ok(vec![peer]);
-    }
-    Ok(convs::member_ids(&ctx.db, cid).await?.into_iter().filter(|u| *u != me).collect())
-}
-
 /// Move the read pointer; when it moved, tell the other side of a 1:1 chat, or the other
 /// members of a room with `showRead`: `{"event":"read","conversationId","uid","seq"}`.
 async fn read(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
@@ -132,9 +123,8 @@ async fn read(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
             convs::get(&ctx.db, &cid).await?.is_some_and(|c| c.show_read)
         };
         if tell {
-            let to = others(ctx, &cid, me).await?;
             let frame = json!({"event": "read", "conversationId": cid, "uid": me.0, "seq": seq});
-            push_to_users(ctx, &to, &frame).await?;
+            push_to_members(ctx, &cid, me, &frame).await?;
         }
     }
     Ok(json!({"event": "ack", "action": "read", "conversationId": cid, "seq": seq}))
@@ -168,9 +158,8 @@ async fn typing(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<()> {
         Some(_) => p.i64("typing")?.unwrap_or(1) != 0,
         None => true,
     };
-    let to = others(ctx, &cid, me).await?;
     let frame = json!({"event": "typing", "conversationId": cid, "uid": me.0, "typing": on, "ts": ctx.now_ms()});
-    push_to_users(ctx, &to, &frame).await?;
+    push_to_members(ctx, &cid, me, &frame).await?;
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Live WebSocket connections. CONN#<id> maps a connection to its user;
 //! USER#<uid>/CONNS holds the set of that user's connection ids, so fan-out
-//! to N members is ⌈N/100⌉ BatchGetItem calls, never a query per member.
+//! to N users is ⌈N/100⌉ BatchGetItem calls, never a query per user. Group
+//! members also carry their connection ids on the member item (store/live.rs),
+//! so a group message needs only its member Query.
 
 use super::{n, Db, Item, ItemExt};
 use crate::error::AppResult;
@@ -41,6 +43,8 @@ pub async fn connect(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppR
         .transact_items(TransactWriteItem::builder().update(online_counter(db, 1)).build())
         .send()
         .await?;
+    // Group fan-out reads connections from the member items (store/live.rs).
+    super::live::set_on_groups(db, uid, conn_id, true).await?;
     Ok(())
 }
 
@@ -77,8 +81,15 @@ pub async fn user_of(db: &Db, now_secs: i64, conn_id: &str) -> AppResult<Option<
     Ok(it.filter(|it| !super::expired(it, now_secs)).and_then(|it| it.i64("uid")).map(UserId))
 }
 
-/// Forget a connection (disconnect, or 410 Gone from `@connections`).
+/// Forget a connection (disconnect, or 410 Gone from `@connections`): its record, the
+/// presence set and every group member item of the user.
 pub async fn remove(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
+    forget(db, conn_id, uid).await?;
+    super::live::set_on_groups(db, uid, conn_id, false).await?;
+    Ok(())
+}
+
+async fn forget(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
     let del = |cond: bool| {
         let d = Delete::builder().table_name(&db.table).set_key(Some(Db::key(conn_pk(conn_id), "CONN")));
         let d = if cond { d.condition_expression("attribute_exists(pk)") } else { d };

@@ -290,6 +290,9 @@ async fn create_group_once(
         Err(e) if is_condition_failure(&e) => return Err(AppError::Conflict(format!("conversation {cid} exists"))),
         Err(e) => return Err(e.into()),
     }
+    let mut everyone = all;
+    everyone.push(owner);
+    super::live::attach_new_members(db, &cid, &everyone).await?;
     get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
@@ -621,35 +624,6 @@ pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
     Ok(items.iter().filter_map(conv_from).collect())
 }
 
-/// Add members to a group (joins and invitations): BatchWriteItem in chunks of
-/// 25, so a 1000-member room costs 40 calls; existing members are rewritten
-/// with `role` only if `overwrite` (otherwise callers filter them out first).
-/// The META `memberCount` is bumped by the number added.
-pub async fn add_members(db: &Db, now: i64, cid: &str, uids: &[UserId], role: &str) -> AppResult<usize> {
-    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-    let mut uids: Vec<UserId> = uids.to_vec();
-    uids.sort();
-    uids.dedup();
-    let requests = uids
-        .iter()
-        .map(|u| {
-            let put = PutRequest::builder().set_item(Some(member_item(cid, *u, role, now))).build().expect("item set");
-            WriteRequest::builder().put_request(put).build()
-        })
-        .collect();
-    super::batch_write(db, requests).await?;
-    db.client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("ADD memberCount :n")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_values(":n", n(uids.len()))
-        .send()
-        .await?;
-    Ok(uids.len())
-}
-
 /// Shiku `resultCode`s of room refusals (HTTP 403 in the other dialects, docs/errors.md).
 pub const REFUSED_ROOM_FULL: i64 = 1100901;
 pub const REFUSED_MUTED: i64 = 1100902;
@@ -706,6 +680,7 @@ pub async fn add_members_within(
         }
         return Err(e);
     }
+    super::live::attach_new_members(db, cid, &uids).await?;
     Ok(uids.len())
 }
 
@@ -963,13 +938,6 @@ pub async fn group_event(
     }
     db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
     Ok(())
-}
-
-/// Members with their room DND flag (`offlineNoPushMsg` = 1), for delivery's offline pushes:
-/// the same Query pages as [`member_ids`], projected to the two attributes.
-pub async fn member_ids_with_dnd(db: &Db, cid: &str) -> AppResult<Vec<(UserId, bool)>> {
-    let items = super::query_all(db, None, pk(cid), Some("MEMBER#"), Some("uid, offlineNoPushMsg")).await?;
-    Ok(items.iter().filter_map(|it| Some((UserId(it.i64("uid")?), it.i64("offlineNoPushMsg") == Some(1)))).collect())
 }
 
 /// The caller's MEMBER items of several conversations in one BatchGetItem per 100

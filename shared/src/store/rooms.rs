@@ -545,7 +545,10 @@ pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64) -> AppRes
         .send()
         .await;
     match r {
-        Ok(_) => Ok(true),
+        Ok(_) => {
+            super::live::attach_new_members(db, cid, &[uid]).await?;
+            Ok(true)
+        }
         Err(e) if is_condition_failure(&e) => {
             // Which condition failed: already a member, or the room is full / gone.
             if member(db, cid, uid).await?.is_some() {

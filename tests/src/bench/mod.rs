@@ -98,7 +98,7 @@ pub async fn bench_group(ctx: &Ctx, owner: UserId, members: &[UserId]) -> String
     let conv = convs::create_group(&ctx.db, ctx.now_ms(), owner, "bench", &first).await.expect("group");
     let rest: Vec<UserId> = members.iter().copied().filter(|m| *m != owner && !first.contains(m)).collect();
     if !rest.is_empty() {
-        convs::add_members(&ctx.db, ctx.now_ms(), &conv.id, &rest, "member").await.expect("add members");
+        convs::add_members_within(&ctx.db, ctx.now_ms(), &conv.id, &rest, "member", 1000).await.expect("add members");
     }
     conv.id
 }

@@ -237,3 +237,75 @@ async fn group_conversation_reaches_every_member() {
     wb.close().await;
     wc.close().await;
 }
+
+/// Live connection ids of `uid` on its member item of group `cid` (store/live.rs), once they
+/// number `want` (or whatever they are after 5 s).
+async fn member_conns(app: &TestApp, cid: &str, uid: i64, want: usize) -> Vec<String> {
+    let mut conns = vec![];
+    for _ in 0..50 {
+        let members = shared::store::live::members(&app.ctx.db, cid).await.unwrap();
+        conns = members.into_iter().find(|m| m.uid.0 == uid).map(|m| m.conns).unwrap_or_default();
+        if conns.len() == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    conns
+}
+
+/// Group fan-out reads connections from the member items: they follow connects made before
+/// and after joining, disconnects, and 410 Gone.
+#[tokio::test]
+async fn group_member_items_track_live_connections() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let b = register(&http, &phone(), "secret1", "B").await;
+    let c = register(&http, &phone(), "secret1", "C").await;
+    // B is online before the group exists; C before being invited.
+    let mut wb = Ws::connect(&app, &b.token).await.unwrap();
+    let mut wc = Ws::connect(&app, &c.token).await.unwrap();
+    let r =
+        http.json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid], "name": "g"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let cid = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(member_conns(&app, &cid, b.uid, 1).await.len(), 1, "creation copies B's connection");
+    assert!(member_conns(&app, &cid, a.uid, 0).await.is_empty(), "A is offline");
+    let r = http
+        .json("POST", &format!("/api/v1/conversations/{cid}/users"), Some(&a.token), json!({"user_ids": [c.uid]}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(member_conns(&app, &cid, c.uid, 1).await.len(), 1, "an invitation copies C's connection");
+
+    // A stale connection of B (its socket is gone: 410) is attached to the group on connect…
+    let now = shared::clock::Clock::now_secs(&shared::clock::SystemClock);
+    connections::connect(&app.ctx.db, now, "GoneGoneGone0001", shared::UserId(b.uid)).await.unwrap();
+    assert_eq!(member_conns(&app, &cid, b.uid, 2).await.len(), 2);
+    let send = |body: &'static str| {
+        let (http, token, cid) = (&http, a.token.clone(), cid.clone());
+        async move {
+            let r = http
+                .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&token), json!({"body": body}))
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+    };
+    send("one").await;
+    assert_eq!(wb.next_event("message", WAIT).await.unwrap()["content"], "one");
+    assert_eq!(wc.next_event("message", WAIT).await.unwrap()["content"], "one");
+    // …and removed from it by the 410 of the first post.
+    let left = member_conns(&app, &cid, b.uid, 1).await;
+    assert_eq!(left.len(), 1, "the stale connection left the member item: {left:?}");
+    assert!(!left.contains(&"GoneGoneGone0001".to_string()));
+
+    // A disconnect takes C's connection off; a reconnect (already a member) puts it back.
+    wc.close().await;
+    assert!(member_conns(&app, &cid, c.uid, 0).await.is_empty(), "disconnect detaches");
+    let mut wc = Ws::connect(&app, &c.token).await.unwrap();
+    assert_eq!(member_conns(&app, &cid, c.uid, 1).await.len(), 1, "connect attaches");
+    send("two").await;
+    assert_eq!(wc.next_event("message", WAIT).await.unwrap()["content"], "two");
+    assert_eq!(wb.next_event("message", WAIT).await.unwrap()["content"], "two");
+    wb.close().await;
+    wc.close().await;
+}

@@ -1,0 +1,119 @@
+//! Live connection ids on group MEMBER items (`conns`, a string set), so delivering a group
+//! message is one member Query whatever the number of connections in the table: no read per
+//! member, no Scan (docs/realtime.md "Fan-out"). 1:1 conversations keep using the two users'
+//! presence items (`USER#<uid>/CONNS`, store/connections.rs).
+//!
+//! Kept in step from both sides. `$connect` / `$disconnect` / 410 Gone add or remove the
+//! connection on every group membership of the user (one GSI1 Query + one UpdateItem per
+//! group). A member added to a group gets the connections the user has at that moment (one
+//! consistent BatchGetItem of presence per 100 added). Each side writes first and reads
+//! after, so a join racing a connect is seen by at least one of them (except within the GSI1
+//! propagation delay, see docs/realtime.md). A connection id left behind by a lost
+//! `$disconnect` answers 410 at the next post and is removed then.
+
+use super::conversations::{member_sk, pk};
+use super::{applied, Db, Item, ItemExt, GSI1};
+use crate::error::AppResult;
+use crate::ids::UserId;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures_util::stream::{StreamExt, TryStreamExt};
+
+/// UpdateItems in flight when a connection is added to or removed from many groups.
+const IN_FLIGHT: usize = 16;
+
+/// A member as fan-out needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FanMember {
+    pub uid: UserId,
+    /// Room DND (`offlineNoPushMsg` = 1): no offline push job.
+    pub dnd: bool,
+    /// Live connection ids (groups only; empty for 1:1 conversations).
+    pub conns: Vec<String>,
+}
+
+/// Group conversations carry `conns` on their member items; 1:1 ids are `s_<a>_<b>`.
+pub fn is_group(cid: &str) -> bool {
+    !cid.starts_with("s_")
+}
+
+/// Members with their DND flag and live connections: one Query page per ~1 MB
+/// (a 1000-member room with a few connections each is one page).
+pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<FanMember>> {
+    let items = super::query_all(db, None, pk(cid), Some("MEMBER#"), Some("uid, offlineNoPushMsg, conns")).await?;
+    Ok(items
+        .iter()
+        .filter_map(|it| {
+            Some(FanMember {
+                uid: UserId(it.i64("uid")?),
+                dnd: it.i64("offlineNoPushMsg") == Some(1),
+                conns: it.strings("conns"),
+            })
+        })
+        .collect())
+}
+
+/// Group ids the user is a member of (one GSI1 Query, keys only).
+async fn groups_of(db: &Db, uid: UserId) -> AppResult<Vec<String>> {
+    let items = super::query_all(db, Some(GSI1), format!("UCONV#{uid}"), None, Some("gsi1sk")).await?;
+    Ok(items.iter().filter_map(|it| it.str("gsi1sk")).filter(|c| is_group(c)).map(str::to_string).collect())
+}
+
+/// ADD (or DELETE) connection ids on one member item, only if the membership exists.
+async fn set_conns(db: &Db, cid: &str, uid: UserId, conns: Vec<String>, attach: bool) -> AppResult<bool> {
+    let action = if attach { "ADD" } else { "DELETE" };
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .update_expression(format!("{action} conns :c"))
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":c", AttributeValue::Ss(conns))
+        .send()
+        .await;
+    applied(r)
+}
+
+/// Add (`attach`) or remove a connection on every group membership of `uid`.
+/// Returns the number of member items changed.
+pub async fn set_on_groups(db: &Db, uid: UserId, conn_id: &str, attach: bool) -> AppResult<usize> {
+    let groups = groups_of(db, uid).await?;
+    let changed: Vec<bool> = futures_util::stream::iter(groups)
+        .map(|cid| async move { set_conns(db, &cid, uid, vec![conn_id.to_string()], attach).await })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(changed.into_iter().filter(|c| *c).count())
+}
+
+/// After `uids` were added to group `cid`: copy their live connections onto their new member
+/// items (one consistent BatchGetItem of presence per 100, one UpdateItem per online user).
+pub async fn attach_new_members(db: &Db, cid: &str, uids: &[UserId]) -> AppResult<()> {
+    if !is_group(cid) || uids.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<Item> = uids.iter().map(|u| Db::key(super::users::pk(*u), "CONNS")).collect();
+    let presence = super::batch_get_consistent(db, keys).await?;
+    let online: Vec<(UserId, Vec<String>)> = presence
+        .iter()
+        .filter_map(|it| Some((UserId(it.i64("uid")?), it.strings("c"))))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+    futures_util::stream::iter(online)
+        .map(|(uid, conns)| async move { set_conns(db, cid, uid, conns, true).await })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect::<Vec<bool>>()
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_group_ids_are_groups() {
+        assert!(!is_group(&super::super::conversations::single_id(UserId(2), UserId(1))));
+        assert!(is_group("5f0c1d2e3a4b5c6d7e8f901234567890"));
+    }
+}
