@@ -114,7 +114,7 @@ pub async fn run(app: &TestApp, g: &BigGroup) -> String {
     .unwrap();
     writeln!(
         out,
-        "{samples} sends each, alternating, sequential; members offline (delivery runs for every group send: member Query + BatchGetItem of presence).\n"
+        "{samples} sends each, alternating, sequential; members offline (delivery runs for every group send: one member Query, which carries the live connection ids).\n"
     )
     .unwrap();
     writeln!(
