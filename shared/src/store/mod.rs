@@ -16,6 +16,7 @@ pub mod live;
 pub mod profiles;
 pub mod pushes;
 pub mod relations;
+pub mod requests;
 pub mod rooms;
 pub mod settings;
 pub mod tokens;
