@@ -1,14 +1,16 @@
 //! `groups` endpoints (routes: infra/template.yaml, `GroupsFunction`): Shiku `/room/*` and
 //! SealTalk `/sealtalk/group/*`, `/sealtalk/user/groups`. A room is a group conversation
 //! (shared/src/store/rooms.rs), so a room made in one dialect is a group in the others and its
-//! messages flow through the same conversation. Minxing `/api/v1/groups…` (work-circle groups)
-//! and the pending-request routes are a later issue and answer not-found.
+//! messages flow through the same conversation. Minxing `/api/v1/groups…` (work-circle groups,
+//! minxing.rs) are the same rooms; joining a private one (`isNeedVerify = 1`) makes a pending
+//! request (store/requests.rs) decided through `/api/v1/pendings/requests/{id}/approve|reject`.
 //!
 //! Rules every dialect shares (docs/dialects.md "Rooms"): only members see a room (others get
 //! not-found); owner/admins change settings, notices and mutes and remove members; only the
 //! owner transfers, dismisses and appoints admins; every change members should see is one
 //! group event item (`rooms::emit`), pushed by `delivery`.
 
+mod minxing;
 mod sealtalk;
 mod shiku;
 
@@ -61,6 +63,16 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("POST", "/sealtalk/group/set_display_name") => sealtalk::set_display_name(&c).await,
         ("GET", "/sealtalk/group/{id}") => sealtalk::get(&c).await,
         ("GET", "/sealtalk/group/{id}/members") => sealtalk::members(&c).await,
+        ("POST", "/api/v1/pendings/requests/{request_id}/approve") => minxing::approve(&c).await,
+        ("POST", "/api/v1/pendings/requests/{request_id}/reject") => minxing::reject(&c).await,
+        ("GET", "/api/v1/groups") => minxing::list(&c).await,
+        ("POST", "/api/v1/groups") => minxing::create(&c).await,
+        ("PUT", "/api/v1/groups/{group_id}") => minxing::update(&c).await,
+        ("DELETE", "/api/v1/groups/{group_id}") => minxing::delete(&c).await,
+        ("GET", "/api/v1/groups/{group_id}/members") => minxing::members(&c).await,
+        ("GET", "/api/v1/groups/{group_id}/members/{user_id}") => minxing::member(&c).await,
+        ("POST", "/api/v1/groups/{group_id}/members") => minxing::join(&c).await,
+        ("DELETE", "/api/v1/groups/{group_id}/members") => minxing::leave(&c).await,
         _ => Err(c.not_found()),
     }
 }
