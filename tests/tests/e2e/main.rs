@@ -7,6 +7,7 @@ mod chat;
 mod contacts;
 mod files;
 mod integrations;
+mod mx_groups;
 mod protocol;
 mod rooms;
 mod security;
