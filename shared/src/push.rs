@@ -1,14 +1,14 @@
 //! Offline push notifications.
 //!
 //! No push provider (APNs, FCM, Baidu, JPush) is reachable from this deployment, so the
-//! only sender is [`TableSender`], which records each job in the table
-//! (`store::pushes`, `PUSH#<uid>`, kept 7 days) where an operator tool or a future
-//! provider worker can pick them up. A provider plugs in by implementing [`PushSender`]
+//! only sender is [`TableSender`], which records each job (one notification, all its
+//! recipients) in the table (`store::pushes`, `PUSHQ#<shard>`, kept 7 days) where an
+//! operator tool or a future provider worker can pick them up. A provider plugs in by implementing [`PushSender`]
 //! and returning it from [`sender`]; callers only call `push::sender(ctx).send(..)`.
 //!
 //! Callers decide *who* is offline (no live WebSocket connection) and leave out users
 //! with DND (`offlineNoPushMsg`: global setting, per-contact relation flag, or room
-//! member flag); [`offline_jobs`] does both for a list of recipients.
+//! member flag); [`offline_job`] does both for a list of recipients.
 
 use crate::error::AppResult;
 use crate::ids::UserId;
@@ -23,7 +23,7 @@ pub trait PushSender: Send + Sync {
     fn send(&self, jobs: &[PushJob]) -> impl Future<Output = AppResult<()>> + Send;
 }
 
-/// Records jobs in the table (⌈jobs/25⌉ BatchWriteItem).
+/// Records jobs in the table (one item per job, ⌈jobs/25⌉ BatchWriteItem).
 #[derive(Debug, Clone)]
 pub struct TableSender {
     db: crate::store::Db,
@@ -31,7 +31,7 @@ pub struct TableSender {
 
 impl PushSender for TableSender {
     async fn send(&self, jobs: &[PushJob]) -> AppResult<()> {
-        if jobs.is_empty() {
+        if jobs.iter().all(|j| j.to.is_empty()) {
             return Ok(());
         }
         tracing::info!(jobs = jobs.len(), "push jobs recorded (no push provider configured)");
@@ -56,15 +56,15 @@ pub async fn offline_recipients(ctx: &Ctx, recipients: &[UserId], from: Option<U
     Ok(offline)
 }
 
-/// Record `make(uid)` for each offline, non-DND recipient; returns who got a job.
-pub async fn offline_jobs(
+/// Record `job` for the offline, non-DND ones of `recipients` (one job, all of them as its
+/// audience); returns who it went to.
+pub async fn offline_job(
     ctx: &Ctx,
     recipients: &[UserId],
     from: Option<UserId>,
-    make: impl Fn(UserId) -> PushJob,
+    mut job: PushJob,
 ) -> AppResult<Vec<UserId>> {
-    let to = offline_recipients(ctx, recipients, from).await?;
-    let jobs: Vec<PushJob> = to.iter().map(|u| make(*u)).collect();
-    sender(ctx).send(&jobs).await?;
-    Ok(to)
+    job.to = offline_recipients(ctx, recipients, from).await?;
+    sender(ctx).send(std::slice::from_ref(&job)).await?;
+    Ok(job.to)
 }

@@ -291,12 +291,9 @@ pub async fn push(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 async fn push_direct(c: &Call<'_>, me: UserId, to: &[UserId], kind: &str, body: &str, ts: i64) -> AppResult<()> {
-    shared::push::offline_jobs(c.ctx, to, Some(me), |u| {
-        let mut j = PushJob::new(u, kind, body, ts);
-        j.from = Some(me);
-        j
-    })
-    .await?;
+    let mut job = PushJob::new(kind, body, ts);
+    job.from = Some(me);
+    shared::push::offline_job(c.ctx, to, Some(me), job).await?;
     Ok(())
 }
 

@@ -139,12 +139,10 @@ async fn record_offline_pushes(
     // DND depends on the sender only in 1:1 chats: one lookup per conversation (group) or
     // per sender (1:1) for the whole batch, not one per message.
     let mut muted_by: HashMap<Option<UserId>, std::collections::HashSet<UserId>> = HashMap::new();
+    let mut jobs = vec![];
     for m in msgs {
-        let offline: Vec<UserId> = members
-            .iter()
-            .filter(|f| !f.dnd && f.uid != m.sender && !online.contains(&f.uid))
-            .map(|f| f.uid)
-            .collect();
+        let offline: Vec<UserId> =
+            members.iter().filter(|f| !f.dnd && f.uid != m.sender && !online.contains(&f.uid)).map(|f| f.uid).collect();
         if offline.is_empty() {
             continue;
         }
@@ -157,21 +155,17 @@ async fn record_offline_pushes(
                 e.insert(pushes::muted(&ctx.db, &everyone_offline, from).await?)
             }
         };
-        let jobs: Vec<PushJob> = offline
-            .iter()
-            .filter(|u| !muted.contains(u))
-            .map(|u| {
-                let text = if m.kind == 1 { m.content.as_str() } else { "[new message]" };
-                let mut j = PushJob::new(*u, "message", text, m.ts);
-                j.from = Some(m.sender);
-                j.conversation_id = Some(cid.to_string());
-                j.seq = Some(m.seq);
-                j.id = format!("m:{cid}:{}", m.seq);
-                j
-            })
-            .collect();
-        push::sender(ctx).send(&jobs).await?;
+        let text = if m.kind == 1 { m.content.as_str() } else { "[new message]" };
+        let mut job = PushJob::new("message", text, m.ts);
+        job.to = offline.into_iter().filter(|u| !muted.contains(u)).collect();
+        job.from = Some(m.sender);
+        job.conversation_id = Some(cid.to_string());
+        job.seq = Some(m.seq);
+        job.id = format!("m:{cid}:{}", m.seq);
+        jobs.push(job);
     }
+    // One job per message, every offline member as its audience: ⌈messages/25⌉ BatchWriteItem.
+    push::sender(ctx).send(&jobs).await?;
     Ok(())
 }
 

@@ -246,12 +246,9 @@ async fn notify_msg(c: &Call<'_>) -> AppResult<Reply> {
             events::put_user_events(&c.ctx.db, now, &ids, &frame).await?;
             let title = card["title"].as_str().unwrap_or_default().to_string();
             let body = card["content"].as_str().unwrap_or(&title).to_string();
-            shared::push::offline_jobs(c.ctx, &ids, None, |u| {
-                let mut j = PushJob::new(u, "notify", &body, now);
-                j.title = title.clone();
-                j
-            })
-            .await?;
+            let mut job = PushJob::new("notify", &body, now);
+            job.title = title;
+            shared::push::offline_job(c.ctx, &ids, None, job).await?;
         }
     }
     Ok(Reply::empty())

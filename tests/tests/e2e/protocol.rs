@@ -311,11 +311,12 @@ async fn push_jobs_only_for_offline_members_without_dnd() {
     let dnd = register(&http, &phone(), "secret1", "GlobalDnd").await;
     let peer_dnd = register(&http, &phone(), "secret1", "PeerDnd").await;
     let room_dnd = register(&http, &phone(), "secret1", "RoomDnd").await;
+    let offline2 = register(&http, &phone(), "secret1", "Offline2").await;
     let mut wo = Ws::connect(&app, &online.token).await.unwrap();
     let r = http.shiku("/user/settings/update", &[("access_token", &dnd.token), ("offlineNoPushMsg", "1")]).await;
     r.shiku_ok();
 
-    let gid = group(&http, &a, &[&online, &offline, &dnd, &room_dnd], "team").await;
+    let gid = group(&http, &a, &[&online, &offline, &dnd, &room_dnd, &offline2], "team").await;
     let r = http
         .shiku(
             "/room/member/setOfflineNoPushMsg",
@@ -331,6 +332,13 @@ async fn push_jobs_only_for_offline_members_without_dnd() {
         (j[0].kind.as_str(), j[0].body.as_str(), j[0].from, j[0].conversation_id.as_deref(), j[0].seq),
         ("message", "meeting at 3", Some(UserId(a.uid)), Some(gid.as_str()), Some(1))
     );
+    // One job for the message, every offline member as its audience.
+    let mut audience = j[0].to.clone();
+    audience.sort();
+    let mut want = vec![UserId(offline.uid), UserId(offline2.uid)];
+    want.sort();
+    assert_eq!(audience, want);
+    assert_eq!(jobs(&app, offline2.uid).await.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![j[0].id.clone()]);
     assert!(jobs(&app, online.uid).await.is_empty(), "online members get the socket frame only");
     assert!(jobs(&app, dnd.uid).await.is_empty(), "global DND");
     assert!(jobs(&app, a.uid).await.is_empty(), "not the sender");
