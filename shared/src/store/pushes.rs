@@ -143,7 +143,7 @@ pub async fn list(db: &Db, uid: UserId, now_secs: i64, limit: i32) -> AppResult<
                 .filter(|j| j.to.contains(&uid)),
         );
     }
-    out.sort_by(|a, b| b.ts.cmp(&a.ts));
+    out.sort_by_key(|j| std::cmp::Reverse(j.ts));
     out.truncate(limit.max(0) as usize);
     Ok(out)
 }
