@@ -344,6 +344,25 @@ async fn mx_private_join_requests_approve_reject() {
     let r = call(&http, "GET", &format!("{members}/{}", d.p.uid), Some(d), json!({})).await;
     assert_eq!(r.body["role"], "member", "{}", r.text);
 
+    // Two deciders at once: exactly one wins, the other gets 409.
+    let r = call(&http, "POST", &members, Some(m), json!({})).await;
+    assert_eq!(r.status, 200, "already a member: {}", r.text);
+    let e = people(&http, 1).await.pop().unwrap();
+    let r = call(&http, "POST", &members, Some(&e), json!({})).await;
+    let eid = r.body["id"].as_str().unwrap().to_string();
+    shiku(&http, "/room/update", a, &[("roomId", &gid), ("maxUserSize", "10")]).await.shiku_ok();
+    let (approve_e, reject_e) =
+        (format!("/api/v1/pendings/requests/{eid}/approve"), format!("/api/v1/pendings/requests/{eid}/reject"));
+    let (x, y) = tokio::join!(
+        call(&http, "POST", &approve_e, Some(a), json!({})),
+        call(&http, "POST", &reject_e, Some(b), json!({})),
+    );
+    let mut statuses = vec![x.status, y.status];
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 409], "{} / {}", x.text, y.text);
+    let in_group = call(&http, "GET", &format!("{members}/{}", e.p.uid), Some(a), json!({})).await.status == 200;
+    assert_eq!(in_group, x.status == 200, "a member exactly when the approval won");
+
     // A member joining again is a no-op, not a request.
     let r = call(&http, "POST", &members, Some(c), json!({})).await;
     assert_eq!((r.status, r.body["is_member"].clone()), (200, json!(true)));
