@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod minxing;
 pub mod params;
 pub mod provision;
 pub mod push;

@@ -4,9 +4,9 @@
 
 use crate::error::AppResult;
 use crate::ids::UserId;
+use crate::store::connections;
 use crate::store::conversations::{self as convs, Message};
 use crate::store::live::{self, FanMember};
-use crate::store::connections;
 use crate::Ctx;
 use serde_json::{json, Value};
 

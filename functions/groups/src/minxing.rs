@@ -23,8 +23,6 @@ use std::collections::HashMap;
 const MAX_NAME: usize = 64;
 /// Longest description (the room's `desc`).
 const MAX_DESCRIPTION: usize = 500;
-/// The single network every account belongs to (functions/users Minxing `network_id`).
-const NETWORK_ID: i64 = 1;
 /// `GET /api/v1/groups` reads at most this many directory entries (page × limit).
 const MAX_LISTED: i64 = 5000;
 
@@ -76,38 +74,11 @@ fn request_json(r: &JoinRequest) -> Value {
     })
 }
 
-fn gender_name(sex: Option<i64>) -> &'static str {
-    match sex {
-        Some(1) => "male",
-        Some(0) => "female",
-        _ => "",
-    }
-}
-
-/// A user as the Minxing users endpoints render it (functions/users/src/minxing.rs
-/// `user_json`): telephone and email only for the user themself or with `showTelephone` on.
+/// A user as the Minxing users endpoints render it (shared::minxing).
 async fn user_json(c: &Call<'_>, it: &Item, viewer: UserId) -> Option<Value> {
     let u = users::from_item(it)?;
-    let contact = u.uid == viewer || it.bool("showPhone") == Some(true);
-    let phone = u.telephone.as_ref().filter(|_| contact).map(|t| t.number.clone());
-    let email = u.email.clone().filter(|_| contact);
-    let login_name =
-        u.username.clone().or_else(|| email.clone()).or_else(|| phone.clone()).unwrap_or_else(|| u.uid.to_string());
-    Some(json!({
-        "id": u.uid.0,
-        "name": u.nickname,
-        "login_name": login_name,
-        "email": email,
-        "cellvoice1": phone,
-        "phone": phone,
-        "avatar_url": profiles::avatar_url(c.ctx, it.str("avatar")).await,
-        "gender": gender_name(u.profile.sex),
-        "signature": u.profile.description.clone().unwrap_or_default(),
-        "birthday": u.profile.birthday.map(|b| b * 1000),
-        "network_id": NETWORK_ID,
-        "created_at": u.created_at,
-        "updated_at": it.i64("updatedAt").unwrap_or(u.created_at),
-    }))
+    let avatar = profiles::avatar_url(c.ctx, it.str("avatar")).await;
+    Some(shared::minxing::user_json(it, &u, avatar.as_deref(), viewer))
 }
 
 /// A member: the user, plus `role` (owner/admin/member), `display_name` (name in the group)

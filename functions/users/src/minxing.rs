@@ -3,44 +3,13 @@
 
 use crate::check;
 use crate::{require_profile, View};
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::http::Call;
 use shared::store::profiles;
 use shared::{AppError, AppResult, Params, Reply, UserId};
 
-/// The single network every account belongs to (functions/org).
-pub const NETWORK_ID: i64 = 1;
-
-pub(crate) fn gender_name(sex: Option<i64>) -> &'static str {
-    match sex {
-        Some(1) => "male",
-        Some(0) => "female",
-        _ => "",
-    }
-}
-
 pub(crate) fn user_json(v: &View, viewer: UserId) -> Value {
-    let u = &v.user;
-    let contact = v.contact_visible_to(viewer);
-    let phone = u.telephone.as_ref().filter(|_| contact).map(|t| t.number.clone());
-    let email = u.email.clone().filter(|_| contact);
-    let login_name =
-        u.username.clone().or_else(|| email.clone()).or_else(|| phone.clone()).unwrap_or_else(|| u.uid.to_string());
-    json!({
-        "id": u.uid.0,
-        "name": u.nickname,
-        "login_name": login_name,
-        "email": email,
-        "cellvoice1": phone,
-        "phone": phone,
-        "avatar_url": v.avatar_url,
-        "gender": gender_name(u.profile.sex),
-        "signature": u.profile.description.clone().unwrap_or_default(),
-        "birthday": u.profile.birthday.map(|b| b * 1000),
-        "network_id": NETWORK_ID,
-        "created_at": u.created_at,
-        "updated_at": v.updated_at(),
-    })
+    shared::minxing::user_json(&v.item, &v.user, v.avatar_url.as_deref(), viewer)
 }
 
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
