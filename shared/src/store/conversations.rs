@@ -7,7 +7,10 @@
 use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1, GSI2};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -367,14 +370,8 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
     if sender.as_ref().is_some_and(|s| s.talk_time > now_secs) {
         return Err(AppError::Refused { code: REFUSED_MUTED, message: "you are muted in this room".into() });
     }
-    // 1:1: the peer may have blacklisted the sender (the id names both, no META read).
-    if let Some(peer) = single_peer(cid, m.sender).filter(|_| as_member) {
-        if super::relations::is_blocked(db, peer, m.sender).await? {
-            return Err(AppError::forbidden("blocked"));
-        }
-    }
     // The client id is claimed before a seq is taken, so racing resends never burn a seq
-    // (a gap would count as unread forever).
+    // (a gap would count as unread forever). A resend is answered before any other check.
     let claim = match &m.client_id {
         Some(id) => match claim_client_id(db, now, cid, id, m.sender).await? {
             Claimed::Stored(prev) => return Ok((prev, true)),
@@ -382,7 +379,16 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
         },
         None => None,
     };
-    let stored = store_claimed(db, now, cid, &m, sender.as_ref(), claim.as_ref().map(|(_, t)| t.as_str())).await;
+    let stored = async {
+        // 1:1: the peer may have blacklisted the sender (the id names both, no META read).
+        if let Some(peer) = single_peer(cid, m.sender).filter(|_| as_member) {
+            if super::relations::is_blocked(db, peer, m.sender).await? {
+                return Err(AppError::forbidden("blocked"));
+            }
+        }
+        store_claimed(db, now, cid, &m, sender.as_ref(), claim.as_ref().map(|(_, t)| t.as_str())).await
+    }
+    .await;
     if let (Err(_), Some((id, token))) = (&stored, &claim) {
         release_claim(db, cid, id, token).await;
     }
@@ -505,10 +511,22 @@ async fn claim_client_id(db: &Db, now: i64, cid: &str, client_id: &str, sender: 
             )
             .expression_attribute_values(":u", n(sender.0))
             .expression_attribute_values(":stale", n(now - CLAIM_LEASE_MS));
-        if applied(put.send().await)? {
-            return Ok(Claimed::Mine(token));
-        }
-        if let Some(c) = db.get(pk(cid), cmid_sk(client_id)).await? {
+        // On a lost race the failure carries the existing claim (no extra GetItem).
+        let existing = match put
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(Claimed::Mine(token)),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(f)) => match f.item() {
+                    Some(old) => Some(old.clone()),
+                    None => db.get(pk(cid), cmid_sk(client_id)).await?,
+                },
+                _ => return Err(e.into()),
+            },
+        };
+        if let Some(c) = existing {
             if c.i64("sender") != Some(sender.0) {
                 return Err(AppError::Conflict(format!("message id {client_id} is already used")));
             }

@@ -120,7 +120,7 @@ pub async fn run(app: &TestApp, g: &BigGroup) -> String {
     writeln!(
         out,
         "Members have offline push off for these runs. With push on and all {members} members offline, one delivery \
-         made {} in {:.0} ms (one push job per offline member).\n",
+         made {} in {:.0} ms (DND lookups, then one push job item whose audience is every offline member).\n",
         g.offline_delivery.0, g.offline_delivery.1
     )
     .unwrap();

@@ -172,6 +172,17 @@ async fn concurrent_identical_resends_store_one_message() {
     assert_eq!(msgs.len(), 1, "one stored message: {}", r.text);
     assert_eq!(msgs[0]["id"].as_str(), first.1.as_deref());
     assert_eq!(msgs[0]["seq"].as_i64(), first.2);
+    // A later resend: session, membership, the failed claim (carrying the stored seq), the message.
+    let r = http
+        .json(
+            "POST",
+            &format!("/api/v1/conversations2/{cid}/messages"),
+            Some(&a.token),
+            json!({"body": "once", "client_id": "same-client-id-1"}),
+        )
+        .await;
+    assert_eq!((r.body["id"].as_str(), r.body["seq"].as_i64()), (first.1.as_deref(), first.2), "{}", r.text);
+    assert_eq!(r.ddb_calls(), 4, "resend cost");
     // The losers took no seq: the next message follows on, and one message counts as unread.
     let r = http
         .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": "next"}))
