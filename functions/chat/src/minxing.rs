@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::store::conversations::{self as convs, Conversation, Kind, Member, Message, NewMessage};
+use shared::store::conversations::{self as convs, Conversation, GroupEvent, Kind, Member, Message, NewMessage};
 use shared::store::{rooms, users};
 use shared::{AppError, AppResult, Reply};
 
@@ -135,16 +135,9 @@ async fn my_group(c: &Call<'_>, me: UserId) -> AppResult<(String, Conversation, 
 
 /// `{"event":"group","type",…}` to the members (and `also_to`), through `delivery` — the
 /// frame Shiku rooms and SealTalk groups send (store/rooms.rs), plus `conversationId`.
-async fn group_event(
-    c: &Call<'_>,
-    cid: &str,
-    kind: &str,
-    me: UserId,
-    mut extra: Value,
-    also_to: &[UserId],
-) -> AppResult<()> {
+fn group_event(cid: &str, kind: &str, me: UserId, mut extra: Value, also_to: &[UserId]) -> GroupEvent {
     extra["conversationId"] = json!(cid);
-    rooms::emit(&c.ctx.db, c.ctx.now_ms(), cid, kind, me, extra, also_to).await
+    GroupEvent::new(kind, me, extra).also_to(also_to)
 }
 
 /// `POST /api/v1/conversations/{id}/users` (`user_ids`, ≤ 500): any member may invite; ids
@@ -169,11 +162,11 @@ pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
     }
     let room = rooms::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
     // Members already in are skipped; the room's size limit holds (Shiku maxUserSize).
-    let added = rooms::invite(&c.ctx.db, c.ctx.now_ms(), &room, &wanted).await?;
-    if !added.is_empty() {
+    rooms::invite(&c.ctx.db, c.ctx.now_ms(), &room, &wanted, |added| {
         let ids: Vec<i64> = added.iter().map(|u| u.0).collect();
-        group_event(c, &cid, "invited", me, json!({"userIds": ids}), &[]).await?;
-    }
+        group_event(&cid, "invited", me, json!({"userIds": ids}), &[])
+    })
+    .await?;
     let all = convs::member_ids(&c.ctx.db, &cid).await?;
     let mut out = conversation_json(&conv, None);
     out["user_ids"] = all.iter().map(|u| u.0).collect();
@@ -190,11 +183,10 @@ pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
     if conv.kind == Kind::Single {
         convs::clear_for(&c.ctx.db, &cid, me, conv.last_seq).await?;
     } else if member.role == "owner" {
-        let former = convs::dismiss(&c.ctx.db, &cid).await?;
-        group_event(c, &cid, "dismissed", me, json!({}), &former).await?;
+        convs::dismiss(&c.ctx.db, c.ctx.now_ms(), &cid, group_event(&cid, "dismissed", me, json!({}), &[])).await?;
     } else {
-        convs::remove_member(&c.ctx.db, &cid, me).await?;
-        group_event(c, &cid, "left", me, json!({"userId": me.0}), &[me]).await?;
+        let ev = group_event(&cid, "left", me, json!({"userId": me.0}), &[me]);
+        convs::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, me, &ev).await?;
     }
     Ok(Reply::empty())
 }
@@ -210,8 +202,8 @@ pub async fn remove_user(c: &Call<'_>) -> AppResult<Reply> {
         if member.role == "owner" {
             return Err(AppError::forbidden("the owner cannot leave; dismiss the conversation instead"));
         }
-        convs::remove_member(&c.ctx.db, &cid, me).await?;
-        group_event(c, &cid, "left", me, json!({"userId": me.0}), &[me]).await?;
+        let ev = group_event(&cid, "left", me, json!({"userId": me.0}), &[me]);
+        convs::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, me, &ev).await?;
         return Ok(Reply::empty());
     }
     if !member.is_admin() {
@@ -222,9 +214,8 @@ pub async fn remove_user(c: &Call<'_>) -> AppResult<Reply> {
     if theirs.role == "owner" || (theirs.role == "admin" && member.role != "owner") {
         return Err(AppError::forbidden("cannot remove the owner, or an admin unless you are the owner"));
     }
-    if convs::remove_member(&c.ctx.db, &cid, target).await? {
-        group_event(c, &cid, "removed", me, json!({"userId": target.0}), &[target]).await?;
-    }
+    let ev = group_event(&cid, "removed", me, json!({"userId": target.0}), &[target]);
+    convs::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, target, &ev).await?;
     Ok(Reply::empty())
 }
 
@@ -237,8 +228,8 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     if !member.is_admin() {
         return Err(AppError::forbidden("only the owner or an admin may rename the conversation"));
     }
-    convs::set_name(&c.ctx.db, &cid, &name).await?;
-    group_event(c, &cid, "renamed", me, json!({"name": name}), &[]).await?;
+    let ev = group_event(&cid, "renamed", me, json!({"name": name}), &[]);
+    convs::set_name(&c.ctx.db, c.ctx.now_ms(), &cid, &name, &ev).await?;
     conv.name = name;
     Ok(Reply::data(conversation_json(&conv, Some(&member))))
 }

@@ -8,7 +8,8 @@
 //! Rules every dialect shares (docs/dialects.md "Rooms"): only members see a room (others get
 //! not-found); owner/admins change settings, notices and mutes and remove members; only the
 //! owner transfers, dismisses and appoints admins; every change members should see is one
-//! group event item (`rooms::emit`), pushed by `delivery`.
+//! group event item (`GroupEvent`), written in the change's own transaction and pushed by
+//! `delivery`.
 
 mod minxing;
 mod sealtalk;
@@ -19,7 +20,7 @@ use serde_json::json;
 use shared::http::{serve, Call};
 use shared::ids::UserId;
 use shared::store::conversations as convs;
-use shared::store::rooms::{self, RoomMember, ADMIN};
+use shared::store::rooms::{self, GroupEvent, RoomMember, ADMIN};
 use shared::store::users::{self, User};
 use shared::{AppError, AppResult, Ctx, Reply};
 use std::collections::HashMap;
@@ -147,12 +148,11 @@ pub(crate) async fn invite(c: &Call<'_>, me: UserId, cid: &str, uids: &[UserId])
     let uids: Vec<UserId> = uids.iter().copied().filter(|u| *u != me).collect();
     require_users(c, &uids).await?;
     let now = c.ctx.now_ms();
-    let added = rooms::invite(&c.ctx.db, now, &room, &uids).await?;
-    if !added.is_empty() {
+    rooms::invite(&c.ctx.db, now, &room, &uids, |added| {
         let ids: Vec<i64> = added.iter().map(|u| u.0).collect();
-        rooms::emit(&c.ctx.db, now, cid, "joined", me, json!({"userIds": ids, "inviter": me.0}), &[]).await?;
-    }
-    Ok(added)
+        GroupEvent::new("joined", me, json!({"userIds": ids, "inviter": me.0}))
+    })
+    .await
 }
 
 /// Join by id (Shiku `/room/join`, SealTalk `group/join`): already a member is a no-op;
@@ -170,9 +170,7 @@ pub(crate) async fn join(c: &Call<'_>, me: UserId, cid: &str) -> AppResult<()> {
         });
     }
     let now = c.ctx.now_ms();
-    if rooms::join(db, now, cid, me, room.max_users()).await? {
-        rooms::emit(db, now, cid, "joined", me, json!({"userIds": [me.0]}), &[]).await?;
-    }
+    rooms::join(db, now, cid, me, room.max_users(), &GroupEvent::new("joined", me, json!({"userIds": [me.0]}))).await?;
     Ok(())
 }
 
@@ -191,14 +189,13 @@ pub(crate) async fn leave(c: &Call<'_>, me: UserId, cid: &str) -> AppResult<()> 
             return dismiss(c, me, cid).await;
         };
         let nick = users::get(db, next.uid).await?.map(|u| u.nickname).unwrap_or_default();
-        if !rooms::transfer(db, now, cid, me, next.uid, &nick).await? {
+        let ev = GroupEvent::new("transferred", me, json!({"from": me.0, "to": next.uid.0}));
+        if !rooms::transfer(db, now, cid, (me, next.uid), &nick, &ev).await? {
             return Err(AppError::Conflict("the room changed meanwhile, try again".into()));
         }
-        rooms::emit(db, now, cid, "transferred", me, json!({"from": me.0, "to": next.uid.0}), &[]).await?;
     }
-    if convs::remove_member(db, cid, me).await? {
-        rooms::emit(db, now, cid, "left", me, json!({"userId": me.0}), &[me]).await?;
-    }
+    let ev = GroupEvent::new("left", me, json!({"userId": me.0})).also_to(&[me]);
+    convs::remove_member(db, now, cid, me, &ev).await?;
     Ok(())
 }
 
@@ -217,17 +214,11 @@ pub(crate) async fn kick(c: &Call<'_>, me: UserId, cid: &str, targets: &[UserId]
     for t in &found {
         may_remove(&mine, t)?;
     }
-    let now = c.ctx.now_ms();
-    let mut removed = vec![];
-    for t in &found {
-        if convs::remove_member(db, cid, t.uid).await? {
-            removed.push(t.uid);
-        }
-    }
-    if !removed.is_empty() {
-        let ids: Vec<i64> = removed.iter().map(|u| u.0).collect();
-        let extra = json!({"userIds": ids, "userId": ids[0]});
-        rooms::emit(db, now, cid, "kicked", me, extra, &removed).await?;
+    let removed: Vec<UserId> = found.iter().map(|t| t.uid).collect();
+    let ids: Vec<i64> = removed.iter().map(|u| u.0).collect();
+    let ev = GroupEvent::new("kicked", me, json!({"userIds": ids, "userId": ids[0]})).also_to(&removed);
+    if !convs::remove_members(db, c.ctx.now_ms(), cid, &removed, &ev).await? {
+        return Err(AppError::Conflict("the members changed meanwhile, try again".into()));
     }
     Ok(removed)
 }
@@ -237,8 +228,8 @@ pub(crate) async fn dismiss(c: &Call<'_>, me: UserId, cid: &str) -> AppResult<()
     let db = &c.ctx.db;
     let (_, mine) = rooms::as_member(db, cid, me).await?;
     require_owner(&mine)?;
-    let former = convs::dismiss(db, cid).await?;
-    rooms::emit(db, c.ctx.now_ms(), cid, "dismissed", me, json!({}), &former).await
+    convs::dismiss(db, c.ctx.now_ms(), cid, GroupEvent::new("dismissed", me, json!({}))).await?;
+    Ok(())
 }
 
 /// Transfer ownership to another member (owner only).
@@ -251,10 +242,11 @@ pub(crate) async fn transfer(c: &Call<'_>, me: UserId, cid: &str, to: UserId) ->
     }
     let nick = users::get(db, to).await?.map(|u| u.nickname).unwrap_or_default();
     let now = c.ctx.now_ms();
-    if !rooms::transfer(db, now, cid, me, to, &nick).await? {
+    let ev = GroupEvent::new("transferred", me, json!({"from": me.0, "to": to.0}));
+    if !rooms::transfer(db, now, cid, (me, to), &nick, &ev).await? {
         return Err(AppError::not_found(format!("member {to}")));
     }
-    rooms::emit(db, now, cid, "transferred", me, json!({"from": me.0, "to": to.0}), &[]).await
+    Ok(())
 }
 
 /// Post a notice (owner/admins): Shiku `notice`, SealTalk bulletin.
@@ -263,8 +255,11 @@ pub(crate) async fn post_notice(c: &Call<'_>, me: UserId, mine: &RoomMember, cid
     let db = &c.ctx.db;
     let nick = users::get(db, me).await?.map(|u| u.nickname).unwrap_or_default();
     let now = c.ctx.now_ms();
-    let n = rooms::add_notice(db, now, cid, me, &nick, text).await?;
-    rooms::emit(db, now, cid, "notice", me, json!({"noticeId": n.id, "notice": n.text}), &[]).await
+    rooms::add_notice(db, now, (cid, me, &nick), text, |n| {
+        GroupEvent::new("notice", me, json!({"noticeId": n.id, "notice": n.text}))
+    })
+    .await?;
+    Ok(())
 }
 
 /// SealTalk timestamps: ISO 8601.

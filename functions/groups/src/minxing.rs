@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::requests::{self, JoinRequest, APPROVED, REJECTED};
-use shared::store::rooms::{self, Changes, NewRoom, Room, RoomMember};
+use shared::store::rooms::{self, Changes, GroupEvent, NewRoom, Room, RoomMember};
 use shared::store::{conversations as convs, events, n, profiles, s, users, Item, ItemExt};
 use shared::{AppError, AppResult, Reply};
 use std::collections::HashMap;
@@ -173,9 +173,9 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
         members: members.clone(),
         settings,
     };
-    let room = rooms::create(db, now, new).await?;
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
-    rooms::emit(db, now, &room.id, "created", me, json!({"name": name, "userIds": ids}), &[]).await?;
+    let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
+    let room = rooms::create(db, now, new, &ev).await?;
     let owner = RoomMember {
         uid: me,
         role: rooms::OWNER.into(),
@@ -237,7 +237,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::missing("name"));
     }
     let db = &c.ctx.db;
-    let (_, mine) = rooms::as_member(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
+    let (room, mine) = rooms::as_member(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
     require_admin(&mine)?;
     let mut ch: Changes = vec![];
     let mut settings = serde_json::Map::new();
@@ -255,14 +255,27 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         }
     }
     let now = c.ctx.now_ms();
-    let room = rooms::update(db, now, &cid, me, ch).await?;
-    if let Some(nm) = name {
-        rooms::emit(db, now, &cid, "renamed", me, json!({"name": nm}), &[]).await?;
+    let mut events = vec![];
+    if let Some(nm) = &name {
+        events.push(GroupEvent::new("renamed", me, json!({"name": nm})));
     }
     if !settings.is_empty() {
-        rooms::emit(db, now, &cid, "updated", me, json!({"settings": settings}), &[]).await?;
+        events.push(GroupEvent::new("updated", me, json!({"settings": settings})));
     }
-    Ok(Reply::data(group_json(&room, Some(&mine))))
+    rooms::update(db, now, &cid, me, ch, &events).await?;
+    // The group as read before, with the changes just written (no read after the write).
+    let mut out = group_json(&room, Some(&mine));
+    if let Some(nm) = name {
+        out["name"] = json!(nm);
+    }
+    if let Some(d) = description {
+        out["description"] = json!(d);
+    }
+    if let Some(p) = public {
+        out["public"] = json!(p);
+    }
+    out["updated_at"] = json!(now);
+    Ok(Reply::data(out))
 }
 
 /// `DELETE /api/v1/groups/{group_id}`: the owner dismisses the group. 204.
@@ -468,12 +481,9 @@ async fn decide(c: &Call<'_>, approve: bool) -> AppResult<Reply> {
         return Err(conflict());
     }
     if approve {
-        match rooms::join(db, now, &cid, uid, room.max_users()).await {
-            Ok(true) => {
-                let extra = json!({"userIds": [uid.0], "inviter": me.0, "requestId": id});
-                rooms::emit(db, now, &cid, "joined", me, extra, &[]).await?;
-            }
-            Ok(false) => {} // joined meanwhile (invited)
+        let ev = GroupEvent::new("joined", me, json!({"userIds": [uid.0], "inviter": me.0, "requestId": id}));
+        match rooms::join(db, now, &cid, uid, room.max_users(), &ev).await {
+            Ok(_) => {} // Ok(false): joined meanwhile (invited)
             Err(e) => {
                 if let Err(undo) = requests::reopen(db, &req, me).await {
                     tracing::warn!(request = %id, error = %undo, "could not reopen a request whose join failed");

@@ -8,7 +8,7 @@ use shared::dialect::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::profiles::avatar_url;
-use shared::store::rooms::{self, Changes, NewRoom, Room, RoomMember};
+use shared::store::rooms::{self, Changes, GroupEvent, NewRoom, Room, RoomMember};
 use shared::store::{n, s, users};
 use shared::{AppError, AppResult, Reply};
 
@@ -78,9 +78,9 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
         members: members.clone(),
         settings,
     };
-    let room = rooms::create(&c.ctx.db, now, new).await?;
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
-    rooms::emit(&c.ctx.db, now, &room.id, "created", me, json!({"name": name, "userIds": ids}), &[]).await?;
+    let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
+    let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
     Ok(Reply::data(json!({"id": room.id})))
 }
 
@@ -146,8 +146,8 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     let (_, mine) = rooms::as_member(db, &gid, me).await?;
     require_admin(&mine)?;
     let now = c.ctx.now_ms();
-    rooms::update(db, now, &gid, me, vec![("name".into(), Some(s(&name)))]).await?;
-    rooms::emit(db, now, &gid, "renamed", me, json!({"name": name}), &[]).await?;
+    let ev = GroupEvent::new("renamed", me, json!({"name": name}));
+    rooms::update(db, now, &gid, me, vec![("name".into(), Some(s(&name)))], &[ev]).await?;
     Ok(Reply::empty())
 }
 
@@ -173,8 +173,8 @@ pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     let (_, mine) = rooms::as_member(db, &gid, me).await?;
     require_admin(&mine)?;
     let now = c.ctx.now_ms();
-    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(s(&uri)))]).await?;
-    rooms::emit(db, now, &gid, "portrait", me, json!({"portraitUri": uri}), &[]).await?;
+    let ev = GroupEvent::new("portrait", me, json!({"portraitUri": uri}));
+    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(s(&uri)))], &[ev]).await?;
     Ok(Reply::empty())
 }
 
@@ -185,10 +185,10 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
     let name = c.params.str_max("displayName", MAX_DISPLAY_NAME)?.map(|x| escape(&x)).unwrap_or_default();
     let now = c.ctx.now_ms();
     let ch: Changes = vec![("nickname".into(), if name.is_empty() { None } else { Some(s(&name)) })];
-    rooms::update_member(&c.ctx.db, now, &gid, me, ch)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("group {gid}")))?;
-    rooms::emit(&c.ctx.db, now, &gid, "member", me, json!({"userId": me.0, "nickname": name}), &[]).await?;
+    let ev = GroupEvent::new("member", me, json!({"userId": me.0, "nickname": name}));
+    if !rooms::update_member(&c.ctx.db, now, &gid, me, ch, &[ev]).await? {
+        return Err(AppError::not_found(format!("group {gid}")));
+    }
     Ok(Reply::empty())
 }
 

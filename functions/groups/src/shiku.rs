@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::params::Params;
-use shared::store::rooms::{self, AttributeValue, Changes, NewRoom, Notice, Room, RoomMember, ADMIN, MEMBER};
+use shared::store::rooms::{
+    self, AttributeValue, Changes, GroupEvent, NewRoom, Notice, Room, RoomMember, ADMIN, MEMBER,
+};
 use shared::store::users::{self, User};
 use shared::store::{n, s};
 use shared::{AppError, AppResult, Reply};
@@ -218,9 +220,9 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
         members: members.clone(),
         settings: changes_item(settings),
     };
-    let room = rooms::create(&c.ctx.db, now, new).await?;
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
-    rooms::emit(&c.ctx.db, now, &room.id, "created", me, json!({"name": name, "userIds": ids}), &[]).await?;
+    let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
+    let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
     found.insert(me, owner);
     Ok(Reply::data(room_json(&room, Some(&fresh_owner(me, now)), &[], &found, &[])))
 }
@@ -260,16 +262,17 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
             .filter(|(k, _)| k != "name" && k != "talkTime")
             .map(|(k, v)| (k.clone(), v.as_ref().map(attr_json).unwrap_or(Value::Null)))
             .collect();
-        rooms::update(db, now, &cid, me, ch.clone()).await?;
+        let mut events = vec![];
         if let Some(nm) = name {
-            rooms::emit(db, now, &cid, "renamed", me, json!({"name": nm}), &[]).await?;
+            events.push(GroupEvent::new("renamed", me, json!({"name": nm})));
         }
         if let Some((_, Some(t))) = ch.iter().find(|(k, _)| k == "talkTime") {
-            rooms::emit(db, now, &cid, "muted", me, json!({"talkTime": attr_json(t)}), &[]).await?;
+            events.push(GroupEvent::new("muted", me, json!({"talkTime": attr_json(t)})));
         }
         if !changed.is_empty() {
-            rooms::emit(db, now, &cid, "updated", me, json!({"settings": changed}), &[]).await?;
+            events.push(GroupEvent::new("updated", me, json!({"settings": changed})));
         }
+        rooms::update(db, now, &cid, me, ch, &events).await?;
     }
     if let Some(text) = notice {
         crate::post_notice(c, me, &mine, &cid, &text).await?;
@@ -394,14 +397,15 @@ pub async fn member_update(c: &Call<'_>) -> AppResult<Reply> {
         ch.push(("talkTime".into(), Some(n(t))));
     }
     let now = c.ctx.now_ms();
-    rooms::update_member(db, now, &cid, target, ch)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("member {target}")))?;
+    let mut events = vec![];
     if let Some(t) = talk {
-        rooms::emit(db, now, &cid, "muted", me, json!({"userId": target.0, "talkTime": t}), &[]).await?;
+        events.push(GroupEvent::new("muted", me, json!({"userId": target.0, "talkTime": t})));
     }
     if let Some(nk) = nickname {
-        rooms::emit(db, now, &cid, "member", me, json!({"userId": target.0, "nickname": nk}), &[]).await?;
+        events.push(GroupEvent::new("member", me, json!({"userId": target.0, "nickname": nk})));
+    }
+    if !rooms::update_member(db, now, &cid, target, ch, &events).await? {
+        return Err(AppError::not_found(format!("member {target}")));
     }
     Ok(Reply::empty())
 }
@@ -487,10 +491,10 @@ pub async fn notice_delete(c: &Call<'_>) -> AppResult<Reply> {
     let db = &c.ctx.db;
     let (_, mine) = rooms::as_member(db, &cid, me).await?;
     require_admin(&mine)?;
-    if !rooms::delete_notice(db, &cid, &id).await? {
+    let ev = GroupEvent::new("noticeDeleted", me, json!({"noticeId": id}));
+    if !rooms::delete_notice(db, c.ctx.now_ms(), &cid, &id, &ev).await? {
         return Err(AppError::not_found(format!("notice {id}")));
     }
-    rooms::emit(db, c.ctx.now_ms(), &cid, "noticeDeleted", me, json!({"noticeId": id}), &[]).await?;
     Ok(Reply::empty())
 }
 
@@ -558,11 +562,11 @@ pub async fn set_admin(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("touserId", "the owner's role changes only by transfer"));
     }
     let now = c.ctx.now_ms();
-    if !rooms::set_role(db, now, &cid, target, role).await? {
+    let shiku_role = if role == ADMIN { 2 } else { 3 };
+    let ev = GroupEvent::new("admin", me, json!({"userId": target.0, "role": shiku_role}));
+    if !rooms::set_role(db, now, &cid, target, role, &ev).await? {
         return Err(AppError::not_found(format!("member {target}")));
     }
-    let shiku_role = if role == ADMIN { 2 } else { 3 };
-    rooms::emit(db, now, &cid, "admin", me, json!({"userId": target.0, "role": shiku_role}), &[]).await?;
     Ok(Reply::empty())
 }
 
@@ -587,8 +591,8 @@ pub async fn set_offline_no_push(c: &Call<'_>) -> AppResult<Reply> {
             ("openTopChatTime".into(), Some(n(if on == 1 { now / 1000 } else { 0 }))),
         ],
     };
-    if shared::store::conversations::valid_id(&cid) {
-        if let Some(m) = rooms::update_member(&c.ctx.db, now, &cid, me, ch).await? {
+    if shared::store::conversations::valid_id(&cid) && rooms::update_member(&c.ctx.db, now, &cid, me, ch, &[]).await? {
+        if let Some(m) = rooms::member(&c.ctx.db, &cid, me).await? {
             let profile = users::get(&c.ctx.db, me).await?;
             return Ok(Reply::data(member_json(&cid, &m, profile.as_ref())));
         }
@@ -627,10 +631,9 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
         members: others.clone(),
         settings,
     };
-    let copy = rooms::create(db, now, new).await?;
     let ids: Vec<i64> = others.iter().map(|u| u.0).collect();
-    rooms::emit(db, now, &copy.id, "created", me, json!({"name": copy.name(), "userIds": ids, "copyOf": cid}), &[])
-        .await?;
+    let ev = GroupEvent::new("created", me, json!({"name": room.name(), "userIds": ids, "copyOf": cid}));
+    let copy = rooms::create(db, now, new, &ev).await?;
     let profiles = HashMap::from([(me, owner)]);
     Ok(Reply::data(room_json(&copy, Some(&fresh_owner(me, now)), &[], &profiles, &[])))
 }

@@ -224,14 +224,19 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
     get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
+/// Members besides the owner that a creating transaction holds (META, owner, event: 100 items).
+pub const MAX_IN_CREATION: usize = 97;
+
 /// Create a group conversation with its owner and initial members in one transaction.
 pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
-    create_group_with(db, now, None, owner, name, members, Item::new()).await
+    create_group_with(db, now, None, owner, name, members, Item::new(), None).await
 }
 
 /// [`create_group`] with a client-chosen id (Shiku `jid`: used when valid and free, otherwise a
 /// new one is generated) and extra META attributes (room settings, store/rooms.rs).
-/// META `memberCount` starts at the number of members written.
+/// META `memberCount` starts at the number of members written; `event` goes into the same
+/// transaction.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_group_with(
     db: &Db,
     now: i64,
@@ -240,17 +245,19 @@ pub async fn create_group_with(
     name: &str,
     members: &[UserId],
     extra: Item,
+    event: Option<&GroupEvent>,
 ) -> AppResult<Conversation> {
     let mut wanted = wanted_id.filter(|c| valid_id(c) && !c.starts_with("s_"));
     loop {
         let cid = wanted.take().map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-        match create_group_once(db, now, &cid, owner, name, members, extra.clone()).await {
+        match create_group_once(db, now, &cid, owner, name, members, extra.clone(), event).await {
             Err(AppError::Conflict(_)) if wanted_id.is_some() => continue,
             other => return other,
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn create_group_once(
     db: &Db,
     now: i64,
@@ -259,6 +266,7 @@ async fn create_group_once(
     name: &str,
     members: &[UserId],
     extra: Item,
+    event: Option<&GroupEvent>,
 ) -> AppResult<Conversation> {
     let cid = cid.to_string();
     let mut meta = extra;
@@ -275,17 +283,27 @@ async fn create_group_once(
     all.sort();
     all.dedup();
     // One transaction holds at most 100 items; larger rooms add the rest in batches.
-    if all.len() > 98 {
-        return Err(AppError::invalid("members", "at most 98 initial members; invite the rest afterwards"));
+    if all.len() > MAX_IN_CREATION {
+        return Err(AppError::invalid(
+            "members",
+            format!("at most {MAX_IN_CREATION} initial members; invite the rest afterwards"),
+        ));
     }
     meta.insert("memberCount".into(), n(all.len() + 1));
+    let mut everyone = all.clone();
+    everyone.push(owner);
+    let live = super::live::presence_of(db, &everyone).await?;
+    let item = |uid: UserId, role: &str| super::live::with_conns(member_item(&cid, uid, role, now), &cid, uid, &live);
     let mut tx = db
         .client
         .transact_write_items()
         .transact_items(put(db, meta, Some("attribute_not_exists(pk)")))
-        .transact_items(put(db, member_item(&cid, owner, "owner", now), None));
+        .transact_items(put(db, item(owner, "owner"), None));
     for m in &all {
-        tx = tx.transact_items(put(db, member_item(&cid, *m, "member", now), None));
+        tx = tx.transact_items(put(db, item(*m, "member"), None));
+    }
+    if let Some(ev) = event {
+        tx = tx.transact_items(ev.put(db, &cid, now));
     }
     match tx.send().await {
         Ok(_) => {}
@@ -293,9 +311,7 @@ async fn create_group_once(
         Err(e) if is_condition_failure(&e) => return Err(AppError::Conflict(format!("conversation {cid} exists"))),
         Err(e) => return Err(e.into()),
     }
-    let mut everyone = all;
-    everyone.push(owner);
-    super::live::attach_new_members(db, &cid, &everyone).await?;
+    super::live::attach_new_members(db, &cid, &everyone, &live).await?;
     get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
@@ -647,10 +663,12 @@ pub const REFUSED_ROOM_FULL: i64 = 1100901;
 pub const REFUSED_MUTED: i64 = 1100902;
 pub const REFUSED_ALL_MUTED: i64 = 1100903;
 
-/// [`add_members`] within a room's capacity: one conditional UpdateItem first reserves the
-/// places (`memberCount + n <= max`, refused with [`REFUSED_ROOM_FULL`] otherwise), then the
-/// member items go out in BatchWriteItem chunks of 25. Callers pass only non-members (the
-/// count would drift otherwise); if the batch fails the reservation is given back.
+/// Add members (joins, invitations) within a room's capacity (`memberCount + n <= max`,
+/// refused with [`REFUSED_ROOM_FULL`] otherwise). Callers pass only non-members.
+/// Up to [`MAX_IN_ONE_ADD`] members: one transaction takes the places, writes the member items
+/// (each only if absent) and `event`. More (a 1000-member room filled at once): one conditional
+/// UpdateItem reserves the places, the items go out in BatchWriteItem chunks of 25 (the
+/// reservation is given back if they fail), then `event` alone.
 pub async fn add_members_within(
     db: &Db,
     now: i64,
@@ -658,6 +676,7 @@ pub async fn add_members_within(
     uids: &[UserId],
     role: &str,
     max: i64,
+    event: Option<&GroupEvent>,
 ) -> AppResult<usize> {
     use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
     let mut uids: Vec<UserId> = uids.to_vec();
@@ -671,61 +690,124 @@ pub async fn add_members_within(
     if count > max {
         return Err(full());
     }
-    let reserve = |delta: i64| {
-        db.client
+    let live = super::live::presence_of(db, &uids).await?;
+    let item = |uid: UserId| super::live::with_conns(member_item(cid, uid, role, now), cid, uid, &live);
+    if uids.len() <= MAX_IN_ONE_ADD {
+        let reserve_within = Update::builder()
+            .table_name(&db.table)
+            .set_key(Some(Db::key(pk(cid), "META")))
+            .update_expression("ADD memberCount :n")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)",
+            )
+            .expression_attribute_values(":n", n(count))
+            .expression_attribute_values(":room", n(max - count))
+            .build()
+            .expect("key and expressions set");
+        let mut writes = vec![TransactWriteItem::builder().update(reserve_within).build()];
+        writes.extend(uids.iter().map(|u| put(db, item(*u), Some("attribute_not_exists(pk)"))));
+        if !transact(db, writes, cid, now, event.map(std::slice::from_ref).unwrap_or_default()).await? {
+            // Full, gone, or someone joined meanwhile: tell which.
+            return Err(match get(db, cid).await? {
+                None => AppError::not_found(format!("conversation {cid}")),
+                Some(_) if !memberships_of(db, cid, &uids).await?.is_empty() => {
+                    AppError::Conflict("membership changed meanwhile, try again".into())
+                }
+                Some(_) => full(),
+            });
+        }
+    } else {
+        let r = db
+            .client
             .update_item()
             .table_name(&db.table)
             .set_key(Some(Db::key(pk(cid), "META")))
             .update_expression("ADD memberCount :n")
-            .expression_attribute_values(":n", n(delta))
-    };
-    reserve(count)
-        .condition_expression("attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)")
-        .expression_attribute_values(":room", n(max - count))
-        .send()
-        .await
-        .map_err(|e| if is_condition_failure(&e) { full() } else { e.into() })?;
-    let requests = uids
-        .iter()
-        .map(|u| {
-            let put = PutRequest::builder().set_item(Some(member_item(cid, *u, role, now))).build().expect("item set");
-            WriteRequest::builder().put_request(put).build()
-        })
-        .collect();
-    if let Err(e) = super::batch_write(db, requests).await {
-        if let Err(undo) = reserve(-count).send().await {
-            tracing::warn!(cid, error = %undo, "could not give back reserved room places");
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)",
+            )
+            .expression_attribute_values(":n", n(count))
+            .expression_attribute_values(":room", n(max - count))
+            .send()
+            .await;
+        if !applied(r)? {
+            return Err(full());
         }
-        return Err(e);
+        let requests = uids
+            .iter()
+            .map(|u| {
+                let put = PutRequest::builder().set_item(Some(item(*u))).build().expect("item set");
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        if let Err(e) = super::batch_write(db, requests).await {
+            let undo = db
+                .client
+                .update_item()
+                .table_name(&db.table)
+                .set_key(Some(Db::key(pk(cid), "META")))
+                .update_expression("ADD memberCount :n")
+                .expression_attribute_values(":n", n(-count))
+                .send()
+                .await;
+            if let Err(undo) = undo {
+                tracing::warn!(cid, error = %undo, "could not give back reserved room places");
+            }
+            return Err(e);
+        }
+        if let Some(ev) = event {
+            transact(db, vec![], cid, now, std::slice::from_ref(ev)).await?;
+        }
     }
-    super::live::attach_new_members(db, cid, &uids).await?;
+    super::live::attach_new_members(db, cid, &uids, &live).await?;
     Ok(uids.len())
 }
 
-/// Remove one member (leave, kick). Returns false when they were not a member.
-pub async fn remove_member(db: &Db, cid: &str, uid: UserId) -> AppResult<bool> {
-    use aws_sdk_dynamodb::types::{Delete, Update};
-    let del = Delete::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
-        .condition_expression("attribute_exists(pk)")
-        .build()
-        .expect("key set");
-    let upd = Update::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("ADD memberCount :n")
-        .expression_attribute_values(":n", n(-1))
-        .build()
-        .expect("key set");
-    let r = db
-        .client
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().delete(del).build())
-        .transact_items(TransactWriteItem::builder().update(upd).build())
-        .send()
-        .await;
-    applied(r)
+/// Members added in one transaction by [`add_members_within`] (with the place reservation and the event).
+pub const MAX_IN_ONE_ADD: usize = 98;
+
+/// Which of `uids` are members of `cid` (one consistent BatchGetItem per 100).
+async fn memberships_of(db: &Db, cid: &str, uids: &[UserId]) -> AppResult<Vec<UserId>> {
+    let keys = uids.iter().map(|u| Db::key(pk(cid), member_sk(*u))).collect();
+    Ok(super::batch_get_consistent(db, keys).await?.iter().filter_map(|it| it.i64("uid")).map(UserId).collect())
+}
+
+/// Remove members (leave, kick) with their `event`, in one transaction per 98 (each chunk
+/// carries its own copy of the event). Ok(false): one of them was not a member (nothing of
+/// that chunk was written).
+pub async fn remove_members(db: &Db, now: i64, cid: &str, uids: &[UserId], event: &GroupEvent) -> AppResult<bool> {
+    use aws_sdk_dynamodb::types::Delete;
+    for chunk in uids.chunks(MAX_IN_ONE_ADD) {
+        let mut writes: Vec<TransactWriteItem> = chunk
+            .iter()
+            .map(|u| {
+                let del = Delete::builder()
+                    .table_name(&db.table)
+                    .set_key(Some(Db::key(pk(cid), member_sk(*u))))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .expect("key set");
+                TransactWriteItem::builder().delete(del).build()
+            })
+            .collect();
+        let count = Update::builder()
+            .table_name(&db.table)
+            .set_key(Some(Db::key(pk(cid), "META")))
+            .update_expression("ADD memberCount :n")
+            .expression_attribute_values(":n", n(-(chunk.len() as i64)))
+            .build()
+            .expect("key set");
+        writes.push(TransactWriteItem::builder().update(count).build());
+        if !transact(db, writes, cid, now, std::slice::from_ref(event)).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Remove one member with its event. Returns false when they were not a member.
+pub async fn remove_member(db: &Db, now: i64, cid: &str, uid: UserId, event: &GroupEvent) -> AppResult<bool> {
+    remove_members(db, now, cid, &[uid], event).await
 }
 
 /// A message by seq (one GetItem).
@@ -873,11 +955,9 @@ pub async fn clear_for(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<(
     }
 }
 
-/// Rename a group (one conditional UpdateItem).
-pub async fn set_name(db: &Db, cid: &str, name: &str) -> AppResult<()> {
-    let r = db
-        .client
-        .update_item()
+/// Rename a group, with its event (one transaction).
+pub async fn set_name(db: &Db, now: i64, cid: &str, name: &str, event: &GroupEvent) -> AppResult<()> {
+    let upd = Update::builder()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), "META")))
         .update_expression("SET #n = :n")
@@ -885,9 +965,10 @@ pub async fn set_name(db: &Db, cid: &str, name: &str) -> AppResult<()> {
         .expression_attribute_names("#n", "name")
         .expression_attribute_values(":n", s(name))
         .expression_attribute_values(":g", s("group"))
-        .send()
-        .await;
-    if applied(r)? {
+        .build()
+        .expect("key and expressions set");
+    let writes = vec![TransactWriteItem::builder().update(upd).build()];
+    if transact(db, writes, cid, now, std::slice::from_ref(event)).await? {
         Ok(())
     } else {
         Err(AppError::not_found(format!("conversation {cid}")))
@@ -913,18 +994,30 @@ pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()
     }
 }
 
-/// Dismiss a group: every MEMBER item and the META are deleted (members Query +
-/// ⌈(n+1)/25⌉ BatchWriteItem). Messages stay unreachable. Returns the former members.
-pub async fn dismiss(db: &Db, cid: &str) -> AppResult<Vec<UserId>> {
-    use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+/// Dismiss a group: its META goes with the event (to every former member) in one
+/// transaction, then the member items in BatchWriteItem chunks of 25 (a room without META is
+/// gone for every reader, so a failure there leaves nothing visible). Returns the former
+/// members; not found when the group is already gone.
+pub async fn dismiss(db: &Db, now: i64, cid: &str, event: GroupEvent) -> AppResult<Vec<UserId>> {
+    use aws_sdk_dynamodb::types::{Delete, DeleteRequest, WriteRequest};
     let uids = member_ids(db, cid).await?;
-    let mut keys: Vec<Item> = uids.iter().map(|u| Db::key(pk(cid), member_sk(*u))).collect();
-    keys.push(Db::key(pk(cid), "META"));
-    let requests = keys
-        .into_iter()
-        .map(|k| {
+    let meta = Delete::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .condition_expression("attribute_exists(pk)")
+        .build()
+        .expect("key set");
+    let writes = vec![TransactWriteItem::builder().delete(meta).build()];
+    if !transact(db, writes, cid, now, &[event.also_to(&uids)]).await? {
+        return Err(AppError::not_found(format!("conversation {cid}")));
+    }
+    let requests = uids
+        .iter()
+        .map(|u| {
             WriteRequest::builder()
-                .delete_request(DeleteRequest::builder().set_key(Some(k)).build().expect("key"))
+                .delete_request(
+                    DeleteRequest::builder().set_key(Some(Db::key(pk(cid), member_sk(*u)))).build().expect("key"),
+                )
                 .build()
         })
         .collect();
@@ -935,27 +1028,75 @@ pub async fn dismiss(db: &Db, cid: &str) -> AppResult<Vec<UserId>> {
 /// Group events kept one day (delivery pushes them once).
 pub const GROUP_EVENT_TTL_SECS: i64 = 86_400;
 
-/// A group event (`ev = "group"`): `delivery` posts `frame` to the conversation's members at
-/// delivery time plus `also_to` (people who just left or were removed, or every former member
-/// of a dismissed group). Item: `CONV#<cid>` / `EVT#<ts:013>#<id>`, `frame` (JSON text), `ttl`.
-pub async fn group_event(
-    db: &Db,
-    now_ms: i64,
-    cid: &str,
-    frame: &serde_json::Value,
-    also_to: &[UserId],
-) -> AppResult<()> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let mut it = Db::key(pk(cid), format!("EVT#{now_ms:013}#{id}"));
-    it.insert("ev".into(), s("group"));
-    it.insert("cid".into(), s(cid));
-    it.insert("frame".into(), s(frame.to_string()));
-    it.insert("ttl".into(), n(now_ms / 1000 + GROUP_EVENT_TTL_SECS));
-    if !also_to.is_empty() {
-        it.insert("alsoTo".into(), AttributeValue::L(also_to.iter().map(|u| n(u.0)).collect()));
+/// A group change's event (`ev = "group"`), written in the SAME transaction as the change it
+/// reports, so members never miss a change nor hear of one that did not happen. `delivery`
+/// posts its frame to the conversation's members at delivery time plus `also_to` (people who
+/// just left or were removed, or every former member of a dismissed group).
+/// Item: `CONV#<cid>` / `EVT#<ts:013>#<id>`, `frame` (JSON text), `ttl`.
+#[derive(Debug, Clone)]
+pub struct GroupEvent {
+    pub kind: String,
+    pub by: UserId,
+    pub extra: serde_json::Value,
+    pub also_to: Vec<UserId>,
+}
+
+impl GroupEvent {
+    pub fn new(kind: &str, by: UserId, extra: serde_json::Value) -> GroupEvent {
+        GroupEvent { kind: kind.to_string(), by, extra, also_to: vec![] }
     }
-    db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
-    Ok(())
+
+    pub fn also_to(mut self, uids: &[UserId]) -> GroupEvent {
+        self.also_to = uids.to_vec();
+        self
+    }
+
+    /// The frame members receive (docs/realtime.md).
+    pub fn frame(&self, cid: &str, now: i64) -> serde_json::Value {
+        event_frame(&self.kind, cid, self.by, now, self.extra.clone())
+    }
+
+    fn item(&self, cid: &str, now_ms: i64) -> Item {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let mut it = Db::key(pk(cid), format!("EVT#{now_ms:013}#{id}"));
+        it.insert("ev".into(), s("group"));
+        it.insert("cid".into(), s(cid));
+        it.insert("frame".into(), s(self.frame(cid, now_ms).to_string()));
+        it.insert("ttl".into(), n(now_ms / 1000 + GROUP_EVENT_TTL_SECS));
+        if !self.also_to.is_empty() {
+            it.insert("alsoTo".into(), AttributeValue::L(self.also_to.iter().map(|u| n(u.0)).collect()));
+        }
+        it
+    }
+
+    /// The Put that goes into the change's transaction.
+    pub(crate) fn put(&self, db: &Db, cid: &str, now_ms: i64) -> TransactWriteItem {
+        put(db, self.item(cid, now_ms), None)
+    }
+}
+
+/// The frame of a group event: `{"event":"group","type",…}` with both `roomId` (Shiku) and
+/// `groupId` (SealTalk) naming the conversation.
+pub fn event_frame(kind: &str, cid: &str, by: UserId, now: i64, extra: serde_json::Value) -> serde_json::Value {
+    let mut f =
+        serde_json::json!({"event": "group", "type": kind, "roomId": cid, "groupId": cid, "by": by.0, "ts": now});
+    if let (Some(o), serde_json::Value::Object(x)) = (f.as_object_mut(), extra) {
+        o.extend(x);
+    }
+    f
+}
+
+/// Run `writes` and the events' Puts as one transaction. Ok(false): a condition failed
+/// (nothing was written, no event either).
+pub(crate) async fn transact(
+    db: &Db,
+    writes: Vec<TransactWriteItem>,
+    cid: &str,
+    now_ms: i64,
+    events: &[GroupEvent],
+) -> AppResult<bool> {
+    let items = writes.into_iter().chain(events.iter().map(|e| e.put(db, cid, now_ms))).collect();
+    applied(db.client.transact_write_items().set_transact_items(Some(items)).send().await)
 }
 
 /// The caller's MEMBER items of several conversations in one BatchGetItem per 100

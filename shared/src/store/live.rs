@@ -17,6 +17,7 @@ use crate::error::AppResult;
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::stream::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
 
 /// UpdateItems in flight when a connection is added to or removed from many groups.
 const IN_FLIGHT: usize = 16;
@@ -86,20 +87,51 @@ pub async fn set_on_groups(db: &Db, uid: UserId, conn_id: &str, attach: bool) ->
     Ok(changed.into_iter().filter(|c| *c).count())
 }
 
-/// After `uids` were added to group `cid`: copy their live connections onto their new member
-/// items (one consistent BatchGetItem of presence per 100, one UpdateItem per online user).
-pub async fn attach_new_members(db: &Db, cid: &str, uids: &[UserId]) -> AppResult<()> {
-    if !is_group(cid) || uids.is_empty() {
-        return Ok(());
+/// Live connections of `uids` now (one consistent BatchGetItem of presence per 100): written
+/// into new member items, so an event in the same transaction reaches them.
+pub async fn presence_of(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
+    if uids.is_empty() {
+        return Ok(HashMap::new());
     }
     let keys: Vec<Item> = uids.iter().map(|u| Db::key(super::users::pk(*u), "CONNS")).collect();
     let presence = super::batch_get_consistent(db, keys).await?;
-    let online: Vec<(UserId, Vec<String>)> = presence
+    Ok(presence
         .iter()
         .filter_map(|it| Some((UserId(it.i64("uid")?), it.strings("c"))))
         .filter(|(_, c)| !c.is_empty())
+        .collect())
+}
+
+/// A new member item of group `cid` with the connections `live` knows for its user.
+pub fn with_conns(mut item: Item, cid: &str, uid: UserId, live: &HashMap<UserId, Vec<String>>) -> Item {
+    if let Some(c) = live.get(&uid).filter(|_| is_group(cid)) {
+        item.insert("conns".into(), AttributeValue::Ss(c.clone()));
+    }
+    item
+}
+
+/// After `uids` were added to group `cid` (their items written with `known`, the presence read
+/// before the write): read presence again and add connections made meanwhile (usually none,
+/// so no write).
+pub async fn attach_new_members(
+    db: &Db,
+    cid: &str,
+    uids: &[UserId],
+    known: &HashMap<UserId, Vec<String>>,
+) -> AppResult<()> {
+    if !is_group(cid) || uids.is_empty() {
+        return Ok(());
+    }
+    let now = presence_of(db, uids).await?;
+    let newer: Vec<(UserId, Vec<String>)> = now
+        .into_iter()
+        .filter_map(|(uid, conns)| {
+            let old = known.get(&uid);
+            let fresh: Vec<String> = conns.into_iter().filter(|c| !old.is_some_and(|o| o.contains(c))).collect();
+            (!fresh.is_empty()).then_some((uid, fresh))
+        })
         .collect();
-    futures_util::stream::iter(online)
+    futures_util::stream::iter(newer)
         .map(|(uid, conns)| async move { set_conns(db, cid, uid, conns, true).await })
         .buffer_unordered(IN_FLIGHT)
         .try_collect::<Vec<bool>>()

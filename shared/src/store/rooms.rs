@@ -11,12 +11,11 @@
 //! - `COUNTER/room-call`: call identifiers.
 
 use super::conversations::{self as convs, member_item, member_sk, pk, valid_id};
-use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1};
+use super::{is_condition_failure, n, s, Db, Item, ItemExt, GSI1};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 pub use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
-use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub use convs::{REFUSED_ALL_MUTED, REFUSED_MUTED, REFUSED_ROOM_FULL};
@@ -29,7 +28,7 @@ pub const MEMBER: &str = "member";
 /// Join refused: the room needs an admin's invitation (`isNeedVerify = 1`).
 pub const REFUSED_NEEDS_VERIFY: i64 = 1100904;
 /// How many members a creation transaction holds besides the owner.
-const FIRST_BATCH: usize = 98;
+const FIRST_BATCH: usize = convs::MAX_IN_CREATION;
 
 /// 0/1 room flags and their defaults (Shiku Room entity).
 pub const FLAGS: &[(&str, i64)] = &[
@@ -305,9 +304,10 @@ pub struct NewRoom {
     pub settings: Item,
 }
 
-/// Create a room: one transaction with the owner and the first 98 members, then the rest
-/// with [`convs::add_members_within`] (BatchWriteItem, 25 per call).
-pub async fn create(db: &Db, now: i64, new: NewRoom) -> AppResult<Room> {
+/// Create a room: one transaction with the owner and the first 97 members, then the rest
+/// with [`convs::add_members_within`] (BatchWriteItem, 25 per call). `event` is written with
+/// the last of these writes, when every member is in.
+pub async fn create(db: &Db, now: i64, new: NewRoom, event: &GroupEvent) -> AppResult<Room> {
     let mut others: Vec<UserId> = new.members.iter().copied().filter(|u| *u != new.owner).collect();
     others.sort();
     others.dedup();
@@ -330,9 +330,11 @@ pub async fn create(db: &Db, now: i64, new: NewRoom) -> AppResult<Room> {
         extra.insert("gsi1sk".into(), s(format!("{now:013}")));
     }
     let (first, rest) = others.split_at(others.len().min(FIRST_BATCH));
-    let conv = convs::create_group_with(db, now, new.id.as_deref(), new.owner, &new.name, first, extra).await?;
+    let in_creation = rest.is_empty().then_some(event);
+    let conv =
+        convs::create_group_with(db, now, new.id.as_deref(), new.owner, &new.name, first, extra, in_creation).await?;
     if !rest.is_empty() {
-        convs::add_members_within(db, now, &conv.id, rest, MEMBER, max).await?;
+        convs::add_members_within(db, now, &conv.id, rest, MEMBER, max, Some(event)).await?;
     }
     get(db, &conv.id).await?.ok_or_else(|| AppError::internal("room vanished"))
 }
@@ -379,9 +381,16 @@ fn update_expr(changes: &Changes) -> (String, HashMap<String, String>, HashMap<S
     (expr, names, values)
 }
 
-/// Change room settings (one conditional UpdateItem, returns the room as written).
-/// `isLook` changes move the room in or out of the public directory; `name` updates `nameLc`.
-pub async fn update(db: &Db, now: i64, cid: &str, by: UserId, mut changes: Changes) -> AppResult<Room> {
+/// Change room settings with their events (one transaction). `isLook` changes move the room
+/// in or out of the public directory (one more read and write); `name` updates `nameLc`.
+pub async fn update(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    by: UserId,
+    mut changes: Changes,
+    events: &[GroupEvent],
+) -> AppResult<()> {
     if let Some((_, Some(AttributeValue::S(name)))) = changes.iter().find(|(k, _)| k == "name") {
         let lc = name.to_lowercase();
         changes.push(("nameLc".into(), Some(s(lc))));
@@ -396,72 +405,60 @@ pub async fn update(db: &Db, now: i64, cid: &str, by: UserId, mut changes: Chang
     let (expr, mut names, mut values) = update_expr(&changes);
     names.insert("#kind".into(), "kind".into());
     values.insert(":g".into(), s("group"));
-    let out = db
-        .client
-        .update_item()
+    let upd = Update::builder()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), "META")))
         .update_expression(expr)
         .condition_expression("attribute_exists(pk) AND #kind = :g")
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values))
-        .return_values(ReturnValue::AllNew)
-        .send()
-        .await
-        .map_err(|e| if is_condition_failure(&e) { room_not_found(cid) } else { e.into() })?;
-    let room = out.attributes.and_then(Room::from_item).ok_or_else(|| room_not_found(cid))?;
+        .build()
+        .expect("key and expressions set");
+    if !convs::transact(db, vec![TransactWriteItem::builder().update(upd).build()], cid, now, events).await? {
+        return Err(room_not_found(cid));
+    }
     if let Some(public) = public {
+        let room = get(db, cid).await?.ok_or_else(|| room_not_found(cid))?;
         set_public(db, cid, room.created_at(), public).await?;
     }
-    Ok(room)
+    Ok(())
 }
 
-/// Change one member's own settings (nickname, talkTime, DND, pin); None when not a member.
+/// Change one member's settings (nickname, talkTime, DND, pin) with their events (one
+/// transaction). Ok(false): not a member.
 pub async fn update_member(
     db: &Db,
     now: i64,
     cid: &str,
     uid: UserId,
     mut changes: Changes,
-) -> AppResult<Option<RoomMember>> {
+    events: &[GroupEvent],
+) -> AppResult<bool> {
     changes.push(("modifyTime".into(), Some(n(now))));
     let (expr, names, values) = update_expr(&changes);
-    let r = db
-        .client
-        .update_item()
+    let upd = Update::builder()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), member_sk(uid))))
         .update_expression(expr)
         .condition_expression("attribute_exists(pk)")
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values))
-        .return_values(ReturnValue::AllNew)
-        .send()
-        .await;
-    match r {
-        Ok(o) => Ok(o.attributes.as_ref().and_then(RoomMember::from_item)),
-        Err(e) if is_condition_failure(&e) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+        .build()
+        .expect("key and expressions set");
+    convs::transact(db, vec![TransactWriteItem::builder().update(upd).build()], cid, now, events).await
 }
 
 /// Make a member an admin or an ordinary member again (never the owner; that is a transfer).
 /// Ok(false): not a member, or the owner.
-pub async fn set_role(db: &Db, now: i64, cid: &str, uid: UserId, role: &str) -> AppResult<bool> {
-    let r = db
-        .client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
-        .update_expression("SET #r = :r, modifyTime = :t")
-        .condition_expression("attribute_exists(pk) AND #r <> :o")
-        .expression_attribute_names("#r", "role")
-        .expression_attribute_values(":r", s(role))
-        .expression_attribute_values(":o", s(OWNER))
-        .expression_attribute_values(":t", n(now))
-        .send()
-        .await;
-    applied(r)
+pub async fn set_role(db: &Db, now: i64, cid: &str, uid: UserId, role: &str, event: &GroupEvent) -> AppResult<bool> {
+    let write = tx_update(
+        db,
+        Db::key(pk(cid), member_sk(uid)),
+        "SET #r = :r, modifyTime = :t",
+        "attribute_exists(pk) AND #r <> :o",
+        vec![(":r", s(role)), (":o", s(OWNER)), (":t", n(now))],
+    );
+    convs::transact(db, vec![write], cid, now, std::slice::from_ref(event)).await
 }
 
 fn tx_update(db: &Db, key: Item, expr: &str, cond: &str, values: Vec<(&str, AttributeValue)>) -> TransactWriteItem {
@@ -480,7 +477,14 @@ fn tx_update(db: &Db, key: Item, expr: &str, cond: &str, values: Vec<(&str, Attr
 /// Hand the room to another member in one transaction: META `owner` (conditioned on the
 /// current owner), the new owner's role, the old owner becomes an ordinary member.
 /// Ok(false): `from` is not the owner any more or `to` is not a member.
-pub async fn transfer(db: &Db, now: i64, cid: &str, from: UserId, to: UserId, to_nick: &str) -> AppResult<bool> {
+pub async fn transfer(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    (from, to): (UserId, UserId),
+    to_nick: &str,
+    event: &GroupEvent,
+) -> AppResult<bool> {
     let meta = {
         let u = Update::builder()
             .table_name(&db.table)
@@ -496,35 +500,33 @@ pub async fn transfer(db: &Db, now: i64, cid: &str, from: UserId, to: UserId, to
             .expect("table and key set");
         TransactWriteItem::builder().update(u).build()
     };
-    let r = db
-        .client
-        .transact_write_items()
-        .transact_items(meta)
-        .transact_items(tx_update(
+    let writes = vec![
+        meta,
+        tx_update(
             db,
             Db::key(pk(cid), member_sk(to)),
             "SET #r = :o, modifyTime = :t, talkTime = :z",
             "attribute_exists(pk)",
             vec![(":o", s(OWNER)), (":t", n(now)), (":z", n(0))],
-        ))
-        .transact_items(tx_update(
+        ),
+        tx_update(
             db,
             Db::key(pk(cid), member_sk(from)),
             "SET #r = :m, modifyTime = :t",
             "attribute_exists(pk)",
             vec![(":m", s(MEMBER)), (":t", n(now))],
-        ))
-        .send()
-        .await;
-    applied(r)
+        ),
+    ];
+    convs::transact(db, writes, cid, now, std::slice::from_ref(event)).await
 }
 
 /// Join a room: one transaction puts the MEMBER item (only if absent) and takes a place
 /// (`memberCount < maxUserSize`). Ok(false): already a member (nothing written).
-pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64) -> AppResult<bool> {
+pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64, event: &GroupEvent) -> AppResult<bool> {
+    let live = super::live::presence_of(db, &[uid]).await?;
     let put = Put::builder()
         .table_name(&db.table)
-        .set_item(Some(member_item(cid, uid, MEMBER, now)))
+        .set_item(Some(super::live::with_conns(member_item(cid, uid, MEMBER, now), cid, uid, &live)))
         .condition_expression("attribute_not_exists(pk)")
         .build()
         .expect("table and item set");
@@ -537,19 +539,14 @@ pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64) -> AppRes
         .expression_attribute_values(":max", n(max))
         .build()
         .expect("table and key set");
-    let r = db
-        .client
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().put(put).build())
-        .transact_items(TransactWriteItem::builder().update(place).build())
-        .send()
-        .await;
-    match r {
-        Ok(_) => {
-            super::live::attach_new_members(db, cid, &[uid]).await?;
+    let writes =
+        vec![TransactWriteItem::builder().put(put).build(), TransactWriteItem::builder().update(place).build()];
+    match convs::transact(db, writes, cid, now, std::slice::from_ref(event)).await {
+        Ok(true) => {
+            super::live::attach_new_members(db, cid, &[uid], &live).await?;
             Ok(true)
         }
-        Err(e) if is_condition_failure(&e) => {
+        Ok(false) => {
             // Which condition failed: already a member, or the room is full / gone.
             if member(db, cid, uid).await?.is_some() {
                 return Ok(false);
@@ -562,20 +559,30 @@ pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64) -> AppRes
                 None => Err(room_not_found(cid)),
             }
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
 /// Invite members: those already in the room are skipped (one consistent BatchGetItem per
 /// 100), the rest take places and are written in BatchWriteItem chunks of 25.
 /// Returns the users actually added.
-pub async fn invite(db: &Db, now: i64, room: &Room, uids: &[UserId]) -> AppResult<Vec<UserId>> {
+/// `event` names the users actually added (none: no event).
+pub async fn invite(
+    db: &Db,
+    now: i64,
+    room: &Room,
+    uids: &[UserId],
+    event: impl FnOnce(&[UserId]) -> GroupEvent,
+) -> AppResult<Vec<UserId>> {
     let mut uids = uids.to_vec();
     uids.sort();
     uids.dedup();
     let present: Vec<UserId> = members_among(db, &room.id, &uids).await?.into_iter().map(|m| m.uid).collect();
     uids.retain(|u| !present.contains(u));
-    convs::add_members_within(db, now, &room.id, &uids, MEMBER, room.max_users()).await?;
+    if !uids.is_empty() {
+        let ev = event(&uids);
+        convs::add_members_within(db, now, &room.id, &uids, MEMBER, room.max_users(), Some(&ev)).await?;
+    }
     Ok(uids)
 }
 
@@ -601,7 +608,14 @@ fn valid_notice_id(id: &str) -> bool {
 pub const MAX_NOTICE: usize = 1024;
 
 /// Post a notice: the `ANNOUNCE#` item and META's current notice in one transaction.
-pub async fn add_notice(db: &Db, now: i64, cid: &str, by: UserId, nickname: &str, text: &str) -> AppResult<Notice> {
+/// `event` is made from the notice and written in the same transaction.
+pub async fn add_notice(
+    db: &Db,
+    now: i64,
+    (cid, by, nickname): (&str, UserId, &str),
+    text: &str,
+    event: impl FnOnce(&Notice) -> GroupEvent,
+) -> AppResult<Notice> {
     let rand = uuid::Uuid::new_v4().simple().to_string();
     let id = format!("{now:013}-{}", &rand[..8]);
     let mut it = Db::key(pk(cid), notice_sk(&id));
@@ -627,14 +641,12 @@ pub async fn add_notice(db: &Db, now: i64, cid: &str, by: UserId, nickname: &str
         .expression_attribute_values(":t", n(now))
         .build()
         .expect("table and key set");
-    db.client
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().put(put).build())
-        .transact_items(TransactWriteItem::builder().update(meta).build())
-        .send()
-        .await
-        .map_err(|e| if is_condition_failure(&e) { room_not_found(cid) } else { e.into() })?;
-    Ok(notice_from(&it).expect("item just built"))
+    let notice = notice_from(&it).expect("item just built");
+    let writes = vec![TransactWriteItem::builder().put(put).build(), TransactWriteItem::builder().update(meta).build()];
+    if !convs::transact(db, writes, cid, now, &[event(&notice)]).await? {
+        return Err(room_not_found(cid));
+    }
+    Ok(notice)
 }
 
 /// Notices, newest first: one Query page of at most `limit`.
@@ -654,22 +666,27 @@ pub async fn notices(db: &Db, cid: &str, limit: i32) -> AppResult<Vec<Notice>> {
 }
 
 /// Delete a notice (false: no such notice). If it was the current one, META's copy goes too.
-pub async fn delete_notice(db: &Db, cid: &str, id: &str) -> AppResult<bool> {
+/// The notice goes with `event` in one transaction.
+pub async fn delete_notice(db: &Db, now: i64, cid: &str, id: &str, event: &GroupEvent) -> AppResult<bool> {
     if !valid_notice_id(id) {
         return Ok(false);
     }
-    let r = db
-        .client
-        .delete_item()
+    let del = aws_sdk_dynamodb::types::Delete::builder()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), notice_sk(id))))
         .condition_expression("attribute_exists(pk)")
-        .send()
-        .await;
-    match r {
-        Ok(_) => {}
-        Err(e) if is_condition_failure(&e) => return Ok(false),
-        Err(e) => return Err(e.into()),
+        .build()
+        .expect("key set");
+    if !convs::transact(
+        db,
+        vec![TransactWriteItem::builder().delete(del).build()],
+        cid,
+        now,
+        std::slice::from_ref(event),
+    )
+    .await?
+    {
+        return Ok(false);
     }
     let r = db
         .client
@@ -763,30 +780,7 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>>
     Ok(mine.into_iter().filter_map(|(cid, m)| rooms.remove(&cid).map(|r| (r, m))).collect())
 }
 
-/// The frame of a group event (docs/realtime.md): `{"event":"group","type",…}` with both
-/// `roomId` (Shiku) and `groupId` (SealTalk) naming the conversation.
-pub fn event_frame(kind: &str, cid: &str, by: UserId, now: i64, extra: Value) -> Value {
-    let mut f = json!({"event": "group", "type": kind, "roomId": cid, "groupId": cid, "by": by.0, "ts": now});
-    if let (Some(o), Value::Object(x)) = (f.as_object_mut(), extra) {
-        o.extend(x);
-    }
-    f
-}
-
-/// Record a group event: ONE item in the room's partition, pushed by `delivery` to the
-/// members at delivery time and to `also_to` (who just left, were removed, or all former
-/// members of a dismissed room).
-pub async fn emit(
-    db: &Db,
-    now: i64,
-    cid: &str,
-    kind: &str,
-    by: UserId,
-    extra: Value,
-    also_to: &[UserId],
-) -> AppResult<()> {
-    convs::group_event(db, now, cid, &event_frame(kind, cid, by, now, extra), also_to).await
-}
+pub use super::conversations::{event_frame, GroupEvent};
 
 /// Settings attributes from loose values (creation and `/room/update` share it): flags must
 /// be 0/1; `maxUserSize` 1..=1000.
@@ -800,6 +794,7 @@ pub fn flag_value(name: &str, v: i64) -> AppResult<AttributeValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn update_expressions_set_and_remove() {

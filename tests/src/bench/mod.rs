@@ -94,11 +94,13 @@ pub async fn bench_users(ctx: &Ctx, n: usize, par: usize) -> Vec<(UserId, String
 
 /// A group of `owner` + `members`: the first 98 in the creating transaction, the rest in batches.
 pub async fn bench_group(ctx: &Ctx, owner: UserId, members: &[UserId]) -> String {
-    let first: Vec<UserId> = members.iter().copied().filter(|m| *m != owner).take(98).collect();
+    let first: Vec<UserId> = members.iter().copied().filter(|m| *m != owner).take(convs::MAX_IN_CREATION).collect();
     let conv = convs::create_group(&ctx.db, ctx.now_ms(), owner, "bench", &first).await.expect("group");
     let rest: Vec<UserId> = members.iter().copied().filter(|m| *m != owner && !first.contains(m)).collect();
     if !rest.is_empty() {
-        convs::add_members_within(&ctx.db, ctx.now_ms(), &conv.id, &rest, "member", 1000).await.expect("add members");
+        convs::add_members_within(&ctx.db, ctx.now_ms(), &conv.id, &rest, "member", 1000, None)
+            .await
+            .expect("add members");
     }
     conv.id
 }
