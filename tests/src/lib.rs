@@ -175,6 +175,18 @@ impl Ws {
         }
     }
 
+    /// Next `{"event":"group","type":kind}` frame within `wait`.
+    pub async fn next_group(&mut self, kind: &str, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let f = self.next_event("group", left).await?;
+            if f["type"] == kind {
+                return Some(f);
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
     }

@@ -45,18 +45,6 @@ async fn shiku(http: &Http, path: &str, who: &Mx, form: &[(&str, &str)]) -> Resp
     http.shiku(path, &f).await
 }
 
-/// Next `{"event":"group","type":kind}` frame on a socket.
-async fn group_frame(ws: &mut Ws, kind: &str) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let f = ws.next_event("group", left).await?;
-        if f["type"] == kind {
-            return Some(f);
-        }
-    }
-}
-
 #[tokio::test]
 async fn mx_group_create_list_members_rename_delete() {
     let app = spawn_app().await;
@@ -260,7 +248,7 @@ async fn mx_private_join_requests_approve_reject() {
         (req["status"].clone(), req["group_id"].clone(), req["user_id"].as_i64(), req["message"].clone()),
         (json!("pending"), json!(gid), Some(c.p.uid), json!("let me in"))
     );
-    let f = group_frame(&mut ws_a, "joinRequested").await.expect("the owner hears of the request");
+    let f = ws_a.next_group("joinRequested", WAIT).await.expect("the owner hears of the request");
     assert_eq!(
         (f["requestId"].clone(), f["userId"].as_i64(), f["groupId"].clone()),
         (json!(rid), Some(c.p.uid), json!(gid))
@@ -294,7 +282,7 @@ async fn mx_private_join_requests_approve_reject() {
     let r = call(&http, "POST", &approve, Some(b), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!((r.body["status"].clone(), r.body["decided_by"].as_i64()), (json!("approved"), Some(b.p.uid)));
-    let f = group_frame(&mut ws_a, "joined").await.expect("members hear of the new member");
+    let f = ws_a.next_group("joined", WAIT).await.expect("members hear of the new member");
     assert_eq!((f["userIds"].clone(), f["requestId"].clone()), (json!([c.p.uid]), json!(rid)));
     let r = call(&http, "GET", &members, Some(c), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -318,7 +306,7 @@ async fn mx_private_join_requests_approve_reject() {
     let did = r.body["id"].as_str().unwrap().to_string();
     let r = call(&http, "POST", &format!("/api/v1/pendings/requests/{did}/reject"), Some(a), json!({})).await;
     assert_eq!((r.status, r.body["status"].clone()), (200, json!("rejected")), "{}", r.text);
-    let f = group_frame(&mut ws_d, "joinRejected").await.expect("the requester hears of the rejection");
+    let f = ws_d.next_group("joinRejected", WAIT).await.expect("the requester hears of the rejection");
     assert_eq!(f["requestId"], json!(did));
     assert_eq!(call(&http, "GET", &members, Some(d), json!({})).await.status, 404);
     for verb in ["approve", "reject"] {

@@ -47,18 +47,6 @@ fn uids(list: &Value) -> Vec<i64> {
     v
 }
 
-/// Next `group` event of `kind` on a socket (other frames skipped).
-async fn group_event(ws: &mut Ws, kind: &str) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let f = ws.next_event("group", left).await?;
-        if f["type"] == kind {
-            return Some(f);
-        }
-    }
-}
-
 #[tokio::test]
 async fn shiku_room_lifecycle_and_permissions() {
     let app = spawn_app().await;
@@ -307,7 +295,7 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     let r = sealtalk(&http, a, "/group/create", json!({"name": "<b>Seal</b>", "memberIds": [b.uid.to_string()]})).await;
     assert_eq!(r.body["code"], 200, "{}", r.text);
     let gid = r.body["result"]["id"].as_str().unwrap().to_string();
-    let f = group_event(&mut ws_b, "created").await.expect("B hears about the new group");
+    let f = ws_b.next_group("created", WAIT).await.expect("B hears about the new group");
     assert_eq!(f["groupId"], gid.as_str());
     let r = shiku(&http, "/room/get", b, &[("roomId", &gid)]).await;
     let d = r.shiku_ok();
@@ -324,7 +312,7 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     assert_eq!(sealtalk(&http, b, "/group/rename", json!({"groupId": gid, "name": "Mine"})).await.status, 403);
     let r = sealtalk(&http, a, "/group/rename", json!({"groupId": gid, "name": "Seals"})).await;
     assert_eq!(r.body["code"], 200, "{}", r.text);
-    let f = group_event(&mut ws_b, "renamed").await.unwrap();
+    let f = ws_b.next_group("renamed", WAIT).await.unwrap();
     assert_eq!(f["name"], "Seals");
     sealtalk(&http, a, "/group/set_bulletin", json!({"groupId": gid, "bulletin": "read me"})).await;
     let r = shiku(&http, "/room/notice/list", b, &[("roomId", &gid)]).await;
@@ -366,7 +354,7 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     );
     let r = sealtalk(&http, a, "/group/transfer", json!({"groupId": gid, "userId": b.uid.to_string()})).await;
     assert_eq!(r.body["code"], 200);
-    let f = group_event(&mut ws_b, "transferred").await.unwrap();
+    let f = ws_b.next_group("transferred", WAIT).await.unwrap();
     assert_eq!(f["to"], b.uid);
     // The creator quits: the group passes on (here B already owns it; A simply leaves).
     sealtalk(&http, a, "/group/quit", json!({"groupId": gid})).await;
@@ -484,7 +472,7 @@ async fn mutes_block_members_but_not_admins() {
     // Mute all: members refused (HTTP and WebSocket), the owner and admins still talk.
     assert_eq!(shiku(&http, "/room/update", c, &[("roomId", &cid), ("talkTime", &until)]).await.shiku_code(), 1030103);
     shiku(&http, "/room/update", a, &[("roomId", &cid), ("talkTime", &until)]).await.shiku_ok();
-    let f = group_event(&mut ws_c, "muted").await.expect("members hear about the mute");
+    let f = ws_c.next_group("muted", WAIT).await.expect("members hear about the mute");
     assert_eq!(f["talkTime"].as_i64(), until.parse().ok());
     let r = minxing_send(&http, c, &cid, "can I?").await;
     assert_eq!(r.status, 403, "{}", r.text);
@@ -546,9 +534,9 @@ async fn kicked_member_stops_receiving() {
 
     let r = shiku(&http, "/room/member/delete", a, &[("roomId", &cid), ("userId", &c.uid.to_string())]).await;
     r.shiku_ok();
-    let f = group_event(&mut ws_c, "kicked").await.expect("the kicked member is told");
+    let f = ws_c.next_group("kicked", WAIT).await.expect("the kicked member is told");
     assert_eq!((f["roomId"].as_str(), f["userId"].as_i64()), (Some(cid.as_str()), Some(c.uid)));
-    assert_eq!(group_event(&mut ws_b, "kicked").await.unwrap()["userId"], c.uid);
+    assert_eq!(ws_b.next_group("kicked", WAIT).await.unwrap()["userId"], c.uid);
 
     assert_eq!(minxing_send(&http, a, &cid, "two").await.status, 201);
     assert_eq!(ws_b.next_event("message", WAIT).await.unwrap()["content"], "two");
@@ -561,7 +549,7 @@ async fn kicked_member_stops_receiving() {
 
     // B leaves: B is told too (it is no longer a member when the event is delivered).
     shiku(&http, "/room/leave", b, &[("roomId", &cid)]).await.shiku_ok();
-    assert_eq!(group_event(&mut ws_b, "left").await.unwrap()["userId"], b.uid);
+    assert_eq!(ws_b.next_group("left", WAIT).await.unwrap()["userId"], b.uid);
     assert_eq!(shiku(&http, "/room/leave", b, &[("roomId", &cid)]).await.shiku_code(), 1010104);
     ws_b.close().await;
     ws_c.close().await;
