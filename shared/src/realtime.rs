@@ -79,10 +79,19 @@ pub async fn push_to_users(ctx: &Ctx, users: &[UserId], frame: &Value) -> AppRes
 }
 
 /// Live connections of a conversation's `members`: carried on the member items for a group
-/// (no read), the two presence items for a 1:1 conversation (one BatchGetItem).
+/// (no read, except the presence of members who joined in the last seconds with none, whose
+/// connect may have missed the join), the two presence items for a 1:1 conversation (one
+/// BatchGetItem).
 pub async fn member_targets(ctx: &Ctx, cid: &str, members: &[FanMember]) -> AppResult<Vec<(UserId, String)>> {
     if live::is_group(cid) {
-        return Ok(members.iter().flat_map(|m| m.conns.iter().map(move |c| (m.uid, c.clone()))).collect());
+        let mut targets: Vec<(UserId, String)> =
+            members.iter().flat_map(|m| m.conns.iter().map(move |c| (m.uid, c.clone()))).collect();
+        let now = ctx.now_ms();
+        let recent: Vec<UserId> = members.iter().filter(|m| m.maybe_unattached(now)).map(|m| m.uid).collect();
+        if !recent.is_empty() {
+            targets.extend(connection_targets(ctx, &recent).await?);
+        }
+        return Ok(targets);
     }
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     connection_targets(ctx, &uids).await
@@ -150,7 +159,7 @@ async fn tally(
         }
         PostOutcome::Gone => {
             stats.gone += 1;
-            if let Err(e) = connections::remove(&ctx.db, &conn, uid).await {
+            if let Err(e) = connections::remove_gone(&ctx.db, ctx.now_secs(), &conn, uid).await {
                 tracing::warn!(conn, error = %e, "could not remove stale connection");
             }
         }

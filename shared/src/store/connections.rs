@@ -81,6 +81,21 @@ pub async fn user_of(db: &Db, now_secs: i64, conn_id: &str) -> AppResult<Option<
     Ok(it.filter(|it| !super::expired(it, now_secs)).and_then(|it| it.i64("uid")).map(UserId))
 }
 
+/// A connection younger than this (s) may still be inside its `$connect`: API Gateway answers
+/// 410 Gone to posts until `$connect` returns, so such a 410 does not remove it.
+pub const CONNECT_GRACE_SECS: i64 = 10;
+
+/// After a 410 Gone from `@connections`: [`remove`] the connection, unless it is younger than
+/// [`CONNECT_GRACE_SECS`]. One GetItem first. True when it was removed.
+pub async fn remove_gone(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppResult<bool> {
+    let connected = db.get(conn_pk(conn_id), "CONN").await?.and_then(|it| it.i64("connectedAt"));
+    if connected.is_some_and(|t| t > now_secs - CONNECT_GRACE_SECS) {
+        return Ok(false);
+    }
+    remove(db, conn_id, uid).await?;
+    Ok(true)
+}
+
 /// Forget a connection (disconnect, or 410 Gone from `@connections`): its record, the
 /// presence set and every group member item of the user.
 pub async fn remove(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
@@ -165,11 +180,29 @@ pub async fn load_fixture(db: &Db, now_secs: i64, conns: &[(String, UserId)]) ->
 /// Connection ids of each user that has any (⌈users/100⌉ BatchGetItem calls,
 /// up to 10 in flight at once, all on the caller's task).
 pub async fn of_users(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
+    of_users_with(db, uids, false).await
+}
+
+/// [`of_users`] with strongly consistent reads (a join must see a connect that just happened).
+pub async fn of_users_consistent(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
+    of_users_with(db, uids, true).await
+}
+
+async fn of_users_with(db: &Db, uids: &[UserId], consistent: bool) -> AppResult<HashMap<UserId, Vec<String>>> {
     use futures_util::stream::{StreamExt, TryStreamExt};
+    if uids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let keys: Vec<Item> = uids.iter().map(|u| presence_key(*u)).collect();
     let chunks: Vec<Vec<Item>> = keys.chunks(100).map(<[Item]>::to_vec).collect();
     let pages: Vec<Vec<Item>> = futures_util::stream::iter(chunks)
-        .map(|keys| super::batch_get(db, keys))
+        .map(|keys| async move {
+            if consistent {
+                super::batch_get_consistent(db, keys).await
+            } else {
+                super::batch_get(db, keys).await
+            }
+        })
         .buffer_unordered(10)
         .try_collect()
         .await?;

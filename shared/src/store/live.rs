@@ -30,17 +30,28 @@ pub struct FanMember {
     pub dnd: bool,
     /// Live connection ids (groups only; empty for 1:1 conversations).
     pub conns: Vec<String>,
+    /// When they joined (epoch ms).
+    pub joined_at: i64,
 }
 
-/// Group conversations carry `conns` on their member items; 1:1 ids are `s_<a>_<b>`.
-pub fn is_group(cid: &str) -> bool {
-    !cid.starts_with("s_")
+/// A member who joined this recently (ms) and shows no connection may have connected while
+/// the join was still invisible to the connect's GSI1 Query: fan-out reads their presence.
+pub const RECENT_JOIN_MS: i64 = 10_000;
+
+impl FanMember {
+    /// Connections may be missing from the member item (see [`RECENT_JOIN_MS`]).
+    pub fn maybe_unattached(&self, now_ms: i64) -> bool {
+        self.conns.is_empty() && self.joined_at > now_ms - RECENT_JOIN_MS
+    }
 }
+
+pub use super::conversations::is_group;
 
 /// Members with their DND flag and live connections: one Query page per ~1 MB
 /// (a 1000-member room with a few connections each is one page).
 pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<FanMember>> {
-    let items = super::query_all(db, None, pk(cid), Some("MEMBER#"), Some("uid, offlineNoPushMsg, conns")).await?;
+    let items =
+        super::query_all(db, None, pk(cid), Some("MEMBER#"), Some("uid, offlineNoPushMsg, conns, joinedAt")).await?;
     Ok(items
         .iter()
         .filter_map(|it| {
@@ -48,6 +59,7 @@ pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<FanMember>> {
                 uid: UserId(it.i64("uid")?),
                 dnd: it.i64("offlineNoPushMsg") == Some(1),
                 conns: it.strings("conns"),
+                joined_at: it.i64("joinedAt").unwrap_or(0),
             })
         })
         .collect())
@@ -87,19 +99,10 @@ pub async fn set_on_groups(db: &Db, uid: UserId, conn_id: &str, attach: bool) ->
     Ok(changed.into_iter().filter(|c| *c).count())
 }
 
-/// Live connections of `uids` now (one consistent BatchGetItem of presence per 100): written
-/// into new member items, so an event in the same transaction reaches them.
+/// Live connections of `uids` now (consistent reads of their presence items): written into
+/// new member items, so an event in the same transaction reaches them.
 pub async fn presence_of(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
-    if uids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let keys: Vec<Item> = uids.iter().map(|u| Db::key(super::users::pk(*u), "CONNS")).collect();
-    let presence = super::batch_get_consistent(db, keys).await?;
-    Ok(presence
-        .iter()
-        .filter_map(|it| Some((UserId(it.i64("uid")?), it.strings("c"))))
-        .filter(|(_, c)| !c.is_empty())
-        .collect())
+    super::connections::of_users_consistent(db, uids).await
 }
 
 /// A new member item of group `cid` with the connections `live` knows for its user.
@@ -137,15 +140,4 @@ pub async fn attach_new_members(
         .try_collect::<Vec<bool>>()
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_group_ids_are_groups() {
-        assert!(!is_group(&super::super::conversations::single_id(UserId(2), UserId(1))));
-        assert!(is_group("5f0c1d2e3a4b5c6d7e8f901234567890"));
-    }
 }
