@@ -93,17 +93,10 @@ pub async fn get_message(c: &Call<'_>) -> AppResult<Reply> {
     convs::member(&c.ctx.db, &m.conversation_id, me)
         .await?
         .ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
-    let receiver = single_peer(&m.conversation_id, m.sender);
+    let receiver = convs::single_peer(&m.conversation_id, m.sender);
     let mut r = record(&m, receiver);
     r["type"] = json!(if receiver.is_some() { 1 } else { 2 });
     Ok(Reply::data(r))
-}
-
-fn single_peer(cid: &str, sender: UserId) -> Option<UserId> {
-    let rest = cid.strip_prefix("s_")?;
-    let (a, b) = rest.split_once('_')?;
-    let (a, b) = (UserId(a.parse().ok()?), UserId(b.parse().ok()?));
-    Some(if sender == a { b } else { a })
 }
 
 /// Recent chats for the home screen: one entry per conversation with its last message.
@@ -195,7 +188,7 @@ pub async fn delete_msg(c: &Call<'_>) -> AppResult<Reply> {
     for mid in &ids {
         let gone = || AppError::not_found(format!("message {mid}"));
         let m = convs::by_id(&c.ctx.db, mid).await?.ok_or_else(gone)?;
-        let single = m.conversation_id.starts_with("s_");
+        let single = !convs::is_group(&m.conversation_id);
         if single != (kind == 1) {
             return Err(AppError::invalid(
                 "type",

@@ -262,6 +262,22 @@ pub(crate) async fn post_notice(c: &Call<'_>, me: UserId, mine: &RoomMember, cid
     Ok(())
 }
 
+/// The creator's membership as a new room has it (answers render it without reading it back).
+pub(crate) fn fresh_owner(uid: UserId, now: i64) -> RoomMember {
+    RoomMember {
+        uid,
+        role: rooms::OWNER.into(),
+        nickname: String::new(),
+        talk_time: 0,
+        offline_no_push: 0,
+        top: 0,
+        top_time: 0,
+        joined_at: now,
+        modified_at: now,
+        read_seq: 0,
+    }
+}
+
 /// SealTalk timestamps: ISO 8601.
 pub(crate) fn iso(ms: i64) -> String {
     use aws_smithy_types::date_time::{DateTime, Format};

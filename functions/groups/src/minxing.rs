@@ -32,7 +32,7 @@ fn not_found(cid: &str) -> AppError {
 
 fn group_id(c: &Call<'_>) -> AppResult<String> {
     let cid = c.path_param("group_id")?;
-    if !convs::valid_id(&cid) || cid.starts_with("s_") {
+    if !convs::valid_id(&cid) || !convs::is_group(&cid) {
         return Err(not_found(&cid));
     }
     Ok(cid)
@@ -176,19 +176,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
     let room = rooms::create(db, now, new, &ev).await?;
-    let owner = RoomMember {
-        uid: me,
-        role: rooms::OWNER.into(),
-        nickname: String::new(),
-        talk_time: 0,
-        offline_no_push: 0,
-        top: 0,
-        top_time: 0,
-        joined_at: now,
-        modified_at: now,
-        read_seq: 0,
-    };
-    Ok(Reply::data(group_json(&room, Some(&owner))).status(201))
+    Ok(Reply::data(group_json(&room, Some(&crate::fresh_owner(me, now)))).status(201))
 }
 
 /// `GET /api/v1/groups`: my groups (newest first), then the public directory (newest first,

@@ -177,21 +177,6 @@ fn changes_item(ch: Changes) -> shared::store::Item {
     ch.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect()
 }
 
-fn fresh_owner(uid: UserId, now: i64) -> RoomMember {
-    RoomMember {
-        uid,
-        role: rooms::OWNER.into(),
-        nickname: String::new(),
-        talk_time: 0,
-        offline_no_push: 0,
-        top: 0,
-        top_time: 0,
-        joined_at: now,
-        modified_at: now,
-        read_seq: 0,
-    }
-}
-
 /// `/room/add`: `name`, optional `jid` (kept when valid and free), `text` = JSON list of
 /// user ids to add, room settings. Answers the Room.
 pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
@@ -224,7 +209,7 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
     let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
     found.insert(me, owner);
-    Ok(Reply::data(room_json(&room, Some(&fresh_owner(me, now)), &[], &found, &[])))
+    Ok(Reply::data(room_json(&room, Some(&crate::fresh_owner(me, now)), &[], &found, &[])))
 }
 
 /// `/room/delete`: the owner dismisses the room.
@@ -591,8 +576,8 @@ pub async fn set_offline_no_push(c: &Call<'_>) -> AppResult<Reply> {
             ("openTopChatTime".into(), Some(n(if on == 1 { now / 1000 } else { 0 }))),
         ],
     };
-    if shared::store::conversations::valid_id(&cid) && rooms::update_member(&c.ctx.db, now, &cid, me, ch, &[]).await? {
-        if let Some(m) = rooms::member(&c.ctx.db, &cid, me).await? {
+    if shared::store::conversations::valid_id(&cid) {
+        if let Some(m) = rooms::set_member_settings(&c.ctx.db, now, &cid, me, ch).await? {
             let profile = users::get(&c.ctx.db, me).await?;
             return Ok(Reply::data(member_json(&cid, &m, profile.as_ref())));
         }
@@ -635,5 +620,5 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
     let ev = GroupEvent::new("created", me, json!({"name": room.name(), "userIds": ids, "copyOf": cid}));
     let copy = rooms::create(db, now, new, &ev).await?;
     let profiles = HashMap::from([(me, owner)]);
-    Ok(Reply::data(room_json(&copy, Some(&fresh_owner(me, now)), &[], &profiles, &[])))
+    Ok(Reply::data(room_json(&copy, Some(&crate::fresh_owner(me, now)), &[], &profiles, &[])))
 }

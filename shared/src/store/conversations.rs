@@ -105,6 +105,11 @@ pub fn single_id(a: UserId, b: UserId) -> String {
     format!("s_{lo}_{hi}")
 }
 
+/// Group conversations; 1:1 ids are `s_<a>_<b>` ([`single_id`]).
+pub fn is_group(cid: &str) -> bool {
+    !cid.starts_with("s_")
+}
+
 /// The other participant of a 1:1 conversation id `s_<a>_<b>` (None for groups / non-participants).
 pub fn single_peer(cid: &str, me: UserId) -> Option<UserId> {
     let (a, b) = cid.strip_prefix("s_")?.split_once('_')?;
@@ -247,7 +252,7 @@ pub async fn create_group_with(
     extra: Item,
     event: Option<&GroupEvent>,
 ) -> AppResult<Conversation> {
-    let mut wanted = wanted_id.filter(|c| valid_id(c) && !c.starts_with("s_"));
+    let mut wanted = wanted_id.filter(|c| valid_id(c) && is_group(c));
     loop {
         let cid = wanted.take().map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         match create_group_once(db, now, &cid, owner, name, members, extra.clone(), event).await {
@@ -693,18 +698,7 @@ pub async fn add_members_within(
     let live = super::live::presence_of(db, &uids).await?;
     let item = |uid: UserId| super::live::with_conns(member_item(cid, uid, role, now), cid, uid, &live);
     if uids.len() <= MAX_IN_ONE_ADD {
-        let reserve_within = Update::builder()
-            .table_name(&db.table)
-            .set_key(Some(Db::key(pk(cid), "META")))
-            .update_expression("ADD memberCount :n")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)",
-            )
-            .expression_attribute_values(":n", n(count))
-            .expression_attribute_values(":room", n(max - count))
-            .build()
-            .expect("key and expressions set");
-        let mut writes = vec![TransactWriteItem::builder().update(reserve_within).build()];
+        let mut writes = vec![member_count(db, cid, count, Some(max))];
         writes.extend(uids.iter().map(|u| put(db, item(*u), Some("attribute_not_exists(pk)"))));
         if !transact(db, writes, cid, now, event.map(std::slice::from_ref).unwrap_or_default()).await? {
             // Full, gone, or someone joined meanwhile: tell which.
@@ -717,20 +711,7 @@ pub async fn add_members_within(
             });
         }
     } else {
-        let r = db
-            .client
-            .update_item()
-            .table_name(&db.table)
-            .set_key(Some(Db::key(pk(cid), "META")))
-            .update_expression("ADD memberCount :n")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)",
-            )
-            .expression_attribute_values(":n", n(count))
-            .expression_attribute_values(":room", n(max - count))
-            .send()
-            .await;
-        if !applied(r)? {
+        if !transact(db, vec![member_count(db, cid, count, Some(max))], cid, now, &[]).await? {
             return Err(full());
         }
         let requests = uids
@@ -741,16 +722,7 @@ pub async fn add_members_within(
             })
             .collect();
         if let Err(e) = super::batch_write(db, requests).await {
-            let undo = db
-                .client
-                .update_item()
-                .table_name(&db.table)
-                .set_key(Some(Db::key(pk(cid), "META")))
-                .update_expression("ADD memberCount :n")
-                .expression_attribute_values(":n", n(-count))
-                .send()
-                .await;
-            if let Err(undo) = undo {
+            if let Err(undo) = transact(db, vec![member_count(db, cid, -count, None)], cid, now, &[]).await {
                 tracing::warn!(cid, error = %undo, "could not give back reserved room places");
             }
             return Err(e);
@@ -761,6 +733,25 @@ pub async fn add_members_within(
     }
     super::live::attach_new_members(db, cid, &uids, &live).await?;
     Ok(uids.len())
+}
+
+/// META `memberCount` moved by `delta`, only while the group exists and, with `max`, while
+/// it stays within `max` members (joins, invitations, leaves all count through this).
+pub(crate) fn member_count(db: &Db, cid: &str, delta: i64, max: Option<i64>) -> TransactWriteItem {
+    let mut u = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("ADD memberCount :n")
+        .expression_attribute_values(":n", n(delta));
+    u = match max {
+        Some(max) => u
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)",
+            )
+            .expression_attribute_values(":room", n(max - delta)),
+        None => u.condition_expression("attribute_exists(pk)"),
+    };
+    TransactWriteItem::builder().update(u.build().expect("key and expressions set")).build()
 }
 
 /// Members added in one transaction by [`add_members_within`] (with the place reservation and the event).
@@ -790,14 +781,7 @@ pub async fn remove_members(db: &Db, now: i64, cid: &str, uids: &[UserId], event
                 TransactWriteItem::builder().delete(del).build()
             })
             .collect();
-        let count = Update::builder()
-            .table_name(&db.table)
-            .set_key(Some(Db::key(pk(cid), "META")))
-            .update_expression("ADD memberCount :n")
-            .expression_attribute_values(":n", n(-(chunk.len() as i64)))
-            .build()
-            .expect("key set");
-        writes.push(TransactWriteItem::builder().update(count).build());
+        writes.push(member_count(db, cid, -(chunk.len() as i64), None));
         if !transact(db, writes, cid, now, std::slice::from_ref(event)).await? {
             return Ok(false);
         }
@@ -1115,4 +1099,19 @@ pub async fn memberships(
             Some((cid, member_from(it)?))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_ids_name_both_people_and_are_not_groups() {
+        let cid = single_id(UserId(9), UserId(2));
+        assert_eq!(cid, "s_2_9");
+        assert_eq!((single_peer(&cid, UserId(2)), single_peer(&cid, UserId(9))), (Some(UserId(9)), Some(UserId(2))));
+        assert_eq!(single_peer(&cid, UserId(3)), None);
+        assert!(!is_group(&cid));
+        assert!(is_group("5f0c1d2e3a4b5c6d7e8f901234567890"));
+    }
 }

@@ -424,7 +424,37 @@ pub async fn update(
     Ok(())
 }
 
-/// Change one member's settings (nickname, talkTime, DND, pin) with their events (one
+/// A member's own settings nobody else is told about (DND, pin): one UpdateItem, the member
+/// as written; None when not a member.
+pub async fn set_member_settings(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    uid: UserId,
+    mut changes: Changes,
+) -> AppResult<Option<RoomMember>> {
+    changes.push(("modifyTime".into(), Some(n(now))));
+    let (expr, names, values) = update_expr(&changes);
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .update_expression(expr)
+        .condition_expression("attribute_exists(pk)")
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .return_values(ReturnValue::AllNew)
+        .send()
+        .await;
+    match r {
+        Ok(o) => Ok(o.attributes.as_ref().and_then(RoomMember::from_item)),
+        Err(e) if is_condition_failure(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Change a member's settings the room sees (nickname, talkTime) with their events (one
 /// transaction). Ok(false): not a member.
 pub async fn update_member(
     db: &Db,
@@ -530,17 +560,7 @@ pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64, event: &G
         .condition_expression("attribute_not_exists(pk)")
         .build()
         .expect("table and item set");
-    let place = Update::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("ADD memberCount :one")
-        .condition_expression("attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount < :max)")
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":max", n(max))
-        .build()
-        .expect("table and key set");
-    let writes =
-        vec![TransactWriteItem::builder().put(put).build(), TransactWriteItem::builder().update(place).build()];
+    let writes = vec![TransactWriteItem::builder().put(put).build(), convs::member_count(db, cid, 1, Some(max))];
     match convs::transact(db, writes, cid, now, std::slice::from_ref(event)).await {
         Ok(true) => {
             super::live::attach_new_members(db, cid, &[uid], &live).await?;
@@ -771,7 +791,7 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>>
     let mine: Vec<(String, RoomMember)> = items
         .iter()
         .filter_map(|it| Some((it.str("gsi1sk")?.to_string(), it)))
-        .filter(|(cid, _)| !cid.starts_with("s_"))
+        .filter(|(cid, _)| convs::is_group(cid))
         .filter_map(|(cid, it)| Some((cid, RoomMember::from_item(it)?)))
         .collect();
     let keys: Vec<Item> = mine.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
