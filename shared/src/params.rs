@@ -28,6 +28,9 @@ pub struct UploadedFile {
 pub struct Params {
     values: Map<String, Value>,
     pub files: Vec<UploadedFile>,
+    /// Names that came from the body (they override the query's): a route whose query is
+    /// signed (Xuanxuan) refuses a body that sets a signed name.
+    body_keys: Vec<String>,
 }
 
 fn body_bytes(req: &Request) -> &[u8] {
@@ -46,7 +49,7 @@ fn content_type(req: &Request) -> String {
 
 impl Params {
     pub fn from_map(values: Map<String, Value>) -> Self {
-        Params { values, files: vec![] }
+        Params { values, files: vec![], body_keys: vec![] }
     }
 
     pub async fn parse(dialect: Dialect, req: &Request) -> AppResult<Params> {
@@ -66,7 +69,10 @@ impl Params {
                 let v: Value = serde_json::from_slice(body)
                     .map_err(|e| AppError::invalid("body", format!("malformed JSON: {e}")))?;
                 match v {
-                    Value::Object(m) => p.values.extend(m),
+                    Value::Object(m) => {
+                        p.body_keys.extend(m.keys().cloned());
+                        p.values.extend(m)
+                    }
                     _ => return Err(AppError::invalid("body", "must be a JSON object")),
                 }
             } else if ct.starts_with("multipart/form-data") {
@@ -74,6 +80,7 @@ impl Params {
             } else {
                 // urlencoded, and the form-ish bodies old clients send with no content type
                 p.merge_urlencoded(body);
+                p.body_keys.extend(form_urlencoded::parse(body).map(|(k, _)| k.into_owned()));
             }
         }
         if dialect == Dialect::Xuanxuan {
@@ -116,15 +123,22 @@ impl Params {
                         .map(|m| m.to_string())
                         .unwrap_or_else(|| "application/octet-stream".into());
                     let bytes = field.bytes().await.map_err(bad)?;
+                    self.body_keys.push(name.clone());
                     self.files.push(UploadedFile { field: name, filename, content_type, bytes });
                 }
                 None => {
                     let text = field.text().await.map_err(bad)?;
+                    self.body_keys.push(name.clone());
                     self.values.insert(name, Value::String(text));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Parameter names the body set (possibly overriding the query's).
+    pub fn body_keys(&self) -> &[String] {
+        &self.body_keys
     }
 
     pub fn raw(&self, name: &str) -> Option<&Value> {

@@ -79,7 +79,14 @@ pub async fn run(ctx: &Ctx, p: &Provision) -> AppResult<()> {
     }
     // The Shiku system account 10000 (`/friends/addAllFriendsSys`); no password.
     users::create_fixed(&ctx.db, ctx.now_ms(), relations::SYSTEM_UID, "System", "system").await?;
-    apps::put(&ctx.db, &p.xx_app_code, &p.xx_app_key, "demo").await?;
+    let app = apps::App {
+        code: p.xx_app_code.clone(),
+        key: p.xx_app_key.clone(),
+        name: "demo".into(),
+        require_time: false,
+        per_minute: apps::DEFAULT_PER_MINUTE,
+    };
+    apps::put(&ctx.db, &app).await?;
     config::put_if_absent(&ctx.db, config::SHIKU, &default_shiku_config(), ctx.now_ms()).await?;
     config::put_if_absent(&ctx.db, config::VERSIONS, &default_versions(), ctx.now_ms()).await?;
     Ok(())

@@ -18,14 +18,49 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 }
 
 async fn route(c: Call<'_>) -> AppResult<Reply> {
-    let module = c.params.req_str("m")?;
-    let method = c.params.req_str("f")?;
-    check_signature(&c).await?;
-    match (c.method.as_str(), module.as_str(), method.as_str()) {
+    let q = SignedQuery::parse(c.req.uri().query().unwrap_or(""))?;
+    // The signature covers the query only: a body may carry `data` and nothing else, so a
+    // captured URL cannot be re-routed (`f`), re-targeted (`gid`) or re-dated (`time`).
+    if let Some(k) = c.params.body_keys().iter().find(|k| k.as_str() != "data" || q.get("data").is_some()) {
+        return Err(AppError::invalid(k, "is signed in the query; the body may carry only `data`"));
+    }
+    let module = q.req("m")?;
+    let method = q.req("f")?;
+    check_signature(&c, &q).await?;
+    match (c.method.as_str(), module, method) {
         ("GET", "chat", "getChatGroups") => chat_groups(&c).await,
-        ("GET", "chat", "getChatUsers") => chat_users(&c).await,
+        ("GET", "chat", "getChatUsers") => chat_users(&c, q.get("gid")).await,
         ("POST", "chat", "notifyMSG") => notify_msg(&c).await,
         _ => Err(AppError::RouteNotFound(format!("{} m={module}&f={method}", c.method))),
+    }
+}
+
+/// Replays of a URL carrying a signed `time` are refused after this many seconds.
+pub const TIME_WINDOW_SECS: i64 = 300;
+
+/// The query string's pairs, each name at most once (a repeated name could mean one thing
+/// to the signature and another to the router).
+pub struct SignedQuery(Vec<(String, String)>);
+
+impl SignedQuery {
+    pub fn parse(query: &str) -> AppResult<SignedQuery> {
+        let mut pairs: Vec<(String, String)> = vec![];
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            if pairs.iter().any(|(name, _)| *name == k) {
+                return Err(AppError::invalid(&k, "given more than once"));
+            }
+            pairs.push((k.into_owned(), v.into_owned()));
+        }
+        Ok(SignedQuery(pairs))
+    }
+
+    /// A non-empty value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    pub fn req(&self, name: &str) -> AppResult<&str> {
+        self.get(name).ok_or_else(|| AppError::missing(name))
     }
 }
 
@@ -38,16 +73,31 @@ pub fn sign(query_without_token: &str, key: &str) -> String {
     md5_hex(&(md5_hex(query_without_token) + key))
 }
 
-async fn check_signature(c: &Call<'_>) -> AppResult<()> {
-    let code = c.params.req_str("code")?;
-    let token = c.params.str("token")?.ok_or(AppError::TokenMissing)?;
-    let key = apps::key(&c.ctx.db, &code).await?.ok_or(AppError::TokenInvalid)?;
-    let expected = sign(&signed_part(c.req.uri().query().unwrap_or("")), &key);
-    if expected.as_bytes().ct_eq(token.to_ascii_lowercase().as_bytes()).into() {
-        Ok(())
-    } else {
-        Err(AppError::TokenInvalid)
+/// Signature (one GetItem of the app), then the signed `time`, then the app's per-minute
+/// quota (one UpdateItem), so unsigned traffic cannot use up an app's calls.
+async fn check_signature(c: &Call<'_>, q: &SignedQuery) -> AppResult<()> {
+    let code = q.req("code")?;
+    let token = q.get("token").ok_or(AppError::TokenMissing)?;
+    let app = apps::get(&c.ctx.db, code).await?.ok_or(AppError::TokenInvalid)?;
+    let expected = sign(&signed_part(c.req.uri().query().unwrap_or("")), &app.key);
+    if !bool::from(expected.as_bytes().ct_eq(token.to_ascii_lowercase().as_bytes())) {
+        return Err(AppError::TokenInvalid);
     }
+    let now = c.ctx.now_secs();
+    match q.get("time") {
+        None if app.require_time => return Err(AppError::missing("time")),
+        None => {}
+        Some(t) => {
+            let t: i64 = t.parse().map_err(|_| AppError::invalid("time", "must be unix seconds"))?;
+            if now.checked_sub(t).is_none_or(|d| d.abs() > TIME_WINDOW_SECS) {
+                return Err(AppError::invalid(
+                    "time",
+                    format!("more than {TIME_WINDOW_SECS} s from the server time; sign a fresh URL"),
+                ));
+            }
+        }
+    }
+    apps::count_call(&c.ctx.db, &app, now).await
 }
 
 /// `{gid: name}` for every group conversation.
@@ -58,14 +108,14 @@ async fn chat_groups(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 /// `{id: display name}` of a group's members, or of every account without `gid`.
-async fn chat_users(c: &Call<'_>) -> AppResult<Reply> {
-    let people = match c.params.str("gid")? {
+async fn chat_users(c: &Call<'_>, gid: Option<&str>) -> AppResult<Reply> {
+    let people = match gid {
         Some(gid) => {
-            let conv = convs::get(&c.ctx.db, &gid).await?;
+            let conv = convs::get(&c.ctx.db, gid).await?;
             if conv.is_none_or(|g| g.kind != convs::Kind::Group) {
                 return Err(AppError::not_found(format!("group {gid}")));
             }
-            let ids: Vec<UserId> = convs::members(&c.ctx.db, &gid).await?.into_iter().map(|m| m.uid).collect();
+            let ids: Vec<UserId> = convs::members(&c.ctx.db, gid).await?.into_iter().map(|m| m.uid).collect();
             users::get_many(&c.ctx.db, &ids).await?
         }
         None => users::all(&c.ctx.db).await?,
@@ -300,6 +350,14 @@ mod tests {
         )
         .contains("sender.avatar"));
         assert!(err(json!({"receiver": "group", "gid": "g", "title": 5, "contentType": "text"})).contains("title"));
+    }
+
+    #[test]
+    fn signed_query_refuses_repeated_names() {
+        let q = SignedQuery::parse("m=chat&f=getChatGroups&code=demo&gid=").unwrap();
+        assert_eq!((q.get("f"), q.get("gid"), q.get("x")), (Some("getChatGroups"), None, None));
+        assert!(SignedQuery::parse("m=chat&f=getChatGroups&f=notifyMSG").is_err());
+        assert!(SignedQuery::parse("f=a&%66=b").is_err(), "a percent-encoded repeat is a repeat");
     }
 
     #[test]

@@ -1,19 +1,73 @@
-//! Xuanxuan third-party apps (XXAPP#<code>): the key that signs their requests.
+//! Xuanxuan third-party apps: XXAPP#<code>/APP holds the key that signs their requests and
+//! the app's limits; XXAPP#<code>/RATE#<minute> counts its calls per minute (TTL 2 min).
 
-use super::{s, Db, ItemExt};
-use crate::error::AppResult;
+use super::{applied, n, s, Db, ItemExt};
+use crate::error::{AppError, AppResult};
 
-pub async fn key(db: &Db, code: &str) -> AppResult<Option<String>> {
+/// Calls per minute when an app item sets none.
+pub const DEFAULT_PER_MINUTE: i64 = 600;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub code: String,
+    pub key: String,
+    pub name: String,
+    /// Refuse signed URLs without a signed `time` (replays then expire after 300 s).
+    pub require_time: bool,
+    /// Calls accepted per calendar minute.
+    pub per_minute: i64,
+}
+
+fn pk(code: &str) -> String {
+    format!("XXAPP#{code}")
+}
+
+pub async fn get(db: &Db, code: &str) -> AppResult<Option<App>> {
     if code.is_empty() || code.len() > 64 {
         return Ok(None);
     }
-    Ok(db.get(format!("XXAPP#{code}"), "APP").await?.and_then(|it| it.str("key").map(str::to_string)))
+    let Some(it) = db.get(pk(code), "APP").await? else {
+        return Ok(None);
+    };
+    Ok(it.str("key").map(|key| App {
+        code: code.to_string(),
+        key: key.to_string(),
+        name: it.string("name"),
+        require_time: it.bool("requireTime").unwrap_or(false),
+        per_minute: it.i64("perMinute").unwrap_or(DEFAULT_PER_MINUTE),
+    }))
 }
 
-pub async fn put(db: &Db, code: &str, key: &str, name: &str) -> AppResult<()> {
-    let mut it = Db::key(format!("XXAPP#{code}"), "APP");
-    it.insert("key".into(), s(key));
-    it.insert("name".into(), s(name));
+pub async fn put(db: &Db, app: &App) -> AppResult<()> {
+    let mut it = Db::key(pk(&app.code), "APP");
+    it.insert("key".into(), s(&app.key));
+    it.insert("name".into(), s(&app.name));
+    it.insert("requireTime".into(), aws_sdk_dynamodb::types::AttributeValue::Bool(app.require_time));
+    it.insert("perMinute".into(), n(app.per_minute));
     db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
     Ok(())
+}
+
+/// Count one call in the app's current minute: one conditional UpdateItem, refused with
+/// `RateLimited` once the minute holds `per_minute` calls.
+pub async fn count_call(db: &Db, app: &App, now_secs: i64) -> AppResult<()> {
+    let minute = now_secs.div_euclid(60);
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(&app.code), format!("RATE#{minute}"))))
+        .update_expression("ADD calls :one SET #ttl = :ttl")
+        .condition_expression("attribute_not_exists(calls) OR calls < :max")
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":max", n(app.per_minute))
+        .expression_attribute_values(":ttl", n((minute + 2) * 60))
+        .send()
+        .await;
+    if applied(r)? {
+        Ok(())
+    } else {
+        Err(AppError::RateLimited(format!("app {} is limited to {} calls per minute", app.code, app.per_minute)))
+    }
 }
