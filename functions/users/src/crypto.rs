@@ -1,5 +1,9 @@
-//! Private keys at rest: AES-256-GCM (RustCrypto `aes-gcm`), key from
-//! `PAY_KEY_SECRET` (base64 of 32 bytes), a fixed development key otherwise.
+//! Private keys at rest: AES-256-GCM (RustCrypto `aes-gcm`). The key (base64 of 32 bytes)
+//! is read once per container at cold start: from the SSM parameter named by
+//! `PAY_KEY_PARAMETER` (a SecureString; IAM lets the users function read that one
+//! parameter), or from `PAY_KEY_SECRET`. A deployed function with neither fails to start;
+//! only the in-process local stack and unit tests, which never call [`install`], use the
+//! development key.
 //! Sealed form: base64(nonce(12) ‖ ciphertext+tag). The owner's id and the key
 //! kind are the associated data, so a sealed key copied to another user's item
 //! does not open.
@@ -11,26 +15,50 @@ use base64::Engine;
 use shared::{AppError, AppResult, UserId};
 use std::sync::OnceLock;
 
-/// Development-only key; deployments set PAY_KEY_SECRET.
+/// Local stack and unit tests only (a deployed `main` always installs a real key).
 const DEV_KEY: [u8; 32] = *b"dev-only-pay-key-secret-32-bytes";
 
+static CIPHER: OnceLock<Aes256Gcm> = OnceLock::new();
+
+/// Use `key` for every seal/open of this process (the first install wins).
+pub fn install(key: [u8; 32]) {
+    let _ = CIPHER.set(Aes256Gcm::new_from_slice(&key).expect("32-byte key"));
+}
+
 fn cipher() -> &'static Aes256Gcm {
-    static C: OnceLock<Aes256Gcm> = OnceLock::new();
-    C.get_or_init(|| {
-        let key = std::env::var("PAY_KEY_SECRET")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .map(|v| {
-                let raw = B64.decode(v.trim()).expect("PAY_KEY_SECRET must be base64");
-                assert_eq!(raw.len(), 32, "PAY_KEY_SECRET must decode to 32 bytes");
-                raw
-            })
-            .unwrap_or_else(|| {
-                tracing::warn!("PAY_KEY_SECRET not set: using the development key");
-                DEV_KEY.to_vec()
-            });
-        Aes256Gcm::new_from_slice(&key).expect("32-byte key")
-    })
+    CIPHER.get_or_init(|| Aes256Gcm::new_from_slice(&DEV_KEY).expect("32-byte key"))
+}
+
+/// base64 of exactly 32 bytes.
+pub fn decode_key(b64: &str) -> Result<[u8; 32], String> {
+    let raw = B64.decode(b64.trim()).map_err(|_| "the pay key secret is not base64".to_string())?;
+    raw.try_into().map_err(|r: Vec<u8>| format!("the pay key secret must decode to 32 bytes, not {}", r.len()))
+}
+
+/// The key stored in an SSM parameter (one GetParameter with decryption).
+pub async fn key_from_parameter(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<[u8; 32], String> {
+    let out = ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| format!("cannot read SSM parameter {name}: {}", aws_sdk_ssm::error::DisplayErrorContext(e)))?;
+    let value = out.parameter.and_then(|p| p.value).ok_or_else(|| format!("SSM parameter {name} has no value"))?;
+    decode_key(&value)
+}
+
+/// Cold start of the deployed function: `PAY_KEY_PARAMETER` (SSM) or `PAY_KEY_SECRET`;
+/// neither is an error, never a fallback to the development key.
+pub async fn key_from_env(sdk: &aws_config::SdkConfig) -> Result<[u8; 32], String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    if let Some(name) = var("PAY_KEY_PARAMETER") {
+        return key_from_parameter(&aws_sdk_ssm::Client::new(sdk), name.trim()).await;
+    }
+    match var("PAY_KEY_SECRET") {
+        Some(v) => decode_key(&v),
+        None => Err("set PAY_KEY_PARAMETER (SSM SecureString) or PAY_KEY_SECRET: private keys cannot be sealed".into()),
+    }
 }
 
 fn aad(uid: UserId, kind: &str) -> String {
@@ -71,5 +99,12 @@ mod tests {
         assert!(open(UserId(2), "pay", &s).is_err(), "bound to its owner");
         assert!(open(UserId(1), "dh", &s).is_err(), "bound to its kind");
         assert_ne!(seal(UserId(1), "pay", "secret-key").unwrap(), s, "fresh nonce");
+    }
+
+    #[test]
+    fn key_secret_must_be_32_bytes_of_base64() {
+        assert_eq!(decode_key(&B64.encode([7u8; 32])).unwrap(), [7u8; 32]);
+        assert!(decode_key("not base64!").unwrap_err().contains("base64"));
+        assert!(decode_key(&B64.encode([7u8; 16])).unwrap_err().contains("32 bytes"));
     }
 }

@@ -3,7 +3,7 @@
 //! Routes: infra/template.yaml, `UsersFunction`. One profile item serves every
 //! dialect, so an edit through one shows in all.
 
-mod crypto;
+pub mod crypto;
 mod minxing;
 mod sealtalk;
 mod shiku;

@@ -6,6 +6,7 @@ mod auth;
 mod chat;
 mod contacts;
 mod files;
+mod hard_secrets;
 mod hard_xuanxuan;
 mod integrations;
 mod mx_groups;
