@@ -1,0 +1,95 @@
+//! Issue 9 hardening of the realtime path: stream delivery that survives a bad record
+//! (partial batch response, bisect, retry cap, dead letters), WebSocket `sync` pages under
+//! API Gateway's 128 KB message limit, and per-connection throttling of `typing`/`read`.
+
+use e2e::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(10);
+const QUIET: Duration = Duration::from_millis(1500);
+
+async fn ack(ws: &mut Ws) -> Value {
+    ws.next_event("ack", WAIT).await.expect("an ack")
+}
+
+/// Two people with sockets and a 1:1 chat whose first message reached B (so the stream runs).
+async fn chat(app: &TestApp) -> (Person, Person, Ws, Ws, String) {
+    let http = Http::new(app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let b = register(&http, &phone(), "secret1", "B").await;
+    let mut wa = Ws::connect(app, &a.token).await.unwrap();
+    let mut wb = Ws::connect(app, &b.token).await.unwrap();
+    wa.send(json!({"action": "send", "to": b.uid, "content": "m0", "messageId": "m-0"})).await;
+    let cid = ack(&mut wa).await["conversationId"].as_str().unwrap().to_string();
+    assert_eq!(wb.next_event("message", WAIT).await.expect("m0 delivered")["content"], "m0");
+    (a, b, wa, wb, cid)
+}
+
+/// Message contents `ws` receives until nothing comes for QUIET, in arrival order.
+async fn received(ws: &mut Ws) -> Vec<String> {
+    let mut got = vec![];
+    while let Some(f) = ws.next(QUIET).await {
+        if f["event"] == "message" {
+            got.push(f["content"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    got
+}
+
+fn content_is(r: &Value, text: &str) -> bool {
+    r["dynamodb"]["NewImage"]["content"]["S"] == text
+}
+
+/// m1..m5 written while the stream is paused, so they reach `delivery` as one batch.
+async fn send_batch(app: &TestApp, wa: &mut Ws, cid: &str) {
+    app.pause_stream();
+    for i in 1..=5 {
+        wa.send(json!({"action": "send", "conversationId": cid, "content": format!("m{i}"), "messageId": format!("m-{i}")}))
+            .await;
+        assert_eq!(ack(wa).await["action"], "send");
+    }
+    app.resume_stream();
+}
+
+#[tokio::test]
+async fn a_failing_record_is_retried_alone_and_later_records_are_delivered_once() {
+    let app = spawn_app().await;
+    let (_a, _b, mut wa, mut wb, cid) = chat(&app).await;
+    // m3's delivery fails twice: the first answer names m3 (m1, m2 done), the retry from m3
+    // fails on its first record again, so the batch is split and m3 retried on its own.
+    app.fail_delivery(2, |r| content_is(r, "m3"));
+    send_batch(&app, &mut wa, &cid).await;
+    let got = received(&mut wb).await;
+    assert_eq!(got, ["m1", "m2", "m3", "m4", "m5"], "each message once, in order");
+    let stats = app.stream_stats();
+    assert_eq!(stats.failed_batches, 0, "{stats:?}");
+    // Resumed from m3 after the partial answer, then split when m3 (now first) failed again.
+    assert!(stats.item_failures >= 1 && stats.bisections >= 1, "{stats:?}");
+    assert!(app.stream_dead_letters().is_empty());
+}
+
+#[tokio::test]
+async fn a_record_that_keeps_failing_is_given_up_and_recorded_and_later_records_still_arrive() {
+    let app = spawn_app().await;
+    let (_a, b, mut wa, mut wb, cid) = chat(&app).await;
+    app.fail_delivery(u32::MAX, |r| content_is(r, "m3"));
+    send_batch(&app, &mut wa, &cid).await;
+    assert!(
+        app.wait_for_stream(Duration::from_secs(30), |s| s.failed_batches > 0).await,
+        "the bad record is given up after the retry cap"
+    );
+    let got = received(&mut wb).await;
+    assert_eq!(got, ["m1", "m2", "m4", "m5"], "nothing twice, nothing after m3 lost");
+    let dead = app.stream_dead_letters();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].condition, "RetryAttemptsExhausted");
+    assert_eq!(dead[0].records.len(), 1, "only m3 is given up: {dead:?}");
+    assert!(content_is(&dead[0].records[0], "m3"));
+    assert_eq!(dead[0].start_sequence_number, dead[0].end_sequence_number);
+    // Not pushed, but stored: sync still has it.
+    wb.send(json!({"action": "sync", "conversationId": cid, "seq": 0})).await;
+    let page = wb.next_event("sync", WAIT).await.unwrap();
+    let texts: Vec<&str> = page["messages"].as_array().unwrap().iter().filter_map(|m| m["content"].as_str()).collect();
+    assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4", "m5"], "uid {}", b.uid);
+}
