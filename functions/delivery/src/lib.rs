@@ -21,7 +21,8 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::push::{self, PushJob, PushSender};
 use shared::realtime::{
-    connection_targets, member_targets, message_frame, push_to_targets, push_to_users, recall_frame,
+    connection_targets, member_targets, message_frame_within, push_to_targets, push_to_users, recall_frame,
+    MAX_WS_MESSAGE,
 };
 use shared::store::conversations::{self as convs, message_from, Message};
 use shared::store::live::{self, FanMember};
@@ -119,7 +120,8 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
                 return Ok(());
             };
             let c = conv(ctx, convs, &m.conversation_id).await?;
-            let (stats, live) = push_to_targets(ctx, std::mem::take(&mut c.targets), &message_frame(&m)).await;
+            let (frame, _) = message_frame_within(&m, MAX_WS_MESSAGE);
+            let (stats, live) = push_to_targets(ctx, std::mem::take(&mut c.targets), &frame).await;
             c.targets = live;
             let (members, sent, gone) = (c.members.len(), stats.sent, stats.gone);
             tracing::info!(cid = m.conversation_id, seq = m.seq, members, sent, gone, "delivered");

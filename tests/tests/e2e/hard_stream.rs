@@ -93,3 +93,71 @@ async fn a_record_that_keeps_failing_is_given_up_and_recorded_and_later_records_
     let texts: Vec<&str> = page["messages"].as_array().unwrap().iter().filter_map(|m| m["content"].as_str()).collect();
     assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4", "m5"], "uid {}", b.uid);
 }
+
+/// API Gateway's limit for one WebSocket message (the gateway's PostToConnection answers 413).
+const WS_MESSAGE_CAP: usize = 128 * 1024;
+
+/// Every page of `cid` from seq 0 following `nextSeq` (single or multi form), with each frame's size.
+async fn sync_all(ws: &mut Ws, cid: &str, many: bool) -> (Vec<i64>, Vec<usize>, usize) {
+    let (mut seqs, mut sizes, mut pages, mut after) = (vec![], vec![], 0, 0);
+    loop {
+        let req = if many {
+            json!({"action": "sync", "conversations": {cid: after}})
+        } else {
+            json!({"action": "sync", "conversationId": cid, "seq": after})
+        };
+        ws.send(req).await;
+        let page = ws.next_event("sync", WAIT).await.expect("a sync frame (none: it was too large to post)");
+        pages += 1;
+        sizes.push(page.to_string().len());
+        for m in page["messages"].as_array().unwrap() {
+            seqs.push(m["seq"].as_i64().unwrap());
+        }
+        if page["hasMore"] != true {
+            return (seqs, sizes, pages);
+        }
+        let next = page["nextSeq"].as_i64().unwrap();
+        assert!(next > after, "the cursor moves: {page}");
+        after = next;
+        assert!(pages < 50, "sync does not end");
+    }
+}
+
+#[tokio::test]
+async fn sync_pages_stay_under_the_websocket_message_limit() {
+    let app = spawn_app().await;
+    let (_a, _b, mut wa, mut wb, cid) = chat(&app).await;
+    // 40 messages of 8 KB: one page of 100 would be ~330 KB.
+    let body = "x".repeat(8 * 1024);
+    for i in 1..=40 {
+        wa.send(json!({"action": "send", "conversationId": cid, "content": format!("{i}:{body}"), "messageId": format!("big-{i}")}))
+            .await;
+        assert_eq!(ack(&mut wa).await["action"], "send");
+    }
+    let want: Vec<i64> = (1..=41).collect();
+    for many in [false, true] {
+        let (seqs, sizes, pages) = sync_all(&mut wb, &cid, many).await;
+        assert_eq!(seqs, want, "every message exactly once, in order (multi form: {many})");
+        assert!(pages >= 3, "split into pages: {sizes:?}");
+        assert!(sizes.iter().all(|s| *s < WS_MESSAGE_CAP), "{sizes:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_message_too_large_for_one_websocket_message_is_marked_not_dropped() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let (a, _b, _wa, mut wb, cid) = chat(&app).await;
+    // 30 000 control characters are 30 KB stored but 180 KB once JSON-escaped in a frame.
+    let body: String = "\u{1}".repeat(30_000);
+    let r = http
+        .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": body}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let live = wb.next_event("message", WAIT).await.expect("the live frame comes, marked");
+    assert_eq!(live["tooLarge"], true, "{live}");
+    assert_eq!(live["seq"], 2);
+    let (seqs, sizes, _) = sync_all(&mut wb, &cid, false).await;
+    assert_eq!(seqs, [1, 2]);
+    assert!(sizes.iter().all(|s| *s < WS_MESSAGE_CAP), "{sizes:?}");
+}
