@@ -56,6 +56,7 @@ fn error_frame(e: &AppError) -> Value {
         AppError::TokenMissing | AppError::TokenInvalid => 401,
         AppError::Forbidden(_) => 403,
         AppError::NotFound(_) | AppError::RouteNotFound(_) => 404,
+        AppError::RateLimited(_) => 429,
         AppError::Internal(_) => 500,
         _ => 400,
     };
@@ -98,6 +99,9 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
         return Ok(Some(json!({"event": "pong", "ts": ctx.now_ms()})));
     }
     let me = connections::user_of(&ctx.db, ctx.now_secs(), conn).await?.ok_or(AppError::TokenInvalid)?;
+    if let Some(refused) = throttle(ctx, conn, &action).await? {
+        return Ok(Some(refused));
+    }
     match action.as_str() {
         "send" => send(ctx, me, &p).await.map(Some),
         "sync" if p.raw("conversations").is_some() => sync_many(ctx, conn, me, &p).await.map(Some),
@@ -107,6 +111,25 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
         "typing" => typing(ctx, me, &p).await.map(|_| None),
         other => Err(AppError::invalid("action", format!("unknown action {other}"))),
     }
+}
+
+/// Frames a connection may send per [`FRAME_WINDOW_SECS`]: cheap to send, fanned out to others.
+const FRAME_LIMITS: [(&str, i64); 2] = [("typing", 5), ("read", 20)];
+const FRAME_WINDOW_SECS: i64 = 10;
+
+/// `typing` / `read` past the connection's limit: the `429` error frame to answer (nothing is
+/// done or fanned out). One conditional UpdateItem (store/connections.rs `frame_allowed`).
+async fn throttle(ctx: &Ctx, conn: &str, action: &str) -> AppResult<Option<Value>> {
+    let Some((kind, max)) = FRAME_LIMITS.into_iter().find(|(k, _)| *k == action) else {
+        return Ok(None);
+    };
+    if connections::frame_allowed(&ctx.db, ctx.now_secs(), conn, kind, max, FRAME_WINDOW_SECS).await? {
+        return Ok(None);
+    }
+    let e = AppError::RateLimited(format!("at most {max} {kind} frames per {FRAME_WINDOW_SECS} s"));
+    let mut f = error_frame(&e);
+    f["action"] = json!(kind);
+    Ok(Some(f))
 }
 
 /// Move the read pointer; when it moved, tell the other side of a 1:1 chat, or the other

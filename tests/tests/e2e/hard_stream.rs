@@ -161,3 +161,52 @@ async fn a_message_too_large_for_one_websocket_message_is_marked_not_dropped() {
     assert_eq!(seqs, [1, 2]);
     assert!(sizes.iter().all(|s| *s < WS_MESSAGE_CAP), "{sizes:?}");
 }
+
+/// Limits are per fixed 10 s window: start a burst early in one so it cannot straddle two.
+async fn early_in_a_window() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let into = now.as_millis() % 10_000;
+    if into > 6_000 {
+        tokio::time::sleep(Duration::from_millis((10_000 - into + 100) as u64)).await;
+    }
+}
+
+#[tokio::test]
+async fn typing_and_read_frames_are_throttled_per_connection() {
+    let app = spawn_app().await;
+    let (_a, _b, mut wa, mut wb, cid) = chat(&app).await;
+    early_in_a_window().await;
+    for _ in 0..12 {
+        wa.send(json!({"action": "typing", "conversationId": cid})).await;
+    }
+    let mut refused = 0;
+    while let Some(f) = wa.next(QUIET).await {
+        if f["event"] == "error" {
+            assert_eq!(f["code"], 429, "{f}");
+            assert_eq!(f["action"], "typing", "{f}");
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 7, "5 typing frames per 10 s, the excess refused");
+    let mut typing = 0;
+    while let Some(f) = wb.next(QUIET).await {
+        typing += usize::from(f["event"] == "typing");
+    }
+    assert_eq!(typing, 5, "the peer hears only the allowed ones");
+
+    // Another connection of the same user has its own budget; `read` has a larger one.
+    let mut wb2 = Ws::connect(&app, &_b.token).await.unwrap();
+    early_in_a_window().await;
+    for _ in 0..25 {
+        wb2.send(json!({"action": "read", "conversationId": cid, "seq": 1})).await;
+    }
+    let (mut acks, mut limited) = (0, 0);
+    while let Some(f) = wb2.next(QUIET).await {
+        match f["event"].as_str() {
+            Some("ack") => acks += 1,
+            Some("error") if f["code"] == 429 => limited += 1,
+            _ => {}
+        }
+    }
+    assert_eq!((acks, limited), (20, 5));
+}
