@@ -313,7 +313,10 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_failed_is_an_empty_answer() {
-        let ev = event(vec![record(1, "INSERT", json!({"ev": {"S": "other"}}), json!({})), record(2, "REMOVE", json!({}), json!({}))]);
+        let ev = event(vec![
+            record(1, "INSERT", json!({"ev": {"S": "other"}}), json!({})),
+            record(2, "REMOVE", json!({}), json!({})),
+        ]);
         let res = handle(&no_db(), ev).await.unwrap();
         assert!(res.batch_item_failures.is_empty());
     }

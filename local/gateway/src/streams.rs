@@ -9,11 +9,11 @@
 //! batches are kept as [`DeadLetter`]s: the SQS on-failure queue is not emulated).
 
 use crate::filter::FilterSet;
+use crate::template::StreamConsumerDef;
 use crate::{ddb_json, functions};
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use serde_json::{json, Value};
 use shared::Ctx;
-use crate::template::StreamConsumerDef;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -384,11 +384,18 @@ impl Poller {
                 let now = shared::clock::Clock::now_secs(&shared::clock::SystemClock);
                 let old = records
                     .iter()
-                    .take_while(|r| r["dynamodb"]["ApproximateCreationDateTime"].as_i64().unwrap_or(now) + (max_age as i64) < now)
+                    .take_while(|r| {
+                        r["dynamodb"]["ApproximateCreationDateTime"].as_i64().unwrap_or(now) + (max_age as i64) < now
+                    })
                     .count();
                 if old > 0 {
                     let rest = records.split_off(old);
-                    self.dead_letter(shard_id, "RecordAgeExceeded", records, "record older than MaximumRecordAgeInSeconds");
+                    self.dead_letter(
+                        shard_id,
+                        "RecordAgeExceeded",
+                        records,
+                        "record older than MaximumRecordAgeInSeconds",
+                    );
                     records = rest;
                 }
                 if records.is_empty() {
@@ -456,7 +463,8 @@ impl Poller {
 
     /// AWS sends the batch's description to the OnFailure destination (SQS); here it is kept.
     fn dead_letter(&self, shard_id: &str, condition: &str, records: Vec<Value>, error: &str) {
-        let seq = |r: Option<&Value>| r.and_then(|r| r["dynamodb"]["SequenceNumber"].as_str()).unwrap_or("").to_string();
+        let seq =
+            |r: Option<&Value>| r.and_then(|r| r["dynamodb"]["SequenceNumber"].as_str()).unwrap_or("").to_string();
         let dl = DeadLetter {
             condition: condition.to_string(),
             shard_id: shard_id.to_string(),
@@ -537,14 +545,13 @@ async fn call(ctx: Arc<Ctx>, records: &[Value], timeout: Duration) -> Outcome {
 /// `ctx` with a DynamoDB client whose endpoint refuses connections (no retries): a test fault.
 fn unreachable_ctx(ctx: &Ctx) -> Ctx {
     let mut c = ctx.clone();
-    let conf = c
-        .db
-        .client
-        .config()
-        .to_builder()
-        .endpoint_url("http://127.0.0.1:9")
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-        .build();
+    let conf =
+        c.db.client
+            .config()
+            .to_builder()
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .build();
     c.db.client = aws_sdk_dynamodb::Client::from_conf(conf);
     c
 }

@@ -272,8 +272,11 @@ fn parse_stream_event(
         batch_size: props.get("BatchSize").and_then(Value::as_u64).unwrap_or(100).clamp(1, 10_000) as usize,
         filter_patterns,
         starting_position: props.get("StartingPosition").and_then(Value::as_str).unwrap_or("LATEST").to_string(),
-        report_item_failures: str_list(props.get("FunctionResponseTypes")).iter().any(|t| t == "ReportBatchItemFailures"),
-        bisect_on_error: props.get("BisectBatchOnFunctionError").and_then(|v| resolve_bool(v, parameters)) == Some(true),
+        report_item_failures: str_list(props.get("FunctionResponseTypes"))
+            .iter()
+            .any(|t| t == "ReportBatchItemFailures"),
+        bisect_on_error: props.get("BisectBatchOnFunctionError").and_then(|v| resolve_bool(v, parameters))
+            == Some(true),
         // -1 (the default) means "until the record expires".
         max_retries: props
             .get("MaximumRetryAttempts")

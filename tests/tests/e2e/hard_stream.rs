@@ -45,8 +45,10 @@ fn content_is(r: &Value, text: &str) -> bool {
 async fn send_batch(app: &TestApp, wa: &mut Ws, cid: &str) {
     app.pause_stream();
     for i in 1..=5 {
-        wa.send(json!({"action": "send", "conversationId": cid, "content": format!("m{i}"), "messageId": format!("m-{i}")}))
-            .await;
+        wa.send(
+            json!({"action": "send", "conversationId": cid, "content": format!("m{i}"), "messageId": format!("m-{i}")}),
+        )
+        .await;
         assert_eq!(ack(wa).await["action"], "send");
     }
     app.resume_stream();
