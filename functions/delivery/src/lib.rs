@@ -36,10 +36,29 @@ struct Conv {
     members: Vec<FanMember>,
     /// Live connections; those that answered 410 are dropped as the batch goes on.
     targets: Vec<(UserId, String)>,
+    /// Messages read but not posted yet: posted in seq order at the end of the batch (or
+    /// before the conversation's next recall or group event), whatever their stream order.
+    pending: Vec<Message>,
     /// Messages posted in this batch (their offline push jobs are recorded at the end).
     posted: Vec<Message>,
-    /// Index of the first of `posted` in the batch.
+    /// Index of the conversation's first message in the batch.
     first: usize,
+}
+
+impl Conv {
+    /// Post the pending messages, in seq order.
+    async fn flush(&mut self, ctx: &Ctx) {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|m| m.seq);
+        for m in pending {
+            let (frame, _) = message_frame_within(&m, MAX_WS_MESSAGE);
+            let (stats, live) = push_to_targets(ctx, std::mem::take(&mut self.targets), &frame).await;
+            self.targets = live;
+            let (members, sent, gone) = (self.members.len(), stats.sent, stats.gone);
+            tracing::info!(cid = m.conversation_id, seq = m.seq, members, sent, gone, "delivered");
+            self.posted.push(m);
+        }
+    }
 }
 
 type Convs = HashMap<String, Conv>;
@@ -48,7 +67,8 @@ async fn conv<'a>(ctx: &Ctx, convs: &'a mut Convs, cid: &str) -> AppResult<&'a m
     if !convs.contains_key(cid) {
         let members = live::members(&ctx.db, cid).await?;
         let targets = member_targets(ctx, cid, &members).await?;
-        convs.insert(cid.to_string(), Conv { members, targets, posted: vec![], first: usize::MAX });
+        let c = Conv { members, targets, pending: vec![], posted: vec![], first: usize::MAX };
+        convs.insert(cid.to_string(), c);
     }
     Ok(convs.get_mut(cid).expect("inserted"))
 }
@@ -62,6 +82,10 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
             failed = Some((i, e));
             break;
         }
+    }
+    // Every record before a failure is done: post the messages read so far.
+    for c in convs.values_mut() {
+        c.flush(ctx).await;
     }
     // Offline push jobs of what was posted (ids are per message: a retry rewrites the same job).
     let mut posted: Vec<(&String, &Conv)> = convs.iter().filter(|(_, c)| !c.posted.is_empty()).collect();
@@ -105,6 +129,7 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
         let old: Item = HashMap::<String, AttributeValue>::from(rec.change.old_image.clone());
         if let Some(m) = recalled_now(&old, &item) {
             let c = conv(ctx, convs, &m.conversation_id).await?;
+            c.flush(ctx).await;
             let (stats, live) = push_to_targets(ctx, std::mem::take(&mut c.targets), &recall_frame(&m)).await;
             c.targets = live;
             tracing::info!(cid = m.conversation_id, seq = m.seq, sent = stats.sent, "recall delivered");
@@ -120,13 +145,8 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
                 return Ok(());
             };
             let c = conv(ctx, convs, &m.conversation_id).await?;
-            let (frame, _) = message_frame_within(&m, MAX_WS_MESSAGE);
-            let (stats, live) = push_to_targets(ctx, std::mem::take(&mut c.targets), &frame).await;
-            c.targets = live;
-            let (members, sent, gone) = (c.members.len(), stats.sent, stats.gone);
-            tracing::info!(cid = m.conversation_id, seq = m.seq, members, sent, gone, "delivered");
             c.first = c.first.min(i);
-            c.posted.push(m);
+            c.pending.push(m);
         }
         // Group changes (conversations::group_event): the members now, plus `alsoTo`.
         Some("group") => deliver_group_event(ctx, convs, &item).await?,
@@ -167,6 +187,7 @@ async fn deliver_group_event(ctx: &Ctx, convs: &mut Convs, item: &Item) -> AppRe
         return Ok(());
     };
     let c = conv(ctx, convs, cid).await?;
+    c.flush(ctx).await;
     // Who just left, was removed, or every former member of a dismissed room: their presence.
     let mut gone: Vec<UserId> = vec![];
     if let Some(AttributeValue::L(extra)) = item.get("alsoTo") {
