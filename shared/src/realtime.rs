@@ -31,6 +31,27 @@ pub fn message_frame(m: &Message) -> Value {
     f
 }
 
+/// API Gateway's limit for one WebSocket message (PostToConnection answers 413 PayloadTooLarge
+/// above 128 KB), counted as 128 000 bytes so either reading of "KB" holds.
+pub const MAX_WS_MESSAGE: usize = 128_000;
+
+/// [`message_frame`] if it serializes to at most `cap` bytes; otherwise the frame without its
+/// content and with `"tooLarge": true` (64 KB of content can be 6× that once JSON-escaped),
+/// so the client knows to fetch the message over HTTP history instead of never hearing of it.
+/// Also returns the frame's serialized size.
+pub fn message_frame_within(m: &Message, cap: usize) -> (Value, usize) {
+    let f = message_frame(m);
+    let len = f.to_string().len();
+    if len <= cap {
+        return (f, len);
+    }
+    let mut f = f;
+    f["content"] = json!("");
+    f["tooLarge"] = json!(true);
+    let len = f.to_string().len();
+    (f, len)
+}
+
 /// `{"event":"recall",…}`: a message became a tombstone (pushed by `delivery` on the MODIFY).
 pub fn recall_frame(m: &Message) -> Value {
     json!({"event": "recall", "conversationId": m.conversation_id, "seq": m.seq, "messageId": m.id})

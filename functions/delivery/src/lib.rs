@@ -1,79 +1,173 @@
 //! DynamoDB Streams fan-out. Items marked with `ev` (the template's stream
 //! filter passes only those) are pushed to the live WebSocket connections of
-//! the users who should see them. Per batch and conversation, however many of
-//! its messages the batch holds: one member Query page per ~1 MB (projected to
-//! uid, DND flag and, for groups, the members' live connection ids; a
-//! 1000-member room is one page), then PostToConnection (64 in flight) for
-//! each message in seq order. A 1:1 chat reads its two presence items instead
-//! (one BatchGetItem). A 1000-member room: 1 DynamoDB call before the posts.
+//! the users who should see them. Records are handled in stream order; per
+//! batch and conversation, however many of its records the batch holds: one
+//! member Query page per ~1 MB (projected to uid, DND flag and, for groups, the
+//! members' live connection ids; a 1000-member room is one page), read at the
+//! conversation's first record and reused, then PostToConnection (64 in flight)
+//! for each record. A 1:1 chat reads its two presence items instead (one
+//! BatchGetItem). A 1000-member room: 1 DynamoDB call before the posts.
+//!
+//! Partial batch response (ReportBatchItemFailures): the first record whose
+//! delivery fails (a DynamoDB error; a 410 Gone is normal) stops the batch and
+//! its sequence number is answered, so Lambda retries from it and the records
+//! before it are not sent again. When the very first record fails the answer is
+//! a function error instead, so the event source (BisectBatchOnFunctionError)
+//! splits the batch and a record that keeps failing ends up alone, given up
+//! after MaximumRetryAttempts without holding back the records after it.
 
-use aws_lambda_events::dynamodb::Event;
+use aws_lambda_events::dynamodb::{Event, EventRecord};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::push::{self, PushJob, PushSender};
 use shared::realtime::{
-    connection_targets, member_targets, message_frame, push_to_targets, push_to_users, recall_frame,
+    connection_targets, member_targets, message_frame_within, push_to_targets, push_to_users, recall_frame,
+    MAX_WS_MESSAGE,
 };
 use shared::store::conversations::{self as convs, message_from, Message};
 use shared::store::live::{self, FanMember};
 use shared::store::pushes;
 use shared::store::{Item, ItemExt};
-use shared::{AppResult, Ctx, UserId};
+use shared::{AppError, AppResult, Ctx, UserId};
 use std::collections::HashMap;
 
-pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<()> {
-    // Messages grouped by conversation (first-seen order), each group in stream order.
-    let mut order: Vec<String> = vec![];
-    let mut messages: HashMap<String, Vec<Message>> = HashMap::new();
-    let mut recalls: Vec<Message> = vec![];
-    for rec in ev.records {
-        let item: Item = HashMap::<String, AttributeValue>::from(rec.change.new_image);
-        if rec.event_name == "MODIFY" {
-            // A message that just became a tombstone (conversations::recall): `recall` frames.
-            let old: Item = HashMap::<String, AttributeValue>::from(rec.change.old_image);
-            if let Some(m) = recalled_now(&old, &item) {
-                recalls.push(m);
-            }
-            continue;
-        }
-        if rec.event_name != "INSERT" {
-            continue;
-        }
-        match item.str("ev") {
-            Some("message") => {
-                let Some(m) = message_from(&item) else {
-                    continue;
-                };
-                if !messages.contains_key(&m.conversation_id) {
-                    order.push(m.conversation_id.clone());
-                }
-                messages.entry(m.conversation_id.clone()).or_default().push(m);
-            }
-            // Group changes (conversations::group_event): the members now, plus `alsoTo`.
-            Some("group") => deliver_group_event(ctx, &item).await?,
-            // Friend changes (store/relations.rs) and per-user events (store/events.rs, e.g.
-            // Xuanxuan notifications): one recipient, the frame stored ready to send.
-            Some("friend" | "user") => {
-                let (Some(to), Some(frame)) = (item.i64("evTo"), item.str("frame")) else {
-                    continue;
-                };
-                let Ok(frame) = serde_json::from_str::<serde_json::Value>(frame) else {
-                    tracing::warn!(to, "unreadable friend event frame");
-                    continue;
-                };
-                let stats = push_to_users(ctx, &[UserId(to)], &frame).await?;
-                tracing::info!(to, sent = stats.sent, gone = stats.gone, "friend event delivered");
-            }
-            // Nickname/avatar changes (store/profiles.rs): to everyone who follows or befriended the user.
-            Some("profile") => deliver_profile_change(ctx, &item).await?,
-            other => tracing::debug!(?other, "no delivery rule"),
+/// One conversation's fan-out state within a batch: read at its first record, reused after.
+struct Conv {
+    members: Vec<FanMember>,
+    /// Live connections; those that answered 410 are dropped as the batch goes on.
+    targets: Vec<(UserId, String)>,
+    /// Messages read but not posted yet: posted in seq order at the end of the batch (or
+    /// before the conversation's next recall or group event), whatever their stream order.
+    pending: Vec<Message>,
+    /// Messages posted in this batch (their offline push jobs are recorded at the end).
+    posted: Vec<Message>,
+    /// Index of the conversation's first message in the batch.
+    first: usize,
+}
+
+impl Conv {
+    /// Post the pending messages, in seq order.
+    async fn flush(&mut self, ctx: &Ctx) {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|m| m.seq);
+        for m in pending {
+            let (frame, _) = message_frame_within(&m, MAX_WS_MESSAGE);
+            let (stats, live) = push_to_targets(ctx, std::mem::take(&mut self.targets), &frame).await;
+            self.targets = live;
+            let (members, sent, gone) = (self.members.len(), stats.sent, stats.gone);
+            tracing::info!(cid = m.conversation_id, seq = m.seq, members, sent, gone, "delivered");
+            self.posted.push(m);
         }
     }
-    for cid in order {
-        let mut msgs = messages.remove(&cid).unwrap_or_default();
-        msgs.sort_by_key(|m| m.seq);
-        deliver_messages(ctx, &cid, &msgs).await?;
+}
+
+type Convs = HashMap<String, Conv>;
+
+async fn conv<'a>(ctx: &Ctx, convs: &'a mut Convs, cid: &str) -> AppResult<&'a mut Conv> {
+    if !convs.contains_key(cid) {
+        let members = live::members(&ctx.db, cid).await?;
+        let targets = member_targets(ctx, cid, &members).await?;
+        let c = Conv { members, targets, pending: vec![], posted: vec![], first: usize::MAX };
+        convs.insert(cid.to_string(), c);
     }
-    deliver_recalls(ctx, recalls).await
+    Ok(convs.get_mut(cid).expect("inserted"))
+}
+
+/// The batch in stream order; see the module doc for the answer. `Err` is a function error.
+pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
+    let mut convs: Convs = HashMap::new();
+    let mut failed: Option<(usize, AppError)> = None;
+    for (i, rec) in ev.records.iter().enumerate() {
+        if let Err(e) = deliver_record(ctx, &mut convs, i, rec).await {
+            failed = Some((i, e));
+            break;
+        }
+    }
+    // Every record before a failure is done: post the messages read so far.
+    for c in convs.values_mut() {
+        c.flush(ctx).await;
+    }
+    // Offline push jobs of what was posted (ids are per message: a retry rewrites the same job).
+    let mut posted: Vec<(&String, &Conv)> = convs.iter().filter(|(_, c)| !c.posted.is_empty()).collect();
+    posted.sort_by_key(|(_, c)| c.first);
+    for (cid, c) in posted {
+        if let Err(e) = record_offline_pushes(ctx, cid, &c.members, &c.targets, &c.posted).await {
+            if failed.as_ref().is_none_or(|(i, _)| c.first < *i) {
+                failed = Some((c.first, e));
+            }
+            break;
+        }
+    }
+    answer(&ev.records, failed)
+}
+
+/// The partial batch response for a failure at record `i` (none: every record done).
+fn answer(records: &[EventRecord], failed: Option<(usize, AppError)>) -> AppResult<DynamoDbEventResponse> {
+    let mut res = DynamoDbEventResponse::default();
+    let Some((i, e)) = failed else { return Ok(res) };
+    let seq = records[i].change.sequence_number.clone();
+    tracing::warn!(record = i, records = records.len(), ?seq, error = %e, "delivery failed; the batch is retried from this record");
+    match seq {
+        // The first record: nothing was done, fail the invocation so the event source bisects.
+        _ if i == 0 => Err(e),
+        Some(seq) => {
+            let mut f = DynamoDbBatchItemFailure::default();
+            f.item_identifier = Some(seq);
+            res.batch_item_failures.push(f);
+            Ok(res)
+        }
+        None => Err(e),
+    }
+}
+
+/// One stream record. An error means "retry from here"; records that can never be
+/// delivered (unreadable frames, unknown kinds) are skipped, not failed.
+async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecord) -> AppResult<()> {
+    let item: Item = HashMap::<String, AttributeValue>::from(rec.change.new_image.clone());
+    if rec.event_name == "MODIFY" {
+        // A message that just became a tombstone (conversations::recall): `recall` frames.
+        let old: Item = HashMap::<String, AttributeValue>::from(rec.change.old_image.clone());
+        if let Some(m) = recalled_now(&old, &item) {
+            let c = conv(ctx, convs, &m.conversation_id).await?;
+            c.flush(ctx).await;
+            let (stats, live) = push_to_targets(ctx, std::mem::take(&mut c.targets), &recall_frame(&m)).await;
+            c.targets = live;
+            tracing::info!(cid = m.conversation_id, seq = m.seq, sent = stats.sent, "recall delivered");
+        }
+        return Ok(());
+    }
+    if rec.event_name != "INSERT" {
+        return Ok(());
+    }
+    match item.str("ev") {
+        Some("message") => {
+            let Some(m) = message_from(&item) else {
+                return Ok(());
+            };
+            let c = conv(ctx, convs, &m.conversation_id).await?;
+            c.first = c.first.min(i);
+            c.pending.push(m);
+        }
+        // Group changes (conversations::group_event): the members now, plus `alsoTo`.
+        Some("group") => deliver_group_event(ctx, convs, &item).await?,
+        // Friend changes (store/relations.rs) and per-user events (store/events.rs, e.g.
+        // Xuanxuan notifications): one recipient, the frame stored ready to send.
+        Some("friend" | "user") => {
+            let (Some(to), Some(frame)) = (item.i64("evTo"), item.str("frame")) else {
+                return Ok(());
+            };
+            let Ok(frame) = serde_json::from_str::<serde_json::Value>(frame) else {
+                tracing::warn!(to, "unreadable friend event frame");
+                return Ok(());
+            };
+            let stats = push_to_users(ctx, &[UserId(to)], &frame).await?;
+            tracing::info!(to, sent = stats.sent, gone = stats.gone, "friend event delivered");
+        }
+        // Nickname/avatar changes (store/profiles.rs): to everyone who follows or befriended the user.
+        Some("profile") => deliver_profile_change(ctx, &item).await?,
+        other => tracing::debug!(?other, "no delivery rule"),
+    }
+    Ok(())
 }
 
 /// The message of a MODIFY whose `recalled` flipped to true (None for any other change).
@@ -84,25 +178,7 @@ fn recalled_now(old: &Item, new: &Item) -> Option<Message> {
     message_from(new)
 }
 
-/// `{"event":"recall",…}` to every member's connections (one member Query per conversation).
-async fn deliver_recalls(ctx: &Ctx, recalls: Vec<Message>) -> AppResult<()> {
-    let mut by_conv: HashMap<String, Vec<Message>> = HashMap::new();
-    for m in recalls {
-        by_conv.entry(m.conversation_id.clone()).or_default().push(m);
-    }
-    for (cid, msgs) in by_conv {
-        let members = live::members(&ctx.db, &cid).await?;
-        let mut targets = member_targets(ctx, &cid, &members).await?;
-        for m in &msgs {
-            let (stats, live) = push_to_targets(ctx, targets, &recall_frame(m)).await;
-            targets = live;
-            tracing::info!(cid, seq = m.seq, sent = stats.sent, "recall delivered");
-        }
-    }
-    Ok(())
-}
-
-async fn deliver_group_event(ctx: &Ctx, item: &Item) -> AppResult<()> {
+async fn deliver_group_event(ctx: &Ctx, convs: &mut Convs, item: &Item) -> AppResult<()> {
     let (Some(cid), Some(frame)) = (item.str("cid"), item.str("frame")) else {
         return Ok(());
     };
@@ -110,17 +186,22 @@ async fn deliver_group_event(ctx: &Ctx, item: &Item) -> AppResult<()> {
         tracing::warn!(cid, "unreadable group event frame");
         return Ok(());
     };
-    let members = live::members(&ctx.db, cid).await?;
-    let mut targets = member_targets(ctx, cid, &members).await?;
+    let c = conv(ctx, convs, cid).await?;
+    c.flush(ctx).await;
     // Who just left, was removed, or every former member of a dismissed room: their presence.
+    let mut gone: Vec<UserId> = vec![];
     if let Some(AttributeValue::L(extra)) = item.get("alsoTo") {
-        let mut gone: Vec<UserId> = extra.iter().filter_map(|v| v.as_n().ok()?.parse().ok()).map(UserId).collect();
-        gone.retain(|u| !members.iter().any(|m| m.uid == *u));
+        gone = extra.iter().filter_map(|v| v.as_n().ok()?.parse().ok()).map(UserId).collect();
+        gone.retain(|u| !c.members.iter().any(|m| m.uid == *u));
         gone.sort();
         gone.dedup();
-        targets.extend(connection_targets(ctx, &gone).await?);
     }
-    let (stats, _) = push_to_targets(ctx, targets, &frame).await;
+    let mut targets = connection_targets(ctx, &gone).await?;
+    targets.extend(std::mem::take(&mut c.targets));
+    let (stats, mut live) = push_to_targets(ctx, targets, &frame).await;
+    // The members' live connections stay for the conversation's next records.
+    live.retain(|(u, _)| gone.binary_search(u).is_err());
+    c.targets = live;
     tracing::info!(cid, sent = stats.sent, "group event delivered");
     Ok(())
 }
@@ -169,22 +250,6 @@ async fn record_offline_pushes(
     Ok(())
 }
 
-/// One conversation's messages of a batch: members and their connections are
-/// read once, then each message is posted to every connection, in seq order.
-async fn deliver_messages(ctx: &Ctx, cid: &str, msgs: &[Message]) -> AppResult<()> {
-    let members = live::members(&ctx.db, cid).await?;
-    let mut targets = member_targets(ctx, cid, &members).await?;
-    for m in msgs {
-        let (stats, live) = push_to_targets(ctx, targets, &message_frame(m)).await;
-        targets = live;
-        tracing::info!(cid, seq = m.seq, members = members.len(), sent = stats.sent, gone = stats.gone, "delivered");
-    }
-    if !msgs.is_empty() {
-        record_offline_pushes(ctx, cid, &members, &targets, msgs).await?;
-    }
-    Ok(())
-}
-
 /// One profile event item → `{"event":"friend","type":"profile",…}` to the user's fans
 /// (one Query on GSI1 `FANS#<uid>`, then the usual connection lookup).
 async fn deliver_profile_change(ctx: &Ctx, item: &Item) -> AppResult<()> {
@@ -200,4 +265,80 @@ async fn deliver_profile_change(ctx: &Ctx, item: &Item) -> AppResult<()> {
     let stats = push_to_users(ctx, &to, &frame).await?;
     tracing::info!(uid, sent = stats.sent, "profile change delivered");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// A context whose DynamoDB refuses every call at once (no retries).
+    fn no_db() -> Ctx {
+        let mut ctx = Ctx::local(&shared::LocalConfig {
+            table: "t".into(),
+            bucket: "b".into(),
+            ddb_endpoint: "http://127.0.0.1:9".into(),
+            s3_endpoint: "http://127.0.0.1:9".into(),
+            ws_management_endpoint: "http://127.0.0.1:9".into(),
+        });
+        let conf = ctx
+            .db
+            .client
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .build();
+        ctx.db.client = aws_sdk_dynamodb::Client::from_conf(conf);
+        ctx
+    }
+
+    fn record(seq: u32, name: &str, new: Value, old: Value) -> Value {
+        json!({"eventID": format!("e{seq}"), "eventName": name, "eventSource": "aws:dynamodb", "eventVersion": "1.1",
+            "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:dynamodb:us-east-1:0:table/t/stream/s",
+            "dynamodb": {"Keys": {}, "SequenceNumber": format!("{seq}"), "SizeBytes": 1, "StreamViewType": "NEW_AND_OLD_IMAGES",
+                "ApproximateCreationDateTime": 1, "NewImage": new, "OldImage": old}})
+    }
+
+    fn message(seq: u32) -> Value {
+        let img = json!({"cid": {"S": "c1"}, "seq": {"N": seq.to_string()}, "mid": {"S": format!("m{seq}")},
+            "sender": {"N": "1"}, "type": {"N": "1"}, "content": {"S": "hi"}, "ts": {"N": "1"}, "ev": {"S": "message"}});
+        record(seq, "INSERT", img, json!({}))
+    }
+
+    fn event(records: Vec<Value>) -> Event {
+        serde_json::from_value(json!({ "Records": records })).unwrap()
+    }
+
+    #[tokio::test]
+    async fn answers_the_first_record_that_failed() {
+        // Records that need no DynamoDB are done; the message needs its members: it fails.
+        let edit = json!({"ev": {"S": "message"}, "recalled": {"BOOL": false}});
+        let ev = event(vec![
+            record(100, "MODIFY", edit.clone(), edit),
+            record(200, "INSERT", json!({"ev": {"S": "other"}}), json!({})),
+            message(300),
+            message(400),
+        ]);
+        let res = handle(&no_db(), ev).await.unwrap();
+        let ids: Vec<_> = res.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        assert_eq!(ids, [Some("300".to_string())]);
+        let wire = serde_json::to_value(&res).unwrap();
+        assert_eq!(wire, json!({"batchItemFailures": [{"itemIdentifier": "300"}]}));
+    }
+
+    #[tokio::test]
+    async fn a_failing_first_record_is_a_function_error() {
+        // So the event source bisects the batch instead of retrying it whole forever.
+        assert!(handle(&no_db(), event(vec![message(1), message(2)])).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn nothing_failed_is_an_empty_answer() {
+        let ev = event(vec![
+            record(1, "INSERT", json!({"ev": {"S": "other"}}), json!({})),
+            record(2, "REMOVE", json!({}), json!({})),
+        ]);
+        let res = handle(&no_db(), ev).await.unwrap();
+        assert!(res.batch_item_failures.is_empty());
+    }
 }

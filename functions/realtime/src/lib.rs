@@ -5,7 +5,7 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use serde_json::{json, Value};
 use shared::ids::UserId;
-use shared::realtime::{message_frame, post, push_to_members};
+use shared::realtime::{message_frame_within, post, push_to_members, MAX_WS_MESSAGE};
 use shared::store::conversations::{self as convs, NewMessage};
 use shared::store::{connections, tokens};
 use shared::{AppError, AppResult, Ctx, Params};
@@ -56,6 +56,7 @@ fn error_frame(e: &AppError) -> Value {
         AppError::TokenMissing | AppError::TokenInvalid => 401,
         AppError::Forbidden(_) => 403,
         AppError::NotFound(_) | AppError::RouteNotFound(_) => 404,
+        AppError::RateLimited(_) => 429,
         AppError::Internal(_) => 500,
         _ => 400,
     };
@@ -98,6 +99,9 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
         return Ok(Some(json!({"event": "pong", "ts": ctx.now_ms()})));
     }
     let me = connections::user_of(&ctx.db, ctx.now_secs(), conn).await?.ok_or(AppError::TokenInvalid)?;
+    if let Some(refused) = throttle(ctx, conn, &action).await? {
+        return Ok(Some(refused));
+    }
     match action.as_str() {
         "send" => send(ctx, me, &p).await.map(Some),
         "sync" if p.raw("conversations").is_some() => sync_many(ctx, conn, me, &p).await.map(Some),
@@ -107,6 +111,25 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
         "typing" => typing(ctx, me, &p).await.map(|_| None),
         other => Err(AppError::invalid("action", format!("unknown action {other}"))),
     }
+}
+
+/// Frames a connection may send per [`FRAME_WINDOW_SECS`]: cheap to send, fanned out to others.
+const FRAME_LIMITS: [(&str, i64); 2] = [("typing", 5), ("read", 20)];
+const FRAME_WINDOW_SECS: i64 = 10;
+
+/// `typing` / `read` past the connection's limit: the `429` error frame to answer (nothing is
+/// done or fanned out). One conditional UpdateItem (store/connections.rs `frame_allowed`).
+async fn throttle(ctx: &Ctx, conn: &str, action: &str) -> AppResult<Option<Value>> {
+    let Some((kind, max)) = FRAME_LIMITS.into_iter().find(|(k, _)| *k == action) else {
+        return Ok(None);
+    };
+    if connections::frame_allowed(&ctx.db, ctx.now_secs(), conn, kind, max, FRAME_WINDOW_SECS).await? {
+        return Ok(None);
+    }
+    let e = AppError::RateLimited(format!("at most {max} {kind} frames per {FRAME_WINDOW_SECS} s"));
+    let mut f = error_frame(&e);
+    f["action"] = json!(kind);
+    Ok(Some(f))
 }
 
 /// Move the read pointer; when it moved, tell the other side of a 1:1 chat, or the other
@@ -199,14 +222,32 @@ async fn sync(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
 
 /// One page of a conversation after `after`. Recalled messages come as tombstones
 /// (`recalled: true`, empty content); messages the member deleted for themselves are left
-/// out, so `nextSeq` (the last seq looked at) is where the next page starts.
+/// out, so `nextSeq` (the last seq looked at) is where the next page starts. The page also
+/// stops early when the frame would exceed one WebSocket message ([`MAX_WS_MESSAGE`]):
+/// `hasMore` then is true and `nextSeq` is the last message in it.
 async fn sync_page(ctx: &Ctx, cid: &str, member: &convs::Member, after: i64, limit: i64) -> AppResult<Value> {
     let mut msgs = convs::history(&ctx.db, cid, None, Some(after), limit as i32 + 1).await?;
-    let has_more = msgs.len() > limit as usize;
+    let mut has_more = msgs.len() > limit as usize;
     msgs.truncate(limit as usize);
-    let next = msgs.last().map(|m| m.seq).unwrap_or(after);
+    let mut next = msgs.last().map(|m| m.seq).unwrap_or(after);
     let msgs = convs::visible_to(&ctx.db, cid, member, msgs).await?;
-    let frames: Vec<Value> = msgs.iter().map(message_frame).collect();
+    // The envelope at its longest (hasMore false, a 19-digit nextSeq), then the frames.
+    let envelope =
+        json!({"event": "sync", "conversationId": cid, "messages": [], "hasMore": false, "nextSeq": i64::MAX});
+    let budget = MAX_WS_MESSAGE.saturating_sub(envelope.to_string().len());
+    let (mut frames, mut used) = (Vec::with_capacity(msgs.len()), 0);
+    for m in &msgs {
+        // A message too big for a frame of its own comes marked `tooLarge`, so the page moves on.
+        let (f, len) = message_frame_within(m, budget);
+        let len = len + usize::from(!frames.is_empty());
+        if used + len > budget {
+            has_more = true;
+            next = frames.last().and_then(|f: &Value| f["seq"].as_i64()).unwrap_or(after);
+            break;
+        }
+        used += len;
+        frames.push(f);
+    }
     Ok(json!({"event": "sync", "conversationId": cid, "messages": frames, "hasMore": has_more, "nextSeq": next}))
 }
 

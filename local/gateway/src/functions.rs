@@ -50,7 +50,11 @@ pub async fn realtime(ctx: &Ctx, ev: ApiGatewayWebsocketProxyRequest) -> ApiGate
     realtime::handle(ctx, ev).await
 }
 
-pub async fn delivery(ctx: &Ctx, ev: aws_lambda_events::dynamodb::Event) -> shared::AppResult<()> {
+/// `Ok` with the partial batch response (`batchItemFailures`), `Err` for a function error.
+pub async fn delivery(
+    ctx: &Ctx,
+    ev: aws_lambda_events::dynamodb::Event,
+) -> shared::AppResult<aws_lambda_events::streams::DynamoDbEventResponse> {
     delivery::handle(ctx, ev).await
 }
 

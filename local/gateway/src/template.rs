@@ -84,6 +84,18 @@ pub struct StreamConsumerDef {
     /// `FilterCriteria.Filters[].Pattern` (JSON text each).
     pub filter_patterns: Vec<String>,
     pub starting_position: String,
+    /// `FunctionResponseTypes` contains `ReportBatchItemFailures`: a partial batch response
+    /// (`batchItemFailures`) is honoured; without it the answer is ignored (batch done).
+    pub report_item_failures: bool,
+    /// `BisectBatchOnFunctionError`: a function error splits the batch in two.
+    pub bisect_on_error: bool,
+    /// `MaximumRetryAttempts` (None: unset or -1, retry until the record expires).
+    pub max_retries: Option<u32>,
+    /// `MaximumRecordAgeInSeconds` (None: unset or -1).
+    pub max_record_age_secs: Option<u64>,
+    /// `DestinationConfig.OnFailure.Destination`: the resource given-up batches go to
+    /// (SQS is not emulated: the gateway keeps them as dead letters in its stream stats).
+    pub on_failure: Option<String>,
 }
 
 /// Default `Timeout` of AWS::Serverless::Function when neither the function nor Globals set one.
@@ -179,7 +191,7 @@ impl Template {
                                 "{id}.{ev_name}: only the stream of table {table_id} is supported, got {stream_of:?}"
                             )));
                         }
-                        t.stream_consumers.push(parse_stream_event(id, ev_name, &props)?);
+                        t.stream_consumers.push(parse_stream_event(id, ev_name, &props, &parameters)?);
                     }
                     Some(other) => {
                         return Err(Error(format!("{id}.{ev_name}: event type {other} is not emulated locally")))
@@ -240,7 +252,12 @@ fn parse_http_event(function: &str, event: &str, props: &Value) -> Result<HttpRo
     })
 }
 
-fn parse_stream_event(function: &str, event: &str, props: &Value) -> Result<StreamConsumerDef> {
+fn parse_stream_event(
+    function: &str,
+    event: &str,
+    props: &Value,
+    parameters: &Map<String, Value>,
+) -> Result<StreamConsumerDef> {
     let mut filter_patterns = vec![];
     let filters = props.pointer("/FilterCriteria/Filters").and_then(Value::as_array);
     for f in filters.into_iter().flatten() {
@@ -255,7 +272,31 @@ fn parse_stream_event(function: &str, event: &str, props: &Value) -> Result<Stre
         batch_size: props.get("BatchSize").and_then(Value::as_u64).unwrap_or(100).clamp(1, 10_000) as usize,
         filter_patterns,
         starting_position: props.get("StartingPosition").and_then(Value::as_str).unwrap_or("LATEST").to_string(),
+        report_item_failures: str_list(props.get("FunctionResponseTypes"))
+            .iter()
+            .any(|t| t == "ReportBatchItemFailures"),
+        bisect_on_error: props.get("BisectBatchOnFunctionError").and_then(|v| resolve_bool(v, parameters))
+            == Some(true),
+        // -1 (the default) means "until the record expires".
+        max_retries: props
+            .get("MaximumRetryAttempts")
+            .and_then(|v| resolve_i64(v, parameters))
+            .and_then(|n| u32::try_from(n).ok()),
+        max_record_age_secs: props
+            .get("MaximumRecordAgeInSeconds")
+            .and_then(|v| resolve_i64(v, parameters))
+            .and_then(|n| u64::try_from(n).ok()),
+        on_failure: props.pointer("/DestinationConfig/OnFailure/Destination").and_then(referenced_resource),
     })
+}
+
+/// A number, literal or a `!Ref` to a parameter with a Default.
+fn resolve_i64(v: &Value, parameters: &Map<String, Value>) -> Option<i64> {
+    v.as_i64().or_else(|| resolve_string(v, parameters)?.parse().ok())
+}
+
+fn resolve_bool(v: &Value, parameters: &Map<String, Value>) -> Option<bool> {
+    v.as_bool().or_else(|| resolve_string(v, parameters)?.parse().ok())
 }
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
@@ -483,6 +524,11 @@ mod tests {
         assert_eq!(t.function(&sc.function).binary, "delivery");
         assert_eq!(sc.batch_size, 100);
         assert_eq!(sc.filter_patterns.len(), 1);
+        assert!(sc.report_item_failures && sc.bisect_on_error);
+        assert_eq!(sc.max_retries, Some(5));
+        assert_eq!(sc.max_record_age_secs, Some(3600));
+        assert_eq!(sc.on_failure.as_deref(), Some("DeliveryFailureQueue"));
+        assert_eq!(t.function(&sc.function).timeout_secs, 60);
         assert_eq!(t.table["BillingMode"], "PAY_PER_REQUEST");
         assert!(t.bucket_cors.is_some());
         assert_eq!(t.http_cors.as_ref().unwrap().allow_origins, vec!["*"]);

@@ -69,6 +69,28 @@ impl TestApp {
         self.stats.get()
     }
 
+    /// Stop reading the table stream until [`TestApp::resume_stream`]: records written
+    /// meanwhile reach `delivery` together (one batch, up to its BatchSize).
+    pub fn pause_stream(&self) {
+        self.stats.pause(true);
+    }
+
+    pub fn resume_stream(&self) {
+        self.stats.pause(false);
+    }
+
+    /// Make `delivery` fail on stream records matching `matches` (the Lambda event record as
+    /// JSON: `r["dynamodb"]["NewImage"]…`), the first `times` times an invocation reaches one
+    /// (the function meets an unreachable DynamoDB from that record on).
+    pub fn fail_delivery(&self, times: u32, matches: impl Fn(&serde_json::Value) -> bool + Send + Sync + 'static) {
+        self.stats.fail_delivery(times, matches);
+    }
+
+    /// Stream batches the consumer gave up on (the local stand-in for the SQS on-failure queue).
+    pub fn stream_dead_letters(&self) -> Vec<crate::streams::DeadLetter> {
+        self.stats.dead_letters()
+    }
+
     /// Wait until `pred(stats)` holds; false after `timeout`.
     pub async fn wait_for_stream(&self, timeout: Duration, pred: impl Fn(&StreamStats) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;

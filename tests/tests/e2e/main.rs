@@ -8,6 +8,7 @@ mod contacts;
 mod files;
 mod hard_secrets;
 mod hard_xuanxuan;
+mod hard_stream;
 mod integrations;
 mod mx_groups;
 mod protocol;
