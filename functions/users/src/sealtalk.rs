@@ -54,6 +54,9 @@ pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     if uri.len() > PORTRAIT_MAX || !clean || !(is_url || is_own_key) {
         return Err(AppError::invalid("portraitUri", "an http(s) URL or your uploaded image key"));
     }
+    if is_own_key {
+        check_uploaded_image(c, &uri).await?;
+    }
     let edit = profiles::Edit { avatar: Some(uri), ..Default::default() };
     let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
     crate::propagate_profile(c.ctx, &edit, &it).await;
@@ -67,22 +70,71 @@ pub async fn get_token(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(json!({"userId": me.to_string(), "token": token})))
 }
 
-/// Upload credentials: a presigned S3 PUT for a fresh key under the caller's
-/// avatar prefix (`target: "s3"`); after the PUT, pass `key` to set_portrait_uri.
+/// Image types an upload URL may be asked for (and a portrait object must have).
+pub const IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
+/// Largest portrait image.
+pub const MAX_IMAGE_BYTES: i64 = 5 * 1024 * 1024;
+
+/// Upload credentials: a presigned S3 PUT for a fresh key under the caller's avatar prefix
+/// (`target: "s3"`); after the PUT, pass `key` to set_portrait_uri. The URL signs the
+/// content type (`contentType`, default image/jpeg: the PUT must send it as `headers` says)
+/// and, when the client gives `size`, the exact length; S3 refuses any other PUT.
 pub async fn get_image_token(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
+    let ct = c.params.str("contentType")?.unwrap_or_else(|| "image/jpeg".into()).to_ascii_lowercase();
+    if !IMAGE_TYPES.contains(&ct.as_str()) {
+        return Err(AppError::invalid("contentType", format!("one of {}", IMAGE_TYPES.join(", "))));
+    }
+    let size = c.params.i64("size")?;
+    if size.is_some_and(|n| !(1..=MAX_IMAGE_BYTES).contains(&n)) {
+        return Err(AppError::invalid("size", format!("between 1 and {MAX_IMAGE_BYTES} bytes")));
+    }
     let key = format!("{}{}", profiles::avatar_prefix(me), uuid::Uuid::new_v4().simple());
     let cfg = PresigningConfig::expires_in(UPLOAD_TTL).map_err(AppError::internal)?;
-    let put = c.ctx.s3.put_object().bucket(&c.ctx.bucket).key(&key).presigned(cfg).await.map_err(AppError::internal)?;
+    let put = c
+        .ctx
+        .s3
+        .put_object()
+        .bucket(&c.ctx.bucket)
+        .key(&key)
+        .content_type(&ct)
+        .set_content_length(size)
+        .presigned(cfg)
+        .await
+        .map_err(AppError::internal)?;
     let url = profiles::avatar_url(c.ctx, Some(&key)).await;
     Ok(Reply::data(json!({
         "target": "s3",
         "domain": c.ctx.bucket,
         "token": put.uri(),
         "method": "PUT",
+        "headers": {"Content-Type": ct},
+        "maxSize": MAX_IMAGE_BYTES,
         "key": key,
         "url": url,
     })))
+}
+
+/// An uploaded portrait object must exist and be an image within the limit (S3 cannot bound
+/// the size of a presigned PUT without it): one HeadObject; a refused object is deleted.
+async fn check_uploaded_image(c: &Call<'_>, key: &str) -> AppResult<()> {
+    let head = c.ctx.s3.head_object().bucket(&c.ctx.bucket).key(key).send().await;
+    let head = match head {
+        Ok(h) => h,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+            return Err(AppError::invalid("portraitUri", "nothing was uploaded to this key"))
+        }
+        Err(e) => return Err(AppError::internal(e)),
+    };
+    let ct = head.content_type().unwrap_or_default().to_ascii_lowercase();
+    let size = head.content_length().unwrap_or(0);
+    if IMAGE_TYPES.contains(&ct.as_str()) && (1..=MAX_IMAGE_BYTES).contains(&size) {
+        return Ok(());
+    }
+    if let Err(e) = c.ctx.s3.delete_object().bucket(&c.ctx.bucket).key(key).send().await {
+        tracing::warn!(key, error = %e, "could not delete a refused upload");
+    }
+    Err(AppError::invalid("portraitUri", format!("the upload must be an image of at most {MAX_IMAGE_BYTES} bytes")))
 }
 
 /// `id` repeated (or a comma list), at most 100: one BatchGetItem; unknown ids left out.

@@ -573,8 +573,13 @@ async fn cross_dialect_profile_minxing_sealtalk_shiku() {
     let r = st.get("/sealtalk/user/get_image_token", None).await;
     let res = r.body["result"].clone();
     assert_eq!(res["target"], "s3", "{}", r.text);
-    let put =
-        reqwest::Client::new().put(res["token"].as_str().unwrap()).body(b"PNGDATA".to_vec()).send().await.unwrap();
+    let put = reqwest::Client::new()
+        .put(res["token"].as_str().unwrap())
+        .header("content-type", "image/jpeg")
+        .body(b"PNGDATA".to_vec())
+        .send()
+        .await
+        .unwrap();
     assert!(put.status().is_success(), "{}", put.status());
     let key = res["key"].as_str().unwrap();
     let r = st.json("POST", "/sealtalk/user/set_portrait_uri", None, json!({"portraitUri": key})).await;
