@@ -2,6 +2,7 @@
 //! the DynamoDB single-table data model.
 
 pub mod auth;
+pub mod budget;
 pub mod clock;
 pub mod ctx;
 pub mod dialect;

@@ -94,7 +94,14 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
     let msgs = convs::history(&c.ctx.db, &cid, before, since, limit).await?;
     let msgs = convs::visible_to(&c.ctx.db, &cid, &member, msgs).await?;
     let mut out = conversation_json(&conv, Some(&member));
-    out["messages"] = msgs.iter().map(message_json).collect();
+    // Within Lambda's response limit: the page stops at a whole message (`has_more`), and the
+    // client goes on from the last seq it got, as with any page.
+    let (page, cut) =
+        shared::budget::take_within(msgs.iter().map(message_json).collect(), shared::budget::HTTP_LIST_BUDGET);
+    out["messages"] = Value::Array(page);
+    if cut {
+        out["has_more"] = json!(true);
+    }
     Ok(Reply::data(out))
 }
 

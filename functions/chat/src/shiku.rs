@@ -72,7 +72,7 @@ pub async fn single_history(c: &Call<'_>) -> AppResult<Reply> {
     let msgs = page(c, &cid, conv.last_seq, 50).await?;
     let msgs = convs::visible_to(&c.ctx.db, &cid, &member, msgs).await?;
     let out: Vec<Value> = msgs.iter().map(|m| record(m, Some(if m.sender == me { other } else { me }))).collect();
-    Ok(Reply::data(Value::Array(out)))
+    Ok(Reply::data(Value::Array(within_budget(out))))
 }
 
 pub async fn room_history(c: &Call<'_>) -> AppResult<Reply> {
@@ -82,7 +82,13 @@ pub async fn room_history(c: &Call<'_>) -> AppResult<Reply> {
     let conv = convs::get(&c.ctx.db, &room).await?.ok_or_else(|| AppError::not_found(format!("room {room}")))?;
     let msgs = page(c, &room, conv.last_seq, 20).await?;
     let msgs = convs::visible_to(&c.ctx.db, &room, &member, msgs).await?;
-    Ok(Reply::data(msgs.iter().map(|m| record(m, None)).collect()))
+    Ok(Reply::data(Value::Array(within_budget(msgs.iter().map(|m| record(m, None)).collect()))))
+}
+
+/// A page keeps its newest messages within Lambda's response limit; Shiku clients load older
+/// ones with `endTime` = the oldest `timeSend` they hold, so nothing is skipped.
+fn within_budget(page: Vec<Value>) -> Vec<Value> {
+    shared::budget::take_within(page, shared::budget::HTTP_LIST_BUDGET).0
 }
 
 pub async fn get_message(c: &Call<'_>) -> AppResult<Reply> {

@@ -236,7 +236,8 @@ async fn read_body(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, Body
 /// Approximate size of the response payload Lambda would return (binary bodies travel base64-encoded).
 fn response_payload_size(resp: &lambda_http::Response<lambda_http::Body>) -> usize {
     let body = match resp.body() {
-        lambda_http::Body::Text(t) => t.len(),
+        // The body travels as a JSON string in the response payload: escapes count.
+        lambda_http::Body::Text(t) => shared::budget::escaped_len(t),
         lambda_http::Body::Binary(b) => b.len().div_ceil(3) * 4,
         _ => 0,
     };
