@@ -121,14 +121,14 @@ async fn refresh_token_reuse_revokes_the_rotated_pair() {
     let p = register(&http, &phone(), "secret1", "Reuse").await;
     let (_a0, r0) = minxing_login(&http, &p.phone, "secret1").await;
     let first = refresh(&http, &r0).await;
-    eprintln!("refresh grant: {} DynamoDB calls", first.ddb_calls());
+    assert_eq!(first.ddb_calls(), 2, "refresh grant: GetItem + TransactWriteItems (as before)");
     let (a1, r1) = pair(&first);
     assert_eq!(http.get("/api/v1/users/current", Some(&a1)).await.status, 200);
 
     // The old refresh token again: refused, and the pair it produced is revoked.
     let again = refresh(&http, &r0).await;
     assert_eq!((again.status, again.body["error"].clone()), (400, json!("invalid_grant")), "{}", again.text);
-    eprintln!("refresh reuse: {} DynamoDB calls", again.ddb_calls());
+    assert_eq!(again.ddb_calls(), 3, "reuse: GetItem + GetItem of the next refresh token + BatchWriteItem");
     let r = http.get("/api/v1/users/current", Some(&a1)).await;
     assert_eq!(r.status, 401, "access token of the rotated pair revoked: {}", r.text);
     let r = refresh(&http, &r1).await;
@@ -160,7 +160,9 @@ async fn logout_closes_the_tokens_sockets_and_reset_closes_all() {
 
     let r = http.shiku("/user/logout", &[("access_token", &p.token)]).await;
     r.shiku_ok();
-    eprintln!("Shiku logout with 2 sockets open: {} DynamoDB calls", r.ddb_calls());
+    // token GetItem + DeleteItem, presence GetItem + records BatchGetItem, the closed
+    // connection's removal (TransactWriteItems + its groups Query; no group here).
+    assert_eq!(r.ddb_calls(), 6, "Shiku logout with 2 sockets open (was 2)");
     assert!(closed_within(&mut w1, Duration::from_secs(2)).await, "Shiku logout closes that token's socket");
     assert!(alive(&mut w2).await, "another token's socket stays open");
 
@@ -209,7 +211,7 @@ async fn minxing_device_delete_closes_its_socket_only() {
     let mut other = ws(&app, &p.token).await.unwrap();
     let r = http.json("DELETE", "/api/v1/users/current/devices", Some(&access), json!({})).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    eprintln!("Minxing logout with 2 sockets open: {} DynamoDB calls", r.ddb_calls());
+    assert_eq!(r.ddb_calls(), 7, "Minxing logout, 2 sockets open: as Shiku + the refresh token's DeleteItem (was 3)");
     assert!(closed_within(&mut mine, Duration::from_secs(2)).await, "device delete closes its socket");
     assert!(alive(&mut other).await);
     // Shiku password change: the calling token's socket stays, the rest close.
@@ -246,11 +248,13 @@ async fn five_failed_logins_lock_the_account_in_every_dialect() {
     }
     let ok = shiku_login(&http, &p.phone, "secret1").await;
     ok.shiku_ok();
-    eprintln!("Shiku login: {} DynamoDB calls", ok.ddb_calls());
+    // LOGIN GetItem, attempt TransactWriteItems ∥ PROFILE GetItem, token TransactWriteItems
+    // (token + attempt cleared).
+    assert_eq!(ok.ddb_calls(), 4, "Shiku login (was 3)");
     // Five failures across dialects lock password login, even with the right password.
-    for _ in 0..2 {
-        assert_eq!(shiku_login(&http, &p.phone, "wrong").await.shiku_code(), 1040102);
-    }
+    let r = shiku_login(&http, &p.phone, "wrong").await;
+    assert_eq!((r.shiku_code(), r.ddb_calls()), (1040102, 5), "a failed login: 5 calls (was 2)");
+    assert_eq!(shiku_login(&http, &p.phone, "wrong").await.shiku_code(), 1040102);
     let r = st(&http, "/user/login", json!({"region": 86, "phone": p.phone, "password": "wrong12"})).await;
     assert_eq!(st_code(&r), 1000);
     let r = http
@@ -259,7 +263,8 @@ async fn five_failed_logins_lock_the_account_in_every_dialect() {
     assert_eq!(r.status, 400);
     let fail = shiku_login(&http, &p.phone, "wrong").await;
     assert_eq!(fail.shiku_code(), 1040102, "the fifth failure still answers bad credentials");
-    eprintln!("failed Shiku login (lock set): {} DynamoDB calls", fail.ddb_calls());
+    // LOGIN, attempt ∥ PROFILE, counters BatchGetItem ∥ IP UpdateItem, lock TransactWriteItems.
+    assert_eq!(fail.ddb_calls(), 6, "failed Shiku login that sets the lock (was 2)");
 
     let r = shiku_login(&http, &p.phone, "secret1").await;
     assert_eq!(r.shiku_code(), SHIKU_TOO_MANY, "locked: {}", r.text);
