@@ -73,7 +73,13 @@ pub(crate) async fn check_password(c: &Call<'_>, name: &LoginName, password: &st
                 .await
                 .map_err(AppError::internal)?
         }
-        None => false,
+        // No account: spend the same argon2 time, so response times do not tell which names exist.
+        None => {
+            tokio::task::spawn_blocking(move || verify_password(&canonical, dummy_hash()))
+                .await
+                .map_err(AppError::internal)?;
+            false
+        }
     };
     match user {
         Some(user) if ok => Ok((user, attempt)),
@@ -82,6 +88,12 @@ pub(crate) async fn check_password(c: &Call<'_>, name: &LoginName, password: &st
             Err(AppError::BadCredentials)
         }
     }
+}
+
+/// An argon2id hash no password matches (made once per container).
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| shared::auth::hash_password(&shared::auth::new_token()).unwrap_or_default())
 }
 
 /// Password-check limits from the settings.

@@ -55,10 +55,22 @@ fn window_start(now: i64, window: i64) -> i64 {
     now - now.rem_euclid(window.max(1))
 }
 
+/// The counted source: an IPv4 address, or the /64 of an IPv6 address (one subscriber
+/// usually holds a whole /64, so per-address counting would be trivial to dodge).
+fn source(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.chars().take(64).collect(),
+    }
+}
+
 fn ip_key(ip: &str, kind: IpKind, now: i64, rule: Rule) -> Item {
-    // IPv6 addresses contain ':' which is fine in a key; cap the length against odd input.
-    let ip: String = ip.chars().take(64).collect();
-    Db::key(format!("LIMIT#ip:{ip}"), format!("{}#{:010}", kind.as_str(), window_start(now, rule.window)))
+    let key = format!("{}#{:010}", kind.as_str(), window_start(now, rule.window));
+    Db::key(format!("LIMIT#ip:{}", source(ip)), key)
 }
 
 fn window_end(now: i64, rule: Rule) -> i64 {
@@ -280,6 +292,9 @@ mod tests {
         let k = ip_key("10.0.0.1", IpKind::Sms, 1_000_123, r);
         assert_eq!(k["pk"].as_s().unwrap(), "LIMIT#ip:10.0.0.1");
         assert_eq!(k["sk"].as_s().unwrap(), "sms#0000999600");
+        assert_eq!(source("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(source("2001:db8:1:2:bbbb::9"), source("2001:db8:1:2:aaaa::1"));
+
         assert_eq!(Subject::User(UserId(10000001)).pk(), "LIMIT#user:10000001");
         let name = LoginName::username("alice").unwrap();
         assert_eq!(Subject::of(None, &name).pk(), format!("LIMIT#login:{}", name.key()));

@@ -277,7 +277,8 @@ async fn five_failed_logins_lock_the_account_in_every_dialect() {
         )
         .await;
     assert_eq!(r.status, 429, "Minxing: {}", r.text);
-    assert!(r.headers.get("retry-after").is_some(), "Minxing 429 tells when to retry");
+    let retry: i64 = r.headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!((200..=300).contains(&retry), "Minxing 429 tells when the 5-min lock ends: {retry}");
     let r = st(&http, "/user/login", json!({"region": 86, "phone": p.phone, "password": "secret1"})).await;
     assert_eq!(st_code(&r), 5000, "SealTalk");
     // Any password check is gated: a session cannot brute-force the old password either.
@@ -405,4 +406,69 @@ async fn sealtalk_cookie_is_secure_httponly_samesite() {
     let r = st(&http, "/user/logout", json!({})).await;
     let cleared = r.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cleared.contains("Max-Age=0") && cleared.contains("Secure"), "{cleared}");
+}
+
+/// The lock's back-off and the windows, through the store API with explicit times.
+#[tokio::test]
+async fn lock_backoff_doubles_and_windows_expire() {
+    use shared::store::limits::{self, IpKind, LoginRules, Rule, Subject};
+    use shared::AppError;
+    let app = spawn_app().await;
+    let db = &app.ctx.db;
+    let rules = LoginRules {
+        account: Rule { max: 5, window: 900 },
+        ip: Rule { max: 1000, window: 900 },
+        lock_secs: 300,
+        lock_max_secs: 1000,
+    };
+    let who = Subject::User(shared::UserId(10_000_001));
+    let now = shared::clock::Clock::now_secs(&shared::clock::SystemClock);
+    let fail5 = |t: i64| {
+        let who = who.clone();
+        async move {
+            for i in 0..5 {
+                limits::begin(db, t + i, "10.1.1.1", &who, rules)
+                    .await
+                    .expect("not locked yet")
+                    .failed(db)
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    let locked_for = |t: i64| {
+        let who = who.clone();
+        async move {
+            match limits::begin(db, t, "10.1.1.1", &who, rules).await {
+                Err(AppError::TooManyAttempts { retry_after }) => retry_after,
+                other => panic!("expected a lock at {t}: {other:?}"),
+            }
+        }
+    };
+    let t0 = now - now.rem_euclid(900) + 1; // all of a run inside one 900-s window
+    fail5(t0).await;
+    assert_eq!(locked_for(t0 + 5).await, 299, "first lock: 300 s from the fifth failure");
+    let t1 = t0 + 4 + 300;
+    fail5(t1).await;
+    assert_eq!(locked_for(t1 + 4).await, 600, "second lock doubles");
+    let t2 = t1 + 4 + 600;
+    fail5(t2).await;
+    assert_eq!(locked_for(t2 + 4).await, 1000, "capped at the maximum");
+    // A success after the lock clears the back-off: the next lock is the first length again.
+    let t3 = t2 + 4 + 1000;
+    limits::begin(db, t3, "10.1.1.1", &who, rules).await.unwrap().succeeded(db).await.unwrap();
+    fail5(t3 + 1).await;
+    assert_eq!(locked_for(t3 + 5).await, 300);
+
+    // Per-IP windows: full → refused; the next window is fresh.
+    let rule = Rule { max: 2, window: 60 };
+    let w = now - now.rem_euclid(60);
+    for _ in 0..2 {
+        limits::hit_ip(db, w, "10.2.2.2", IpKind::Sms, rule).await.unwrap();
+    }
+    let e = limits::hit_ip(db, w + 59, "10.2.2.2", IpKind::Sms, rule).await.unwrap_err();
+    assert!(matches!(&e, AppError::RateLimited(m) if m.contains("1 seconds")), "{e:?}");
+    limits::hit_ip(db, w + 60, "10.2.2.2", IpKind::Sms, rule).await.expect("a new window");
+    limits::hit_ip(db, w, "10.2.2.3", IpKind::Sms, rule).await.expect("another address");
+    limits::hit_ip(db, w, "10.2.2.2", IpKind::Exists, rule).await.expect("another kind");
 }
