@@ -79,10 +79,61 @@ pub fn token_from_request(dialect: Dialect, req: &Request, params: &Params) -> O
     }
 }
 
-/// Resolve the caller's session: one GetItem.
+/// Resolve the caller's session: one GetItem. Only access tokens authenticate (a Minxing
+/// refresh token is good for `/oauth2/token` alone).
 pub async fn authenticate(ctx: &Ctx, dialect: Dialect, req: &Request, params: &Params) -> AppResult<Session> {
     let token = token_from_request(dialect, req, params).ok_or(AppError::TokenMissing)?;
-    tokens::resolve(&ctx.db, ctx.now_secs(), &token).await
+    tokens::resolve_access(&ctx.db, ctx.now_secs(), &token).await
+}
+
+/// The client address as API Gateway saw it (`requestContext.http.sourceIp`). Never a
+/// header: `X-Forwarded-For` is whatever the client wrote.
+pub fn source_ip(req: &Request) -> String {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Logout: revoke the session (and its paired token) and close the WebSocket connections
+/// opened with either.
+pub async fn logout(ctx: &Ctx, sess: &Session) -> AppResult<()> {
+    tokens::revoke(&ctx.db, sess).await?;
+    let mine: Vec<&String> = std::iter::once(&sess.hash).chain(sess.pair.as_ref()).collect();
+    close_sockets(ctx, sess.uid, |tok| tok.is_some_and(|t| mine.contains(&t))).await
+}
+
+/// Revoke every token of a user but `keep` (and its pair) — password change keeps the
+/// caller's session, reset and account removal keep nothing — and close every WebSocket
+/// connection not opened with a kept token.
+pub async fn revoke_all(ctx: &Ctx, uid: crate::UserId, keep: Option<&Session>) -> AppResult<()> {
+    tokens::revoke_all_except(&ctx.db, uid, keep).await?;
+    let kept: Vec<&String> =
+        keep.map(|k| std::iter::once(&k.hash).chain(k.pair.as_ref()).collect()).unwrap_or_default();
+    close_sockets(ctx, uid, |tok| !tok.is_some_and(|t| kept.contains(&t))).await
+}
+
+/// Close the user's connections whose token hash passes `doomed`: the records go first
+/// (so no further frame on them is served, store/connections.rs `remove`), then
+/// `DeleteConnection` closes the socket (its `$disconnect` then finds nothing to clean).
+/// Calls: presence GetItem (+ BatchGetItem of the records when any) + per closed connection
+/// what a disconnect costs.
+async fn close_sockets(ctx: &Ctx, uid: crate::UserId, doomed: impl Fn(Option<&String>) -> bool) -> AppResult<()> {
+    use crate::store::connections;
+    let conns = connections::of_user_with_tokens(&ctx.db, ctx.now_secs(), uid).await?;
+    for (id, _) in conns.iter().filter(|(_, tok)| doomed(tok.as_ref())) {
+        connections::remove(&ctx.db, id, uid).await?;
+        if let Err(e) = ctx.ws.delete_connection().connection_id(id).send().await {
+            if !e.as_service_error().is_some_and(|s| s.is_gone_exception()) {
+                let detail = aws_smithy_types::error::display::DisplayErrorContext(&e);
+                tracing::warn!(connection = %id, error = %detail, "DeleteConnection failed (record already removed)");
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

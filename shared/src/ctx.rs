@@ -16,12 +16,75 @@ pub struct Ctx {
     pub ws: aws_sdk_apigatewaymanagement::Client,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    /// SNS client for verification codes by SMS (deployed stacks; None on the local stack,
+    /// which logs codes instead: shared::sms).
+    pub sns: Option<aws_sdk_sns::Client>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     /// Return verification codes in responses (no SMS provider is reachable in dev).
     pub expose_verification_codes: bool,
+    /// Abuse limits (store/limits.rs).
+    pub limits: Limits,
+}
+
+/// Abuse limits; the defaults are the production values (overridable with `LIMIT_*`
+/// environment variables). The local stack uses them too: every e2e test has its own
+/// table, so no test shares a counter with another.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Failed password checks of one account (or one unknown login name) per window
+    /// before its password login locks.
+    pub login_fails_per_account: i64,
+    pub login_window_secs: i64,
+    /// First lock; each further lock (without a success in between) doubles, up to the max.
+    pub login_lock_secs: i64,
+    pub login_lock_max_secs: i64,
+    /// Failed logins from one source IP per `login_window_secs` (a success does not clear it).
+    pub login_fails_per_ip: i64,
+    /// Verification code sends per source IP per window (besides the per-phone limit).
+    pub sms_per_ip: i64,
+    pub sms_ip_window_secs: i64,
+    /// "Is this phone/username registered?" answers per source IP per window.
+    pub exists_checks_per_ip: i64,
+    pub exists_window_secs: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            login_fails_per_account: 5,
+            login_window_secs: 900,
+            login_lock_secs: 300,
+            login_lock_max_secs: 86_400,
+            login_fails_per_ip: 50,
+            sms_per_ip: 10,
+            sms_ip_window_secs: 3600,
+            exists_checks_per_ip: 30,
+            exists_window_secs: 600,
+        }
+    }
+}
+
+impl Limits {
+    fn from_env() -> Limits {
+        let d = Limits::default();
+        let v = |name: &str, default: i64| {
+            std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|v: &i64| *v > 0).unwrap_or(default)
+        };
+        Limits {
+            login_fails_per_account: v("LIMIT_LOGIN_FAILS_PER_ACCOUNT", d.login_fails_per_account),
+            login_window_secs: v("LIMIT_LOGIN_WINDOW_SECS", d.login_window_secs),
+            login_lock_secs: v("LIMIT_LOGIN_LOCK_SECS", d.login_lock_secs),
+            login_lock_max_secs: v("LIMIT_LOGIN_LOCK_MAX_SECS", d.login_lock_max_secs),
+            login_fails_per_ip: v("LIMIT_LOGIN_FAILS_PER_IP", d.login_fails_per_ip),
+            sms_per_ip: v("LIMIT_SMS_PER_IP", d.sms_per_ip),
+            sms_ip_window_secs: v("LIMIT_SMS_IP_WINDOW_SECS", d.sms_ip_window_secs),
+            exists_checks_per_ip: v("LIMIT_EXISTS_CHECKS_PER_IP", d.exists_checks_per_ip),
+            exists_window_secs: v("LIMIT_EXISTS_WINDOW_SECS", d.exists_window_secs),
+        }
+    }
 }
 
 /// Explicit endpoints for the local stack; on AWS everything comes from the environment.
@@ -57,6 +120,7 @@ impl Ctx {
             ws: aws_sdk_apigatewaymanagement::Client::from_conf(ws_conf),
             clock: clock::system(),
             settings,
+            sns: None,
         }
     }
 
@@ -66,8 +130,12 @@ impl Ctx {
         let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true");
         let settings = Settings {
             expose_verification_codes: std::env::var("EXPOSE_VERIFICATION_CODES").is_ok_and(|v| v == "true"),
+            limits: Limits::from_env(),
         };
-        Ctx::build(&sdk, env("TABLE_NAME"), env("BUCKET_NAME"), env("WS_ENDPOINT"), path_style, settings)
+        let mut ctx = Ctx::build(&sdk, env("TABLE_NAME"), env("BUCKET_NAME"), env("WS_ENDPOINT"), path_style, settings);
+        // Deployed stacks send codes by SMS; only the local stack logs them.
+        ctx.sns = Some(aws_sdk_sns::Client::new(&sdk));
+        ctx
     }
 
     /// Local stack: static credentials, explicit endpoints, path-style S3.
@@ -84,7 +152,7 @@ impl Ctx {
             cfg.bucket.clone(),
             cfg.ws_management_endpoint.clone(),
             true,
-            Settings { expose_verification_codes: true },
+            Settings { expose_verification_codes: true, limits: Limits::default() },
         );
         let ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url(&cfg.ddb_endpoint)

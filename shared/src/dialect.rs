@@ -108,6 +108,7 @@ pub fn error_shape(e: &AppError) -> ErrorShape {
         WrongCode => (1040104, 400, "invalid_request", (200, 1000)),
         CodeExpired => (1040105, 400, "invalid_request", (200, 2000)),
         RateLimited(_) => (1010107, 429, "rate_limited", (200, 5000)),
+        TooManyAttempts { .. } => (1040106, 429, "too_many_attempts", (200, 5000)),
     };
     ErrorShape { shiku_code, http_status, minxing_error, sealtalk }
 }
@@ -187,6 +188,9 @@ pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body>
             let mut headers = vec![];
             if shape.http_status == 401 {
                 headers.push(("www-authenticate".to_string(), "Bearer error=\"invalid_token\"".to_string()));
+            }
+            if let AppError::TooManyAttempts { retry_after } = e {
+                headers.push(("retry-after".to_string(), (*retry_after).max(1).to_string()));
             }
             json_response(
                 shape.http_status,

@@ -27,9 +27,14 @@ pub enum AppError {
     /// No live verification code: never sent, expired, used, or out of attempts.
     #[error("verification code expired or not requested, request a new one")]
     CodeExpired,
-    /// Too many requests of one kind (verification code sends per phone).
+    /// Too many requests of one kind (verification code sends per phone or per
+    /// source IP, account existence checks per source IP).
     #[error("{0}")]
     RateLimited(String),
+    /// Password login locked: too many failed attempts for the account or from the
+    /// source IP (store/limits.rs). `retry_after` in seconds.
+    #[error("too many failed attempts, try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: i64 },
     #[error("{0}")]
     Forbidden(String),
     /// A refusal with its own Shiku `resultCode` (e.g. 1100802 "the user blacklisted you");

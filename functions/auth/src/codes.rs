@@ -7,18 +7,22 @@
 //! (shared::store::codes); they are delivered by `shared::sms::sender`.
 
 use serde_json::{json, Value};
-use shared::auth::{canonical_password, hash_password, SEALTALK_COOKIE};
+use shared::auth::{canonical_password, hash_password};
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
 use shared::sms::{self, CodeSender, Lang};
 use shared::store::codes::{self, Purpose};
+use shared::store::limits::IpKind;
 use shared::store::tokens::{self, SEALTALK_TTL};
 use shared::store::users::{self, NewUser};
 use shared::{AppError, AppResult, Ctx, Reply};
 
 /// Rate-limit, store and send a code. The answer carries the code only when
 /// the deployment exposes codes (local stack; no SMS provider reachable).
-async fn send(ctx: &Ctx, phone: &Telephone, purpose: Purpose, lang: Lang) -> AppResult<Value> {
+/// Sends are limited per source IP as well as per phone (the IP slot is taken first).
+async fn send(c: &Call<'_>, phone: &Telephone, purpose: Purpose, lang: Lang) -> AppResult<Value> {
+    let ctx = c.ctx;
+    crate::ip_limit(c, IpKind::Sms).await?;
     let code = codes::issue(&ctx.db, phone, purpose, ctx.now_secs()).await?;
     sms::sender(ctx).send(phone, &code, purpose, lang).await?;
     Ok(if ctx.settings.expose_verification_codes { json!({"code": code}) } else { json!({}) })
@@ -40,12 +44,14 @@ pub async fn shiku_send_sms(c: &Call<'_>) -> AppResult<Reply> {
         0 => Purpose::Reset,
         _ => return Err(AppError::invalid("isRegister", "must be 0 or 1")),
     };
+    // The answer says whether the number is registered: an existence check.
+    crate::ip_limit(c, IpKind::Exists).await?;
     match (purpose, is_registered(c.ctx, &phone).await?) {
         (Purpose::Register, true) => return Err(AppError::AccountExists),
         (Purpose::Reset, false) => return Err(AppError::AccountNotFound),
         _ => {}
     }
-    Ok(Reply::data(send(c.ctx, &phone, purpose, lang).await?))
+    Ok(Reply::data(send(c, &phone, purpose, lang).await?))
 }
 
 fn sealtalk_phone(c: &Call<'_>) -> AppResult<Telephone> {
@@ -56,7 +62,7 @@ fn sealtalk_phone(c: &Call<'_>) -> AppResult<Telephone> {
 /// SealTalk `/user/send_code`: `{code: 200}`, rate limit → `{code: 5000}`.
 pub async fn sealtalk_send_code(c: &Call<'_>) -> AppResult<Reply> {
     let phone = sealtalk_phone(c)?;
-    let data = send(c.ctx, &phone, Purpose::Verify, Lang::Zh).await?;
+    let data = send(c, &phone, Purpose::Verify, Lang::Zh).await?;
     Ok(if data.get("code").is_some() { Reply::data(data) } else { Reply::empty() })
 }
 
@@ -71,16 +77,18 @@ pub async fn sealtalk_verify_code(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(json!({"verification_token": token})))
 }
 
-/// SealTalk `/user/check_username_available` → `true` when the name is free.
+/// SealTalk `/user/check_username_available` → `true` when the name is free (limited per source IP).
 pub async fn sealtalk_check_username(c: &Call<'_>) -> AppResult<Reply> {
     let name = LoginName::username(&c.params.req_str("username")?)?;
+    crate::ip_limit(c, IpKind::Exists).await?;
     let taken = users::find_login(&c.ctx.db, &name).await?.is_some();
     Ok(Reply::data(json!(!taken)))
 }
 
-/// SealTalk `/user/check_phone_available` → `true` when the number is free.
+/// SealTalk `/user/check_phone_available` → `true` when the number is free (limited per source IP).
 pub async fn sealtalk_check_phone(c: &Call<'_>) -> AppResult<Reply> {
     let phone = sealtalk_phone(c)?;
+    crate::ip_limit(c, IpKind::Exists).await?;
     Ok(Reply::data(json!(!is_registered(c.ctx, &phone).await?)))
 }
 
@@ -120,7 +128,7 @@ pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
         Err(e) => return Err(e),
     }
     let issued = tokens::issue(&c.ctx.db, now, user.uid, SEALTALK_TTL, None).await?;
-    let cookie = format!("{SEALTALK_COOKIE}={}; Path=/; Max-Age={SEALTALK_TTL}; HttpOnly; SameSite=Lax", issued.token);
+    let cookie = crate::sealtalk::session_cookie(&issued.token, SEALTALK_TTL);
     Ok(Reply::data(json!({"id": user.uid.to_string()})).header("set-cookie", cookie))
 }
 

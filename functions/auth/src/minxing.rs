@@ -4,34 +4,28 @@
 use serde_json::json;
 use shared::http::Call;
 use shared::ids::LoginName;
-use shared::store::tokens::{self, TokenKind, MINXING_ACCESS_TTL};
+use shared::store::tokens::{self, MINXING_ACCESS_TTL};
 use shared::{AppError, AppResult, Reply};
 
 pub async fn token(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let now = c.ctx.now_secs();
-    let (user_id, rotate) = match p.req_str("grant_type")?.as_str() {
+    let (access, refresh) = match p.req_str("grant_type")?.as_str() {
         "password" => {
             let name = LoginName::guess(&p.req_str("login_name").or_else(|_| p.req_str("username"))?, None)?;
-            let user = crate::check_password(c.ctx, c.dialect, &name, &p.req_str("password")?).await?;
-            (user.uid, None)
+            let (user, attempt) = crate::check_password(c, &name, &p.req_str("password")?).await?;
+            tokens::issue_pair(&c.ctx.db, now, user.uid, attempt.success_items(&c.ctx.db)).await?
         }
+        // Rotation with reuse detection: unknown, expired, used or non-refresh → invalid_grant.
         "refresh_token" => {
-            let raw = p.req_str("refresh_token")?;
-            let sess = match tokens::resolve(&c.ctx.db, now, &raw).await {
-                Ok(s) if s.kind == TokenKind::Refresh => s,
-                Ok(_) | Err(AppError::TokenInvalid) => return Err(AppError::BadCredentials),
-                Err(e) => return Err(e),
-            };
-            (sess.uid, Some(sess))
+            tokens::refresh(&c.ctx.db, now, &p.req_str("refresh_token")?).await.map_err(|e| match e {
+                AppError::TokenInvalid => AppError::BadCredentials,
+                e => e,
+            })?
         }
         other => return Err(AppError::invalid("grant_type", format!("unsupported grant type {other}"))),
     };
-    let (access, refresh) =
-        tokens::issue_pair(&c.ctx.db, now, user_id, rotate.as_ref()).await.map_err(|e| match e {
-            AppError::TokenInvalid => AppError::BadCredentials,
-            e => e,
-        })?;
+    let user_id = access.session.uid;
     Ok(Reply::data(json!({
         "access_token": access.token,
         "token_type": "bearer",
@@ -42,8 +36,9 @@ pub async fn token(c: &Call<'_>) -> AppResult<Reply> {
     .header("cache-control", "no-store"))
 }
 
+/// Signs this device out: the access token, its refresh token and its WebSocket connections.
 pub async fn logout(c: &Call<'_>) -> AppResult<Reply> {
     let sess = c.session().await?;
-    tokens::revoke(&c.ctx.db, &sess).await?;
+    shared::auth::logout(c.ctx, &sess).await?;
     Ok(Reply::empty())
 }

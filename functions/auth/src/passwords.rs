@@ -6,11 +6,12 @@
 //! A change keeps the calling session (and its paired token) and revokes every
 //! other token of the account; a reset revokes all of them.
 
-use shared::auth::{canonical_password, hash_password, verify_password};
+use shared::auth::{canonical_password, hash_password, source_ip, verify_password};
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
 use shared::store::codes::{self, Purpose};
-use shared::store::tokens::{self, Session};
+use shared::store::limits::{self, Subject};
+use shared::store::tokens::Session;
 use shared::store::users;
 use shared::{AppError, AppResult, Ctx, Reply};
 
@@ -18,28 +19,33 @@ async fn argon2_hash(canonical: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || hash_password(&canonical)).await.map_err(AppError::internal)?
 }
 
-/// Check the old password, store the new one (conditional on the old hash),
-/// revoke the caller's other tokens.
-async fn change(ctx: &Ctx, sess: &Session, old: String, new: String) -> AppResult<()> {
+/// Check the old password (a password check like a login: it takes an attempt of the
+/// account's lock, store/limits.rs), store the new one (conditional on the old hash),
+/// revoke the caller's other tokens and close their WebSocket connections.
+async fn change(c: &Call<'_>, sess: &Session, old: String, new: String) -> AppResult<()> {
+    let ctx = c.ctx;
     let user = users::get(&ctx.db, sess.uid).await?.ok_or(AppError::TokenInvalid)?;
+    let subject = Subject::User(sess.uid);
+    let attempt = limits::begin(&ctx.db, ctx.now_secs(), &source_ip(&c.req), &subject, crate::login_rules(ctx)).await?;
     let stored = user.password_hash.clone();
     let ok = tokio::task::spawn_blocking(move || verify_password(&old, &stored)).await.map_err(AppError::internal)?;
     if !ok {
+        attempt.failed(&ctx.db).await?;
         return Err(AppError::BadCredentials);
     }
+    attempt.succeeded(&ctx.db).await?;
     let new_hash = argon2_hash(new).await?;
     users::set_password(&ctx.db, sess.uid, Some(&user.password_hash), &new_hash, ctx.now_ms()).await?;
-    tokens::revoke_all_except(&ctx.db, sess.uid, Some(sess)).await?;
-    Ok(())
+    shared::auth::revoke_all(ctx, sess.uid, Some(sess)).await
 }
 
-/// Store a new password for the account of `phone` and revoke all its tokens.
+/// Store a new password for the account of `phone`, revoke all its tokens and close all
+/// its WebSocket connections.
 async fn reset(ctx: &Ctx, phone: Telephone, new: String) -> AppResult<()> {
     let uid = users::find_login(&ctx.db, &LoginName::Phone(phone)).await?.ok_or(AppError::AccountNotFound)?;
     let new_hash = argon2_hash(new).await?;
     users::set_password(&ctx.db, uid, None, &new_hash, ctx.now_ms()).await?;
-    tokens::revoke_all(&ctx.db, uid).await?;
-    Ok(())
+    shared::auth::revoke_all(ctx, uid, None).await
 }
 
 /// Shiku `/user/password/update`: oldPassword, newPassword (md5 hex from Shiku clients).
@@ -48,7 +54,7 @@ pub async fn shiku_update(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let old = canonical_password(c.dialect, &p.req_str("oldPassword")?)?;
     let new = canonical_password(c.dialect, &p.req_str("newPassword")?)?;
-    change(c.ctx, &sess, old, new).await?;
+    change(c, &sess, old, new).await?;
     Ok(Reply::empty())
 }
 
@@ -77,7 +83,7 @@ pub async fn sealtalk_change(c: &Call<'_>) -> AppResult<Reply> {
         .map_err(|_| AppError::invalid("newPassword", "6-20 bytes without spaces"))?;
     let old = canonical_password(c.dialect, &old)?;
     let new = canonical_password(c.dialect, &new)?;
-    change(c.ctx, &sess, old, new).await?;
+    change(c, &sess, old, new).await?;
     Ok(Reply::empty())
 }
 

@@ -20,14 +20,23 @@ pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
     let phone = Telephone::parse(p.str("region")?.as_deref(), &p.req_str("phone")?)?;
     let password = p.req_str("password")?;
     check_password_shape(&password)?;
-    let user = crate::check_password(c.ctx, c.dialect, &LoginName::Phone(phone), &password).await?;
-    let issued = tokens::issue(&c.ctx.db, c.ctx.now_secs(), user.uid, SEALTALK_TTL, None).await?;
-    let cookie = format!("{SEALTALK_COOKIE}={}; Path=/; Max-Age={SEALTALK_TTL}; HttpOnly; SameSite=Lax", issued.token);
-    Ok(Reply::data(json!({"id": user.uid.to_string(), "token": issued.token})).header("set-cookie", cookie))
+    let (user, attempt) = crate::check_password(c, &LoginName::Phone(phone), &password).await?;
+    let extra = attempt.success_items(&c.ctx.db);
+    let issued = tokens::issue_with(&c.ctx.db, c.ctx.now_secs(), user.uid, SEALTALK_TTL, None, extra).await?;
+    Ok(Reply::data(json!({"id": user.uid.to_string(), "token": issued.token}))
+        .header("set-cookie", session_cookie(&issued.token, SEALTALK_TTL)))
 }
 
+/// The session cookie: `Secure` (HTTPS only; browsers and reqwest's cookie store still
+/// send it to http://localhost / 127.0.0.1, so the local stack needs no exception),
+/// `HttpOnly` (no script access), `SameSite=Lax` (not sent on cross-site POSTs).
+pub(crate) fn session_cookie(token: &str, max_age: i64) -> String {
+    format!("{SEALTALK_COOKIE}={token}; Path=/; Max-Age={max_age}; Secure; HttpOnly; SameSite=Lax")
+}
+
+/// Ends the session: its token, its cookie and its WebSocket connections.
 pub async fn logout(c: &Call<'_>) -> AppResult<Reply> {
     let sess = c.session().await?;
-    tokens::revoke(&c.ctx.db, &sess).await?;
-    Ok(Reply::empty().header("set-cookie", format!("{SEALTALK_COOKIE}=; Path=/; Max-Age=0; HttpOnly")))
+    shared::auth::logout(c.ctx, &sess).await?;
+    Ok(Reply::empty().header("set-cookie", session_cookie("", 0)))
 }

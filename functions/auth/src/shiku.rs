@@ -4,6 +4,7 @@ use serde_json::json;
 use shared::auth::{canonical_password, hash_password};
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
+use shared::store::limits::{Attempt, IpKind};
 use shared::store::tokens::{self, SHIKU_TTL};
 use shared::store::users::{self, NewUser, Profile};
 use shared::{AppError, AppResult, Reply};
@@ -36,14 +37,25 @@ pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
     let password_hash =
         tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(AppError::internal)??;
     let new = NewUser { nickname, password_hash, telephone: Some(phone), profile, ..Default::default() };
-    let user = users::create(&c.ctx.db, c.ctx.now_ms(), new).await?;
-    Ok(Reply::data(issue_session(c, &user).await?))
+    let user = match users::create(&c.ctx.db, c.ctx.now_ms(), new).await {
+        Ok(user) => user,
+        // "Already registered" tells whether a number has an account: limited per source IP
+        // like the other existence checks.
+        Err(AppError::AccountExists) => {
+            crate::ip_limit(c, IpKind::Exists).await?;
+            return Err(AppError::AccountExists);
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(Reply::data(issue_session(c, &user, None).await?))
 }
 
 /// The token answer register and login share; `serial` identifies the device for `/user/login/auto`.
-async fn issue_session(c: &Call<'_>, user: &users::User) -> AppResult<serde_json::Value> {
+/// A login's attempt ends in the token's transaction (its counter is cleared there).
+async fn issue_session(c: &Call<'_>, user: &users::User, attempt: Option<&Attempt>) -> AppResult<serde_json::Value> {
     let serial = c.params.str_max("serial", 128)?;
-    let issued = tokens::issue(&c.ctx.db, c.ctx.now_secs(), user.uid, SHIKU_TTL, serial).await?;
+    let extra = attempt.map(|a| a.success_items(&c.ctx.db)).unwrap_or_default();
+    let issued = tokens::issue_with(&c.ctx.db, c.ctx.now_secs(), user.uid, SHIKU_TTL, serial, extra).await?;
     Ok(json!({
         "access_token": issued.token,
         "expires_in": SHIKU_TTL,
@@ -55,8 +67,8 @@ async fn issue_session(c: &Call<'_>, user: &users::User) -> AppResult<serde_json
 pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let name = LoginName::guess(&p.req_str("telephone")?, p.str("areaCode")?.as_deref())?;
-    let user = crate::check_password(c.ctx, c.dialect, &name, &p.req_str("password")?).await?;
-    let mut out = issue_session(c, &user).await?;
+    let (user, attempt) = crate::check_password(c, &name, &p.req_str("password")?).await?;
+    let mut out = issue_session(c, &user, Some(&attempt)).await?;
     out["login"] = json!({
         "isFirstLogin": 0,
         "loginTime": c.ctx.now_secs(),
@@ -73,7 +85,7 @@ pub async fn login_auto(c: &Call<'_>) -> AppResult<Reply> {
     let token = p.req_str("access_token")?;
     let uid = p.req_i64("userId")?;
     let serial = p.str("serial")?;
-    let sess = match tokens::resolve(&c.ctx.db, c.ctx.now_secs(), &token).await {
+    let sess = match tokens::resolve_access(&c.ctx.db, c.ctx.now_secs(), &token).await {
         Ok(s) if s.uid.0 == uid => Some(s),
         Ok(_) | Err(AppError::TokenInvalid) => None,
         Err(e) => return Err(e),
@@ -88,14 +100,16 @@ pub async fn login_auto(c: &Call<'_>) -> AppResult<Reply> {
 
 pub async fn logout(c: &Call<'_>) -> AppResult<Reply> {
     let sess = c.session().await?;
-    tokens::revoke(&c.ctx.db, &sess).await?;
+    shared::auth::logout(c.ctx, &sess).await?;
     Ok(Reply::empty())
 }
 
-/// Success means the number is free to register.
+/// Success means the number is free to register. Limited per source IP (an open
+/// "does this account exist" answer).
 pub async fn verify_telephone(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
+    crate::ip_limit(c, IpKind::Exists).await?;
     match users::find_login(&c.ctx.db, &LoginName::Phone(phone)).await? {
         Some(_) => Err(AppError::AccountExists),
         None => Ok(Reply::empty()),

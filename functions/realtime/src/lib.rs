@@ -25,7 +25,7 @@ pub async fn handle(ctx: &Ctx, ev: ApiGatewayWebsocketProxyRequest) -> ApiGatewa
         return response(400);
     };
     match route.as_str() {
-        "$connect" => match connect(ctx, &ev, &conn).await {
+        "$connect" => match Box::pin(connect(ctx, &ev, &conn)).await {
             Ok(()) => response(200),
             Err(AppError::TokenMissing | AppError::TokenInvalid) => response(401),
             Err(e) => {
@@ -73,8 +73,16 @@ async fn connect(ctx: &Ctx, ev: &ApiGatewayWebsocketProxyRequest, conn: &str) ->
             h.strip_prefix("Bearer ").map(str::to_string)
         })
         .ok_or(AppError::TokenMissing)?;
-    let sess = tokens::resolve(&ctx.db, ctx.now_secs(), &token).await?;
-    connections::connect(&ctx.db, ctx.now_secs(), conn, sess.uid).await
+    // Access tokens only: a Minxing refresh token opens nothing but /oauth2/token.
+    let sess = tokens::resolve_access(&ctx.db, ctx.now_secs(), &token).await?;
+    connections::connect_session(&ctx.db, ctx.now_secs(), conn, sess.uid, Some(&sess.hash)).await?;
+    // A logout racing this connect may have read the user's connections before ours was
+    // written: look at the token again now that the record exists (one GetItem).
+    if tokens::lookup(&ctx.db, ctx.now_secs(), &sess.hash).await?.is_none() {
+        connections::remove(&ctx.db, conn, sess.uid).await?;
+        return Err(AppError::TokenInvalid);
+    }
+    Ok(())
 }
 
 async fn disconnect(ctx: &Ctx, conn: &str) -> AppResult<()> {

@@ -21,9 +21,26 @@ fn presence_key(uid: UserId) -> Item {
     Db::key(super::users::pk(uid), "CONNS")
 }
 
+/// Record a new connection of `uid` with no token attached (fixtures); `$connect` uses
+/// [`connect_session`].
 pub async fn connect(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppResult<()> {
+    connect_session(db, now_secs, conn_id, uid, None).await
+}
+
+/// Record a new connection of `uid` opened with the token whose hash is `token_hash`
+/// (`tok`: revoking that token closes the connection, shared::auth::close_sockets).
+pub async fn connect_session(
+    db: &Db,
+    now_secs: i64,
+    conn_id: &str,
+    uid: UserId,
+    token_hash: Option<&str>,
+) -> AppResult<()> {
     let mut it = Db::key(conn_pk(conn_id), "CONN");
     it.insert("uid".into(), n(uid.0));
+    if let Some(h) = token_hash {
+        it.insert("tok".into(), super::s(h));
+    }
     it.insert("connectedAt".into(), n(now_secs));
     it.insert("ttl".into(), n(now_secs + CONN_TTL));
     let put = Put::builder().table_name(&db.table).set_item(Some(it)).build().expect("set");
@@ -112,6 +129,26 @@ pub async fn frame_allowed(
         Err(e) if super::is_condition_failure(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Live connections of `uid` with the hash of the token each was opened with (None for
+/// records older than that attribute): one consistent GetItem of the presence item, then
+/// one consistent BatchGetItem of the connection records when there are any.
+pub async fn of_user_with_tokens(db: &Db, now_secs: i64, uid: UserId) -> AppResult<Vec<(String, Option<String>)>> {
+    let ids = db.get(super::users::pk(uid), "CONNS").await?.map(|it| it.strings("c")).unwrap_or_default();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let keys = ids.iter().map(|id| Db::key(conn_pk(id), "CONN")).collect();
+    let items = super::batch_get_consistent(db, keys).await?;
+    Ok(items
+        .iter()
+        .filter(|it| !super::expired(it, now_secs) && it.i64("uid") == Some(uid.0))
+        .filter_map(|it| {
+            let id = it.str("pk")?.strip_prefix("CONN#")?.to_string();
+            Some((id, it.str("tok").map(str::to_string)))
+        })
+        .collect())
 }
 
 /// A connection younger than this (s) may still be inside its `$connect`: API Gateway answers

@@ -1,11 +1,14 @@
 //! TOKEN#<sha256> items. Access tokens of every dialect, Minxing refresh tokens
-//! and SealTalk session cookies share this shape; `ttl` expires them.
+//! and SealTalk session cookies share this shape; `ttl` expires them. Only access
+//! tokens authenticate requests and WebSocket connections ([`resolve_access`]); a
+//! refresh token is good for one [`refresh`], after which it stays as a tombstone
+//! (`used`, `nextAccess`, `nextRefresh`) so that its reuse revokes what it produced.
 
 use super::{expired, n, s, Db, Item, ItemExt, GSI1};
 use crate::auth::{new_token, token_hash};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
 pub const SHIKU_TTL: i64 = 604_800;
 pub const MINXING_ACCESS_TTL: i64 = 604_800;
@@ -92,49 +95,139 @@ fn put(db: &Db, it: Item) -> TransactWriteItem {
 
 /// Issue one access token (Shiku, SealTalk, WebSocket-capable).
 pub async fn issue(db: &Db, now: i64, uid: UserId, ttl: i64, serial: Option<String>) -> AppResult<Issued> {
+    issue_with(db, now, uid, ttl, serial, vec![]).await
+}
+
+/// [`issue`], written in one transaction with `extra` (a login's attempt counter is
+/// cleared in the same call: store/limits.rs).
+pub async fn issue_with(
+    db: &Db,
+    now: i64,
+    uid: UserId,
+    ttl: i64,
+    serial: Option<String>,
+    extra: Vec<TransactWriteItem>,
+) -> AppResult<Issued> {
     let issued = new_session(uid, TokenKind::Access, now, ttl, serial);
-    db.client.put_item().table_name(&db.table).set_item(Some(item(&issued.session, now))).send().await?;
+    let it = item(&issued.session, now);
+    if extra.is_empty() {
+        db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
+    } else {
+        let mut items = vec![put(db, it)];
+        items.extend(extra);
+        db.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+    }
     Ok(issued)
 }
 
-/// Issue an OAuth2 access + refresh pair in one transaction; when `rotate` is
-/// given, that refresh token and its access token are consumed atomically, so a
-/// refresh token works exactly once.
-pub async fn issue_pair(db: &Db, now: i64, uid: UserId, rotate: Option<&Session>) -> AppResult<(Issued, Issued)> {
+fn new_pair(now: i64, uid: UserId) -> (Issued, Issued) {
     let mut access = new_session(uid, TokenKind::Access, now, MINXING_ACCESS_TTL, None);
     let mut refresh = new_session(uid, TokenKind::Refresh, now, MINXING_REFRESH_TTL, None);
     access.session.pair = Some(refresh.session.hash.clone());
     refresh.session.pair = Some(access.session.hash.clone());
-    let mut tx = db
-        .client
-        .transact_write_items()
-        .transact_items(put(db, item(&access.session, now)))
-        .transact_items(put(db, item(&refresh.session, now)));
-    if let Some(old) = rotate {
-        let del = Delete::builder()
-            .table_name(&db.table)
-            .set_key(Some(Db::key(pk(&old.hash), "TOKEN")))
-            .condition_expression("attribute_exists(pk)")
-            .build()
-            .expect("key set");
-        tx = tx.transact_items(TransactWriteItem::builder().delete(del).build());
-        if let Some(pair) = &old.pair {
-            let del = Delete::builder()
-                .table_name(&db.table)
-                .set_key(Some(Db::key(pk(pair), "TOKEN")))
-                .build()
-                .expect("key set");
-            tx = tx.transact_items(TransactWriteItem::builder().delete(del).build());
-        }
+    (access, refresh)
+}
+
+/// Issue an OAuth2 access + refresh pair in one transaction (with `extra`, as [`issue_with`]).
+pub async fn issue_pair(db: &Db, now: i64, uid: UserId, extra: Vec<TransactWriteItem>) -> AppResult<(Issued, Issued)> {
+    let (access, refresh) = new_pair(now, uid);
+    let mut items = vec![put(db, item(&access.session, now)), put(db, item(&refresh.session, now))];
+    items.extend(extra);
+    db.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+    Ok((access, refresh))
+}
+
+/// Longest rotation chain followed when a reused refresh token revokes its descendants.
+const MAX_CHAIN: usize = 64;
+
+/// The refresh grant (RFC 6749 §6) with rotation and reuse detection (OAuth 2.0 Security
+/// BCP): a live refresh token yields a new pair in one transaction that also deletes its
+/// access token and turns it into a tombstone (`used`, `nextAccess`, `nextRefresh`, same
+/// `ttl`). Presenting a tombstone again revokes every pair rotated from it and fails.
+/// `TokenInvalid` for an unknown, expired, used or non-refresh token.
+/// Calls: GetItem + TransactWriteItems; a reuse: GetItem + one GetItem per rotation since + deletes.
+pub async fn refresh(db: &Db, now: i64, raw: &str) -> AppResult<(Issued, Issued)> {
+    if raw.len() > 512 {
+        return Err(AppError::TokenInvalid);
     }
-    match tx.send().await {
+    let hash = token_hash(raw);
+    let Some(old) = db.get(pk(&hash), "TOKEN").await?.filter(|it| !expired(it, now)) else {
+        return Err(AppError::TokenInvalid);
+    };
+    if old.str("kind") != Some("refresh") {
+        return Err(AppError::TokenInvalid);
+    }
+    if old.contains_key("used") {
+        revoke_descendants(db, now, &old).await?;
+        return Err(AppError::TokenInvalid);
+    }
+    let sess = session_from(&old).ok_or(AppError::TokenInvalid)?;
+    let (access, refresh) = new_pair(now, sess.uid);
+    let tomb = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(&hash), "TOKEN")))
+        .update_expression("SET used = :now, nextAccess = :a, nextRefresh = :r")
+        .condition_expression("attribute_exists(pk) AND attribute_not_exists(used) AND #ttl > :now")
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":now", n(now))
+        .expression_attribute_values(":a", s(access.session.hash.clone()))
+        .expression_attribute_values(":r", s(refresh.session.hash.clone()))
+        .build()
+        .expect("key and expression set");
+    let mut items = vec![
+        put(db, item(&access.session, now)),
+        put(db, item(&refresh.session, now)),
+        TransactWriteItem::builder().update(tomb).build(),
+    ];
+    if let Some(pair) = &sess.pair {
+        let del = Delete::builder().table_name(&db.table).set_key(Some(Db::key(pk(pair), "TOKEN"))).build();
+        items.push(TransactWriteItem::builder().delete(del.expect("key set")).build());
+    }
+    match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
         Ok(_) => Ok((access, refresh)),
-        Err(e) if super::is_condition_failure(&e) => Err(AppError::TokenInvalid),
+        Err(e) if super::is_condition_failure(&e) => {
+            // Lost a race with another use of the same token: that is a reuse too.
+            if let Some(now_used) = db.get(pk(&hash), "TOKEN").await?.filter(|it| it.contains_key("used")) {
+                revoke_descendants(db, now, &now_used).await?;
+            }
+            Err(AppError::TokenInvalid)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-/// Find the live session of a plaintext token (one GetItem).
+/// A used refresh token came back: delete every token rotated from it (its pair, and the
+/// pairs rotated from that one's refresh token, …). The tombstone itself stays until its
+/// `ttl`, so further replays keep failing.
+async fn revoke_descendants(db: &Db, now: i64, tomb: &Item) -> AppResult<()> {
+    use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+    tracing::warn!(uid = tomb.i64("uid"), "refresh token reuse: revoking the tokens rotated from it");
+    let mut doomed = vec![];
+    let mut next = (tomb.str("nextAccess").map(str::to_string), tomb.str("nextRefresh").map(str::to_string));
+    for _ in 0..MAX_CHAIN {
+        let (Some(a), Some(r)) = next else { break };
+        let it = db.get(pk(&r), "TOKEN").await?.filter(|it| !expired(it, now));
+        doomed.push(a);
+        doomed.push(r);
+        next = match it {
+            Some(it) if it.contains_key("used") => {
+                (it.str("nextAccess").map(str::to_string), it.str("nextRefresh").map(str::to_string))
+            }
+            _ => (None, None),
+        };
+    }
+    let requests = doomed
+        .iter()
+        .map(|h| {
+            let del = DeleteRequest::builder().set_key(Some(Db::key(pk(h), "TOKEN"))).build().expect("key set");
+            WriteRequest::builder().delete_request(del).build()
+        })
+        .collect();
+    super::batch_write(db, requests).await
+}
+
+/// Find the live session of a plaintext token (one GetItem); any kind (the refresh grant
+/// uses [`refresh`]; everything else [`resolve_access`]).
 pub async fn resolve(db: &Db, now: i64, token: &str) -> AppResult<Session> {
     if token.len() > 512 {
         return Err(AppError::TokenInvalid);
@@ -143,9 +236,19 @@ pub async fn resolve(db: &Db, now: i64, token: &str) -> AppResult<Session> {
     lookup(db, now, &hash).await?.ok_or(AppError::TokenInvalid)
 }
 
+/// The live ACCESS session of a token: what every route but `/oauth2/token`, and the
+/// WebSocket `$connect`, accept. A refresh token is `TokenInvalid` here.
+pub async fn resolve_access(db: &Db, now: i64, token: &str) -> AppResult<Session> {
+    resolve(db, now, token).await.and_then(|s| match s.kind {
+        TokenKind::Access => Ok(s),
+        TokenKind::Refresh => Err(AppError::TokenInvalid),
+    })
+}
+
+/// A live session by token hash; expired items and used refresh tokens (tombstones) are absent.
 pub async fn lookup(db: &Db, now: i64, hash: &str) -> AppResult<Option<Session>> {
     let it = db.get(pk(hash), "TOKEN").await?;
-    Ok(it.filter(|it| !expired(it, now)).as_ref().and_then(session_from))
+    Ok(it.filter(|it| !expired(it, now) && !it.contains_key("used")).as_ref().and_then(session_from))
 }
 
 /// Revoke a session and its paired token (logout).

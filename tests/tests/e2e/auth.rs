@@ -152,7 +152,11 @@ async fn minxing_oauth2_password_and_refresh() {
     assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_grant")), "refresh tokens work once");
     let r = http.json("DELETE", "/api/v1/users/current/devices", Some(&access), json!({})).await;
     assert_eq!(r.status, 401, "rotated-out access token is revoked");
+    // Issue 9: reusing a refresh token also revokes the pair it was rotated into.
+    let r = http.json("DELETE", "/api/v1/users/current/devices", Some(&access2), json!({})).await;
+    assert_eq!(r.status, 401, "refresh reuse revoked the rotated pair");
 
+    let (access2, _) = minxing_login(&http, &p.phone, "secret1").await;
     let r = http.json("DELETE", "/api/v1/users/current/devices", Some(&access2), json!({})).await;
     assert_eq!(r.status, 204);
     let r = http.json("DELETE", "/api/v1/users/current/devices", Some(&access2), json!({})).await;

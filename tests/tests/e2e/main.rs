@@ -6,6 +6,7 @@ mod auth;
 mod chat;
 mod contacts;
 mod files;
+mod hard_auth;
 mod hard_pages;
 mod hard_secrets;
 mod hard_stream;

@@ -230,11 +230,11 @@ async fn sealtalk_register_flow_and_cross_dialect_login() {
 
     let r = sealtalk(&http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
     assert_eq!(st_code(&r), 200);
-    assert_eq!(r.ddb_calls(), 3, "rate slot (same window fails, new window) + code");
+    assert_eq!(r.ddb_calls(), 4, "source IP slot + rate slot (same window fails, new window) + code");
     let code = r.body["result"]["code"].as_str().unwrap().to_string();
     let r = sealtalk(&http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
     assert_eq!(st_code(&r), 5000, "rate limited");
-    assert_eq!(r.ddb_calls(), 3, "two refused rate updates + one read for the message");
+    assert_eq!(r.ddb_calls(), 4, "source IP slot + two refused rate updates + one read for the message");
     let r = sealtalk(&http, "/user/send_code", json!({"region": 86})).await;
     assert_eq!(r.status, 400);
     let wrong = if code == "000000" { "111111" } else { "000000" };
