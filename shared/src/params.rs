@@ -322,3 +322,65 @@ mod tests {
         assert_eq!(p.list("c").unwrap(), vec!["5"]);
     }
 }
+
+/// Any request body, content type, query and parameter lookup: an error or a value, never a
+/// panic (a panic would answer 500 instead of the dialect's error).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn request(query: &str, ct: &str, body: Vec<u8>) -> Option<Request> {
+        let uri = format!("/x?{}", query.replace(['#', ' '], ""));
+        let b = http::Request::builder().method("POST").uri(uri).header("content-type", ct);
+        b.body(Body::Binary(body)).ok()
+    }
+
+    const CTS: &[&str] = &[
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=XX",
+        "multipart/form-data",
+        "",
+        "text/plain",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+        #[test]
+        fn parse_and_accessors_never_panic(
+            query in "[a-z=&%0-9\\-.e+\\[\\]\"]{0,40}",
+            ct in 0usize..CTS.len(),
+            body in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..200),
+                "[a-zA-Z0-9=&%{}\\[\\]\":,.\\-+e ]{0,120}".prop_map(String::into_bytes),
+                Just(b"--XX\r\nContent-Disposition: form-data; name=\"n\"\r\n\r\n9223372036854775808\r\n--XX--\r\n".to_vec()),
+            ],
+            name in "[a-z]{1,2}",
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let Some(req) = request(&query, CTS[ct], body) else { return Ok(()) };
+            for d in [Dialect::Shiku, Dialect::Minxing, Dialect::SealTalk, Dialect::Xuanxuan] {
+                if let Ok(p) = rt.block_on(Params::parse(d, &req)) {
+                    let _ = (p.str(&name), p.i64(&name), p.f64(&name), p.list(&name), p.i64_in(&name, -5, 5, 0));
+                    let _ = (p.req_str(&name), p.str_max(&name, 3), p.body_keys().len());
+                }
+            }
+        }
+
+        #[test]
+        fn numbers_parse_or_refuse(v in prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|f| f.to_string()),
+            "[0-9eE+\\-.]{1,30}",
+        ]) {
+            let p = Params::from_map(Map::from_iter([("n".to_string(), Value::String(v.clone()))]));
+            if let Ok(Some(n)) = p.i64("n") {
+                prop_assert_eq!(Ok(n), v.trim().parse::<i64>(), "only whole integers in range");
+            }
+            if let Ok(Some(f)) = p.f64("n") {
+                prop_assert!(f.is_finite());
+            }
+        }
+    }
+}

@@ -54,8 +54,8 @@ async fn page(c: &Call<'_>, cid: &str, last_seq: i64, default_size: i64) -> AppR
     }
     let mut msgs = convs::history(&c.ctx.db, cid, Some(before), None, size as i32).await?;
     // startTime/endTime are seconds.
-    let start = c.params.i64("startTime")?.filter(|t| *t > 0).map(|t| t * 1000);
-    let end = c.params.i64("endTime")?.filter(|t| *t > 0).map(|t| t * 1000);
+    let start = c.params.i64("startTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
+    let end = c.params.i64("endTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
     msgs.retain(|m| start.is_none_or(|s| m.ts >= s) && end.is_none_or(|e| m.ts <= e));
     Ok(msgs)
 }

@@ -84,7 +84,7 @@ fn paging(c: &Call<'_>, default_size: Option<i64>) -> AppResult<Option<(usize, u
     if !(1..=500).contains(&size) {
         return Err(AppError::invalid("pageSize", "must be between 1 and 500"));
     }
-    if index < 0 || index * size > MAX_OFFSET {
+    if index < 0 || index.checked_mul(size).is_none_or(|o| o > MAX_OFFSET) {
         return Err(AppError::invalid("pageIndex", format!("pageIndex·pageSize must be 0..{MAX_OFFSET}")));
     }
     Ok(Some((index as usize, size as usize)))

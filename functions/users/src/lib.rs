@@ -163,7 +163,8 @@ pub(crate) mod check {
         match v {
             None => Ok(None),
             Some(b) => {
-                let b = if b.abs() > 100_000_000_000 { b / 1000 } else { b };
+                // Milliseconds when implausibly large as seconds (unsigned_abs: i64::MIN has no abs).
+                let b = if b.unsigned_abs() > 100_000_000_000 { b / 1000 } else { b };
                 if b > now_secs || b < -5_000_000_000 {
                     return Err(AppError::invalid(name, "not a plausible birthday"));
                 }

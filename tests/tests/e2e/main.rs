@@ -7,6 +7,7 @@ mod chat;
 mod contacts;
 mod files;
 mod hard_auth;
+mod hard_numbers;
 mod hard_pages;
 mod hard_secrets;
 mod hard_stream;
