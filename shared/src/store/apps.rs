@@ -1,7 +1,7 @@
 //! Xuanxuan third-party apps: XXAPP#<code>/APP holds the key that signs their requests and
-//! the app's limits; XXAPP#<code>/RATE#<minute> counts its calls per minute (TTL 2 min).
+//! the app's limits; XXAPP#<code>/RATE#<minute start> counts its calls per minute (TTL 2 min).
 
-use super::{applied, n, s, Db, ItemExt};
+use super::{n, s, Db, ItemExt};
 use crate::error::{AppError, AppResult};
 
 /// Calls per minute when an app item sets none.
@@ -48,24 +48,11 @@ pub async fn put(db: &Db, app: &App) -> AppResult<()> {
     Ok(())
 }
 
-/// Count one call in the app's current minute: one conditional UpdateItem, refused with
-/// `RateLimited` once the minute holds `per_minute` calls.
+/// Count one call in the app's current minute (`XXAPP#<code>` / `RATE#<minute start>`, one
+/// conditional UpdateItem), refused with `RateLimited` once the minute holds `per_minute` calls.
 pub async fn count_call(db: &Db, app: &App, now_secs: i64) -> AppResult<()> {
-    let minute = now_secs.div_euclid(60);
-    let r = db
-        .client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(&app.code), format!("RATE#{minute}"))))
-        .update_expression("ADD calls :one SET #ttl = :ttl")
-        .condition_expression("attribute_not_exists(calls) OR calls < :max")
-        .expression_attribute_names("#ttl", "ttl")
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":max", n(app.per_minute))
-        .expression_attribute_values(":ttl", n((minute + 2) * 60))
-        .send()
-        .await;
-    if applied(r)? {
+    let rule = super::limits::Rule { max: app.per_minute, window: 60 };
+    if super::limits::hit_window(db, pk(&app.code), "RATE", now_secs, rule, 60).await? {
         Ok(())
     } else {
         Err(AppError::RateLimited(format!("app {} is limited to {} calls per minute", app.code, app.per_minute)))

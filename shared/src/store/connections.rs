@@ -100,8 +100,8 @@ pub async fn user_of(db: &Db, now_secs: i64, conn_id: &str) -> AppResult<Option<
 
 /// Per-connection limit on a kind of frame (`typing`, `read`): at most `max` per fixed window of
 /// `window_secs`. One conditional UpdateItem on a counter item in the connection's partition
-/// (`CONN#<id>` / `RL#<kind>#<window>`, `ADD n` unless `n` reached `max`, TTL a minute after the
-/// window). True when this frame is within the limit.
+/// (`CONN#<id>` / `RL#<kind>#<window start>`, TTL a minute after the window, store/limits.rs
+/// `hit_window`). True when this frame is within the limit.
 pub async fn frame_allowed(
     db: &Db,
     now_secs: i64,
@@ -110,25 +110,8 @@ pub async fn frame_allowed(
     max: i64,
     window_secs: i64,
 ) -> AppResult<bool> {
-    let window = now_secs.div_euclid(window_secs.max(1));
-    let r = db
-        .client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(conn_pk(conn_id), format!("RL#{kind}#{window}"))))
-        .update_expression("ADD n :one SET #ttl = :ttl")
-        .condition_expression("attribute_not_exists(n) OR n < :max")
-        .expression_attribute_names("#ttl", "ttl")
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":max", n(max))
-        .expression_attribute_values(":ttl", n((window + 1) * window_secs + 60))
-        .send()
-        .await;
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if super::is_condition_failure(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    let rule = super::limits::Rule { max, window: window_secs };
+    super::limits::hit_window(db, conn_pk(conn_id), &format!("RL#{kind}"), now_secs, rule, 60).await
 }
 
 /// Live connections of `uid` with the hash of the token each was opened with (None for

@@ -2,7 +2,8 @@
 //!
 //! - per source IP, fixed windows: `LIMIT#ip:<ip>` / `<kind>#<window start:010>`: `n`,
 //!   `ttl` = window end. A new window is a new item, so an expired window is fresh even
-//!   before DynamoDB deletes it. One conditional UpdateItem per check ([`hit_ip`]).
+//!   before DynamoDB deletes it. One conditional UpdateItem per check ([`hit_ip`], through
+//!   [`hit_window`], which the per-app and per-connection counters use as well).
 //! - password attempts of an account, `LIMIT#user:<uid>` (or `LIMIT#login:<login name>`
 //!   for a name without an account, so a lock does not reveal which names exist):
 //!   - `LOGIN#<window start:010>`: `n` = attempts in this window that did not succeed,
@@ -68,32 +69,49 @@ fn source(ip: &str) -> String {
     }
 }
 
+fn window_sk(label: &str, now: i64, window: i64) -> String {
+    format!("{label}#{:010}", window_start(now, window))
+}
+
+fn ip_pk(ip: &str) -> String {
+    format!("LIMIT#ip:{}", source(ip))
+}
+
 fn ip_key(ip: &str, kind: IpKind, now: i64, rule: Rule) -> Item {
-    let key = format!("{}#{:010}", kind.as_str(), window_start(now, rule.window));
-    Db::key(format!("LIMIT#ip:{}", source(ip)), key)
+    Db::key(ip_pk(ip), window_sk(kind.as_str(), now, rule.window))
 }
 
 fn window_end(now: i64, rule: Rule) -> i64 {
     window_start(now, rule.window) + rule.window
 }
 
-/// Count one event of `kind` from `ip`: one conditional UpdateItem. `RateLimited` when
-/// the window already holds `rule.max` events (nothing is counted then).
-pub async fn hit_ip(db: &Db, now: i64, ip: &str, kind: IpKind, rule: Rule) -> AppResult<()> {
+/// Count one event in the fixed window of `rule` that holds `now`, on the counter item
+/// `pk` / `<label>#<window start:010>` (`n`, `ttl` = window end + `linger`): one conditional
+/// UpdateItem. False (and nothing counted) when the window already holds `rule.max` events.
+/// Every fixed-window counter of the table goes through here (per IP, per Xuanxuan app, per
+/// WebSocket connection); the callers own their `pk` formats.
+pub async fn hit_window(db: &Db, pk: String, label: &str, now: i64, rule: Rule, linger: i64) -> AppResult<bool> {
+    let sk = window_sk(label, now, rule.window);
     let out = db
         .client
         .update_item()
         .table_name(&db.table)
-        .set_key(Some(ip_key(ip, kind, now, rule)))
+        .set_key(Some(Db::key(pk, sk)))
         .update_expression("ADD n :one SET #ttl = :end")
         .condition_expression("attribute_not_exists(n) OR n < :max")
         .expression_attribute_names("#ttl", "ttl")
         .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":end", n(window_end(now, rule)))
+        .expression_attribute_values(":end", n(window_end(now, rule) + linger))
         .expression_attribute_values(":max", n(rule.max))
         .send()
         .await;
-    if super::applied(out)? {
+    super::applied(out)
+}
+
+/// Count one event of `kind` from `ip`: one conditional UpdateItem. `RateLimited` when
+/// the window already holds `rule.max` events (nothing is counted then).
+pub async fn hit_ip(db: &Db, now: i64, ip: &str, kind: IpKind, rule: Rule) -> AppResult<()> {
+    if hit_window(db, ip_pk(ip), kind.as_str(), now, rule, 0).await? {
         return Ok(());
     }
     let wait = window_end(now, rule) - now;
