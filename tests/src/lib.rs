@@ -117,6 +117,16 @@ pub async fn register(http: &Http, phone: &str, password: &str, nickname: &str) 
     }
 }
 
+/// A client logged in through SealTalk (the session cookie is in its cookie store).
+pub async fn sealtalk_login(app: &TestApp, p: &Person) -> Http {
+    let http = Http::new(app);
+    let r = http
+        .json("POST", "/sealtalk/user/login", None, json!({"region": "86", "phone": p.phone, "password": p.password}))
+        .await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    http
+}
+
 /// Minxing OAuth2 password grant; returns (access, refresh).
 pub async fn minxing_login(http: &Http, login_name: &str, password: &str) -> (String, String) {
     let r = http

@@ -6,15 +6,6 @@
 use e2e::*;
 use serde_json::json;
 
-async fn sealtalk_login(app: &TestApp, p: &Person) -> Http {
-    let http = Http::new(app);
-    let r = http
-        .json("POST", "/sealtalk/user/login", None, json!({"region": "86", "phone": p.phone, "password": p.password}))
-        .await;
-    assert_eq!(r.body["code"], 200, "{}", r.text);
-    http
-}
-
 async fn put(url: &str, ct: &str, body: Vec<u8>) -> u16 {
     let r = reqwest::Client::new().put(url).header("content-type", ct).body(body).send().await.unwrap();
     r.status().as_u16()

@@ -13,15 +13,6 @@ fn sh<'a>(tok: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)>
     v
 }
 
-async fn sealtalk_login(app: &TestApp, p: &Person) -> Http {
-    let http = Http::new(app);
-    let r = http
-        .json("POST", "/sealtalk/user/login", None, json!({"region": "86", "phone": p.phone, "password": p.password}))
-        .await;
-    assert_eq!(r.body["code"], 200, "{}", r.text);
-    http
-}
-
 #[tokio::test]
 async fn shiku_profile_get_update_and_telephone_privacy() {
     let app = spawn_app().await;
