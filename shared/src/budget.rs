@@ -45,7 +45,7 @@ mod tests {
     #[test]
     fn escaped_length_counts_the_second_escaping() {
         assert_eq!(escaped_len("ab"), 2);
-        assert_eq!(escaped_len(r#"a"b\"#), 5);
+        assert_eq!(escaped_len(r#"a"b\"#), 6);
         assert_eq!(escaped_len("\u{1}"), 6);
         // A control character rendered by serde_json as \u0001 (6 bytes) becomes 7 in the envelope.
         assert_eq!(enveloped_len(&json!("\u{1}")), escaped_len(r#""\u0001""#) + 1);
