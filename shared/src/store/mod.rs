@@ -13,6 +13,7 @@ pub mod files;
 pub mod geo;
 pub mod keys;
 pub mod live;
+pub mod lookups;
 pub mod profiles;
 pub mod pushes;
 pub mod relations;
