@@ -12,6 +12,7 @@ pub mod ids;
 pub mod metrics;
 pub mod minxing;
 pub mod params;
+pub mod privacy;
 pub mod provision;
 pub mod push;
 pub mod realtime;

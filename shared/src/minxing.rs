@@ -1,6 +1,6 @@
 //! Minxing JSON shapes rendered by more than one function (users, groups).
 
-use crate::ids::UserId;
+use crate::privacy::Seen;
 use crate::store::users::User;
 use crate::store::{Item, ItemExt};
 use serde_json::{json, Value};
@@ -17,9 +17,9 @@ pub fn gender_name(sex: Option<i64>) -> &'static str {
 }
 
 /// A user as Minxing clients read it, from the profile `item` and its parsed `u`: telephone
-/// and email only for the user themself or with `showTelephone` on.
-pub fn user_json(item: &Item, u: &User, avatar_url: Option<&str>, viewer: UserId) -> Value {
-    let contact = u.uid == viewer || item.bool("showPhone") == Some(true);
+/// and email only as `seen` allows (shared::privacy).
+pub fn user_json(item: &Item, u: &User, avatar_url: Option<&str>, seen: &Seen) -> Value {
+    let contact = seen.phone(item);
     let phone = u.telephone.as_ref().filter(|_| contact).map(|t| t.number.clone());
     let email = u.email.clone().filter(|_| contact);
     let login_name =

@@ -6,11 +6,12 @@ use serde_json::{json, Value};
 use shared::dialect::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
+use shared::privacy::{self, Seen};
 use shared::store::relations::{
     self as rel, op_accept, op_block, op_follow, op_ignore, op_unblock, op_unfriend, ListKind, Outcome, Patch,
     ReqState, FRIENDS, MAX_MESSAGE, MAX_REMARK,
 };
-use shared::store::users::User;
+use shared::store::{users, Item};
 use shared::{AppError, AppResult, Reply};
 
 const REQUESTING: i64 = 10;
@@ -27,8 +28,11 @@ fn text(c: &Call<'_>, name: &str, max: usize) -> AppResult<String> {
     Ok(escape(&c.params.str_max(name, max)?.unwrap_or_default()))
 }
 
-fn user_json(uid: UserId, u: Option<&User>, with_phone: bool) -> Value {
-    let phone = u.and_then(|u| u.telephone.as_ref()).filter(|_| with_phone);
+/// `region`/`phone` only as `seen` allows (shared::privacy); "" otherwise.
+fn user_json(uid: UserId, item: Option<&Item>, seen: &Seen) -> Value {
+    let u = item.and_then(users::from_item);
+    let u = u.as_ref();
+    let phone = u.and_then(|u| u.telephone.as_ref()).filter(|_| item.is_some_and(|it| seen.phone(it)));
     json!({
         "id": uid.to_string(),
         "nickname": u.map(|u| u.nickname.clone()).unwrap_or_default(),
@@ -119,7 +123,8 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 /// Friends (20), users I follow / requested (10) and requests I received (11 pending,
-/// 21 ignored): two Queries and one BatchGetItem of the profiles.
+/// 21 ignored): two Queries, then the profiles and each friend's relation to me (their
+/// phone is shown as they allow) in the same BatchGetItem calls (⌈keys/100⌉).
 pub async fn all(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let db = &c.ctx.db;
@@ -146,7 +151,9 @@ pub async fn all(c: &Call<'_>) -> AppResult<Reply> {
         rows.push((q.from, state, String::new(), q.message.clone(), q.modify_time));
     }
     let uids: Vec<UserId> = rows.iter().map(|r| r.0).collect();
-    let profiles = crate::profiles(db, &uids).await?;
+    let ties: Vec<(UserId, UserId)> = rows.iter().filter(|r| r.1 == AGREED).map(|r| (r.0, me)).collect();
+    let loaded = privacy::load(db, &uids, &ties, vec![]).await?;
+    let seen = loaded.seen_by(me);
     let out: Vec<Value> = rows
         .iter()
         .map(|(uid, status, display, message, t)| {
@@ -155,7 +162,7 @@ pub async fn all(c: &Call<'_>) -> AppResult<Reply> {
                 "message": message,
                 "status": status,
                 "updatedAt": crate::iso(*t),
-                "user": user_json(*uid, profiles.get(uid), *status == AGREED),
+                "user": user_json(*uid, loaded.profiles.get(uid), &seen),
             })
         })
         .collect();
@@ -163,18 +170,18 @@ pub async fn all(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 /// A friend's profile with my display name for them; 403 when not friends (as the original).
+/// Both relations and the profile in one BatchGetItem.
 pub async fn profile(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let raw = c.path_param("friendId")?;
     let to = UserId::parse("friendId", &raw)?;
-    let db = &c.ctx.db;
-    let r = rel::get(db, me, to).await?.filter(|r| r.status == FRIENDS && !r.blacklist);
+    let loaded = privacy::load(&c.ctx.db, &[to], &[(me, to), (to, me)], vec![]).await?;
+    let r = loaded.relation(me, to).filter(|r| r.status == FRIENDS && !r.blacklist);
     let Some(r) = r else {
         return Err(AppError::forbidden(format!("current user is not friend of user {raw}")));
     };
-    let profiles = crate::profiles(db, &[to]).await?;
     Ok(Reply::data(json!({
         "displayName": r.remark,
-        "user": user_json(to, profiles.get(&to), true),
+        "user": user_json(to, loaded.profiles.get(&to), &loaded.seen_by(me)),
     })))
 }

@@ -13,6 +13,7 @@ use crate::{require_admin, require_users, user_ids};
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
+use shared::privacy::{self, Seen};
 use shared::store::requests::{self, JoinRequest, APPROVED, REJECTED};
 use shared::store::rooms::{self, Changes, GroupEvent, NewRoom, Room, RoomMember};
 use shared::store::{conversations as convs, events, n, profiles, s, users, Item, ItemExt};
@@ -74,18 +75,18 @@ fn request_json(r: &JoinRequest) -> Value {
     })
 }
 
-/// A user as the Minxing users endpoints render it (shared::minxing).
-async fn user_json(c: &Call<'_>, it: &Item, viewer: UserId) -> Option<Value> {
+/// A user as the Minxing users endpoints render it (shared::minxing; phone as `seen` allows).
+async fn user_json(c: &Call<'_>, it: &Item, seen: &Seen) -> Option<Value> {
     let u = users::from_item(it)?;
     let avatar = profiles::avatar_url(c.ctx, it.str("avatar")).await;
-    Some(shared::minxing::user_json(it, &u, avatar.as_deref(), viewer))
+    Some(shared::minxing::user_json(it, &u, avatar.as_deref(), seen))
 }
 
 /// A member: the user, plus `role` (owner/admin/member), `display_name` (name in the group)
 /// and `joined_at`.
-async fn member_json(c: &Call<'_>, m: &RoomMember, profile: Option<&Item>, viewer: UserId) -> Value {
+async fn member_json(c: &Call<'_>, m: &RoomMember, profile: Option<&Item>, seen: &Seen) -> Value {
     let user = match profile {
-        Some(it) => user_json(c, it, viewer).await,
+        Some(it) => user_json(c, it, seen).await,
         None => None,
     };
     let mut o = user.unwrap_or_else(|| json!({"id": m.uid.0, "name": ""}));
@@ -312,9 +313,11 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     let page: Vec<RoomMember> = list.into_iter().skip(offset).take(limit).collect();
     let uids: Vec<UserId> = page.iter().map(|m| m.uid).collect();
     let found = profile_items(c, &uids).await?;
+    // Lists read no relations: others' phones stay hidden (shared::privacy).
+    let seen = Seen::own_only(me);
     let mut items = Vec::with_capacity(page.len());
     for m in &page {
-        items.push(member_json(c, m, found.get(&m.uid), me).await);
+        items.push(member_json(c, m, found.get(&m.uid), &seen).await);
     }
     Ok(Reply::data(json!({"items": items, "next_cursor": more.then(|| (offset + limit).to_string())})))
 }
@@ -332,7 +335,7 @@ async fn pending(c: &Call<'_>, me: UserId, cid: &str) -> AppResult<Reply> {
     for r in &list {
         let mut o = request_json(r);
         o["user"] = match found.get(&r.uid) {
-            Some(it) => user_json(c, it, me).await.unwrap_or(Value::Null),
+            Some(it) => user_json(c, it, &Seen::own_only(me)).await.unwrap_or(Value::Null),
             None => Value::Null,
         };
         items.push(o);
@@ -363,8 +366,9 @@ pub async fn member(c: &Call<'_>) -> AppResult<Reply> {
     if room.flag("showMember") == 0 && !viewer_admin && !theirs.is_admin() && target != me {
         return Err(AppError::not_found(format!("member {target}")));
     }
-    let profile = profiles::get(db, target).await?;
-    Ok(Reply::data(member_json(c, theirs, profile.as_ref(), me).await))
+    let loaded = privacy::load(db, &[target], &[(target, me)], vec![]).await?;
+    let seen = loaded.seen_by(me);
+    Ok(Reply::data(member_json(c, theirs, loaded.profiles.get(&target), &seen).await))
 }
 
 /// `POST /api/v1/groups/{group_id}/members`: without `user_ids` I join — a public group at

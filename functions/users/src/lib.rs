@@ -5,11 +5,13 @@
 
 pub mod crypto;
 mod minxing;
+mod nearby;
 mod sealtalk;
 mod shiku;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{serve, Call};
+use shared::privacy::{self, Seen};
 use shared::store::geo::Point;
 use shared::store::{profiles, users, Item, ItemExt};
 use shared::{AppError, AppResult, Ctx, Params, Reply, UserId};
@@ -36,8 +38,8 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         (_, "/emoji/list") => shiku::emoji_list(&c).await,
         (_, "/collection/list") => shiku::collection_list(&c).await,
         (_, "/emoji/delete") => shiku::emoji_delete(&c).await,
-        (_, "/nearby/user") => shiku::nearby(&c).await,
-        (_, "/nearby/newUser") => shiku::new_users(&c).await,
+        (_, "/nearby/user") => nearby::nearby(&c).await,
+        (_, "/nearby/newUser") => nearby::new_users(&c).await,
         (_, "/authkeys/getPayPrivateKey") => shiku::get_pay_private_key(&c).await,
         (_, "/authkeys/uploadPayKey") => shiku::upload_pay_key(&c).await,
         (_, "/authkeys/uploadMsgKey") => shiku::upload_msg_key(&c).await,
@@ -80,13 +82,15 @@ impl View {
         Ok(out)
     }
 
-    /// Telephone (and email) are shown to their owner, and to others only with `showTelephone` on.
-    pub fn contact_visible_to(&self, viewer: UserId) -> bool {
-        self.user.uid == viewer || self.item.bool("showPhone") == Some(true)
-    }
-
+    /// The exact location: for the owner, and for measuring (never rendered to others).
     pub fn location(&self) -> Option<Point> {
         Some(Point { lat: self.item.f64("latitude")?, lng: self.item.f64("longitude")? })
+    }
+
+    /// The location as `seen`'s viewer may see it: exact for the owner, coarse for others.
+    pub fn location_for(&self, seen: &Seen) -> Option<Point> {
+        let p = self.location()?;
+        Some(if seen.is_self(self.user.uid) { p } else { p.coarse() })
     }
 
     pub fn updated_at(&self) -> i64 {
@@ -119,6 +123,20 @@ pub(crate) async fn propagate_profile(ctx: &Ctx, edit: &profiles::Edit, item: &I
 /// Age in whole years from a birthday in epoch seconds.
 pub(crate) fn age(birthday_secs: i64, now_secs: i64) -> i64 {
     ((now_secs - birthday_secs) / (365 * 86_400 + 86_400 / 4)).max(0)
+}
+
+/// One profile as `viewer` may see it: the profile, the target's relation to the viewer
+/// (shared::privacy) and the `extra` keys in one BatchGetItem; NotFound without a profile.
+pub(crate) async fn profile_for(
+    ctx: &Ctx,
+    viewer: UserId,
+    uid: UserId,
+    extra: Vec<Item>,
+) -> AppResult<(View, Seen, Vec<Item>)> {
+    let mut l = privacy::load(&ctx.db, &[uid], &[(uid, viewer)], extra).await?;
+    let item = l.profiles.remove(&uid).ok_or_else(|| AppError::not_found(format!("user {uid}")))?;
+    let seen = l.seen_by(viewer);
+    Ok((View::of(ctx, item).await?, seen, l.extra))
 }
 
 /// Load one profile or answer NotFound.

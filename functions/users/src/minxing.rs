@@ -2,22 +2,23 @@
 //! `POST /api/v1/users` (edit my account).
 
 use crate::check;
-use crate::{require_profile, View};
+use crate::{profile_for, View};
 use serde_json::Value;
 use shared::http::Call;
+use shared::privacy::Seen;
 use shared::store::profiles;
 use shared::{AppError, AppResult, Params, Reply, UserId};
 
-pub(crate) fn user_json(v: &View, viewer: UserId) -> Value {
-    shared::minxing::user_json(&v.item, &v.user, v.avatar_url.as_deref(), viewer)
+pub(crate) fn user_json(v: &View, seen: &Seen) -> Value {
+    shared::minxing::user_json(&v.item, &v.user, v.avatar_url.as_deref(), seen)
 }
 
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let raw = c.path_param("user_id")?;
     let uid = if raw == "current" { me } else { UserId::parse("user_id", &raw)? };
-    let v = require_profile(c.ctx, uid).await?;
-    Ok(Reply::data(user_json(&v, me)))
+    let (v, seen, _) = profile_for(c.ctx, me, uid, vec![]).await?;
+    Ok(Reply::data(user_json(&v, &seen)))
 }
 
 /// `gender`: "male"/"female" or 1/0.
@@ -85,7 +86,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
     crate::propagate_profile(c.ctx, &edit, &it).await;
     let v = View::of(c.ctx, it).await?;
-    Ok(Reply::data(user_json(&v, me)))
+    Ok(Reply::data(user_json(&v, &Seen::own_only(me))))
 }
 
 #[cfg(test)]

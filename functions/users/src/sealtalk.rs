@@ -8,7 +8,7 @@ use shared::auth::token_from_request;
 use shared::dialect::sealtalk_escape as escape_html;
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
-use shared::store::{profiles, users, ItemExt};
+use shared::store::{lookups, profiles, users, ItemExt};
 use shared::{AppError, AppResult, Reply, UserId};
 use std::time::Duration;
 
@@ -161,10 +161,12 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 /// Find by telephone; 404 for unknown numbers and for people who turned
-/// `phoneSearch` off (indistinguishable).
+/// `phoneSearch` off (indistinguishable). Each lookup uses the caller's allowance
+/// (store/lookups.rs, shared with Shiku getByAccount): over it → `{code: 5000}`.
 pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let phone = Telephone::parse(Some(&c.path_param("region")?), &c.path_param("phone")?)?;
+    lookups::take(&c.ctx.db, me, c.ctx.now_secs()).await?;
     let nf = || AppError::not_found("user");
     let uid = users::find_login(&c.ctx.db, &LoginName::Phone(phone)).await?.ok_or_else(nf)?;
     let it = profiles::get(&c.ctx.db, uid).await?.ok_or_else(nf)?;

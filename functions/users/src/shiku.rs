@@ -6,15 +6,16 @@ use crate::{age, crypto, uid_or_me, View};
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::LoginName;
+use shared::privacy::Seen;
 use shared::store::favorites::{self, Favorite};
-use shared::store::geo::{self, Point};
 use shared::store::keys::{self, KeyPair, Kind};
 use shared::store::settings::{self, Change};
-use shared::store::{connections, conversations, profiles, users, Item, ItemExt};
+use shared::store::{connections, conversations, lookups, profiles, users, ItemExt};
 use shared::{AppError, AppResult, Reply, UserId};
 
 /// Shiku's User entity as clients render it. Counters are not kept (0), see docs/dialects.md.
-pub(crate) fn user_json(v: &View, viewer: UserId, now_secs: i64) -> Value {
+/// Telephone, login names and the exact location only as `seen` allows (shared::privacy).
+pub(crate) fn user_json(v: &View, seen: &Seen, now_secs: i64) -> Value {
     let u = &v.user;
     let p = &u.profile;
     let mut o = json!({
@@ -43,12 +44,12 @@ pub(crate) fn user_json(v: &View, viewer: UserId, now_secs: i64) -> Value {
     if let Some(b) = p.birthday {
         o["age"] = json!(age(b, now_secs));
     }
-    if let Some(t) = u.telephone.as_ref().filter(|_| v.contact_visible_to(viewer)) {
+    if let Some(t) = u.telephone.as_ref().filter(|_| seen.phone(&v.item)) {
         o["telephone"] = json!(t.number);
         o["areaCode"] = json!(t.area);
         o["phone"] = json!(t.full());
     }
-    if u.uid == viewer {
+    if seen.is_self(u.uid) {
         if let Some(n) = &u.username {
             o["account"] = json!(n);
         }
@@ -56,7 +57,7 @@ pub(crate) fn user_json(v: &View, viewer: UserId, now_secs: i64) -> Value {
             o["email"] = json!(e);
         }
     }
-    if let Some(pt) = v.location() {
+    if let Some(pt) = v.location_for(seen) {
         o["loc"] = json!({"lat": pt.lat, "lng": pt.lng});
     }
     o
@@ -65,11 +66,9 @@ pub(crate) fn user_json(v: &View, viewer: UserId, now_secs: i64) -> Value {
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let uid = uid_or_me(&c.params, "userId", me)?;
-    let (p, st) = profiles::get_with_settings(&c.ctx.db, uid).await?;
-    let p = p.ok_or_else(|| AppError::not_found(format!("user {uid}")))?;
-    let v = View::of(c.ctx, p).await?;
-    let mut o = user_json(&v, me, c.ctx.now_secs());
-    o["settings"] = settings::to_json(st.as_ref());
+    let (v, seen, extra) = crate::profile_for(c.ctx, me, uid, vec![settings::key(uid)]).await?;
+    let mut o = user_json(&v, &seen, c.ctx.now_secs());
+    o["settings"] = settings::to_json(extra.first());
     Ok(Reply::data(o))
 }
 
@@ -98,33 +97,43 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
     crate::propagate_profile(c.ctx, &edit, &it).await;
     let v = View::of(c.ctx, it).await?;
-    Ok(Reply::data(user_json(&v, me, c.ctx.now_secs())))
+    Ok(Reply::data(user_json(&v, &Seen::own_only(me), c.ctx.now_secs())))
 }
 
 /// Exact telephone (any form Shiku login accepts) or username. Accounts that
 /// turned `phoneSearch` off are not found by telephone (except by themselves).
+/// Telephone lookups (plain or md5, found or not) use the caller's allowance
+/// (store/lookups.rs) first.
 pub async fn get_by_account(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let name = LoginName::guess(&c.params.req_str("account")?, c.params.str("areaCode")?.as_deref())
         .map_err(|_| AppError::AccountNotFound)?;
-    let uid = users::find_login(&c.ctx.db, &name).await?.ok_or(AppError::AccountNotFound)?;
-    let it = profiles::get(&c.ctx.db, uid).await?.ok_or(AppError::AccountNotFound)?;
     let by_phone = matches!(name, LoginName::Phone(_) | LoginName::PhoneMd5(_));
-    if by_phone && uid != me && it.bool("hidePhone") == Some(true) {
+    if by_phone {
+        lookups::take(&c.ctx.db, me, c.ctx.now_secs()).await?;
+    }
+    let uid = users::find_login(&c.ctx.db, &name).await?.ok_or(AppError::AccountNotFound)?;
+    let (v, seen, _) = crate::profile_for(c.ctx, me, uid, vec![]).await.map_err(|e| {
+        if matches!(e, AppError::NotFound(_)) {
+            AppError::AccountNotFound
+        } else {
+            e
+        }
+    })?;
+    if by_phone && uid != me && v.item.bool("hidePhone") == Some(true) {
         return Err(AppError::AccountNotFound);
     }
-    let v = View::of(c.ctx, it).await?;
-    Ok(Reply::data(user_json(&v, me, c.ctx.now_secs())))
+    Ok(Reply::data(user_json(&v, &seen, c.ctx.now_secs())))
 }
 
-struct Filters {
+pub(crate) struct Filters {
     sex: Option<i64>,
     /// Birthday bounds (epoch seconds) from minAge/maxAge.
     born_after: Option<i64>,
     born_before: Option<i64>,
 }
 
-fn filters(c: &Call<'_>) -> AppResult<Filters> {
+pub(crate) fn filters(c: &Call<'_>) -> AppResult<Filters> {
     let p = &c.params;
     let sex = check::sex("sex", p.i64("sex")?)?;
     let year = 365 * 86_400 + 86_400 / 4;
@@ -140,7 +149,7 @@ fn filters(c: &Call<'_>) -> AppResult<Filters> {
 }
 
 impl Filters {
-    fn keep(&self, v: &View) -> bool {
+    pub(crate) fn keep(&self, v: &View) -> bool {
         let p = &v.user.profile;
         if self.sex.is_some_and(|s| p.sex != Some(s)) {
             return false;
@@ -193,8 +202,8 @@ pub async fn query(c: &Call<'_>) -> AppResult<Reply> {
             out.truncate(size);
         }
     }
-    let now = c.ctx.now_secs();
-    Ok(Reply::data(Value::Array(out.iter().map(|v| user_json(v, me, now)).collect())).message("用户查询成功"))
+    let (now, seen) = (c.ctx.now_secs(), Seen::own_only(me));
+    Ok(Reply::data(Value::Array(out.iter().map(|v| user_json(v, &seen, now)).collect())).message("用户查询成功"))
 }
 
 pub async fn settings(c: &Call<'_>) -> AppResult<Reply> {
@@ -474,7 +483,7 @@ fn own_list_owner(c: &Call<'_>, me: UserId) -> AppResult<()> {
     Ok(())
 }
 
-fn page(c: &Call<'_>) -> AppResult<(usize, usize)> {
+pub(crate) fn page(c: &Call<'_>) -> AppResult<(usize, usize)> {
     let idx = c.params.i64_in("pageIndex", 0, 99, 0)? as usize;
     let size = c.params.i64_in("pageSize", 1, 100, 10)? as usize;
     Ok((idx * size, size))
@@ -512,64 +521,6 @@ pub async fn emoji_delete(c: &Call<'_>) -> AppResult<Reply> {
     }
     favorites::delete_many(&c.ctx.db, me, &ids).await?;
     Ok(Reply::empty())
-}
-
-/// People around a point: the 9 geohash cells around it (9 parallel Queries),
-/// one BatchGetItem of their profiles, then filters, nearest first, and the page.
-pub async fn nearby(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let p = &c.params;
-    let lat = p.f64("latitude")?.ok_or_else(|| AppError::missing("latitude"))?;
-    let lng = p.f64("longitude")?.ok_or_else(|| AppError::missing("longitude"))?;
-    let here = Point::new(lat, lng)?;
-    let f = filters(c)?;
-    let (skip, size) = page(c)?;
-    let active = p.i64("active")?.filter(|a| *a > 0);
-    let only = match p.str("userId")? {
-        Some(v) => Some(UserId::parse("userId", &v)?),
-        None => None,
-    };
-    let nick = check::nickname("nickname", p.str("nickname")?, check::NICKNAME_MAX)?.map(|n| n.to_lowercase());
-    let now = c.ctx.now_secs();
-    let mut near: Vec<(f64, geo::Located)> = geo::around(&c.ctx.db, here)
-        .await?
-        .into_iter()
-        .filter(|l| l.uid != me && only.is_none_or(|u| u == l.uid))
-        .filter(|l| active.is_none_or(|a| now - l.at <= a))
-        .map(|l| (here.distance_m(&l.point), l))
-        .collect();
-    near.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let uids: Vec<UserId> = near.iter().map(|(_, l)| l.uid).collect();
-    let items: Vec<Item> = profiles::get_many(&c.ctx.db, &uids).await?;
-    let mut out = vec![];
-    for it in items {
-        let v = View::of(c.ctx, it).await?;
-        if !f.keep(&v) || nick.as_ref().is_some_and(|n| !v.user.nickname.to_lowercase().contains(n.as_str())) {
-            continue;
-        }
-        let d = near.iter().find(|(_, l)| l.uid == v.user.uid).map(|(d, _)| *d).unwrap_or(0.0);
-        let mut o = user_json(&v, me, now);
-        o["distance"] = json!(d.round() as i64);
-        out.push(o);
-    }
-    let page: Vec<Value> = out.into_iter().skip(skip).take(size).collect();
-    Ok(Reply::data(Value::Array(page)))
-}
-
-/// Newest accounts first: one Query of GSI1 `USERS` descending
-/// (`pageIndex` × `pageSize` ≤ 1000 items read), or after `userId` as a cursor.
-pub async fn new_users(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let (skip, size) = page(c)?;
-    let cursor = match c.params.str("userId")? {
-        Some(v) => Some(UserId::parse("userId", &v)?),
-        None => None,
-    };
-    let skip = if cursor.is_some() { 0 } else { skip };
-    let (items, _) = profiles::newest(&c.ctx.db, cursor, (skip + size).min(1000) as i32).await?;
-    let views = View::many(c.ctx, items.into_iter().skip(skip).collect()).await?;
-    let now = c.ctx.now_secs();
-    Ok(Reply::data(Value::Array(views.iter().map(|v| user_json(v, me, now)).collect())))
 }
 
 #[cfg(test)]

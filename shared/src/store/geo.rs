@@ -10,6 +10,8 @@ pub const CELL_LEN: usize = 5;
 pub const HASH_LEN: usize = 9;
 /// Items read per cell at most (one Query page each).
 pub const PER_CELL: i32 = 200;
+/// Other users see a location rounded to this many decimals of a degree (0.01° ≈ 1.1 km).
+pub const COARSE_DECIMALS: i32 = 2;
 
 const BASE32: &[u8; 32] = b"0123456789bcdefghjkmnpqrstuvwxyz";
 
@@ -29,6 +31,14 @@ impl Point {
             return Err(AppError::invalid("longitude", "must be between -180 and 180"));
         }
         Ok(Point { lat, lng })
+    }
+
+    /// The point as other users see it: latitude and longitude rounded to
+    /// `COARSE_DECIMALS` (a ~1.1 km grid). Distances shown to others are measured to this
+    /// point, so querying from many places cannot triangulate the exact one.
+    pub fn coarse(&self) -> Point {
+        let f = 10f64.powi(COARSE_DECIMALS);
+        Point { lat: (self.lat * f).round() / f, lng: (self.lng * f).round() / f }
     }
 
     /// Great-circle distance in metres.
@@ -204,5 +214,14 @@ mod tests {
         let b = Point::new(22.62, 114.06).unwrap();
         let d = a.distance_m(&b);
         assert!((1100.0..1120.0).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn coarse_points_have_two_decimals() {
+        let c = Point::new(22.613456, -114.067891).unwrap().coarse();
+        assert_eq!((c.lat, c.lng), (22.61, -114.07));
+        assert_eq!(serde_json::json!(c.lat).to_string(), "22.61");
+        let e = Point::new(89.999, 179.996).unwrap().coarse();
+        assert!(Point::new(e.lat, e.lng).is_ok(), "stays in range: {e:?}");
     }
 }

@@ -14,6 +14,7 @@ pub mod geo;
 pub mod keys;
 pub mod limits;
 pub mod live;
+pub mod lookups;
 pub mod profiles;
 pub mod pushes;
 pub mod relations;

@@ -2,7 +2,8 @@
 //! reads as the default. Flags that change what *other* users see of a profile
 //! (found by phone, found by nickname, telephone shown) are mirrored onto the
 //! PROFILE item in the same transaction, so search and profile reads need no
-//! second GetItem: `hidePhone`, `hideName`, `showPhone` (booleans).
+//! second GetItem: `hidePhone`, `hideName`, `showPhone` (booleans; absent = the flag's
+//! default, so read `showPhone` through `shared::privacy::shares_phone`).
 
 use super::{n, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
@@ -22,8 +23,9 @@ pub const FLAGS: &[(&str, i64)] = &[
     ("phoneSearch", 1),
     // Others may find me by nickname (/user/query).
     ("nameSearch", 1),
-    // Others see my telephone number on my profile.
-    ("showTelephone", 0),
+    // My friends see my telephone number (never strangers): shared::privacy. On by default
+    // as SealTalk friends always saw it; the PROFILE mirror `showPhone` is absent until set.
+    ("showTelephone", 1),
     // 1 = no offline push notifications.
     ("offlineNoPushMsg", 0),
     // 1 = push notifications show the message text.
@@ -146,6 +148,7 @@ mod tests {
         assert_eq!(v["allowAtt"], 1);
         assert_eq!(v["friendsVerify"], 0);
         assert_eq!(v["phoneSearch"], 1);
+        assert_eq!(v["showTelephone"], 1);
         assert_eq!(v["chatRecordTimeOut"], -1.0);
         let mut it = Item::new();
         it.insert("friendsVerify".into(), n(1));

@@ -9,6 +9,7 @@ mod files;
 mod hard_auth;
 mod hard_numbers;
 mod hard_pages;
+mod hard_privacy;
 mod hard_secrets;
 mod hard_stream;
 mod hard_uploads;

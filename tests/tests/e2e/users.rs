@@ -71,9 +71,13 @@ async fn shiku_profile_get_update_and_telephone_privacy() {
     let r = http.shiku("/user/update", &sh(&a.token, &[("sex", "1")])).await;
     assert_eq!((r.shiku_ok()["sex"].clone(), r.shiku_ok()["nickname"].clone()), (json!(1), json!("Alice Liddell")));
 
+    // showTelephone = 1 shares the number with friends only (shared::privacy), never strangers.
     http.shiku("/user/settings/update", &sh(&b.token, &[("showTelephone", "1")])).await.shiku_ok();
     let r = http.shiku("/user/get", &sh(&a.token, &[("userId", &bu)])).await;
-    assert_eq!(r.shiku_ok()["telephone"], b.phone.as_str(), "shown once B allows it");
+    assert!(r.shiku_ok().get("telephone").is_none(), "not to a stranger: {}", r.text);
+    http.shiku("/friends/attention/add", &sh(&a.token, &[("toUserId", &bu)])).await.shiku_ok();
+    let r = http.shiku("/user/get", &sh(&a.token, &[("userId", &bu)])).await;
+    assert_eq!(r.shiku_ok()["telephone"], b.phone.as_str(), "shown to a friend once B allows it");
     let r = http.shiku("/user/get", &sh(&b.token, &[("userId", &au)])).await;
     assert_eq!(r.shiku_ok()["nickname"], "Alice Liddell");
 
