@@ -6,6 +6,7 @@ mod auth;
 mod chat;
 mod contacts;
 mod files;
+mod hard_rooms;
 mod integrations;
 mod mx_groups;
 mod protocol;
