@@ -311,6 +311,9 @@ async fn release_claim(db: &Db, client_id: &str, token: &str) {
     }
 }
 
+/// Largest seq the 12-digit `MSG#` keys hold.
+const MAX_SEQ: i64 = 999_999_999_999;
+
 /// One page of history: newest first below `before` (exclusive), or oldest
 /// first above `after` (exclusive, for sync). One Query per page.
 pub async fn history(
@@ -320,10 +323,16 @@ pub async fn history(
     after: Option<i64>,
     limit: i32,
 ) -> AppResult<Vec<Message>> {
+    // Seqs are 1..=MAX_SEQ: bounds outside give nothing (and never an inverted key range).
+    match (after, before) {
+        (Some(a), _) if a >= MAX_SEQ => return Ok(vec![]),
+        (None, Some(b)) if b <= 1 => return Ok(vec![]),
+        _ => {}
+    }
     let (cond, forward, bound) = match (after, before) {
-        (Some(a), _) => ("pk = :p AND sk BETWEEN :b AND :hi", true, msg_sk(a.saturating_add(1))),
-        (None, Some(b)) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(b - 1)),
-        (None, None) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(999_999_999_999)),
+        (Some(a), _) => ("pk = :p AND sk BETWEEN :b AND :hi", true, msg_sk(a.max(0) + 1)),
+        (None, Some(b)) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(b.min(MAX_SEQ + 1) - 1)),
+        (None, None) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(MAX_SEQ)),
     };
     let mut q = db
         .client
@@ -337,7 +346,7 @@ pub async fn history(
     q = match after {
         None => q.expression_attribute_values(":lo", s(msg_sk(0))),
         // Only MSG# keys, whatever sorts after them.
-        Some(_) => q.expression_attribute_values(":hi", s(msg_sk(999_999_999_999))),
+        Some(_) => q.expression_attribute_values(":hi", s(msg_sk(MAX_SEQ))),
     };
     let out = q.send().await?;
     Ok(out.items().iter().filter_map(message_from).collect())

@@ -336,6 +336,11 @@ async fn a_send_that_fails_after_its_seq_leaves_no_unread_gap() {
     assert_eq!((r.status, r.body["seq"].clone()), (201, json!(2)), "{}", r.text);
     let r = http.get("/api/v1/conversations2/from_last_seen", Some(&b.token)).await;
     assert_eq!(unread(&r), 2, "{}", r.text);
+    // Seq bounds far outside the key range page nothing (never an error).
+    for q in ["since_seq=9223372036854775807", "before_seq=-9223372036854775808", "since_seq=-5"] {
+        let r = http.get(&format!("/api/v1/conversations2/{cid}?{q}"), Some(&b.token)).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.text);
+    }
 }
 
 /// DynamoDB calls of the request paths this module changes (gateway `x-ddb-calls`).
