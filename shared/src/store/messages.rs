@@ -1,10 +1,9 @@
 //! Storing and finding messages (docs/data-model.md "message", "message id").
 //!
-//! - A message and its seq are written in ONE transaction: META `lastSeq` moves from the value
-//!   read to the next one (conditioned on it), with the `MSG#<seq>` item and the message id
-//!   item. A failed send therefore takes no seq, so `lastSeq − readSeq` never counts a message
-//!   that does not exist. Concurrent senders of one conversation retry with the `lastSeq` the
-//!   cancelled transaction returns (no extra read).
+//! - The seq comes from one atomic `ADD` on META (senders never contend, whatever the group
+//!   size); the message and its id item follow in one transaction. A send whose write fails
+//!   gives its seq back unless a later send took one ([`store_claimed`]), so `lastSeq − readSeq`
+//!   never keeps counting a message that does not exist.
 //! - Message ids are unique in the whole table: `MID#<id>` / `MID` (conversation, seq, sender)
 //!   is claimed before the transaction (client ids) or written in it (server ids), so a route
 //!   that gets only an id (Shiku getMessage, deleteMsg) finds the one message it names, and
@@ -18,7 +17,7 @@ use super::{applied, n, s, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
 fn preview(m: &NewMessage) -> String {
     match m.kind {
@@ -54,8 +53,8 @@ pub async fn send_as_service(db: &Db, now: i64, cid: &str, m: NewMessage) -> App
 }
 
 /// Calls: one consistent BatchGetItem (META, the sender's MEMBER, for 1:1 the peer's relation
-/// to the sender), one conditional Put claiming a client id (when given), one
-/// TransactWriteItems (+1 per concurrent sender that took the seq first).
+/// to the sender), one conditional Put claiming a client id (when given), one UpdateItem (the
+/// seq), one TransactWriteItems (+1 UpdateItem giving the seq back when that write fails).
 async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: bool) -> AppResult<(Message, bool)> {
     if m.content.len() > MAX_CONTENT {
         return Err(AppError::invalid("content", format!("longer than {MAX_CONTENT} bytes")));
@@ -112,7 +111,7 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
         if check_mute_all && meta.i64("talkTime").unwrap_or(0) > now_secs {
             return Err(AppError::Refused { code: REFUSED_ALL_MUTED, message: "the room is muted".into() });
         }
-        store_claimed(db, now, cid, &m, meta, check_mute_all, claim.as_ref().map(|(_, t)| t.as_str())).await
+        store_claimed(db, now, cid, &m, check_mute_all, claim.as_ref().map(|(_, t)| t.as_str())).await
     }
     .await;
     if let (Err(_), Some((id, token))) = (&stored, &claim) {
@@ -121,112 +120,131 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
     stored.map(|msg| (msg, false))
 }
 
-/// Attempts of one send when other senders keep taking the next seq first.
-const MAX_ATTEMPTS: usize = 25;
-
-/// Write META's next seq, the message and its id item in one transaction; retried with the
-/// `lastSeq` a lost race returns.
+/// Take the next seq (one atomic `ADD` on META: no contention between senders, whatever the
+/// group size), then write the message and its id item in one transaction. If that write
+/// fails, the seq is given back when nobody took a later one (META restored from the values
+/// the `ADD` returned), so no failed send leaves a trailing seq without its message (which
+/// `lastSeq − readSeq` would count as unread). A gap between two stored messages is never
+/// counted: reading the later one moves `readSeq` past it.
 async fn store_claimed(
     db: &Db,
     now: i64,
     cid: &str,
     m: &NewMessage,
-    mut meta: Item,
     check_mute_all: bool,
     claim: Option<&str>,
 ) -> AppResult<Message> {
     let now_secs = now / 1000;
-    let mid = m.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    for attempt in 0..MAX_ATTEMPTS {
-        let prev = meta.i64("lastSeq").unwrap_or(0);
-        let seq = prev + 1;
-        let mut cond = "lastSeq = :prev".to_string();
-        if check_mute_all {
-            cond.push_str(" AND (attribute_not_exists(talkTime) OR talkTime <= :now)");
-        }
-        let mut seq_update = Update::builder()
-            .table_name(&db.table)
-            .set_key(Some(Db::key(pk(cid), "META")))
-            .update_expression("SET lastSeq = :seq, lastTs = :t, lastPreview = :p, lastSender = :s")
-            .condition_expression(cond)
-            .expression_attribute_values(":prev", n(prev))
-            .expression_attribute_values(":seq", n(seq))
-            .expression_attribute_values(":t", n(now))
-            .expression_attribute_values(":p", s(preview(m)))
-            .expression_attribute_values(":s", n(m.sender.0))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if check_mute_all {
-            seq_update = seq_update.expression_attribute_values(":now", n(now_secs));
-        }
-        let mut it = Db::key(pk(cid), msg_sk(seq));
-        it.insert("cid".into(), s(cid));
-        it.insert("seq".into(), n(seq));
-        it.insert("mid".into(), s(&mid));
-        it.insert("sender".into(), n(m.sender.0));
-        it.insert("type".into(), n(m.kind));
-        it.insert("content".into(), s(&m.content));
-        it.insert("ts".into(), n(now));
-        if let Some(o) = &m.object_name {
-            it.insert("objectName".into(), s(o));
-        }
-        // Marks items the delivery function pushes (stream filter in the template).
-        it.insert("ev".into(), s("message"));
-        let id_item = match claim {
-            Some(token) => {
-                let settle = Update::builder()
-                    .table_name(&db.table)
-                    .set_key(Some(mid_key(&mid)))
-                    .update_expression("SET seq = :seq REMOVE claim, claimedAt")
-                    .condition_expression("claim = :tok")
-                    .expression_attribute_values(":seq", n(seq))
-                    .expression_attribute_values(":tok", s(token))
-                    .build()
-                    .expect("key, expressions set");
-                TransactWriteItem::builder().update(settle).build()
-            }
-            None => {
-                let mut id = mid_key(&mid);
-                id.insert("cid".into(), s(cid));
-                id.insert("seq".into(), n(seq));
-                id.insert("sender".into(), n(m.sender.0));
-                put(db, id, Some("attribute_not_exists(pk)"))
-            }
-        };
-        let writes = vec![
-            TransactWriteItem::builder().update(seq_update.build().expect("key, expressions set")).build(),
-            put(db, it.clone(), Some("attribute_not_exists(pk)")),
-            id_item,
-        ];
-        let e = match db.client.transact_write_items().set_transact_items(Some(writes)).send().await {
-            Ok(_) => return Ok(message_from(&it).expect("item just built")),
-            Err(e) => e,
-        };
-        match super::failed_conditions(&e) {
-            // META moved on (another sender) or changed (muted, dismissed): look again.
-            Some(failed) if failed.first().is_some_and(|(i, _)| *i == 0) => {
-                meta = match failed.into_iter().next().and_then(|(_, old)| old) {
-                    Some(old) => old,
-                    None => db
-                        .get(pk(cid), "META")
-                        .await?
-                        .ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?,
-                };
-                if check_mute_all && meta.i64("talkTime").unwrap_or(0) > now_secs {
-                    return Err(AppError::Refused { code: REFUSED_ALL_MUTED, message: "the room is muted".into() });
+    let mut cond = "attribute_exists(pk)".to_string();
+    if check_mute_all {
+        cond.push_str(" AND (attribute_not_exists(talkTime) OR talkTime <= :now)");
+    }
+    let mut update = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .update_expression("ADD lastSeq :one SET lastTs = :t, lastPreview = :p, lastSender = :s")
+        .condition_expression(cond)
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":t", n(now))
+        .expression_attribute_values(":p", s(preview(m)))
+        .expression_attribute_values(":s", n(m.sender.0))
+        .return_values(ReturnValue::UpdatedOld);
+    if check_mute_all {
+        update = update.expression_attribute_values(":now", n(now_secs));
+    }
+    let old = match update.send().await {
+        Ok(o) => o.attributes.unwrap_or_default(),
+        Err(e) if super::is_condition_failure(&e) => {
+            let meta = db.get(pk(cid), "META").await?;
+            return Err(match meta {
+                Some(meta) if check_mute_all && meta.i64("talkTime").unwrap_or(0) > now_secs => {
+                    AppError::Refused { code: REFUSED_ALL_MUTED, message: "the room is muted".into() }
                 }
+                _ => AppError::not_found(format!("conversation {cid}")),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let seq = old.i64("lastSeq").unwrap_or(0) + 1;
+    let mid = m.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let mut it = Db::key(pk(cid), msg_sk(seq));
+    it.insert("cid".into(), s(cid));
+    it.insert("seq".into(), n(seq));
+    it.insert("mid".into(), s(&mid));
+    it.insert("sender".into(), n(m.sender.0));
+    it.insert("type".into(), n(m.kind));
+    it.insert("content".into(), s(&m.content));
+    it.insert("ts".into(), n(now));
+    if let Some(o) = &m.object_name {
+        it.insert("objectName".into(), s(o));
+    }
+    // Marks items the delivery function pushes (stream filter in the template).
+    it.insert("ev".into(), s("message"));
+    let id_item = match claim {
+        Some(token) => {
+            let settle = Update::builder()
+                .table_name(&db.table)
+                .set_key(Some(mid_key(&mid)))
+                .update_expression("SET seq = :seq REMOVE claim, claimedAt")
+                .condition_expression("claim = :tok")
+                .expression_attribute_values(":seq", n(seq))
+                .expression_attribute_values(":tok", s(token))
+                .build()
+                .expect("key, expressions set");
+            TransactWriteItem::builder().update(settle).build()
+        }
+        None => {
+            let mut id = mid_key(&mid);
+            id.insert("cid".into(), s(cid));
+            id.insert("seq".into(), n(seq));
+            id.insert("sender".into(), n(m.sender.0));
+            put(db, id, Some("attribute_not_exists(pk)"))
+        }
+    };
+    let writes = vec![put(db, it.clone(), Some("attribute_not_exists(pk)")), id_item];
+    let err = match db.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+        Ok(_) => return Ok(message_from(&it).expect("item just built")),
+        // The seq's key is taken (by hand), or the claim was taken over after its lease.
+        Err(e) if super::is_condition_failure(&e) => {
+            AppError::Conflict("the message changed meanwhile, try again".into())
+        }
+        Err(e) => e.into(),
+    };
+    give_back_seq(db, cid, seq, &old).await;
+    Err(err)
+}
+
+/// Undo a seq whose message was not written, unless a later send took the next one:
+/// META's `lastSeq` and last-message summary as they were before (one conditional UpdateItem).
+async fn give_back_seq(db: &Db, cid: &str, seq: i64, old: &Item) {
+    let mut sets = vec!["lastSeq = :prev".to_string()];
+    let mut removes = vec![];
+    let mut u = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), "META")))
+        .condition_expression("lastSeq = :seq")
+        .expression_attribute_values(":seq", n(seq))
+        .expression_attribute_values(":prev", n(seq - 1));
+    for (attr, value) in [("lastTs", ":t"), ("lastPreview", ":p"), ("lastSender", ":s")] {
+        match old.get(attr) {
+            Some(v) => {
+                sets.push(format!("{attr} = {value}"));
+                u = u.expression_attribute_values(value, v.clone());
             }
-            // The seq's key is taken (by hand), or the claim was taken over after its lease.
-            Some(_) => return Err(AppError::Conflict("the message changed meanwhile, try again".into())),
-            // A conflicting transaction on META: read it again after a short pause.
-            None if format!("{e:?}").contains("TransactionConflict") => {
-                tokio::time::sleep(std::time::Duration::from_millis(2 + (attempt as u64 * 7) % 40)).await;
-                meta =
-                    db.get(pk(cid), "META").await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
-            }
-            None => return Err(e.into()),
+            None => removes.push(attr),
         }
     }
-    Err(AppError::Conflict("the conversation is busy, try again".into()))
+    let mut expr = format!("SET {}", sets.join(", "));
+    if !removes.is_empty() {
+        expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    if let Err(e) = applied(u.update_expression(expr).send().await) {
+        tracing::warn!(cid, seq, error = %e, "could not give back the seq of a failed send");
+    }
 }
 
 /// How long a client-id claim may stay without its message before a resend takes it over
