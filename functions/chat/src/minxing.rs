@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::conversations::{self as convs, Conversation, GroupEvent, Kind, Member, Message, NewMessage};
-use shared::store::{rooms, users};
+use shared::store::{invites, rooms, users};
 use shared::{AppError, AppResult, Reply};
 
 pub fn conversation_json(c: &Conversation, me: Option<&Member>) -> Value {
@@ -147,9 +147,11 @@ fn group_event(cid: &str, kind: &str, me: UserId, mut extra: Value, also_to: &[U
     GroupEvent::new(kind, me, extra).also_to(also_to)
 }
 
-/// `POST /api/v1/conversations/{id}/users` (`user_ids`, ≤ 500): any member may invite; ids
-/// already in are skipped; unknown ids → 404 (nothing added); a full room → 403. Answers the
-/// conversation with every member's id.
+/// `POST /api/v1/conversations/{id}/users` (`user_ids`, ≤ 500): the rooms' invite path
+/// (store/invites.rs: plain members only when the room allows it, else 403; unknown ids → 404
+/// and nothing added; members already in, users who blacklisted the inviter and users at the
+/// group cap are skipped; a full room → 403). Answers the conversation with the members' ids
+/// (as the room's `showMember` lets the caller see them).
 pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let (cid, conv, _) = my_group(c, me).await?;
@@ -160,23 +162,23 @@ pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
     if ids.len() > 500 {
         return Err(AppError::invalid("user_ids", "at most 500 per call"));
     }
-    let mut wanted = ids.iter().map(|s| UserId::parse("user_ids", s)).collect::<AppResult<Vec<_>>>()?;
-    wanted.sort();
-    wanted.dedup();
-    let found = users::get_many(&c.ctx.db, &wanted).await?;
-    if let Some(missing) = wanted.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
-        return Err(AppError::not_found(format!("user {missing}")));
-    }
-    let room = rooms::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
-    // Members already in are skipped; the room's size limit holds (Shiku maxUserSize).
-    rooms::invite(&c.ctx.db, c.ctx.now_ms(), &room, &wanted, |added| {
+    let wanted = ids.iter().map(|s| UserId::parse("user_ids", s)).collect::<AppResult<Vec<_>>>()?;
+    let event = |added: &[UserId]| {
         let ids: Vec<i64> = added.iter().map(|u| u.0).collect();
         group_event(&cid, "invited", me, json!({"userIds": ids}), &[])
-    })
-    .await?;
-    let all = convs::member_ids(&c.ctx.db, &cid).await?;
+    };
+    let db = &c.ctx.db;
+    invites::invite(db, c.ctx.now_ms(), &cid, me, &wanted, &event).await.map_err(|e| match e {
+        AppError::NotFound(what) if what.starts_with("room ") => AppError::not_found(format!("conversation {cid}")),
+        other => other,
+    })?;
+    let (room, mut all) = rooms::with_members(db, &cid).await?.ok_or_else(|| AppError::not_found(cid.clone()))?;
+    let mine = all.iter().find(|m| m.uid == me).cloned();
+    if room.flag("showMember") == 0 && !mine.as_ref().is_some_and(|m| m.is_admin()) {
+        all.retain(|m| m.is_admin() || m.uid == me);
+    }
     let mut out = conversation_json(&conv, None);
-    out["user_ids"] = all.iter().map(|u| u.0).collect();
+    out["user_ids"] = all.iter().map(|u| u.uid.0).collect();
     Ok(Reply::data(out))
 }
 

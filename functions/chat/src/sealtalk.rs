@@ -23,6 +23,24 @@ pub fn kind_of(object_name: &str) -> i64 {
     }
 }
 
+/// Message kinds a client may send through `/misc/send_message` (RongCloud content messages);
+/// notifications and commands (`RC:GrpNtf`, `RC:RcCmd`, `ST:ConNtf`, `XX:Notify`, …) come only
+/// from the server.
+const CLIENT_KINDS: &[&str] = &[
+    "RC:TxtMsg",
+    "RC:ImgMsg",
+    "RC:VcMsg",
+    "RC:HQVCMsg",
+    "RC:FileMsg",
+    "RC:LBSMsg",
+    "RC:SightMsg",
+    "RC:GIFMsg",
+    "RC:CardMsg",
+    "RC:ReferenceMsg",
+    "RC:CombineMsg",
+    "RC:ImgTextMsg",
+];
+
 /// `content` as stored: text as given, a JSON object/array as its JSON text.
 fn content(c: &Call<'_>) -> AppResult<String> {
     match c.params.raw("content") {
@@ -41,6 +59,9 @@ pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
     let ctype = c.params.req_str("conversationType")?;
     let target = c.params.req_str("targetId")?;
     let object_name = c.params.req_str("objectName")?;
+    if !CLIENT_KINDS.contains(&object_name.as_str()) {
+        return Err(AppError::invalid("objectName", format!("one of {}", CLIENT_KINDS.join(", "))));
+    }
     let text = content(c)?;
     let cid = match ctype.as_str() {
         "PRIVATE" => {

@@ -175,8 +175,8 @@ fn id_list(c: &Call<'_>, name: &str, max: usize) -> AppResult<Vec<String>> {
 /// `/tigase/deleteMsg`: `type` 1 single / 2 room, `delete` 1 = my copy only (hidden for me
 /// in every history), 2 = recall for everyone (sender, or a room owner/admin; the message
 /// becomes a tombstone and members' sockets get a `recall` frame). `messageId`: one id or a
-/// comma list (≤ 100). All ids are checked before anything changes. Calls: one GSI2 Query per
-/// id, one member GetItem per conversation, then one write per conversation (delete=1) or per
+/// comma list (≤ 100). All ids are checked before anything changes. Calls: two BatchGetItem
+/// (id items, messages), one membership BatchGetItem per conversation, then one write per conversation (delete=1) or per
 /// message (delete=2).
 pub async fn delete_msg(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
@@ -189,11 +189,14 @@ pub async fn delete_msg(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("delete", "1 (my copy) or 2 (recall for everyone)"));
     }
     let ids = id_list(c, "messageId", 100)?;
+    // Ids are unique across conversations (store/messages.rs): two BatchGetItem find them all.
+    let mut by_id: HashMap<String, Message> =
+        convs::by_ids(&c.ctx.db, &ids).await?.into_iter().map(|m| (m.id.clone(), m)).collect();
     let mut found: Vec<Message> = vec![];
     let mut members: HashMap<String, Member> = HashMap::new();
     for mid in &ids {
         let gone = || AppError::not_found(format!("message {mid}"));
-        let m = convs::by_id(&c.ctx.db, mid).await?.ok_or_else(gone)?;
+        let m = by_id.remove(mid).ok_or_else(gone)?;
         let single = !convs::is_group(&m.conversation_id);
         if single != (kind == 1) {
             return Err(AppError::invalid(

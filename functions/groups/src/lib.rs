@@ -20,6 +20,7 @@ use serde_json::json;
 use shared::http::{serve, Call};
 use shared::ids::UserId;
 use shared::store::conversations as convs;
+use shared::store::invites;
 use shared::store::rooms::{self, GroupEvent, RoomMember, ADMIN};
 use shared::store::users::{self, User};
 use shared::{AppError, AppResult, Ctx, Reply};
@@ -138,21 +139,25 @@ pub(crate) fn may_remove(me: &RoomMember, target: &RoomMember) -> AppResult<()> 
     Ok(())
 }
 
-/// Invite users (any member, or only admins when `allowInviteFriend = 0`): unknown users are
-/// refused, members already in are skipped, the room's capacity is enforced.
+/// Invite users: the one invite path of every dialect (store/invites.rs): the room's rules
+/// (`allowInviteFriend`, `isNeedVerify`: plain members may not), unknown users refuse the call,
+/// members already in, users who blacklisted the inviter and users at the group cap are
+/// skipped, the room's capacity holds. Returns the users added.
 pub(crate) async fn invite(c: &Call<'_>, me: UserId, cid: &str, uids: &[UserId]) -> AppResult<Vec<UserId>> {
-    let (room, mine) = rooms::as_member(&c.ctx.db, cid, me).await?;
-    if room.flag("allowInviteFriend") == 0 && !mine.is_admin() {
-        return Err(AppError::forbidden("only admins may invite to this room"));
-    }
-    let uids: Vec<UserId> = uids.iter().copied().filter(|u| *u != me).collect();
-    require_users(c, &uids).await?;
-    let now = c.ctx.now_ms();
-    rooms::invite(&c.ctx.db, now, &room, &uids, |added| {
+    let event = |added: &[UserId]| {
         let ids: Vec<i64> = added.iter().map(|u| u.0).collect();
         GroupEvent::new("joined", me, json!({"userIds": ids, "inviter": me.0}))
-    })
-    .await
+    };
+    invites::invite(&c.ctx.db, c.ctx.now_ms(), cid, me, uids, &event).await
+}
+
+/// Members `me` may see in a member list: everyone, or with `showMember = 0` (unless `me` is
+/// an owner/admin) only the owner, the admins and `me`.
+pub(crate) fn visible(room: &rooms::Room, me: Option<&RoomMember>, members: &mut Vec<RoomMember>) {
+    if room.flag("showMember") == 0 && !me.is_some_and(RoomMember::is_admin) {
+        let uid = me.map(|m| m.uid);
+        members.retain(|m| m.is_admin() || Some(m.uid) == uid);
+    }
 }
 
 /// Join by id (Shiku `/room/join`, SealTalk `group/join`): already a member is a no-op;

@@ -301,9 +301,7 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
         Some(m) => m.clone(),
         None => rooms::member(db, &cid, me).await?.ok_or_else(not_found)?,
     };
-    if room.flag("showMember") == 0 && !mine.is_admin() {
-        members.retain(|m| m.is_admin() || m.uid == me);
-    }
+    crate::visible(&room, Some(&mine), &mut members);
     let mut uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     uids.push(me);
     let profiles = profiles(c, &uids).await?;
@@ -417,12 +415,16 @@ pub async fn member_get(c: &Call<'_>) -> AppResult<Reply> {
         None => me,
     };
     let db = &c.ctx.db;
-    let (_, mine) = rooms::as_member(db, &cid, me).await?;
+    let (room, mine) = rooms::as_member(db, &cid, me).await?;
     let theirs = if target == me {
-        mine
+        mine.clone()
     } else {
         rooms::member(db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?
     };
+    // `showMember = 0`: plain members see only the owner, the admins and themselves.
+    let mut shown = vec![theirs];
+    crate::visible(&room, Some(&mine), &mut shown);
+    let theirs = shown.pop().ok_or_else(|| AppError::not_found(format!("member {target}")))?;
     let profile = users::get(db, target).await?;
     Ok(Reply::data(member_json(&cid, &theirs, profile.as_ref())))
 }
@@ -438,9 +440,7 @@ pub async fn member_list(c: &Call<'_>) -> AppResult<Reply> {
     let not_found = || AppError::not_found(format!("room {cid}"));
     let (room, mut members) = rooms::with_members(&c.ctx.db, &cid).await?.ok_or_else(not_found)?;
     let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
-    if room.flag("showMember") == 0 && !mine.is_admin() {
-        members.retain(|m| m.is_admin() || m.uid == me);
-    }
+    crate::visible(&room, Some(&mine), &mut members);
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;
     members.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));

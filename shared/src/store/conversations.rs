@@ -1,16 +1,13 @@
 //! Conversations (1:1 and group) with their members and messages, all under
 //! one partition CONV#<id>: META (name, lastSeq, last message summary),
-//! MEMBER#<uid> (role, read pointer), MSG#<seq> (one per message) and
-//! CMID#<client id> (idempotency of resends).
+//! MEMBER#<uid> (role, read pointer), MSG#<seq> (one per message), DISMISSED (a dismissed
+//! group's marker). Storing messages: store/messages.rs; membership writes: store/invites.rs.
 //! Unread = lastSeq - readSeq, so a send never writes per-member items.
 
 use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1, GSI2};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -95,7 +92,7 @@ pub fn member_sk(uid: UserId) -> String {
     format!("MEMBER#{uid}")
 }
 
-fn msg_sk(seq: i64) -> String {
+pub(crate) fn msg_sk(seq: i64) -> String {
     format!("MSG#{seq:012}")
 }
 
@@ -146,7 +143,7 @@ fn conv_from(it: &Item) -> Option<Conversation> {
     })
 }
 
-fn member_from(it: &Item) -> Option<Member> {
+pub(crate) fn member_from(it: &Item) -> Option<Member> {
     Some(Member {
         uid: UserId(it.i64("uid")?),
         role: it.string("role"),
@@ -173,7 +170,7 @@ pub fn message_from(it: &Item) -> Option<Message> {
     })
 }
 
-fn put(db: &Db, it: Item, cond: Option<&str>) -> TransactWriteItem {
+pub(crate) fn put(db: &Db, it: Item, cond: Option<&str>) -> TransactWriteItem {
     let mut p = Put::builder().table_name(&db.table).set_item(Some(it));
     if let Some(c) = cond {
         p = p.condition_expression(c);
@@ -229,18 +226,28 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
     get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
-/// Members besides the owner that a creating transaction holds (META, owner, event: 100 items).
-pub const MAX_IN_CREATION: usize = 97;
+/// Members besides the owner that a creating transaction holds: META, the check that the id
+/// was never dismissed, the owner's member item and group counter, the event, and a member
+/// item plus a group counter per member (100 items).
+pub const MAX_IN_CREATION: usize = 47;
 
 /// Create a group conversation with its owner and initial members in one transaction.
+/// Members who blacklisted the owner or are in too many groups are left out
+/// (store/invites.rs); an owner in too many groups is refused.
 pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
-    create_group_with(db, now, None, owner, name, members, Item::new(), None).await
+    let members = super::invites::screen_new_room(db, owner, members).await?;
+    create_group_with(db, now, None, owner, name, &members, Item::new(), None).await
 }
 
-/// [`create_group`] with a client-chosen id (Shiku `jid`: used when valid and free, otherwise a
-/// new one is generated) and extra META attributes (room settings, store/rooms.rs).
-/// META `memberCount` starts at the number of members written; `event` goes into the same
-/// transaction.
+/// Marker left by a dismissed group (`CONV#<cid>/DISMISSED`): its id is never used again, so
+/// nobody reopens the partition that holds its messages. Sorts before `MEMBER#`/`META`/`MSG#`.
+pub(crate) const DISMISSED: &str = "DISMISSED";
+
+/// [`create_group`] with a client-chosen id (Shiku `jid`: used when valid and never used
+/// before — not by a live room, not by a dismissed one — otherwise a new one is generated) and
+/// extra META attributes (room settings, store/rooms.rs). The caller screened `members`
+/// ([`super::invites::screen_new_room`]). META `memberCount` starts at the number of members
+/// written; `event` goes into the same transaction.
 #[allow(clippy::too_many_arguments)]
 pub async fn create_group_with(
     db: &Db,
@@ -252,11 +259,28 @@ pub async fn create_group_with(
     extra: Item,
     event: Option<&GroupEvent>,
 ) -> AppResult<Conversation> {
+    let meta = create_group_meta(db, now, wanted_id, owner, name, members, extra, event).await?;
+    conv_from(&meta).ok_or_else(|| AppError::internal("conversation item"))
+}
+
+/// [`create_group_with`], answering the META item as written (no read after the write).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn create_group_meta(
+    db: &Db,
+    now: i64,
+    wanted_id: Option<&str>,
+    owner: UserId,
+    name: &str,
+    members: &[UserId],
+    extra: Item,
+    event: Option<&GroupEvent>,
+) -> AppResult<Item> {
     let mut wanted = wanted_id.filter(|c| valid_id(c) && is_group(c));
     loop {
-        let cid = wanted.take().map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-        match create_group_once(db, now, &cid, owner, name, members, extra.clone(), event).await {
-            Err(AppError::Conflict(_)) if wanted_id.is_some() => continue,
+        let chosen = wanted.take();
+        let cid = chosen.map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        match create_group_once(db, now, (&cid, chosen.is_some()), owner, name, members, extra.clone(), event).await {
+            Err(AppError::Conflict(_)) if chosen.is_some() => continue,
             other => return other,
         }
     }
@@ -266,13 +290,14 @@ pub async fn create_group_with(
 async fn create_group_once(
     db: &Db,
     now: i64,
-    cid: &str,
+    (cid, chosen): (&str, bool),
     owner: UserId,
     name: &str,
     members: &[UserId],
     extra: Item,
     event: Option<&GroupEvent>,
-) -> AppResult<Conversation> {
+) -> AppResult<Item> {
+    use super::invites::{counter, too_many_groups};
     let cid = cid.to_string();
     let mut meta = extra;
     meta.extend(Db::key(pk(&cid), "META"));
@@ -295,36 +320,54 @@ async fn create_group_once(
         ));
     }
     meta.insert("memberCount".into(), n(all.len() + 1));
-    let mut everyone = all.clone();
-    everyone.push(owner);
+    let mut everyone = vec![owner];
+    everyone.extend(&all);
     let live = super::live::presence_of(db, &everyone).await?;
     let item = |uid: UserId, role: &str| super::live::with_conns(member_item(&cid, uid, role, now), &cid, uid, &live);
-    let mut tx = db
-        .client
-        .transact_write_items()
-        .transact_items(put(db, meta, Some("attribute_not_exists(pk)")))
-        .transact_items(put(db, item(owner, "owner"), None));
-    for m in &all {
-        tx = tx.transact_items(put(db, item(*m, "member"), None));
+    let mut writes = vec![put(db, meta.clone(), Some("attribute_not_exists(pk)"))];
+    if chosen {
+        writes.push(not_dismissed(db, &cid));
     }
-    if let Some(ev) = event {
-        tx = tx.transact_items(ev.put(db, &cid, now));
+    let first_counter = writes.len() + 1;
+    for (i, m) in everyone.iter().enumerate() {
+        writes.push(put(db, item(*m, if i == 0 { "owner" } else { "member" }), None));
+        writes.push(counter(db, *m, 1, true));
     }
-    match tx.send().await {
-        Ok(_) => {}
-        // Only a client-chosen id can be taken (the caller then generates one).
-        Err(e) if is_condition_failure(&e) => return Err(AppError::Conflict(format!("conversation {cid} exists"))),
-        Err(e) => return Err(e.into()),
+    let events = event.map(|e| vec![e.clone()]).unwrap_or_default();
+    match transact_why(db, writes, &cid, now, &events).await? {
+        None => {}
+        // The id is taken (only a client-chosen one can be): the caller generates one.
+        Some(i) if i < first_counter - 1 => return Err(AppError::Conflict(format!("conversation {cid} exists"))),
+        Some(i) if i == first_counter => return Err(too_many_groups(owner)),
+        Some(_) => return Err(AppError::Conflict("a member joined too many groups meanwhile, try again".into())),
     }
     super::live::attach_new_members(db, &cid, &everyone, &live).await?;
-    get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
+    Ok(meta)
 }
 
+/// Condition of a creation with a client-chosen id: no group with this id was ever dismissed.
+fn not_dismissed(db: &Db, cid: &str) -> TransactWriteItem {
+    let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), DISMISSED)))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .expect("key and condition set");
+    TransactWriteItem::builder().condition_check(check).build()
+}
+
+/// A member of a live conversation: META and the MEMBER item in one consistent BatchGetItem
+/// (a member item left behind by a dismissed group opens nothing).
 pub async fn member(db: &Db, cid: &str, uid: UserId) -> AppResult<Option<Member>> {
     if !valid_id(cid) {
         return Ok(None);
     }
-    Ok(db.get(pk(cid), member_sk(uid)).await?.as_ref().and_then(member_from))
+    let items =
+        super::batch_get_consistent(db, vec![Db::key(pk(cid), "META"), Db::key(pk(cid), member_sk(uid))]).await?;
+    if !items.iter().any(|it| it.str("sk") == Some("META")) {
+        return Ok(None);
+    }
+    Ok(items.iter().find_map(member_from))
 }
 
 /// Membership is the authorization for reading and writing a conversation.
@@ -343,291 +386,6 @@ pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<Member>> {
 pub async fn member_ids(db: &Db, cid: &str) -> AppResult<Vec<UserId>> {
     let items = super::query_all(db, None, pk(cid), Some("MEMBER#"), Some("uid")).await?;
     Ok(items.iter().filter_map(|it| it.i64("uid")).map(UserId).collect())
-}
-
-fn preview(m: &NewMessage) -> String {
-    match m.kind {
-        1 => m.content.chars().take(64).collect(),
-        2 => "[image]".into(),
-        3 => "[voice]".into(),
-        4 => "[location]".into(),
-        6 => "[video]".into(),
-        9 => "[file]".into(),
-        _ => m.content.chars().take(64).collect(),
-    }
-}
-
-/// Store a message from a member: allocate the next seq, write the message.
-/// Returns the stored message and whether it was a resend of an earlier one.
-pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
-    store_message(db, now, cid, m, true).await
-}
-
-/// A message from a service (Xuanxuan notifyMSG, the system account) that is not a member:
-/// no membership or blacklist check; the caller has authorised it.
-pub async fn send_as_service(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
-    store_message(db, now, cid, m, false).await
-}
-
-async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: bool) -> AppResult<(Message, bool)> {
-    if m.content.len() > MAX_CONTENT {
-        return Err(AppError::invalid("content", format!("longer than {MAX_CONTENT} bytes")));
-    }
-    if let Some(id) = &m.client_id {
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
-        }
-    }
-    if let Some(o) = &m.object_name {
-        if o.is_empty() || o.len() > 32 || !o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'_') {
-            return Err(AppError::invalid("objectName", "1-32 letters, digits, ':' or '_'"));
-        }
-    }
-    let sender = if as_member { Some(require_member(db, cid, m.sender).await?) } else { None };
-    // Room mutes (Shiku talkTime, epoch seconds): the member's own from the member item just
-    // read; the room's "mute all" in the condition of the META update below (no extra read on
-    // success; one GetItem on a refusal, to tell "muted" from "gone"). Owners/admins may talk.
-    let now_secs = now / 1000;
-    if sender.as_ref().is_some_and(|s| s.talk_time > now_secs) {
-        return Err(AppError::Refused { code: REFUSED_MUTED, message: "you are muted in this room".into() });
-    }
-    // The client id is claimed before a seq is taken, so racing resends never burn a seq
-    // (a gap would count as unread forever). A resend is answered before any other check.
-    let claim = match &m.client_id {
-        Some(id) => match claim_client_id(db, now, cid, id, m.sender).await? {
-            Claimed::Stored(prev) => return Ok((prev, true)),
-            Claimed::Mine(token) => Some((id.as_str(), token)),
-        },
-        None => None,
-    };
-    let stored = async {
-        // 1:1: the peer may have blacklisted the sender (the id names both, no META read).
-        if let Some(peer) = single_peer(cid, m.sender).filter(|_| as_member) {
-            if super::relations::is_blocked(db, peer, m.sender).await? {
-                return Err(AppError::forbidden("blocked"));
-            }
-        }
-        store_claimed(db, now, cid, &m, sender.as_ref(), claim.as_ref().map(|(_, t)| t.as_str())).await
-    }
-    .await;
-    if let (Err(_), Some((id, token))) = (&stored, &claim) {
-        release_claim(db, cid, id, token).await;
-    }
-    stored.map(|msg| (msg, false))
-}
-
-/// Take a seq and write the message (and settle the client-id claim) in one transaction.
-async fn store_claimed(
-    db: &Db,
-    now: i64,
-    cid: &str,
-    m: &NewMessage,
-    sender: Option<&Member>,
-    claim: Option<&str>,
-) -> AppResult<Message> {
-    let now_secs = now / 1000;
-    let check_mute_all = sender.is_some_and(|s| !s.is_admin());
-    let mut update = db
-        .client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("ADD lastSeq :one SET lastTs = :t, lastPreview = :p, lastSender = :s")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":t", n(now))
-        .expression_attribute_values(":p", s(preview(m)))
-        .expression_attribute_values(":s", n(m.sender.0))
-        .return_values(ReturnValue::UpdatedNew);
-    if check_mute_all {
-        update = update
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(talkTime) OR talkTime <= :now)")
-            .expression_attribute_values(":now", n(now_secs));
-    }
-    let out = match update.send().await {
-        Ok(o) => o,
-        Err(e) if is_condition_failure(&e) => {
-            let muted = check_mute_all
-                && db.get(pk(cid), "META").await?.is_some_and(|meta| meta.i64("talkTime").unwrap_or(0) > now_secs);
-            return Err(if muted {
-                AppError::Refused { code: REFUSED_ALL_MUTED, message: "the room is muted".into() }
-            } else {
-                AppError::not_found(format!("conversation {cid}"))
-            });
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let seq = out.attributes.as_ref().and_then(|a| a.i64("lastSeq")).ok_or_else(|| AppError::internal("seq"))?;
-    let mid = m.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let mut it = Db::key(pk(cid), msg_sk(seq));
-    it.insert("cid".into(), s(cid));
-    it.insert("seq".into(), n(seq));
-    it.insert("mid".into(), s(&mid));
-    it.insert("sender".into(), n(m.sender.0));
-    it.insert("type".into(), n(m.kind));
-    it.insert("content".into(), s(&m.content));
-    it.insert("ts".into(), n(now));
-    if let Some(o) = &m.object_name {
-        it.insert("objectName".into(), s(o));
-    }
-    // Marks items the delivery function pushes (stream filter in the template).
-    it.insert("ev".into(), s("message"));
-    it.insert("gsi2pk".into(), s(format!("MSGID#{mid}")));
-    it.insert("gsi2sk".into(), s(cid));
-    let mut tx = db.client.transact_write_items().transact_items(put(db, it.clone(), Some("attribute_not_exists(pk)")));
-    if let (Some(id), Some(token)) = (&m.client_id, claim) {
-        let settle = Update::builder()
-            .table_name(&db.table)
-            .set_key(Some(Db::key(pk(cid), cmid_sk(id))))
-            .update_expression("SET seq = :seq REMOVE claim, claimedAt")
-            .condition_expression("claim = :tok")
-            .expression_attribute_values(":seq", n(seq))
-            .expression_attribute_values(":tok", s(token))
-            .build()
-            .expect("key, expressions set");
-        tx = tx.transact_items(TransactWriteItem::builder().update(settle).build());
-    }
-    match tx.send().await {
-        Ok(_) => Ok(message_from(&it).expect("item just built")),
-        // Only a lease taken over after CLAIM_LEASE_MS (or a seq reused by hand) gets here.
-        Err(e) if is_condition_failure(&e) => {
-            Err(AppError::Conflict("the message changed meanwhile, try again".into()))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn cmid_sk(client_id: &str) -> String {
-    format!("CMID#{client_id}")
-}
-
-/// How long a client-id claim may stay without its message before a resend takes it over
-/// (its sender died between claiming and storing).
-const CLAIM_LEASE_MS: i64 = 10_000;
-
-enum Claimed {
-    /// This request owns the client id (the claim token settles or releases it).
-    Mine(String),
-    /// An earlier send stored it: answer with that message.
-    Stored(Message),
-}
-
-/// Claim `client_id` in the conversation (one conditional Put when new). A racing send of the
-/// same id waits, briefly, for the winner's message and answers with it.
-async fn claim_client_id(db: &Db, now: i64, cid: &str, client_id: &str, sender: UserId) -> AppResult<Claimed> {
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let mut wait_ms = 5;
-    for _ in 0..12 {
-        let mut c = Db::key(pk(cid), cmid_sk(client_id));
-        c.insert("sender".into(), n(sender.0));
-        c.insert("claim".into(), s(&token));
-        c.insert("claimedAt".into(), n(now));
-        let put = db
-            .client
-            .put_item()
-            .table_name(&db.table)
-            .set_item(Some(c))
-            .condition_expression(
-                "attribute_not_exists(pk) OR (attribute_not_exists(seq) AND sender = :u AND claimedAt < :stale)",
-            )
-            .expression_attribute_values(":u", n(sender.0))
-            .expression_attribute_values(":stale", n(now - CLAIM_LEASE_MS));
-        // On a lost race the failure carries the existing claim (no extra GetItem).
-        let existing = match put
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await
-        {
-            Ok(_) => return Ok(Claimed::Mine(token)),
-            Err(e) => match e.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(f)) => match f.item() {
-                    Some(old) => Some(old.clone()),
-                    None => db.get(pk(cid), cmid_sk(client_id)).await?,
-                },
-                _ => return Err(e.into()),
-            },
-        };
-        if let Some(c) = existing {
-            if c.i64("sender") != Some(sender.0) {
-                return Err(AppError::Conflict(format!("message id {client_id} is already used")));
-            }
-            if let Some(seq) = c.i64("seq") {
-                let prev = db.get(pk(cid), msg_sk(seq)).await?.as_ref().and_then(message_from);
-                return prev.map(Claimed::Stored).ok_or_else(|| AppError::internal("message of a settled client id"));
-            }
-            // Still being stored by a racing request.
-            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
-            wait_ms = (wait_ms * 2).min(200);
-        }
-    }
-    Err(AppError::Conflict(format!("message id {client_id} is being stored; retry")))
-}
-
-/// Give a claim back after a failed send, so the client's retry can store it.
-async fn release_claim(db: &Db, cid: &str, client_id: &str, token: &str) {
-    let r = db
-        .client
-        .delete_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), cmid_sk(client_id))))
-        .condition_expression("claim = :tok")
-        .expression_attribute_values(":tok", s(token))
-        .send()
-        .await;
-    if let Err(e) = applied(r) {
-        // The lease lets a later resend take it over anyway.
-        tracing::warn!(error = %e, cid, client_id, "could not release a client-id claim");
-    }
-}
-
-/// One page of history: newest first below `before` (exclusive), or oldest
-/// first above `after` (exclusive, for sync). One Query per page.
-pub async fn history(
-    db: &Db,
-    cid: &str,
-    before: Option<i64>,
-    after: Option<i64>,
-    limit: i32,
-) -> AppResult<Vec<Message>> {
-    let (cond, forward, bound) = match (after, before) {
-        (Some(a), _) => ("pk = :p AND sk > :b", true, msg_sk(a)),
-        (None, Some(b)) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(b - 1)),
-        (None, None) => ("pk = :p AND sk BETWEEN :lo AND :b", false, msg_sk(999_999_999_999)),
-    };
-    let mut q = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .key_condition_expression(cond)
-        .expression_attribute_values(":p", s(pk(cid)))
-        .expression_attribute_values(":b", s(bound))
-        .scan_index_forward(forward)
-        .limit(limit.clamp(1, 500));
-    if after.is_none() {
-        q = q.expression_attribute_values(":lo", s(msg_sk(0)));
-    } else {
-        // sk > MSG#a would also match later sort keys of other prefixes; none sort after MSG#.
-    }
-    let out = q.send().await?;
-    Ok(out.items().iter().filter_map(message_from).collect())
-}
-
-/// A message by its id (Shiku `getMessage`), via GSI2.
-pub async fn by_id(db: &Db, mid: &str) -> AppResult<Option<Message>> {
-    if mid.is_empty() || mid.len() > 64 {
-        return Ok(None);
-    }
-    let out = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .index_name(GSI2)
-        .key_condition_expression("gsi2pk = :p")
-        .expression_attribute_values(":p", s(format!("MSGID#{mid}")))
-        .limit(1)
-        .send()
-        .await?;
-    Ok(out.items().first().and_then(message_from))
 }
 
 /// Conversations a user belongs to (GSI1), with their META in batches of 100.
@@ -663,136 +421,13 @@ pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
     Ok(items.iter().filter_map(conv_from).collect())
 }
 
+pub use super::invites::{add_members_within, dismiss, remove_member, remove_members, MAX_IN_ONE_ADD};
+pub use super::messages::{by_id, by_ids, history, send, send_as_service};
+
 /// Shiku `resultCode`s of room refusals (HTTP 403 in the other dialects, docs/errors.md).
 pub const REFUSED_ROOM_FULL: i64 = 1100901;
 pub const REFUSED_MUTED: i64 = 1100902;
 pub const REFUSED_ALL_MUTED: i64 = 1100903;
-
-/// Add members (joins, invitations) within a room's capacity (`memberCount + n <= max`,
-/// refused with [`REFUSED_ROOM_FULL`] otherwise). Callers pass only non-members.
-/// Up to [`MAX_IN_ONE_ADD`] members: one transaction takes the places, writes the member items
-/// (each only if absent) and `event`. More (a 1000-member room filled at once): one conditional
-/// UpdateItem reserves the places, the items go out in BatchWriteItem chunks of 25 (the
-/// reservation is given back if they fail), then `event` alone.
-pub async fn add_members_within(
-    db: &Db,
-    now: i64,
-    cid: &str,
-    uids: &[UserId],
-    role: &str,
-    max: i64,
-    event: Option<&GroupEvent>,
-) -> AppResult<usize> {
-    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-    let mut uids: Vec<UserId> = uids.to_vec();
-    uids.sort();
-    uids.dedup();
-    if uids.is_empty() {
-        return Ok(0);
-    }
-    let count = uids.len() as i64;
-    let full = || AppError::Refused { code: REFUSED_ROOM_FULL, message: format!("the room is full ({max} members)") };
-    if count > max {
-        return Err(full());
-    }
-    let live = super::live::presence_of(db, &uids).await?;
-    let item = |uid: UserId| super::live::with_conns(member_item(cid, uid, role, now), cid, uid, &live);
-    if uids.len() <= MAX_IN_ONE_ADD {
-        let mut writes = vec![member_count(db, cid, count, Some(max))];
-        writes.extend(uids.iter().map(|u| put(db, item(*u), Some("attribute_not_exists(pk)"))));
-        if !transact(db, writes, cid, now, event.map(std::slice::from_ref).unwrap_or_default()).await? {
-            // Full, gone, or someone joined meanwhile: tell which.
-            return Err(match get(db, cid).await? {
-                None => AppError::not_found(format!("conversation {cid}")),
-                Some(_) if !memberships_of(db, cid, &uids).await?.is_empty() => {
-                    AppError::Conflict("membership changed meanwhile, try again".into())
-                }
-                Some(_) => full(),
-            });
-        }
-    } else {
-        if !transact(db, vec![member_count(db, cid, count, Some(max))], cid, now, &[]).await? {
-            return Err(full());
-        }
-        let requests = uids
-            .iter()
-            .map(|u| {
-                let put = PutRequest::builder().set_item(Some(item(*u))).build().expect("item set");
-                WriteRequest::builder().put_request(put).build()
-            })
-            .collect();
-        if let Err(e) = super::batch_write(db, requests).await {
-            if let Err(undo) = transact(db, vec![member_count(db, cid, -count, None)], cid, now, &[]).await {
-                tracing::warn!(cid, error = %undo, "could not give back reserved room places");
-            }
-            return Err(e);
-        }
-        if let Some(ev) = event {
-            transact(db, vec![], cid, now, std::slice::from_ref(ev)).await?;
-        }
-    }
-    super::live::attach_new_members(db, cid, &uids, &live).await?;
-    Ok(uids.len())
-}
-
-/// META `memberCount` moved by `delta`, only while the group exists and, with `max`, while
-/// it stays within `max` members (joins, invitations, leaves all count through this).
-pub(crate) fn member_count(db: &Db, cid: &str, delta: i64, max: Option<i64>) -> TransactWriteItem {
-    let mut u = Update::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("ADD memberCount :n")
-        .expression_attribute_values(":n", n(delta));
-    u = match max {
-        Some(max) => u
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)",
-            )
-            .expression_attribute_values(":room", n(max - delta)),
-        None => u.condition_expression("attribute_exists(pk)"),
-    };
-    TransactWriteItem::builder().update(u.build().expect("key and expressions set")).build()
-}
-
-/// Members added in one transaction by [`add_members_within`] (with the place reservation and the event).
-pub const MAX_IN_ONE_ADD: usize = 98;
-
-/// Which of `uids` are members of `cid` (one consistent BatchGetItem per 100).
-async fn memberships_of(db: &Db, cid: &str, uids: &[UserId]) -> AppResult<Vec<UserId>> {
-    let keys = uids.iter().map(|u| Db::key(pk(cid), member_sk(*u))).collect();
-    Ok(super::batch_get_consistent(db, keys).await?.iter().filter_map(|it| it.i64("uid")).map(UserId).collect())
-}
-
-/// Remove members (leave, kick) with their `event`, in one transaction per 98 (each chunk
-/// carries its own copy of the event). Ok(false): one of them was not a member (nothing of
-/// that chunk was written).
-pub async fn remove_members(db: &Db, now: i64, cid: &str, uids: &[UserId], event: &GroupEvent) -> AppResult<bool> {
-    use aws_sdk_dynamodb::types::Delete;
-    for chunk in uids.chunks(MAX_IN_ONE_ADD) {
-        let mut writes: Vec<TransactWriteItem> = chunk
-            .iter()
-            .map(|u| {
-                let del = Delete::builder()
-                    .table_name(&db.table)
-                    .set_key(Some(Db::key(pk(cid), member_sk(*u))))
-                    .condition_expression("attribute_exists(pk)")
-                    .build()
-                    .expect("key set");
-                TransactWriteItem::builder().delete(del).build()
-            })
-            .collect();
-        writes.push(member_count(db, cid, -(chunk.len() as i64), None));
-        if !transact(db, writes, cid, now, std::slice::from_ref(event)).await? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// Remove one member with its event. Returns false when they were not a member.
-pub async fn remove_member(db: &Db, now: i64, cid: &str, uid: UserId, event: &GroupEvent) -> AppResult<bool> {
-    remove_members(db, now, cid, &[uid], event).await
-}
 
 /// A message by seq (one GetItem).
 pub async fn message(db: &Db, cid: &str, seq: i64) -> AppResult<Option<Message>> {
@@ -978,37 +613,6 @@ pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()
     }
 }
 
-/// Dismiss a group: its META goes with the event (to every former member) in one
-/// transaction, then the member items in BatchWriteItem chunks of 25 (a room without META is
-/// gone for every reader, so a failure there leaves nothing visible). Returns the former
-/// members; not found when the group is already gone.
-pub async fn dismiss(db: &Db, now: i64, cid: &str, event: GroupEvent) -> AppResult<Vec<UserId>> {
-    use aws_sdk_dynamodb::types::{Delete, DeleteRequest, WriteRequest};
-    let uids = member_ids(db, cid).await?;
-    let meta = Delete::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .condition_expression("attribute_exists(pk)")
-        .build()
-        .expect("key set");
-    let writes = vec![TransactWriteItem::builder().delete(meta).build()];
-    if !transact(db, writes, cid, now, &[event.also_to(&uids)]).await? {
-        return Err(AppError::not_found(format!("conversation {cid}")));
-    }
-    let requests = uids
-        .iter()
-        .map(|u| {
-            WriteRequest::builder()
-                .delete_request(
-                    DeleteRequest::builder().set_key(Some(Db::key(pk(cid), member_sk(*u)))).build().expect("key"),
-                )
-                .build()
-        })
-        .collect();
-    super::batch_write(db, requests).await?;
-    Ok(uids)
-}
-
 /// Group events kept one day (delivery pushes them once).
 pub const GROUP_EVENT_TTL_SECS: i64 = 86_400;
 
@@ -1070,6 +674,25 @@ pub fn event_frame(kind: &str, cid: &str, by: UserId, now: i64, extra: serde_jso
     f
 }
 
+/// Like [`transact`], telling which write's condition failed: Ok(None) written, Ok(Some(i))
+/// the i-th of `writes` (or an event, i ≥ writes.len()) did not hold and nothing was written.
+pub(crate) async fn transact_why(
+    db: &Db,
+    writes: Vec<TransactWriteItem>,
+    cid: &str,
+    now_ms: i64,
+    events: &[GroupEvent],
+) -> AppResult<Option<usize>> {
+    let items = writes.into_iter().chain(events.iter().map(|e| e.put(db, cid, now_ms))).collect();
+    match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => Ok(None),
+        Err(e) => match super::failed_conditions(&e) {
+            Some(failed) if !failed.is_empty() => Ok(Some(failed[0].0)),
+            _ => Err(e.into()),
+        },
+    }
+}
+
 /// Run `writes` and the events' Puts as one transaction. Ok(false): a condition failed
 /// (nothing was written, no event either).
 pub(crate) async fn transact(
@@ -1083,17 +706,25 @@ pub(crate) async fn transact(
     applied(db.client.transact_write_items().set_transact_items(Some(items)).send().await)
 }
 
-/// The caller's MEMBER items of several conversations in one BatchGetItem per 100
+/// The caller's MEMBER items of several conversations, with their META (only live
+/// conversations count), in one consistent BatchGetItem per 50 conversations
 /// (multi-conversation sync); conversations they are not in are absent from the map.
 pub async fn memberships(
     db: &Db,
     uid: UserId,
     cids: &[String],
 ) -> AppResult<std::collections::HashMap<String, Member>> {
-    let keys: Vec<Item> = cids.iter().filter(|c| valid_id(c)).map(|c| Db::key(pk(c), member_sk(uid))).collect();
+    let keys: Vec<Item> = cids
+        .iter()
+        .filter(|c| valid_id(c))
+        .flat_map(|c| [Db::key(pk(c), "META"), Db::key(pk(c), member_sk(uid))])
+        .collect();
     let items = super::batch_get_consistent(db, keys).await?;
+    let live: std::collections::HashSet<&str> =
+        items.iter().filter(|it| it.str("sk") == Some("META")).filter_map(|it| it.str("pk")).collect();
     Ok(items
         .iter()
+        .filter(|it| it.str("pk").is_some_and(|p| live.contains(p)))
         .filter_map(|it| {
             let cid = it.str("pk")?.strip_prefix("CONV#")?.to_string();
             Some((cid, member_from(it)?))

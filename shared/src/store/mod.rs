@@ -11,10 +11,12 @@ pub mod events;
 pub mod favorites;
 pub mod files;
 pub mod geo;
+pub mod invites;
 pub mod keys;
 pub mod limits;
 pub mod live;
 pub mod lookups;
+pub mod messages;
 pub mod profiles;
 pub mod pushes;
 pub mod relations;
@@ -110,6 +112,33 @@ pub fn is_condition_failure<E: std::fmt::Debug>(
 ) -> bool {
     let text = format!("{e:?}");
     text.contains("ConditionalCheckFailed")
+}
+
+/// The items whose condition failed in a cancelled TransactWriteItems, in order: (index,
+/// the item as it was when `ReturnValuesOnConditionCheckFailure` asked for it). None: the
+/// call failed for another reason (a conflicting transaction, throttling, …).
+pub fn failed_conditions(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> Option<Vec<(usize, Option<Item>)>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() else {
+        return None;
+    };
+    let reasons = c.cancellation_reasons();
+    if reasons.iter().any(|r| r.code().is_some_and(|c| c != "None" && c != "ConditionalCheckFailed")) {
+        return None;
+    }
+    Some(
+        reasons
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+            .map(|(i, r)| (i, r.item().cloned()))
+            .collect(),
+    )
 }
 
 /// Outcome of a conditional write: `true` applied, `false` its condition did not

@@ -10,7 +10,7 @@
 //! - `ANNOUNCE#<noticeId>` notices (sorted before `MSG#`, so history Queries never see them).
 //! - `COUNTER/room-call`: call identifiers.
 
-use super::conversations::{self as convs, member_item, member_sk, pk, valid_id};
+use super::conversations::{self as convs, member_sk, pk, valid_id};
 use super::{is_condition_failure, n, s, Db, Item, ItemExt, GSI1};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
@@ -304,9 +304,11 @@ pub struct NewRoom {
     pub settings: Item,
 }
 
-/// Create a room: one transaction with the owner and the first 97 members, then the rest
-/// with [`convs::add_members_within`] (BatchWriteItem, 25 per call). `event` is written with
-/// the last of these writes, when every member is in.
+/// Create a room: one transaction with the owner and the first 47 members, then the rest
+/// in transactions of 49 ([`super::invites::add_members`]). `event` is written with the last
+/// of these writes, when every member is in; its `userIds` name the members actually added
+/// (users who blacklisted the owner, or are in too many groups, are left out:
+/// store/invites.rs). An owner in too many groups is refused.
 pub async fn create(db: &Db, now: i64, new: NewRoom, event: &GroupEvent) -> AppResult<Room> {
     let mut others: Vec<UserId> = new.members.iter().copied().filter(|u| *u != new.owner).collect();
     others.sort();
@@ -317,6 +319,11 @@ pub async fn create(db: &Db, now: i64, new: NewRoom, event: &GroupEvent) -> AppR
             code: REFUSED_ROOM_FULL,
             message: format!("a room holds at most {max} members"),
         });
+    }
+    let others = super::invites::screen_new_room(db, new.owner, &others).await?;
+    let mut event = event.clone();
+    if event.extra.get("userIds").is_some() {
+        event.extra["userIds"] = others.iter().map(|u| u.0).collect();
     }
     let mut extra = new.settings.clone();
     extra.insert("maxUserSize".into(), n(max));
@@ -330,13 +337,17 @@ pub async fn create(db: &Db, now: i64, new: NewRoom, event: &GroupEvent) -> AppR
         extra.insert("gsi1sk".into(), s(format!("{now:013}")));
     }
     let (first, rest) = others.split_at(others.len().min(FIRST_BATCH));
-    let in_creation = rest.is_empty().then_some(event);
-    let conv =
-        convs::create_group_with(db, now, new.id.as_deref(), new.owner, &new.name, first, extra, in_creation).await?;
-    if !rest.is_empty() {
-        convs::add_members_within(db, now, &conv.id, rest, MEMBER, max, Some(event)).await?;
+    let in_creation = rest.is_empty().then_some(&event);
+    let meta =
+        convs::create_group_meta(db, now, new.id.as_deref(), new.owner, &new.name, first, extra, in_creation).await?;
+    let room = Room::from_item(meta).ok_or_else(|| AppError::internal("room item"))?;
+    if rest.is_empty() {
+        return Ok(room);
     }
-    get(db, &conv.id).await?.ok_or_else(|| AppError::internal("room vanished"))
+    let limits = (max, Some(first.len() as i64 + 1));
+    super::invites::add_members(db, now, &room.id, rest, MEMBER, limits, super::invites::Announce::Last(&event))
+        .await?;
+    get(db, &room.id).await?.ok_or_else(|| AppError::internal("room vanished"))
 }
 
 /// Put a room in (or take it out of) the public room directory GSI1 `PUBROOMS`.
@@ -550,61 +561,7 @@ pub async fn transfer(
     convs::transact(db, writes, cid, now, std::slice::from_ref(event)).await
 }
 
-/// Join a room: one transaction puts the MEMBER item (only if absent) and takes a place
-/// (`memberCount < maxUserSize`). Ok(false): already a member (nothing written).
-pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64, event: &GroupEvent) -> AppResult<bool> {
-    let live = super::live::presence_of(db, &[uid]).await?;
-    let put = Put::builder()
-        .table_name(&db.table)
-        .set_item(Some(super::live::with_conns(member_item(cid, uid, MEMBER, now), cid, uid, &live)))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .expect("table and item set");
-    let writes = vec![TransactWriteItem::builder().put(put).build(), convs::member_count(db, cid, 1, Some(max))];
-    match convs::transact(db, writes, cid, now, std::slice::from_ref(event)).await {
-        Ok(true) => {
-            super::live::attach_new_members(db, cid, &[uid], &live).await?;
-            Ok(true)
-        }
-        Ok(false) => {
-            // Which condition failed: already a member, or the room is full / gone.
-            if member(db, cid, uid).await?.is_some() {
-                return Ok(false);
-            }
-            match get(db, cid).await? {
-                Some(r) => Err(AppError::Refused {
-                    code: REFUSED_ROOM_FULL,
-                    message: format!("the room is full ({} members)", r.max_users()),
-                }),
-                None => Err(room_not_found(cid)),
-            }
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Invite members: those already in the room are skipped (one consistent BatchGetItem per
-/// 100), the rest take places and are written in BatchWriteItem chunks of 25.
-/// Returns the users actually added.
-/// `event` names the users actually added (none: no event).
-pub async fn invite(
-    db: &Db,
-    now: i64,
-    room: &Room,
-    uids: &[UserId],
-    event: impl FnOnce(&[UserId]) -> GroupEvent,
-) -> AppResult<Vec<UserId>> {
-    let mut uids = uids.to_vec();
-    uids.sort();
-    uids.dedup();
-    let present: Vec<UserId> = members_among(db, &room.id, &uids).await?.into_iter().map(|m| m.uid).collect();
-    uids.retain(|u| !present.contains(u));
-    if !uids.is_empty() {
-        let ev = event(&uids);
-        convs::add_members_within(db, now, &room.id, &uids, MEMBER, room.max_users(), Some(&ev)).await?;
-    }
-    Ok(uids)
-}
+pub use super::invites::{join, REFUSED_TOO_MANY_GROUPS};
 
 fn notice_sk(id: &str) -> String {
     format!("ANNOUNCE#{id}")

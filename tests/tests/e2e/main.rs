@@ -10,6 +10,7 @@ mod hard_auth;
 mod hard_numbers;
 mod hard_pages;
 mod hard_privacy;
+mod hard_rooms;
 mod hard_secrets;
 mod hard_stream;
 mod hard_uploads;
