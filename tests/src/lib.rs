@@ -60,6 +60,13 @@ impl Http {
         self.send(self.client.post(format!("{}{path}", self.base)).form(form)).await
     }
 
+    /// Shiku style with the caller's `access_token` first.
+    pub async fn shiku_as(&self, path: &str, token: &str, form: &[(&str, &str)]) -> Resp {
+        let mut f = vec![("access_token", token)];
+        f.extend_from_slice(form);
+        self.shiku(path, &f).await
+    }
+
     /// Shiku style: GET with query.
     pub async fn shiku_get(&self, path: &str, query: &[(&str, &str)]) -> Resp {
         self.send(self.client.get(format!("{}{path}", self.base)).query(query)).await
@@ -125,6 +132,15 @@ pub async fn sealtalk_login(app: &TestApp, p: &Person) -> Http {
         .await;
     assert_eq!(r.body["code"], 200, "{}", r.text);
     http
+}
+
+/// `n` people registered through Shiku, nicknamed P0, P1, …
+pub async fn people(http: &Http, n: usize) -> Vec<Person> {
+    let mut out = vec![];
+    for i in 0..n {
+        out.push(register(http, &phone(), "secret1", &format!("P{i}")).await);
+    }
+    out
 }
 
 /// Minxing OAuth2 password grant; returns (access, refresh).

@@ -9,18 +9,8 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn people(http: &Http, n: usize) -> Vec<Person> {
-    let mut out = vec![];
-    for i in 0..n {
-        out.push(register(http, &phone(), "secret1", &format!("P{i}")).await);
-    }
-    out
-}
-
 async fn shiku(http: &Http, path: &str, p: &Person, form: &[(&str, &str)]) -> Resp {
-    let mut f = vec![("access_token", p.token.as_str())];
-    f.extend_from_slice(form);
-    http.shiku(path, &f).await
+    http.shiku_as(path, &p.token, form).await
 }
 
 /// A Shiku room owned by `owner` with `members`; returns its id.
