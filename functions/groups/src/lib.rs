@@ -151,15 +151,6 @@ pub(crate) async fn invite(c: &Call<'_>, me: UserId, cid: &str, uids: &[UserId])
     invites::invite(&c.ctx.db, c.ctx.now_ms(), cid, me, uids, &event).await
 }
 
-/// Members `me` may see in a member list: everyone, or with `showMember = 0` (unless `me` is
-/// an owner/admin) only the owner, the admins and `me`.
-pub(crate) fn visible(room: &rooms::Room, me: Option<&RoomMember>, members: &mut Vec<RoomMember>) {
-    if room.flag("showMember") == 0 && !me.is_some_and(RoomMember::is_admin) {
-        let uid = me.map(|m| m.uid);
-        members.retain(|m| m.is_admin() || Some(m.uid) == uid);
-    }
-}
-
 /// Join by id (Shiku `/room/join`, SealTalk `group/join`): already a member is a no-op;
 /// `isNeedVerify = 1` rooms take invitations only.
 pub(crate) async fn join(c: &Call<'_>, me: UserId, cid: &str) -> AppResult<()> {

@@ -305,7 +305,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     if mine.is_none() && !is_public(&room) {
         return Err(not_found(&cid));
     }
-    crate::visible(&room, mine.as_ref(), &mut list);
+    rooms::visible(&room, mine.as_ref(), &mut list);
     list.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
     let more = list.len() > offset.saturating_add(limit);
     let page: Vec<RoomMember> = list.into_iter().skip(offset).take(limit).collect();

@@ -208,7 +208,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     let not_found = || AppError::not_found(format!("group {gid}"));
     let (room, mut members) = rooms::with_members(&c.ctx.db, &gid).await?.ok_or_else(not_found)?;
     let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
-    crate::visible(&room, Some(&mine), &mut members);
+    rooms::visible(&room, Some(&mine), &mut members);
     members.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;

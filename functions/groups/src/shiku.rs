@@ -301,7 +301,7 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
         Some(m) => m.clone(),
         None => rooms::member(db, &cid, me).await?.ok_or_else(not_found)?,
     };
-    crate::visible(&room, Some(&mine), &mut members);
+    rooms::visible(&room, Some(&mine), &mut members);
     let mut uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     uids.push(me);
     let profiles = profiles(c, &uids).await?;
@@ -423,7 +423,7 @@ pub async fn member_get(c: &Call<'_>) -> AppResult<Reply> {
     };
     // `showMember = 0`: plain members see only the owner, the admins and themselves.
     let mut shown = vec![theirs];
-    crate::visible(&room, Some(&mine), &mut shown);
+    rooms::visible(&room, Some(&mine), &mut shown);
     let theirs = shown.pop().ok_or_else(|| AppError::not_found(format!("member {target}")))?;
     let profile = users::get(db, target).await?;
     Ok(Reply::data(member_json(&cid, &theirs, profile.as_ref())))
@@ -440,7 +440,7 @@ pub async fn member_list(c: &Call<'_>) -> AppResult<Reply> {
     let not_found = || AppError::not_found(format!("room {cid}"));
     let (room, mut members) = rooms::with_members(&c.ctx.db, &cid).await?.ok_or_else(not_found)?;
     let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
-    crate::visible(&room, Some(&mine), &mut members);
+    rooms::visible(&room, Some(&mine), &mut members);
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;
     members.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));

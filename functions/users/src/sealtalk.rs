@@ -237,7 +237,13 @@ pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
             "groupId": conv.id, "displayName": "", "role": role, "isDeleted": false,
             "group": {"id": conv.id, "name": conv.name, "portraitUri": "", "timestamp": conv.created_at},
         }));
-        for member in convs::members(db, &conv.id).await? {
+        // One Query (META + members); showMember = 0 hides plain members as in every member list.
+        let Some((room, mut members)) = shared::store::rooms::with_members(db, &conv.id).await? else {
+            continue;
+        };
+        let mine = members.iter().find(|x| x.uid == m.uid).cloned();
+        shared::store::rooms::visible(&room, mine.as_ref(), &mut members);
+        for member in members {
             group_members.push(json!({
                 "groupId": conv.id, "memberId": member.uid.to_string(), "displayName": "",
                 "role": if member.role == "owner" { 0 } else { 1 }, "isDeleted": false, "timestamp": member.joined_at,

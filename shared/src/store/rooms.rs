@@ -225,6 +225,15 @@ pub async fn as_member(db: &Db, cid: &str, uid: UserId) -> AppResult<(Room, Room
 
 /// The room with every member: one Query over `MEMBER#…` through `META` (they sort next to
 /// each other), one page per ~1 MB (a 1000-member room is one or two pages).
+/// Members `me` may see in a member list: everyone, or with `showMember = 0` (unless `me` is
+/// an owner/admin) only the owner, the admins and `me`. Every dialect's member list uses it.
+pub fn visible(room: &Room, me: Option<&RoomMember>, members: &mut Vec<RoomMember>) {
+    if room.flag("showMember") == 0 && !me.is_some_and(RoomMember::is_admin) {
+        let uid = me.map(|m| m.uid);
+        members.retain(|m| m.is_admin() || Some(m.uid) == uid);
+    }
+}
+
 pub async fn with_members(db: &Db, cid: &str) -> AppResult<Option<(Room, Vec<RoomMember>)>> {
     if !valid_id(cid) {
         return Ok(None);

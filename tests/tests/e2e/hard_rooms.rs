@@ -356,3 +356,31 @@ async fn ddb_calls_of_send_invite_create_and_dismiss() {
     assert!(send <= 4 && send_cid <= 5, "send {send} / {send_cid}");
     assert!(create <= 7 && invite <= 6 && dismiss <= 5, "create {create} invite {invite} dismiss {dismiss}");
 }
+
+#[tokio::test]
+async fn sealtalk_sync_lists_only_the_members_show_member_lets_me_see() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = people(&http, 3).await;
+    let (a, b, c) = (&p[0], &p[1], &p[2]);
+    let hidden = room(&http, a, &[b, c], &[("showMember", "0")]).await;
+    let open = room(&http, a, &[b, c], &[]).await;
+    let st = sealtalk_login(&app, b).await;
+    let r = st.get("/sealtalk/user/sync/0", None).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    let members_of = |gid: &str| {
+        let mut ids: Vec<String> = r.body["result"]["group_members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["groupId"] == gid)
+            .map(|m| m["memberId"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut owner_and_me = vec![a.uid.to_string(), b.uid.to_string()];
+    owner_and_me.sort();
+    assert_eq!(members_of(&hidden), owner_and_me, "showMember = 0: {}", r.text);
+    assert_eq!(members_of(&open).len(), 3, "{}", r.text);
+}
