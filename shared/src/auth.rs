@@ -2,7 +2,7 @@
 //! clients send) and stored as argon2id of that. Tokens are 128-bit random,
 //! stored only as SHA-256, resolved with one GetItem.
 
-use crate::dialect::Dialect;
+use crate::dialects::Dialect;
 use crate::error::{AppError, AppResult};
 use crate::params::Params;
 use crate::store::tokens::{self, Session};

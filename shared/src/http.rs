@@ -1,7 +1,7 @@
 //! The request pipeline every HTTP function shares: dialect by path, parameter
 //! parsing, routing on the API Gateway route key, envelope rendering.
 
-use crate::dialect::{render, render_err, Dialect, Reply};
+use crate::dialects::{render, render_err, Dialect, Reply};
 use crate::error::{AppError, AppResult};
 use crate::params::Params;
 use crate::store::tokens::Session;

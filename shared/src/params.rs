@@ -5,7 +5,7 @@
 //! - SealTalk: JSON body (+ query)
 //! - Xuanxuan: query + form field `data` holding a JSON string
 
-use crate::dialect::Dialect;
+use crate::dialects::Dialect;
 use crate::error::{AppError, AppResult};
 use bytes::Bytes;
 use lambda_http::{Body, Request};

@@ -2,7 +2,7 @@
 //! default configuration. Idempotent: re-running changes nothing that exists.
 
 use crate::auth::{canonical_password, hash_password};
-use crate::dialect::Dialect;
+use crate::dialects::Dialect;
 use crate::error::{AppError, AppResult};
 use crate::ids::LoginName;
 use crate::store::{apps, config, relations, users};

@@ -3,7 +3,7 @@
 //! 21 ignored; ids as strings; `updatedAt` ISO 8601; text fields HTML-escaped on input.
 
 use serde_json::{json, Value};
-use shared::dialect::sealtalk_escape as escape;
+use shared::dialects::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::privacy::{self, Seen};

@@ -75,11 +75,11 @@ fn request_json(r: &JoinRequest) -> Value {
     })
 }
 
-/// A user as the Minxing users endpoints render it (shared::minxing; phone as `seen` allows).
+/// A user as the Minxing users endpoints render it (shared::dialects::minxing; phone as `seen` allows).
 async fn user_json(c: &Call<'_>, it: &Item, seen: &Seen) -> Option<Value> {
     let u = users::from_item(it)?;
     let avatar = profiles::avatar_url(c.ctx, it.str("avatar")).await;
-    Some(shared::minxing::user_json(it, &u, avatar.as_deref(), seen))
+    Some(shared::dialects::minxing::user_json(it, &u, avatar.as_deref(), seen))
 }
 
 /// A member: the user, plus `role` (owner/admin/member), `display_name` (name in the group)

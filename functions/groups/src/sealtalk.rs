@@ -4,7 +4,7 @@
 
 use crate::{iso, profiles, require_admin, require_users, user_ids};
 use serde_json::{json, Value};
-use shared::dialect::sealtalk_escape as escape;
+use shared::dialects::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::profiles::avatar_url;

@@ -19,7 +19,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
 
 /// Minxing networks: this deployment has one, `default` (id 1), and every
 /// account is a member of it (docs/dialects.md).
-pub const DEFAULT_NETWORK_ID: i64 = shared::minxing::NETWORK_ID;
+pub const DEFAULT_NETWORK_ID: i64 = shared::dialects::minxing::NETWORK_ID;
 pub const DEFAULT_NETWORK_NAME: &str = "default";
 
 fn network_json(uid: shared::UserId) -> serde_json::Value {

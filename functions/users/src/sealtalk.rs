@@ -5,7 +5,7 @@ use crate::View;
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde_json::{json, Value};
 use shared::auth::token_from_request;
-use shared::dialect::sealtalk_escape as escape_html;
+use shared::dialects::sealtalk_escape as escape_html;
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
 use shared::store::{lookups, profiles, users, ItemExt};

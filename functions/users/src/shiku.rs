@@ -8,7 +8,7 @@ use shared::http::Call;
 use shared::ids::LoginName;
 use shared::privacy::Seen;
 use shared::store::favorites::{self, Favorite};
-use shared::store::keys::{self, KeyPair, Kind};
+use shared::store::keypairs::{self, KeyPair, Kind};
 use shared::store::settings::{self, Change};
 use shared::store::{connections, conversations, lookups, profiles, users, ItemExt};
 use shared::{AppError, AppResult, Reply, UserId};
@@ -351,7 +351,7 @@ fn mac(c: &Call<'_>) -> AppResult<String> {
 pub async fn upload_key(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let k = pair(c, me, Kind::User, "publicKey", "privateKey", None)?;
-    keys::put(&c.ctx.db, me, &[k]).await?;
+    keypairs::put(&c.ctx.db, me, &[k]).await?;
     Ok(Reply::empty())
 }
 
@@ -359,7 +359,7 @@ pub async fn upload_pay_key(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mac = mac(c)?;
     let k = pair(c, me, Kind::Pay, "publicKey", "privateKey", Some(mac))?;
-    keys::put(&c.ctx.db, me, &[k]).await?;
+    keypairs::put(&c.ctx.db, me, &[k]).await?;
     Ok(Reply::empty())
 }
 
@@ -367,7 +367,7 @@ pub async fn upload_single_key(c: &Call<'_>, kind: Kind) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mac = mac(c)?;
     let k = pair(c, me, kind, "publicKey", "privateKey", Some(mac))?;
-    keys::put(&c.ctx.db, me, &[k]).await?;
+    keypairs::put(&c.ctx.db, me, &[k]).await?;
     Ok(Reply::empty())
 }
 
@@ -380,7 +380,7 @@ pub async fn upload_msg_key(c: &Call<'_>) -> AppResult<Reply> {
     if has_dh {
         pairs.push(pair(c, me, Kind::Dh, "dhPublicKey", "dhPrivateKey", Some(mac))?);
     }
-    keys::put(&c.ctx.db, me, &pairs).await?;
+    keypairs::put(&c.ctx.db, me, &pairs).await?;
     Ok(Reply::empty())
 }
 
@@ -393,7 +393,7 @@ pub async fn get_pay_private_key(c: &Call<'_>) -> AppResult<Reply> {
             return Err(AppError::forbidden("only your own private key"));
         }
     }
-    let k = keys::get(&c.ctx.db, me, Kind::Pay).await?.ok_or_else(|| AppError::not_found("pay key"))?;
+    let k = keypairs::get(&c.ctx.db, me, Kind::Pay).await?.ok_or_else(|| AppError::not_found("pay key"))?;
     let sealed = k.private_sealed.ok_or_else(|| AppError::not_found("pay key"))?;
     let private_key = crypto::open(me, Kind::Pay.name(), &sealed)?;
     Ok(Reply::data(json!({"privateKey": private_key, "publicKey": k.public_key, "mac": k.mac})))
@@ -413,7 +413,7 @@ pub async fn dh_key_list(c: &Call<'_>) -> AppResult<Reply> {
     if uids.len() > 100 {
         return Err(AppError::invalid("userId", "at most 100 users"));
     }
-    let found = keys::public_keys(&c.ctx.db, &uids, Kind::Dh).await?;
+    let found = keypairs::public_keys(&c.ctx.db, &uids, Kind::Dh).await?;
     let list: Vec<Value> = found
         .into_iter()
         .map(|(u, k)| json!({"userId": u.0, "publicKey": k.public_key, "createTime": k.updated_at}))

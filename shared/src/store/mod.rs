@@ -12,6 +12,7 @@ pub mod favorites;
 pub mod files;
 pub mod geo;
 pub mod invites;
+pub mod keypairs;
 pub mod keys;
 pub mod limits;
 pub mod live;

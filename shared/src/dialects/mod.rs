@@ -1,5 +1,11 @@
 //! The four client dialects and their envelopes. Every response of every
 //! function goes through `render`, so the envelope rules live only here.
+//! Each dialect's JSON views, codes and request structs live in its submodule.
+
+pub mod minxing;
+pub mod sealtalk;
+pub mod shiku;
+pub mod xuanxuan;
 
 use crate::error::AppError;
 use lambda_http::{Body, Response};

@@ -1,5 +1,7 @@
 //! Minxing JSON shapes rendered by more than one function (users, groups).
 
+pub mod users;
+
 use crate::privacy::Seen;
 use crate::store::users::User;
 use crate::store::{Item, ItemExt};

@@ -1,0 +1,3 @@
+//! Sealtalk dialect: envelope, error codes, JSON views of domain types, request structs.
+
+pub mod users;

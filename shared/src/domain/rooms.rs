@@ -1,0 +1,1 @@
+//! Rooms (group conversations): Room, Member, Role, settings.

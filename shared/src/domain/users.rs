@@ -1,0 +1,1 @@
+//! Users and their profile, settings and privacy choices.

@@ -1,0 +1,1 @@
+//! Accounts: registration, login names, passwords, profiles and settings.

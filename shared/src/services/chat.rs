@@ -1,0 +1,1 @@
+//! Chat: send, recall, read, history of one conversation.

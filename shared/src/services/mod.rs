@@ -1,0 +1,8 @@
+//! The rules, one module per capability. Every dialect's handler calls these; a rule lives
+//! here once. Services use `domain`, `store` and `realtime`; never `dialects` or JSON views.
+
+pub mod accounts;
+pub mod chat;
+pub mod presence;
+pub mod relations;
+pub mod rooms;

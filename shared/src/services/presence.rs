@@ -1,0 +1,1 @@
+//! Presence: connections, online state, typing and read signals.

@@ -1,0 +1,1 @@
+//! Relations: friends, follows, blacklists and friend requests.

@@ -1,0 +1,1 @@
+//! Rooms: create, join, invite, mute, transfer, dismiss.
