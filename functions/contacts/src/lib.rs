@@ -64,9 +64,3 @@ pub(crate) async fn profiles(db: &Db, uids: &[UserId]) -> AppResult<HashMap<User
     }
     Ok(users::get_many(db, uids).await?.into_iter().map(|u| (u.uid, u)).collect())
 }
-
-/// Epoch ms as ISO 8601 (SealTalk timestamps).
-pub(crate) fn iso(ms: i64) -> String {
-    use aws_smithy_types::date_time::{DateTime, Format};
-    DateTime::from_millis(ms).fmt(Format::DateTime).unwrap_or_default()
-}

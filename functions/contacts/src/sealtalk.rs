@@ -68,7 +68,7 @@ pub async fn blacklist(c: &Call<'_>) -> AppResult<Reply> {
                 "id": r.other.to_string(),
                 "nickname": r.to_nickname,
                 "portraitUri": portrait,
-                "updatedAt": crate::iso(r.modify_time),
+                "updatedAt": shared::dialects::sealtalk::iso(r.modify_time),
                 "user": {"id": r.other.to_string(), "nickname": r.to_nickname, "portraitUri": portrait},
             })
         })
@@ -161,7 +161,7 @@ pub async fn all(c: &Call<'_>) -> AppResult<Reply> {
                 "displayName": display,
                 "message": message,
                 "status": status,
-                "updatedAt": crate::iso(*t),
+                "updatedAt": shared::dialects::sealtalk::iso(*t),
                 "user": user_json(*uid, loaded.profiles.get(uid), &seen),
             })
         })

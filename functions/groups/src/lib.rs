@@ -274,12 +274,6 @@ pub(crate) fn fresh_owner(uid: UserId, now: i64) -> RoomMember {
     }
 }
 
-/// SealTalk timestamps: ISO 8601.
-pub(crate) fn iso(ms: i64) -> String {
-    use aws_smithy_types::date_time::{DateTime, Format};
-    DateTime::from_millis(ms).fmt(Format::DateTime).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

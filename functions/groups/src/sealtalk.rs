@@ -2,8 +2,9 @@
 //! ids as strings, roles 0 creator / 1 member / 2 manager, times ISO 8601, text fields
 //! HTML-escaped on input, JSON bodies.
 
-use crate::{iso, profiles, require_admin, require_users, user_ids};
+use crate::{profiles, require_admin, require_users, user_ids};
 use serde_json::{json, Value};
+use shared::dialects::sealtalk::iso;
 use shared::dialects::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
