@@ -2,6 +2,8 @@
 //! `@connections` management API (PostToConnection). Frames are JSON objects
 //! with an `event` field (docs/realtime.md).
 
+pub mod frames;
+
 use crate::error::AppResult;
 use crate::ids::UserId;
 use crate::store::connections;

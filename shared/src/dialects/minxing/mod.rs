@@ -1,5 +1,8 @@
 //! Minxing JSON shapes rendered by more than one function (users, groups).
 
+pub mod chat;
+pub mod relations;
+pub mod rooms;
 pub mod users;
 
 use crate::privacy::Seen;

@@ -1,5 +1,8 @@
 //! SealTalk dialect: envelope, error codes, JSON views of domain types, request structs.
 
+pub mod chat;
+pub mod relations;
+pub mod rooms;
 pub mod users;
 
 /// SealTalk timestamps: epoch ms as ISO 8601 (`2026-11-28T07:44:52.123Z`).

@@ -1,3 +1,7 @@
 //! Shiku dialect: envelope, error codes, JSON views of domain types, request structs.
 
+pub mod chat;
+pub mod codes;
+pub mod relations;
+pub mod rooms;
 pub mod users;

@@ -1,0 +1,1 @@
+//! Minxing JSON views and request structs of relations.

@@ -1,0 +1,1 @@
+//! Sealtalk JSON views and request structs of relations.

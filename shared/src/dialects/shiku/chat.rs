@@ -1,0 +1,1 @@
+//! Shiku JSON views and request structs of chat.

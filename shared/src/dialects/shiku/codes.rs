@@ -1,0 +1,1 @@
+//! Shiku resultCode values (docs/errors.md), the one place they are defined.

@@ -1,0 +1,1 @@
+//! Xuanxuan JSON views and request structs of chat.
