@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::conversations::{self as convs, Conversation, GroupEvent, Kind, Member, Message, NewMessage};
-use shared::store::{invites, rooms, users};
+use shared::store::{invites, messages, rooms, users};
 use shared::{AppError, AppResult, Reply};
 
 pub fn conversation_json(c: &Conversation, me: Option<&Member>) -> Value {
@@ -77,7 +77,7 @@ pub async fn send(c: &Call<'_>) -> AppResult<Reply> {
     let kind = c.params.i64_in("message_type", 1, 99, 1)?;
     let client_id = c.params.str("client_id")?.or(c.params.str("uuid")?);
     let msg = NewMessage { sender: me, kind, content: body, client_id, object_name: None };
-    let (m, _dup) = convs::send(&c.ctx.db, c.ctx.now_ms(), &cid, msg).await?;
+    let (m, _dup) = messages::send(&c.ctx.db, c.ctx.now_ms(), &cid, msg).await?;
     Ok(Reply::data(message_json(&m)).status(201))
 }
 
@@ -91,7 +91,7 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
     let limit = c.params.i64_in("limit", 1, 200, 20)? as i32;
     let before = c.params.i64("before_seq")?;
     let since = c.params.i64("since_seq")?;
-    let msgs = convs::history(&c.ctx.db, &cid, before, since, limit).await?;
+    let msgs = messages::history(&c.ctx.db, &cid, before, since, limit).await?;
     let msgs = convs::visible_to(&c.ctx.db, &cid, &member, msgs).await?;
     let mut out = conversation_json(&conv, Some(&member));
     // Within Lambda's response limit: the page stops at a whole message (`has_more`), and the

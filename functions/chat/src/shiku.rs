@@ -6,7 +6,7 @@ use shared::http::Call;
 use shared::ids::UserId;
 use shared::push::PushJob;
 use shared::store::conversations::{self as convs, Kind, Member, Message};
-use shared::store::{connections, courses, users};
+use shared::store::{connections, courses, messages, users};
 use shared::{AppError, AppResult, Reply};
 use std::collections::HashMap;
 
@@ -52,7 +52,7 @@ async fn page(c: &Call<'_>, cid: &str, last_seq: i64, default_size: i64) -> AppR
     if before <= 1 {
         return Ok(vec![]);
     }
-    let mut msgs = convs::history(&c.ctx.db, cid, Some(before), None, size as i32).await?;
+    let mut msgs = messages::history(&c.ctx.db, cid, Some(before), None, size as i32).await?;
     // startTime/endTime are seconds.
     let start = c.params.i64("startTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
     let end = c.params.i64("endTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
@@ -94,7 +94,7 @@ fn within_budget(page: Vec<Value>) -> Vec<Value> {
 pub async fn get_message(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mid = c.params.req_str("messageId")?;
-    let m = convs::by_id(&c.ctx.db, &mid).await?.ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
+    let m = messages::by_id(&c.ctx.db, &mid).await?.ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
     // Same answer for "no such message" and "not yours": ids are not probeable.
     convs::member(&c.ctx.db, &m.conversation_id, me)
         .await?
@@ -191,7 +191,7 @@ pub async fn delete_msg(c: &Call<'_>) -> AppResult<Reply> {
     let ids = id_list(c, "messageId", 100)?;
     // Ids are unique across conversations (store/messages.rs): two BatchGetItem find them all.
     let mut by_id: HashMap<String, Message> =
-        convs::by_ids(&c.ctx.db, &ids).await?.into_iter().map(|m| (m.id.clone(), m)).collect();
+        messages::by_ids(&c.ctx.db, &ids).await?.into_iter().map(|m| (m.id.clone(), m)).collect();
     let mut found: Vec<Message> = vec![];
     let mut members: HashMap<String, Member> = HashMap::new();
     for mid in &ids {
@@ -340,7 +340,7 @@ pub async fn course_add(c: &Call<'_>) -> AppResult<Reply> {
     let create_time = c.params.i64("createTime")?.filter(|t| *t > 0).unwrap_or_else(|| c.ctx.now_secs());
     convs::require_member(&c.ctx.db, &room, me).await?;
     for mid in &ids {
-        let m = convs::by_id(&c.ctx.db, mid).await?.filter(|m| m.conversation_id == room);
+        let m = messages::by_id(&c.ctx.db, mid).await?.filter(|m| m.conversation_id == room);
         m.ok_or_else(|| AppError::not_found(format!("message {mid} in room {room}")))?;
     }
     let id = courses::add(&c.ctx.db, me, &name, &room, &ids, create_time).await?;

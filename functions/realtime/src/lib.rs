@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use shared::ids::UserId;
 use shared::realtime::{message_frame_within, post, push_to_members, MAX_WS_MESSAGE};
 use shared::store::conversations::{self as convs, NewMessage};
-use shared::store::{connections, tokens};
+use shared::store::{connections, messages, tokens};
 use shared::{AppError, AppResult, Ctx, Params};
 
 /// Largest frame accepted from a client (API Gateway's own limit is 128 KB).
@@ -169,7 +169,7 @@ async fn recall(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
     let seq = match (p.i64("seq")?, p.str("messageId")?) {
         (Some(seq), _) => seq,
         (None, Some(mid)) => {
-            let m = convs::by_id(&ctx.db, &mid).await?.filter(|m| m.conversation_id == cid);
+            let m = messages::by_id(&ctx.db, &mid).await?.filter(|m| m.conversation_id == cid);
             m.ok_or_else(|| AppError::not_found(format!("message {mid}")))?.seq
         }
         (None, None) => return Err(AppError::missing("seq")),
@@ -213,7 +213,7 @@ async fn send(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
         client_id: p.str("messageId")?,
         object_name: None,
     };
-    let (m, duplicate) = convs::send(&ctx.db, ctx.now_ms(), &cid, msg).await?;
+    let (m, duplicate) = messages::send(&ctx.db, ctx.now_ms(), &cid, msg).await?;
     Ok(
         json!({"event": "ack", "action": "send", "conversationId": cid, "messageId": m.id, "seq": m.seq, "ts": m.ts, "duplicate": duplicate}),
     )
@@ -234,7 +234,7 @@ async fn sync(ctx: &Ctx, me: UserId, p: &Params) -> AppResult<Value> {
 /// stops early when the frame would exceed one WebSocket message ([`MAX_WS_MESSAGE`]):
 /// `hasMore` then is true and `nextSeq` is the last message in it.
 async fn sync_page(ctx: &Ctx, cid: &str, member: &convs::Member, after: i64, limit: i64) -> AppResult<Value> {
-    let mut msgs = convs::history(&ctx.db, cid, None, Some(after), limit as i32 + 1).await?;
+    let mut msgs = messages::history(&ctx.db, cid, None, Some(after), limit as i32 + 1).await?;
     let mut has_more = msgs.len() > limit as usize;
     msgs.truncate(limit as usize);
     let mut next = msgs.last().map(|m| m.seq).unwrap_or(after);

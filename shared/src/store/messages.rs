@@ -32,7 +32,7 @@ fn preview(m: &NewMessage) -> String {
 }
 
 fn mid_key(mid: &str) -> Item {
-    Db::key(format!("MID#{mid}"), "MID")
+    Db::key(super::keys::mid_pk(mid), "MID")
 }
 
 /// Message ids (client or server): 1–64 letters, digits, `-`, `_`.
@@ -291,7 +291,7 @@ async fn claim_client_id(db: &Db, now: i64, cid: &str, client_id: &str, sender: 
             Err(e) => match e.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(f)) => match f.item() {
                     Some(old) => Some(old.clone()),
-                    None => db.get(format!("MID#{client_id}"), "MID").await?,
+                    None => db.get(super::keys::mid_pk(client_id), "MID").await?,
                 },
                 _ => return Err(e.into()),
             },
