@@ -77,7 +77,7 @@ pub async fn send(c: &Call<'_>) -> AppResult<Reply> {
     let kind = c.params.i64_in("message_type", 1, 99, 1)?;
     let client_id = c.params.str("client_id")?.or(c.params.str("uuid")?);
     let msg = NewMessage { sender: me, kind, content: body, client_id, object_name: None };
-    let (m, _dup) = messages::send(&c.ctx.db, c.ctx.now_ms(), &cid, msg).await?;
+    let (m, _dup) = shared::services::chat::send(c.ctx, &cid, msg).await?;
     Ok(Reply::data(message_json(&m)).status(201))
 }
 

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::conversations::{self as convs, NewMessage};
-use shared::store::{messages, relations, users};
+use shared::store::{relations, users};
 use shared::{AppError, AppResult, Reply};
 
 /// Shiku message type of a RongCloud object name (history in the other dialects shows it).
@@ -89,7 +89,7 @@ pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
         client_id: None,
         object_name: Some(object_name),
     };
-    messages::send(&c.ctx.db, c.ctx.now_ms(), &cid, msg).await?;
+    shared::services::chat::send(c.ctx, &cid, msg).await?;
     Ok(Reply::empty())
 }
 
@@ -130,7 +130,7 @@ async fn con_ntf(c: &Call<'_>, me: UserId, cid: &str, operation: &str) -> AppRes
         client_id: None,
         object_name: Some("ST:ConNtf".into()),
     };
-    messages::send(&c.ctx.db, c.ctx.now_ms(), cid, msg).await?;
+    shared::services::chat::send(c.ctx, cid, msg).await?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use shared::http::{serve, Call};
 use shared::ids::UserId;
 use shared::push::PushJob;
 use shared::store::conversations::NewMessage;
-use shared::store::{apps, conversations as convs, events, messages, relations, users};
+use shared::store::{apps, conversations as convs, events, relations, users};
 use shared::{AppError, AppResult, Ctx, Reply};
 use subtle::ConstantTimeEq;
 
@@ -283,7 +283,7 @@ async fn notify_msg(c: &Call<'_>) -> AppResult<Reply> {
                 client_id: None,
                 object_name: Some(NOTIFY_OBJECT.into()),
             };
-            messages::send_as_service(&c.ctx.db, now, &gid, msg).await?;
+            shared::services::chat::send_at(&c.ctx.db, now, &gid, msg, false).await?;
         }
         Receiver::Users(ids) => {
             let found = users::get_many(&c.ctx.db, &ids).await?;

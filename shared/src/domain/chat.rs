@@ -107,6 +107,16 @@ pub fn valid_id(cid: &str) -> bool {
     !cid.is_empty() && cid.len() <= 80 && cid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// Message ids (client or server): 1–64 letters, digits, `-`, `_`.
+pub fn valid_mid(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// SealTalk/RongCloud object names: 1–32 letters, digits, `:` or `_`.
+pub fn valid_object_name(o: &str) -> bool {
+    !o.is_empty() && o.len() <= 32 && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'_')
+}
+
 /// A conversation id, parsed: a 1:1 conversation `s_<lo>_<hi>` names both people; any other
 /// valid id is a group (room) id.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,12 +1,15 @@
 //! Chat: send, recall, read, history of one conversation (the rules: who may recall, which
 //! messages a member sees).
 
-use crate::domain::chat::{Member, Message, NewMessage};
+use crate::domain::chat::{
+    single_peer, valid_id, valid_mid, valid_object_name, Member, Message, NewMessage, MAX_CONTENT,
+};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::realtime::frames::{message_frame_within, sync_envelope_len, sync_frame, MAX_WS_MESSAGE};
 use crate::store::conversations as convs;
-use crate::store::{messages, users};
+use crate::store::messages::{self, Claimed};
+use crate::store::{users, Db};
 use crate::Ctx;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -30,7 +33,68 @@ pub async fn resolve(ctx: &Ctx, me: UserId, target: Target) -> AppResult<String>
 
 /// Store a message from a member: (message, whether it was a resend of an earlier one).
 pub async fn send(ctx: &Ctx, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
-    messages::send(&ctx.db, ctx.now_ms(), cid, m).await
+    send_at(&ctx.db, ctx.now_ms(), cid, m, true).await
+}
+
+/// A message from a service (Xuanxuan notifyMSG, the system account) that is not a member:
+/// no membership or blacklist check; the caller has authorised it.
+pub async fn send_as_service(ctx: &Ctx, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
+    send_at(&ctx.db, ctx.now_ms(), cid, m, false).await
+}
+
+/// The send rules (content limits, the peer's blacklist, room mutes) around the store.
+/// Calls: one consistent BatchGetItem (META, the sender's MEMBER, for 1:1 the peer's relation
+/// to the sender), one conditional Put claiming a client id (when given), one UpdateItem (the
+/// seq), one TransactWriteItems (+1 UpdateItem giving the seq back when that write fails).
+pub async fn send_at(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: bool) -> AppResult<(Message, bool)> {
+    if m.content.len() > MAX_CONTENT {
+        return Err(AppError::invalid("content", format!("longer than {MAX_CONTENT} bytes")));
+    }
+    if m.client_id.as_deref().is_some_and(|id| !valid_mid(id)) {
+        return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
+    }
+    if let Some(o) = &m.object_name {
+        if !valid_object_name(o) {
+            return Err(AppError::invalid("objectName", "1-32 letters, digits, ':' or '_'"));
+        }
+    }
+    let gone = || AppError::not_found(format!("conversation {cid}"));
+    if !valid_id(cid) {
+        return Err(gone());
+    }
+    // 1:1: the peer may have blacklisted the sender (the id names both).
+    let peer = single_peer(cid, m.sender).filter(|_| as_member);
+    let sc = messages::send_context(db, cid, m.sender, as_member, peer).await?.ok_or_else(gone)?;
+    // Room mutes (Shiku talkTime, epoch seconds): the member's own, and the room's "mute all"
+    // for everyone but owner/admins (also in the store's condition).
+    let now_secs = now / 1000;
+    if sc.sender.as_ref().is_some_and(|s| s.talk_time > now_secs) {
+        return Err(AppError::Refused { code: convs::REFUSED_MUTED, message: "you are muted in this room".into() });
+    }
+    // The client id is claimed before anything is written, so racing resends store nothing
+    // twice. A resend is answered before the remaining checks.
+    let claim = match &m.client_id {
+        Some(id) => match messages::claim_client_id(db, now, cid, id, m.sender).await? {
+            Claimed::Stored(prev) => return Ok((prev, true)),
+            Claimed::Mine(token) => Some((id.as_str(), token)),
+        },
+        None => None,
+    };
+    let stored = async {
+        if sc.blocked {
+            return Err(AppError::forbidden("blocked"));
+        }
+        let check_mute_all = sc.sender.as_ref().is_some_and(|s| !s.is_admin());
+        if check_mute_all && sc.room_talk_time > now_secs {
+            return Err(AppError::Refused { code: convs::REFUSED_ALL_MUTED, message: "the room is muted".into() });
+        }
+        messages::store_claimed(db, now, cid, &m, check_mute_all, claim.as_ref().map(|(_, t)| t.as_str())).await
+    }
+    .await;
+    if let (Err(_), Some((id, token))) = (&stored, &claim) {
+        messages::release_claim(db, id, token).await;
+    }
+    stored.map(|msg| (msg, false))
 }
 
 /// A message to recall: by seq, or by id (which must be in the conversation).

@@ -6,8 +6,8 @@
 use super::{bench_users, counting_ctx, env_usize, ms, Fleet};
 use e2e::TestApp;
 use serde_json::json;
+use shared::store::connections;
 use shared::store::conversations::{self as convs, NewMessage};
-use shared::store::{connections, messages};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,7 @@ pub async fn run(app: &TestApp) -> String {
                     client_id: None,
                     object_name: None,
                 };
-                messages::send(&ctx.db, ctx.now_ms(), cid, m).await.expect("send");
+                shared::services::chat::send_at(&ctx.db, ctx.now_ms(), cid, m, true).await.expect("send");
             }
         })
         .await;
