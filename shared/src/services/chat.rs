@@ -180,3 +180,52 @@ pub async fn sync(
 pub async fn memberships(ctx: &Ctx, me: UserId, cids: &[String]) -> AppResult<HashMap<String, Member>> {
     convs::memberships(&ctx.db, me, cids).await
 }
+
+/// Delete messages named by id (Shiku deleteMsg): `recall` = for everyone (sender, or a room
+/// owner/admin; tombstones, members' sockets get `recall` frames from the stream), else my
+/// copy only (hidden for me in every history). `single`: the ids must all be in 1:1 chats
+/// (else all in rooms). All ids are checked before anything changes. Calls: two BatchGetItem
+/// (id items, messages), one membership BatchGetItem per conversation, then one write per
+/// conversation (my copy) or per message (recall).
+pub async fn delete_messages(ctx: &Ctx, me: UserId, single: bool, recall: bool, ids: &[String]) -> AppResult<()> {
+    // Ids are unique across conversations (store/messages.rs): two BatchGetItem find them all.
+    let mut by_id: HashMap<String, Message> =
+        messages::by_ids(&ctx.db, ids).await?.into_iter().map(|m| (m.id.clone(), m)).collect();
+    let mut found: Vec<Message> = vec![];
+    let mut members: HashMap<String, Member> = HashMap::new();
+    for mid in ids {
+        let gone = || AppError::not_found(format!("message {mid}"));
+        let m = by_id.remove(mid).ok_or_else(gone)?;
+        let is_single = !convs::is_group(&m.conversation_id);
+        if is_single != single {
+            return Err(AppError::invalid(
+                "type",
+                format!("message {mid} is not in a {}", if single { "single chat" } else { "room" }),
+            ));
+        }
+        if !members.contains_key(&m.conversation_id) {
+            let mem = convs::member(&ctx.db, &m.conversation_id, me).await?.ok_or_else(gone)?;
+            members.insert(m.conversation_id.clone(), mem);
+        }
+        let admin = !single && members[&m.conversation_id].is_admin();
+        if recall && m.sender != me && !admin {
+            return Err(AppError::forbidden("only the sender or a room admin may recall a message"));
+        }
+        found.push(m);
+    }
+    if !recall {
+        let mut by_conv: HashMap<&str, Vec<i64>> = HashMap::new();
+        for m in &found {
+            by_conv.entry(m.conversation_id.as_str()).or_default().push(m.seq);
+        }
+        for (cid, seqs) in by_conv {
+            convs::hide_for(&ctx.db, cid, me, &seqs).await?;
+        }
+    } else {
+        for m in &found {
+            let admin = !single && members[&m.conversation_id].is_admin();
+            convs::recall(&ctx.db, ctx.now_ms(), &m.conversation_id, m.seq, me, admin).await?;
+        }
+    }
+    Ok(())
+}
