@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::conversations::{self as convs, Conversation, GroupEvent, Kind, Member, NewMessage};
-use shared::store::{invites, messages, rooms, users};
+use shared::store::{invites, rooms, users};
 use shared::{AppError, AppResult, Reply};
 
 pub use shared::dialects::minxing::chat::{conversation_json, message_json};
@@ -65,8 +65,7 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
     let limit = c.params.i64_in("limit", 1, 200, 20)? as i32;
     let before = c.params.i64("before_seq")?;
     let since = c.params.i64("since_seq")?;
-    let msgs = messages::history(&c.ctx.db, &cid, before, since, limit).await?;
-    let msgs = convs::visible_to(&c.ctx.db, &cid, &member, msgs).await?;
+    let msgs = shared::services::chat::visible_page(c.ctx, &cid, &member, before, since, limit).await?;
     let mut out = conversation_json(&conv, Some(&member));
     // Within Lambda's response limit: the page stops at a whole message (`has_more`), and the
     // client goes on from the last seq it got, as with any page.
@@ -82,13 +81,7 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn mark_seen(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = c.params.req_str("conversation_id")?;
-    convs::require_member(&c.ctx.db, &cid, me).await?;
-    let seq = match c.params.i64("seq")? {
-        Some(s) if s < 0 => return Err(AppError::invalid("seq", "must not be negative")),
-        Some(s) => s,
-        None => convs::get(&c.ctx.db, &cid).await?.map(|c| c.last_seq).unwrap_or(0),
-    };
-    convs::mark_read(&c.ctx.db, &cid, me, seq).await?;
+    shared::services::chat::mark_seen(c.ctx, me, &cid, || c.params.i64("seq")).await?;
     Ok(Reply::empty())
 }
 

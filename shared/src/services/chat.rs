@@ -97,6 +97,39 @@ pub async fn send_at(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: boo
     stored.map(|msg| (msg, false))
 }
 
+/// One page of history as `member` sees it: newest first below `before`, or oldest first
+/// above `since` (one Query), without what they deleted for themselves (one more Query only
+/// when they ever hid single messages).
+pub async fn visible_page(
+    ctx: &Ctx,
+    cid: &str,
+    member: &Member,
+    before: Option<i64>,
+    since: Option<i64>,
+    limit: i32,
+) -> AppResult<Vec<Message>> {
+    let msgs = messages::history(&ctx.db, cid, before, since, limit).await?;
+    convs::visible_to(&ctx.db, cid, member, msgs).await
+}
+
+/// Minxing mark-seen: the read pointer of a member moves to `seq` (default: the last message;
+/// never back). `seq` is read once membership is known; a missing conversation reads as 0.
+pub async fn mark_seen(
+    ctx: &Ctx,
+    me: UserId,
+    cid: &str,
+    seq: impl FnOnce() -> AppResult<Option<i64>>,
+) -> AppResult<()> {
+    convs::require_member(&ctx.db, cid, me).await?;
+    let seq = match seq()? {
+        Some(s) if s < 0 => return Err(AppError::invalid("seq", "must not be negative")),
+        Some(s) => s,
+        None => convs::get(&ctx.db, cid).await?.map(|c| c.last_seq).unwrap_or(0),
+    };
+    convs::mark_read(&ctx.db, cid, me, seq).await?;
+    Ok(())
+}
+
 /// A message to recall: by seq, or by id (which must be in the conversation).
 pub enum Recall {
     Seq(i64),
