@@ -4,37 +4,11 @@
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::store::conversations::{self as convs, Conversation, GroupEvent, Kind, Member, Message, NewMessage};
+use shared::store::conversations::{self as convs, Conversation, GroupEvent, Kind, Member, NewMessage};
 use shared::store::{invites, rooms, users};
 use shared::{AppError, AppResult, Reply};
 
-pub fn conversation_json(c: &Conversation, me: Option<&Member>) -> Value {
-    json!({
-        "id": c.id,
-        "conversation_type": if c.kind == Kind::Group { "group" } else { "private" },
-        "title": c.name,
-        "creator_id": c.owner.map(|u| u.0),
-        "user_ids": c.pair.iter().map(|u| u.0).collect::<Vec<_>>(),
-        "last_seq": c.last_seq,
-        "last_message": if c.last_seq > 0 { json!({"body": c.last_preview, "sender_id": c.last_sender.map(|u| u.0), "created_at": c.last_ts}) } else { Value::Null },
-        "unread_count": me.map(|m| (c.last_seq - m.read_seq).max(0)).unwrap_or(0),
-        "created_at": c.created_at,
-        "updated_at": c.last_ts.max(c.created_at),
-    })
-}
-
-pub fn message_json(m: &Message) -> Value {
-    json!({
-        "id": m.id,
-        "conversation_id": m.conversation_id,
-        "seq": m.seq,
-        "sender_id": m.sender.0,
-        "body": if m.recalled { "" } else { m.content.as_str() },
-        "message_type": m.kind,
-        "recalled": m.recalled,
-        "created_at": m.ts,
-    })
-}
+pub use shared::dialects::minxing::chat::{conversation_json, message_json};
 
 fn conversation_id(c: &Call<'_>) -> AppResult<String> {
     let cid = c.path_param("conversation_id")?;
@@ -77,7 +51,7 @@ pub async fn send(c: &Call<'_>) -> AppResult<Reply> {
     let kind = c.params.i64_in("message_type", 1, 99, 1)?;
     let client_id = c.params.str("client_id")?.or(c.params.str("uuid")?);
     let msg = NewMessage { sender: me, kind, content: body, client_id, object_name: None };
-    let (m, _dup) = convs::send(&c.ctx.db, c.ctx.now_ms(), &cid, msg).await?;
+    let (m, _dup) = shared::services::chat::send(c.ctx, &cid, msg).await?;
     Ok(Reply::data(message_json(&m)).status(201))
 }
 
@@ -91,8 +65,7 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
     let limit = c.params.i64_in("limit", 1, 200, 20)? as i32;
     let before = c.params.i64("before_seq")?;
     let since = c.params.i64("since_seq")?;
-    let msgs = convs::history(&c.ctx.db, &cid, before, since, limit).await?;
-    let msgs = convs::visible_to(&c.ctx.db, &cid, &member, msgs).await?;
+    let msgs = shared::services::chat::visible_page(c.ctx, &cid, &member, before, since, limit).await?;
     let mut out = conversation_json(&conv, Some(&member));
     // Within Lambda's response limit: the page stops at a whole message (`has_more`), and the
     // client goes on from the last seq it got, as with any page.
@@ -108,13 +81,7 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn mark_seen(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = c.params.req_str("conversation_id")?;
-    convs::require_member(&c.ctx.db, &cid, me).await?;
-    let seq = match c.params.i64("seq")? {
-        Some(s) if s < 0 => return Err(AppError::invalid("seq", "must not be negative")),
-        Some(s) => s,
-        None => convs::get(&c.ctx.db, &cid).await?.map(|c| c.last_seq).unwrap_or(0),
-    };
-    convs::mark_read(&c.ctx.db, &cid, me, seq).await?;
+    shared::services::chat::mark_seen(c.ctx, me, &cid, || c.params.i64("seq")).await?;
     Ok(Reply::empty())
 }
 

@@ -89,7 +89,7 @@ pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
         client_id: None,
         object_name: Some(object_name),
     };
-    convs::send(&c.ctx.db, c.ctx.now_ms(), &cid, msg).await?;
+    shared::services::chat::send(c.ctx, &cid, msg).await?;
     Ok(Reply::empty())
 }
 
@@ -130,7 +130,7 @@ async fn con_ntf(c: &Call<'_>, me: UserId, cid: &str, operation: &str) -> AppRes
         client_id: None,
         object_name: Some("ST:ConNtf".into()),
     };
-    convs::send(&c.ctx.db, c.ctx.now_ms(), cid, msg).await?;
+    shared::services::chat::send(c.ctx, cid, msg).await?;
     Ok(())
 }
 

@@ -5,44 +5,11 @@ use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::push::PushJob;
-use shared::store::conversations::{self as convs, Kind, Member, Message};
-use shared::store::{connections, courses, users};
+use shared::store::conversations::{self as convs, Kind, Message};
+use shared::store::{connections, courses, messages, users};
 use shared::{AppError, AppResult, Reply};
-use std::collections::HashMap;
 
-fn record(m: &Message, receiver: Option<UserId>) -> Value {
-    let body = if m.recalled { "" } else { m.content.as_str() };
-    let mut r = json!({
-        "_id": m.id,
-        "messageId": m.id,
-        "body": body,
-        "content": body,
-        "message": "",
-        "direction": 0,
-        "sender": m.sender.0,
-        "fromUserId": m.sender.0,
-        "sender_jid": format!("{}@im", m.sender.0),
-        "ts": m.ts,
-        "timeSend": m.ts / 1000,
-        "type": m.kind,
-        "contentType": m.kind,
-        "seq": m.seq,
-        "isRecall": i32::from(m.recalled),
-    });
-    match receiver {
-        Some(to) => {
-            r["receiver"] = json!(to.0);
-            r["toUserId"] = json!(to.0);
-            r["receiver_jid"] = json!(format!("{}@im", to.0));
-        }
-        None => {
-            r["room_jid_id"] = json!(m.conversation_id);
-            r["room_jid"] = json!(format!("{}@muc.im", m.conversation_id));
-            r["event_type"] = json!(1);
-        }
-    }
-    r
-}
+use shared::dialects::shiku::chat::record;
 
 /// pageIndex/pageSize over a dense seq range: one Query whatever the page.
 async fn page(c: &Call<'_>, cid: &str, last_seq: i64, default_size: i64) -> AppResult<Vec<Message>> {
@@ -52,7 +19,7 @@ async fn page(c: &Call<'_>, cid: &str, last_seq: i64, default_size: i64) -> AppR
     if before <= 1 {
         return Ok(vec![]);
     }
-    let mut msgs = convs::history(&c.ctx.db, cid, Some(before), None, size as i32).await?;
+    let mut msgs = messages::history(&c.ctx.db, cid, Some(before), None, size as i32).await?;
     // startTime/endTime are seconds.
     let start = c.params.i64("startTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
     let end = c.params.i64("endTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
@@ -94,7 +61,7 @@ fn within_budget(page: Vec<Value>) -> Vec<Value> {
 pub async fn get_message(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mid = c.params.req_str("messageId")?;
-    let m = convs::by_id(&c.ctx.db, &mid).await?.ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
+    let m = messages::by_id(&c.ctx.db, &mid).await?.ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
     // Same answer for "no such message" and "not yours": ids are not probeable.
     convs::member(&c.ctx.db, &m.conversation_id, me)
         .await?
@@ -189,45 +156,7 @@ pub async fn delete_msg(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("delete", "1 (my copy) or 2 (recall for everyone)"));
     }
     let ids = id_list(c, "messageId", 100)?;
-    // Ids are unique across conversations (store/messages.rs): two BatchGetItem find them all.
-    let mut by_id: HashMap<String, Message> =
-        convs::by_ids(&c.ctx.db, &ids).await?.into_iter().map(|m| (m.id.clone(), m)).collect();
-    let mut found: Vec<Message> = vec![];
-    let mut members: HashMap<String, Member> = HashMap::new();
-    for mid in &ids {
-        let gone = || AppError::not_found(format!("message {mid}"));
-        let m = by_id.remove(mid).ok_or_else(gone)?;
-        let single = !convs::is_group(&m.conversation_id);
-        if single != (kind == 1) {
-            return Err(AppError::invalid(
-                "type",
-                format!("message {mid} is not in a {}", if kind == 1 { "single chat" } else { "room" }),
-            ));
-        }
-        if !members.contains_key(&m.conversation_id) {
-            let mem = convs::member(&c.ctx.db, &m.conversation_id, me).await?.ok_or_else(gone)?;
-            members.insert(m.conversation_id.clone(), mem);
-        }
-        let admin = kind == 2 && members[&m.conversation_id].is_admin();
-        if delete == 2 && m.sender != me && !admin {
-            return Err(AppError::forbidden("only the sender or a room admin may recall a message"));
-        }
-        found.push(m);
-    }
-    if delete == 1 {
-        let mut by_conv: HashMap<&str, Vec<i64>> = HashMap::new();
-        for m in &found {
-            by_conv.entry(m.conversation_id.as_str()).or_default().push(m.seq);
-        }
-        for (cid, seqs) in by_conv {
-            convs::hide_for(&c.ctx.db, cid, me, &seqs).await?;
-        }
-    } else {
-        for m in &found {
-            let admin = kind == 2 && members[&m.conversation_id].is_admin();
-            convs::recall(&c.ctx.db, c.ctx.now_ms(), &m.conversation_id, m.seq, me, admin).await?;
-        }
-    }
+    shared::services::chat::delete_messages(c.ctx, me, kind == 1, delete == 2, &ids).await?;
     Ok(Reply::empty())
 }
 
@@ -340,7 +269,7 @@ pub async fn course_add(c: &Call<'_>) -> AppResult<Reply> {
     let create_time = c.params.i64("createTime")?.filter(|t| *t > 0).unwrap_or_else(|| c.ctx.now_secs());
     convs::require_member(&c.ctx.db, &room, me).await?;
     for mid in &ids {
-        let m = convs::by_id(&c.ctx.db, mid).await?.filter(|m| m.conversation_id == room);
+        let m = messages::by_id(&c.ctx.db, mid).await?.filter(|m| m.conversation_id == room);
         m.ok_or_else(|| AppError::not_found(format!("message {mid} in room {room}")))?;
     }
     let id = courses::add(&c.ctx.db, me, &name, &room, &ids, create_time).await?;

@@ -18,16 +18,16 @@
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use aws_sdk_dynamodb::types::AttributeValue;
+use shared::domain::chat::Message;
 use shared::push::{self, PushJob, PushSender};
 use shared::realtime::{
     connection_targets, member_targets, message_frame_within, push_to_targets, push_to_users, recall_frame,
     MAX_WS_MESSAGE,
 };
-use shared::store::conversations::{self as convs, message_from, Message};
+use shared::store::conversations as convs;
 use shared::store::live::{self, FanMember};
 use shared::store::pushes;
-use shared::store::{Item, ItemExt};
+use shared::store::stream::{self, Change};
 use shared::{AppError, AppResult, Ctx, UserId};
 use std::collections::HashMap;
 
@@ -123,40 +123,28 @@ fn answer(records: &[EventRecord], failed: Option<(usize, AppError)>) -> AppResu
 /// One stream record. An error means "retry from here"; records that can never be
 /// delivered (unreadable frames, unknown kinds) are skipped, not failed.
 async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecord) -> AppResult<()> {
-    let item: Item = HashMap::<String, AttributeValue>::from(rec.change.new_image.clone());
-    if rec.event_name == "MODIFY" {
+    let change =
+        stream::decode(&rec.event_name, rec.change.new_image.clone().into(), rec.change.old_image.clone().into());
+    match change {
         // A message that just became a tombstone (conversations::recall): `recall` frames.
-        let old: Item = HashMap::<String, AttributeValue>::from(rec.change.old_image.clone());
-        if let Some(m) = recalled_now(&old, &item) {
+        Change::Recalled(m) => {
             let c = conv(ctx, convs, &m.conversation_id).await?;
             c.flush(ctx).await;
             let (stats, live) = push_to_targets(ctx, std::mem::take(&mut c.targets), &recall_frame(&m)).await;
             c.targets = live;
             tracing::info!(cid = m.conversation_id, seq = m.seq, sent = stats.sent, "recall delivered");
         }
-        return Ok(());
-    }
-    if rec.event_name != "INSERT" {
-        return Ok(());
-    }
-    match item.str("ev") {
-        Some("message") => {
-            let Some(m) = message_from(&item) else {
-                return Ok(());
-            };
+        Change::Message(m) => {
             let c = conv(ctx, convs, &m.conversation_id).await?;
             c.first = c.first.min(i);
             c.pending.push(m);
         }
         // Group changes (conversations::group_event): the members now, plus `alsoTo`.
-        Some("group") => deliver_group_event(ctx, convs, &item).await?,
+        Change::Group { cid, frame, also_to } => deliver_group_event(ctx, convs, &cid, &frame, also_to).await?,
         // Friend changes (store/relations.rs) and per-user events (store/events.rs, e.g.
         // Xuanxuan notifications): one recipient, the frame stored ready to send.
-        Some("friend" | "user") => {
-            let (Some(to), Some(frame)) = (item.i64("evTo"), item.str("frame")) else {
-                return Ok(());
-            };
-            let Ok(frame) = serde_json::from_str::<serde_json::Value>(frame) else {
+        Change::UserEvent { to, frame } => {
+            let Ok(frame) = serde_json::from_str::<serde_json::Value>(&frame) else {
                 tracing::warn!(to, "unreadable friend event frame");
                 return Ok(());
             };
@@ -164,24 +152,20 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
             tracing::info!(to, sent = stats.sent, gone = stats.gone, "friend event delivered");
         }
         // Nickname/avatar changes (store/profiles.rs): to everyone who follows or befriended the user.
-        Some("profile") => deliver_profile_change(ctx, &item).await?,
-        other => tracing::debug!(?other, "no delivery rule"),
+        Change::Profile { uid, frame } => deliver_profile_change(ctx, uid, &frame).await?,
+        Change::NoRule(other) => tracing::debug!(?other, "no delivery rule"),
+        Change::Nothing => {}
     }
     Ok(())
 }
 
-/// The message of a MODIFY whose `recalled` flipped to true (None for any other change).
-fn recalled_now(old: &Item, new: &Item) -> Option<Message> {
-    if new.str("ev") != Some("message") || old.bool("recalled") == Some(true) || new.bool("recalled") != Some(true) {
-        return None;
-    }
-    message_from(new)
-}
-
-async fn deliver_group_event(ctx: &Ctx, convs: &mut Convs, item: &Item) -> AppResult<()> {
-    let (Some(cid), Some(frame)) = (item.str("cid"), item.str("frame")) else {
-        return Ok(());
-    };
+async fn deliver_group_event(
+    ctx: &Ctx,
+    convs: &mut Convs,
+    cid: &str,
+    frame: &str,
+    also_to: Vec<UserId>,
+) -> AppResult<()> {
     let Ok(frame) = serde_json::from_str::<serde_json::Value>(frame) else {
         tracing::warn!(cid, "unreadable group event frame");
         return Ok(());
@@ -189,13 +173,10 @@ async fn deliver_group_event(ctx: &Ctx, convs: &mut Convs, item: &Item) -> AppRe
     let c = conv(ctx, convs, cid).await?;
     c.flush(ctx).await;
     // Who just left, was removed, or every former member of a dismissed room: their presence.
-    let mut gone: Vec<UserId> = vec![];
-    if let Some(AttributeValue::L(extra)) = item.get("alsoTo") {
-        gone = extra.iter().filter_map(|v| v.as_n().ok()?.parse().ok()).map(UserId).collect();
-        gone.retain(|u| !c.members.iter().any(|m| m.uid == *u));
-        gone.sort();
-        gone.dedup();
-    }
+    let mut gone = also_to;
+    gone.retain(|u| !c.members.iter().any(|m| m.uid == *u));
+    gone.sort();
+    gone.dedup();
     let mut targets = connection_targets(ctx, &gone).await?;
     targets.extend(std::mem::take(&mut c.targets));
     let (stats, mut live) = push_to_targets(ctx, targets, &frame).await;
@@ -252,10 +233,7 @@ async fn record_offline_pushes(
 
 /// One profile event item → `{"event":"friend","type":"profile",…}` to the user's fans
 /// (one Query on GSI1 `FANS#<uid>`, then the usual connection lookup).
-async fn deliver_profile_change(ctx: &Ctx, item: &Item) -> AppResult<()> {
-    let (Some(uid), Some(frame)) = (item.i64("uid"), item.str("frame")) else {
-        return Ok(());
-    };
+async fn deliver_profile_change(ctx: &Ctx, uid: i64, frame: &str) -> AppResult<()> {
     let Ok(frame) = serde_json::from_str::<serde_json::Value>(frame) else {
         tracing::warn!(uid, "unreadable profile event frame");
         return Ok(());

@@ -283,16 +283,14 @@ async fn notify_msg(c: &Call<'_>) -> AppResult<Reply> {
                 client_id: None,
                 object_name: Some(NOTIFY_OBJECT.into()),
             };
-            convs::send_as_service(&c.ctx.db, now, &gid, msg).await?;
+            shared::services::chat::send_at(&c.ctx.db, now, &gid, msg, false).await?;
         }
         Receiver::Users(ids) => {
             let found = users::get_many(&c.ctx.db, &ids).await?;
             if let Some(missing) = ids.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
                 return Err(AppError::not_found(format!("user {missing}")));
             }
-            let mut frame = card.clone();
-            frame["event"] = json!("notify");
-            frame["ts"] = json!(now);
+            let frame = shared::realtime::frames::notify_frame(&card, now);
             events::put_user_events(&c.ctx.db, now, &ids, &frame).await?;
             let title = card["title"].as_str().unwrap_or_default().to_string();
             let body = card["content"].as_str().unwrap_or(&title).to_string();

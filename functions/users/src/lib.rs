@@ -111,10 +111,7 @@ pub(crate) async fn propagate_profile(ctx: &Ctx, edit: &profiles::Edit, item: &I
         tracing::warn!(%uid, error = %e, "could not refresh relations after a profile change");
     }
     let avatar = profiles::avatar_url(ctx, item.str("avatar")).await;
-    let frame = serde_json::json!({
-        "event": "friend", "type": "profile", "from": uid.0, "fromNickname": nickname,
-        "nickname": nickname, "avatar": avatar, "ts": ctx.now_ms(),
-    });
+    let frame = shared::realtime::frames::profile_changed_frame(uid, &nickname, avatar.as_deref(), ctx.now_ms());
     if let Err(e) = profiles::record_change_event(&ctx.db, uid, &frame, ctx.now_ms()).await {
         tracing::warn!(%uid, error = %e, "could not record the profile change event");
     }

@@ -4,60 +4,15 @@
 
 pub mod frames;
 
+pub use frames::{message_frame, message_frame_within, recall_frame, MAX_WS_MESSAGE};
+
 use crate::error::AppResult;
 use crate::ids::UserId;
 use crate::store::connections;
-use crate::store::conversations::{self as convs, Message};
+use crate::store::conversations as convs;
 use crate::store::live::{self, FanMember};
 use crate::Ctx;
-use serde_json::{json, Value};
-
-pub fn message_frame(m: &Message) -> Value {
-    let mut f = json!({
-        "event": "message",
-        "conversationId": m.conversation_id,
-        "seq": m.seq,
-        "messageId": m.id,
-        "sender": m.sender.0,
-        "type": m.kind,
-        "content": m.content,
-        "ts": m.ts,
-    });
-    // Tombstones (sync after a recall) and SealTalk object names only when they apply.
-    if m.recalled {
-        f["recalled"] = json!(true);
-    }
-    if let Some(o) = &m.object_name {
-        f["objectName"] = json!(o);
-    }
-    f
-}
-
-/// API Gateway's limit for one WebSocket message (PostToConnection answers 413 PayloadTooLarge
-/// above 128 KB), counted as 128 000 bytes so either reading of "KB" holds.
-pub const MAX_WS_MESSAGE: usize = 128_000;
-
-/// [`message_frame`] if it serializes to at most `cap` bytes; otherwise the frame without its
-/// content and with `"tooLarge": true` (64 KB of content can be 6× that once JSON-escaped),
-/// so the client knows to fetch the message over HTTP history instead of never hearing of it.
-/// Also returns the frame's serialized size.
-pub fn message_frame_within(m: &Message, cap: usize) -> (Value, usize) {
-    let f = message_frame(m);
-    let len = f.to_string().len();
-    if len <= cap {
-        return (f, len);
-    }
-    let mut f = f;
-    f["content"] = json!("");
-    f["tooLarge"] = json!(true);
-    let len = f.to_string().len();
-    (f, len)
-}
-
-/// `{"event":"recall",…}`: a message became a tombstone (pushed by `delivery` on the MODIFY).
-pub fn recall_frame(m: &Message) -> Value {
-    json!({"event": "recall", "conversationId": m.conversation_id, "seq": m.seq, "messageId": m.id})
-}
+use serde_json::Value;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum PostOutcome {

@@ -8,17 +8,15 @@ use super::{n, Db, Item, ItemExt};
 use crate::error::AppResult;
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
-use std::collections::HashMap;
 
 /// API Gateway closes connections after 2 hours; keep records a little longer.
 pub const CONN_TTL: i64 = 3 * 3600;
 
-fn conn_pk(id: &str) -> String {
-    format!("CONN#{id}")
-}
+use super::keys::conn_pk;
+pub use super::live::{of_users, of_users_consistent};
 
 fn presence_key(uid: UserId) -> Item {
-    Db::key(super::users::pk(uid), "CONNS")
+    super::live::presence_key(uid)
 }
 
 /// Record a new connection of `uid` with no token attached (fixtures); `$connect` uses
@@ -118,7 +116,7 @@ pub async fn frame_allowed(
 /// records older than that attribute): one consistent GetItem of the presence item, then
 /// one consistent BatchGetItem of the connection records when there are any.
 pub async fn of_user_with_tokens(db: &Db, now_secs: i64, uid: UserId) -> AppResult<Vec<(String, Option<String>)>> {
-    let ids = db.get(super::users::pk(uid), "CONNS").await?.map(|it| it.strings("c")).unwrap_or_default();
+    let ids = db.get(super::keys::presence(uid).0, "CONNS").await?.map(|it| it.strings("c")).unwrap_or_default();
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -230,50 +228,10 @@ pub async fn load_fixture(db: &Db, now_secs: i64, conns: &[(String, UserId)]) ->
     Ok(())
 }
 
-/// Connection ids of each user that has any (⌈users/100⌉ BatchGetItem calls,
-/// up to 10 in flight at once, all on the caller's task).
-pub async fn of_users(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
-    of_users_with(db, uids, false).await
-}
-
-/// [`of_users`] with strongly consistent reads (a join must see a connect that just happened).
-pub async fn of_users_consistent(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
-    of_users_with(db, uids, true).await
-}
-
-async fn of_users_with(db: &Db, uids: &[UserId], consistent: bool) -> AppResult<HashMap<UserId, Vec<String>>> {
-    use futures_util::stream::{StreamExt, TryStreamExt};
-    if uids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let keys: Vec<Item> = uids.iter().map(|u| presence_key(*u)).collect();
-    let chunks: Vec<Vec<Item>> = keys.chunks(100).map(<[Item]>::to_vec).collect();
-    let pages: Vec<Vec<Item>> = futures_util::stream::iter(chunks)
-        .map(|keys| async move {
-            if consistent {
-                super::batch_get_consistent(db, keys).await
-            } else {
-                super::batch_get(db, keys).await
-            }
-        })
-        .buffer_unordered(10)
-        .try_collect()
-        .await?;
-    Ok(pages
-        .iter()
-        .flatten()
-        .filter_map(|it| {
-            let uid = UserId(it.i64("uid")?);
-            let c = it.strings("c");
-            (!c.is_empty()).then_some((uid, c))
-        })
-        .collect())
-}
-
 /// Online = a live connection and not "appear offline" (Shiku `/tigase/OnlineState` 0).
 pub async fn is_online(db: &Db, uid: UserId) -> AppResult<bool> {
     Ok(db
-        .get(super::users::pk(uid), "CONNS")
+        .get(super::keys::presence(uid).0, "CONNS")
         .await?
         .is_some_and(|it| !it.strings("c").is_empty() && it.i64("onlineState") != Some(0)))
 }

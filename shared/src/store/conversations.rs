@@ -4,126 +4,18 @@
 //! group's marker). Storing messages: store/messages.rs; membership writes: store/invites.rs.
 //! Unread = lastSeq - readSeq, so a send never writes per-member items.
 
+use super::keys::hide_sk;
 use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1, GSI2};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Single,
-    Group,
-}
+pub use crate::domain::chat::{
+    is_group, single_id, single_peer, valid_id, Conversation, Kind, Member, Message, NewMessage, MAX_CONTENT,
+};
 
-#[derive(Debug, Clone)]
-pub struct Conversation {
-    pub id: String,
-    pub kind: Kind,
-    pub name: String,
-    pub owner: Option<UserId>,
-    pub last_seq: i64,
-    pub last_ts: i64,
-    pub last_preview: String,
-    pub last_sender: Option<UserId>,
-    pub created_at: i64,
-    /// Both participants of a 1:1 conversation (empty for groups: query members).
-    pub pair: Vec<UserId>,
-    /// Room setting `showRead` (1/true): read receipts are pushed to the other members.
-    pub show_read: bool,
-    /// SealTalk screen-capture notification (0 off, 1 on), one value per conversation.
-    pub screen_capture: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Member {
-    pub uid: UserId,
-    pub role: String,
-    pub read_seq: i64,
-    pub joined_at: i64,
-    /// Messages up to this seq are hidden for this member (conversation "deleted for me").
-    pub cleared_seq: i64,
-    /// How many single messages this member hid ("delete own copy"); 0 = no HIDE# Query needed.
-    pub hidden_count: i64,
-    /// Room DND (`offlineNoPushMsg` = 1 on the MEMBER item): no offline push jobs.
-    pub offline_no_push: bool,
-    /// Muted until this time (epoch seconds, Shiku member `talkTime`; 0 = not muted).
-    pub talk_time: i64,
-}
-
-impl Member {
-    /// Owner or admin of a room (may recall others' messages, remove members, rename).
-    pub fn is_admin(&self) -> bool {
-        self.role == "owner" || self.role == "admin"
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub sender: UserId,
-    /// Shiku message type: 1 text, 2 image, 3 voice, 4 location, 5 gif, 6 video, 8 card, 9 file, 10 notice.
-    pub kind: i64,
-    pub content: String,
-    /// Client message id; resending the same id stores nothing new.
-    pub client_id: Option<String>,
-    /// SealTalk/RongCloud object name (`RC:TxtMsg`, `ST:ConNtf`, `XX:Notify`…); None for plain sends.
-    pub object_name: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub conversation_id: String,
-    pub seq: i64,
-    pub id: String,
-    pub sender: UserId,
-    pub kind: i64,
-    pub content: String,
-    pub ts: i64,
-    pub recalled: bool,
-    pub object_name: Option<String>,
-}
-
-pub const MAX_CONTENT: usize = 64 * 1024;
-
-pub fn pk(cid: &str) -> String {
-    format!("CONV#{cid}")
-}
-
-pub fn member_sk(uid: UserId) -> String {
-    format!("MEMBER#{uid}")
-}
-
-pub(crate) fn msg_sk(seq: i64) -> String {
-    format!("MSG#{seq:012}")
-}
-
-/// The 1:1 conversation of two people has a fixed id, so every dialect finds the same one.
-pub fn single_id(a: UserId, b: UserId) -> String {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    format!("s_{lo}_{hi}")
-}
-
-/// Group conversations; 1:1 ids are `s_<a>_<b>` ([`single_id`]).
-pub fn is_group(cid: &str) -> bool {
-    !cid.starts_with("s_")
-}
-
-/// The other participant of a 1:1 conversation id `s_<a>_<b>` (None for groups / non-participants).
-pub fn single_peer(cid: &str, me: UserId) -> Option<UserId> {
-    let (a, b) = cid.strip_prefix("s_")?.split_once('_')?;
-    let (a, b) = (UserId(a.parse().ok()?), UserId(b.parse().ok()?));
-    if me == a {
-        Some(b)
-    } else if me == b {
-        Some(a)
-    } else {
-        None
-    }
-}
-
-/// Conversation ids are client-supplied path segments: check before building keys.
-pub fn valid_id(cid: &str) -> bool {
-    !cid.is_empty() && cid.len() <= 80 && cid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
+pub(crate) use super::keys::msg_sk;
+pub use super::keys::{conv_pk as pk, member_sk};
 
 fn conv_from(it: &Item) -> Option<Conversation> {
     let id = it.str("pk")?.strip_prefix("CONV#")?.to_string();
@@ -186,7 +78,7 @@ pub fn member_item(cid: &str, uid: UserId, role: &str, now: i64) -> Item {
     it.insert("readSeq".into(), n(0));
     it.insert("joinedAt".into(), n(now));
     // A user's conversations (recent list, room list) via GSI1.
-    it.insert("gsi1pk".into(), s(format!("UCONV#{uid}")));
+    it.insert("gsi1pk".into(), s(super::keys::user_convs_gsi1(uid)));
     it.insert("gsi1sk".into(), s(cid));
     it
 }
@@ -390,7 +282,7 @@ pub async fn member_ids(db: &Db, cid: &str) -> AppResult<Vec<UserId>> {
 
 /// Conversations a user belongs to (GSI1), with their META in batches of 100.
 pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Conversation, Member)>> {
-    let items = super::query_all(db, Some(GSI1), format!("UCONV#{uid}"), None, None).await?;
+    let items = super::query_all(db, Some(GSI1), super::keys::user_convs_gsi1(uid), None, None).await?;
     let memberships: Vec<(String, Member)> =
         items.iter().filter_map(|it| Some((it.str("gsi1sk")?.to_string(), member_from(it)?))).collect();
     let keys: Vec<Item> = memberships.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
@@ -422,7 +314,6 @@ pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
 }
 
 pub use super::invites::{add_members_within, dismiss, remove_member, remove_members, MAX_IN_ONE_ADD};
-pub use super::messages::{by_id, by_ids, history, send, send_as_service};
 
 /// Shiku `resultCode`s of room refusals (HTTP 403 in the other dialects, docs/errors.md).
 pub const REFUSED_ROOM_FULL: i64 = 1100901;
@@ -489,10 +380,6 @@ pub async fn recall(db: &Db, now: i64, cid: &str, seq: i64, by: UserId, admin: b
         Err(e) => return Err(e.into()),
     }
     Ok(m)
-}
-
-fn hide_sk(uid: UserId, seq: i64) -> String {
-    format!("HIDE#{uid}#{seq:012}")
 }
 
 /// "Delete my copy" (Shiku deleteMsg delete=1): a HIDE# marker per (member, message) and
@@ -730,19 +617,4 @@ pub async fn memberships(
             Some((cid, member_from(it)?))
         })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn single_ids_name_both_people_and_are_not_groups() {
-        let cid = single_id(UserId(9), UserId(2));
-        assert_eq!(cid, "s_2_9");
-        assert_eq!((single_peer(&cid, UserId(2)), single_peer(&cid, UserId(9))), (Some(UserId(9)), Some(UserId(2))));
-        assert_eq!(single_peer(&cid, UserId(3)), None);
-        assert!(!is_group(&cid));
-        assert!(is_group("5f0c1d2e3a4b5c6d7e8f901234567890"));
-    }
 }

@@ -11,7 +11,7 @@
 //! propagation delay, see docs/realtime.md). A connection id left behind by a lost
 //! `$disconnect` answers 410 at the next post and is removed then.
 
-use super::conversations::{member_sk, pk};
+use super::keys::{conv_pk as pk, member_sk};
 use super::{applied, Db, Item, ItemExt, GSI1};
 use crate::error::AppResult;
 use crate::ids::UserId;
@@ -45,7 +45,7 @@ impl FanMember {
     }
 }
 
-pub use super::conversations::is_group;
+pub use crate::domain::chat::is_group;
 
 /// Members with their DND flag and live connections: one Query page per ~1 MB
 /// (a 1000-member room with a few connections each is one page).
@@ -67,7 +67,7 @@ pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<FanMember>> {
 
 /// Group ids the user is a member of (one GSI1 Query, keys only).
 async fn groups_of(db: &Db, uid: UserId) -> AppResult<Vec<String>> {
-    let items = super::query_all(db, Some(GSI1), format!("UCONV#{uid}"), None, Some("gsi1sk")).await?;
+    let items = super::query_all(db, Some(GSI1), super::keys::user_convs_gsi1(uid), None, Some("gsi1sk")).await?;
     Ok(items.iter().filter_map(|it| it.str("gsi1sk")).filter(|c| is_group(c)).map(str::to_string).collect())
 }
 
@@ -102,7 +102,52 @@ pub async fn set_on_groups(db: &Db, uid: UserId, conn_id: &str, attach: bool) ->
 /// Live connections of `uids` now (consistent reads of their presence items): written into
 /// new member items, so an event in the same transaction reaches them.
 pub async fn presence_of(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
-    super::connections::of_users_consistent(db, uids).await
+    of_users_consistent(db, uids).await
+}
+
+/// A user's presence item `USER#<uid>` / `CONNS` (the set `c` of connection ids, store/connections.rs).
+pub fn presence_key(uid: UserId) -> Item {
+    let (pk, sk) = super::keys::presence(uid);
+    Db::key(pk, sk)
+}
+
+/// Connection ids of each user that has any (⌈users/100⌉ BatchGetItem calls,
+/// up to 10 in flight at once, all on the caller's task).
+pub async fn of_users(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
+    of_users_with(db, uids, false).await
+}
+
+/// [`of_users`] with strongly consistent reads (a join must see a connect that just happened).
+pub async fn of_users_consistent(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
+    of_users_with(db, uids, true).await
+}
+
+async fn of_users_with(db: &Db, uids: &[UserId], consistent: bool) -> AppResult<HashMap<UserId, Vec<String>>> {
+    if uids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let keys: Vec<Item> = uids.iter().map(|u| presence_key(*u)).collect();
+    let chunks: Vec<Vec<Item>> = keys.chunks(100).map(<[Item]>::to_vec).collect();
+    let pages: Vec<Vec<Item>> = futures_util::stream::iter(chunks)
+        .map(|keys| async move {
+            if consistent {
+                super::batch_get_consistent(db, keys).await
+            } else {
+                super::batch_get(db, keys).await
+            }
+        })
+        .buffer_unordered(10)
+        .try_collect()
+        .await?;
+    Ok(pages
+        .iter()
+        .flatten()
+        .filter_map(|it| {
+            let uid = UserId(it.i64("uid")?);
+            let c = it.strings("c");
+            (!c.is_empty()).then_some((uid, c))
+        })
+        .collect())
 }
 
 /// A new member item of group `cid` with the connections `live` knows for its user.

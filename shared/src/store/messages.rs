@@ -10,14 +10,15 @@
 //!   nobody can shadow someone else's message by reusing its id in another conversation.
 
 use super::conversations::{
-    member_from, member_sk, message_from, msg_sk, pk, put, single_peer, valid_id, Member, Message, NewMessage,
-    MAX_CONTENT, REFUSED_ALL_MUTED, REFUSED_MUTED,
+    member_from, member_sk, message_from, msg_sk, pk, put, Member, Message, NewMessage, REFUSED_ALL_MUTED,
 };
 use super::{applied, n, s, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+
+pub use crate::domain::chat::valid_mid;
 
 fn preview(m: &NewMessage) -> String {
     match m.kind {
@@ -32,92 +33,51 @@ fn preview(m: &NewMessage) -> String {
 }
 
 fn mid_key(mid: &str) -> Item {
-    Db::key(format!("MID#{mid}"), "MID")
+    Db::key(super::keys::mid_pk(mid), "MID")
 }
 
-/// Message ids (client or server): 1–64 letters, digits, `-`, `_`.
-pub fn valid_mid(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// What a send checks before writing, read in one consistent BatchGetItem: META, the
+/// sender's MEMBER item (`member`), and for 1:1 the `peer`'s relation to the sender.
+/// None when the conversation (or the sender's membership, when asked for) does not exist.
+pub struct SendContext {
+    /// The room's "mute all" until this time (META `talkTime`, epoch seconds; 0 = none).
+    pub room_talk_time: i64,
+    /// The sender as a member (None for service sends).
+    pub sender: Option<Member>,
+    /// The peer of a 1:1 chat blacklisted the sender.
+    pub blocked: bool,
 }
 
-/// Store a message from a member: the next seq and the message in one transaction.
-/// Returns the stored message and whether it was a resend of an earlier one.
-pub async fn send(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
-    store_message(db, now, cid, m, true).await
-}
-
-/// A message from a service (Xuanxuan notifyMSG, the system account) that is not a member:
-/// no membership or blacklist check; the caller has authorised it.
-pub async fn send_as_service(db: &Db, now: i64, cid: &str, m: NewMessage) -> AppResult<(Message, bool)> {
-    store_message(db, now, cid, m, false).await
-}
-
-/// Calls: one consistent BatchGetItem (META, the sender's MEMBER, for 1:1 the peer's relation
-/// to the sender), one conditional Put claiming a client id (when given), one UpdateItem (the
-/// seq), one TransactWriteItems (+1 UpdateItem giving the seq back when that write fails).
-async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: bool) -> AppResult<(Message, bool)> {
-    if m.content.len() > MAX_CONTENT {
-        return Err(AppError::invalid("content", format!("longer than {MAX_CONTENT} bytes")));
-    }
-    if m.client_id.as_deref().is_some_and(|id| !valid_mid(id)) {
-        return Err(AppError::invalid("messageId", "1-64 letters, digits, '-' or '_'"));
-    }
-    if let Some(o) = &m.object_name {
-        if o.is_empty() || o.len() > 32 || !o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'_') {
-            return Err(AppError::invalid("objectName", "1-32 letters, digits, ':' or '_'"));
-        }
-    }
-    let gone = || AppError::not_found(format!("conversation {cid}"));
-    if !valid_id(cid) {
-        return Err(gone());
-    }
-    // 1:1: the peer may have blacklisted the sender (the id names both).
-    let peer = single_peer(cid, m.sender).filter(|_| as_member);
+/// One consistent BatchGetItem: META, the sender's MEMBER item when `member`, the `peer`'s
+/// relation item to the sender when given.
+pub async fn send_context(
+    db: &Db,
+    cid: &str,
+    sender: UserId,
+    member: bool,
+    peer: Option<UserId>,
+) -> AppResult<Option<SendContext>> {
     let mut keys = vec![Db::key(pk(cid), "META")];
-    if as_member {
-        keys.push(Db::key(pk(cid), member_sk(m.sender)));
+    if member {
+        keys.push(Db::key(pk(cid), member_sk(sender)));
     }
     if let Some(p) = peer {
-        keys.push(super::relations::key(p, m.sender));
+        keys.push(super::relations::key(p, sender));
     }
     let items = super::batch_get_consistent(db, keys).await?;
     let sk = |it: &Item| it.string("sk");
-    let meta = items.iter().find(|it| sk(it) == "META").cloned().ok_or_else(gone)?;
-    let sender: Option<Member> = match as_member {
-        true => Some(items.iter().filter(|it| sk(it).starts_with("MEMBER#")).find_map(member_from).ok_or_else(gone)?),
+    let Some(meta) = items.iter().find(|it| sk(it) == "META") else {
+        return Ok(None);
+    };
+    let sender = match member {
+        true => match items.iter().filter(|it| sk(it).starts_with("MEMBER#")).find_map(member_from) {
+            Some(m) => Some(m),
+            None => return Ok(None),
+        },
         false => None,
     };
     let blocked = items.iter().any(|it| sk(it).starts_with("REL#") && it.bool("blacklist") == Some(true));
-    // Room mutes (Shiku talkTime, epoch seconds): the member's own, and the room's "mute all"
-    // for everyone but owner/admins (also in the transaction's condition).
-    let now_secs = now / 1000;
-    if sender.as_ref().is_some_and(|s| s.talk_time > now_secs) {
-        return Err(AppError::Refused { code: REFUSED_MUTED, message: "you are muted in this room".into() });
-    }
-    // The client id is claimed before anything is written, so racing resends store nothing
-    // twice. A resend is answered before the remaining checks.
-    let claim = match &m.client_id {
-        Some(id) => match claim_client_id(db, now, cid, id, m.sender).await? {
-            Claimed::Stored(prev) => return Ok((prev, true)),
-            Claimed::Mine(token) => Some((id.as_str(), token)),
-        },
-        None => None,
-    };
-    let stored = async {
-        if blocked {
-            return Err(AppError::forbidden("blocked"));
-        }
-        let check_mute_all = sender.as_ref().is_some_and(|s| !s.is_admin());
-        if check_mute_all && meta.i64("talkTime").unwrap_or(0) > now_secs {
-            return Err(AppError::Refused { code: REFUSED_ALL_MUTED, message: "the room is muted".into() });
-        }
-        store_claimed(db, now, cid, &m, check_mute_all, claim.as_ref().map(|(_, t)| t.as_str())).await
-    }
-    .await;
-    if let (Err(_), Some((id, token))) = (&stored, &claim) {
-        release_claim(db, id, token).await;
-    }
-    stored.map(|msg| (msg, false))
+    Ok(Some(SendContext { room_talk_time: meta.i64("talkTime").unwrap_or(0), sender, blocked }))
 }
 
 /// Take the next seq (one atomic `ADD` on META: no contention between senders, whatever the
@@ -126,7 +86,7 @@ async fn store_message(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: b
 /// the `ADD` returned), so no failed send leaves a trailing seq without its message (which
 /// `lastSeq − readSeq` would count as unread). A gap between two stored messages is never
 /// counted: reading the later one moves `readSeq` past it.
-async fn store_claimed(
+pub async fn store_claimed(
     db: &Db,
     now: i64,
     cid: &str,
@@ -251,7 +211,7 @@ async fn give_back_seq(db: &Db, cid: &str, seq: i64, old: &Item) {
 /// (its sender died between claiming and storing).
 const CLAIM_LEASE_MS: i64 = 10_000;
 
-enum Claimed {
+pub enum Claimed {
     /// This request owns the client id (the claim token settles or releases it).
     Mine(String),
     /// An earlier send stored it: answer with that message.
@@ -261,7 +221,7 @@ enum Claimed {
 /// Claim `client_id` for this conversation and sender (one conditional Put when new). The id
 /// used by someone else, or in another conversation, is a conflict. A racing send of the same
 /// id waits, briefly, for the winner's message and answers with it.
-async fn claim_client_id(db: &Db, now: i64, cid: &str, client_id: &str, sender: UserId) -> AppResult<Claimed> {
+pub async fn claim_client_id(db: &Db, now: i64, cid: &str, client_id: &str, sender: UserId) -> AppResult<Claimed> {
     let token = uuid::Uuid::new_v4().simple().to_string();
     let mut wait_ms = 5;
     for _ in 0..12 {
@@ -291,7 +251,7 @@ async fn claim_client_id(db: &Db, now: i64, cid: &str, client_id: &str, sender: 
             Err(e) => match e.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(f)) => match f.item() {
                     Some(old) => Some(old.clone()),
-                    None => db.get(format!("MID#{client_id}"), "MID").await?,
+                    None => db.get(super::keys::mid_pk(client_id), "MID").await?,
                 },
                 _ => return Err(e.into()),
             },
@@ -313,7 +273,7 @@ async fn claim_client_id(db: &Db, now: i64, cid: &str, client_id: &str, sender: 
 }
 
 /// Give a claim back after a failed send, so the client's retry can store it.
-async fn release_claim(db: &Db, client_id: &str, token: &str) {
+pub async fn release_claim(db: &Db, client_id: &str, token: &str) {
     let r = db
         .client
         .delete_item()

@@ -24,6 +24,7 @@ pub mod relations;
 pub mod requests;
 pub mod rooms;
 pub mod settings;
+pub mod stream;
 pub mod tokens;
 pub mod users;
 

@@ -31,7 +31,7 @@ pub async fn run(app: &TestApp) -> String {
                     client_id: None,
                     object_name: None,
                 };
-                convs::send(&ctx.db, ctx.now_ms(), cid, m).await.expect("send");
+                shared::services::chat::send_at(&ctx.db, ctx.now_ms(), cid, m, true).await.expect("send");
             }
         })
         .await;
