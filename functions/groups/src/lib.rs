@@ -251,7 +251,7 @@ pub(crate) async fn post_notice(c: &Call<'_>, me: UserId, mine: &RoomMember, cid
     let db = &c.ctx.db;
     let nick = users::get(db, me).await?.map(|u| u.nickname).unwrap_or_default();
     let now = c.ctx.now_ms();
-    rooms::add_notice(db, now, (cid, me, &nick), text, |n| {
+    shared::store::notices::add_notice(db, now, (cid, me, &nick), text, |n| {
         GroupEvent::new("notice", me, json!({"noticeId": n.id, "notice": n.text}))
     })
     .await?;

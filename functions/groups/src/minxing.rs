@@ -15,8 +15,8 @@ use shared::http::Call;
 use shared::ids::UserId;
 use shared::privacy::{self, Seen};
 use shared::store::requests::{self, JoinRequest, APPROVED, REJECTED};
-use shared::store::rooms::{self, Changes, GroupEvent, NewRoom, Room, RoomMember};
-use shared::store::{conversations as convs, events, n, profiles, s, users, Item, ItemExt};
+use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Room, RoomMember, Settings};
+use shared::store::{conversations as convs, events, profiles, users, Item, ItemExt};
 use shared::{AppError, AppResult, Reply};
 use std::collections::HashMap;
 
@@ -156,13 +156,13 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     let mut all = members.clone();
     all.push(me);
     let found = require_users(c, &all).await?;
-    let mut settings = Item::new();
+    let mut settings = Settings::new();
     for (f, v) in visibility(public) {
-        settings.insert(f.into(), n(v));
+        settings.insert(f.into(), Field::Int(v));
     }
-    settings.insert("allowInviteFriend".into(), n(0));
+    settings.insert("allowInviteFriend".into(), Field::Int(0));
     if let Some(d) = &description {
-        settings.insert("desc".into(), s(d));
+        settings.insert("desc".into(), Field::from(d.as_str()));
     }
     let db = &c.ctx.db;
     let now = c.ctx.now_ms();
@@ -231,15 +231,15 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     let mut ch: Changes = vec![];
     let mut settings = serde_json::Map::new();
     if let Some(nm) = &name {
-        ch.push(("name".into(), Some(s(nm))));
+        ch.push(("name".into(), Some(Field::from(nm.as_str()))));
     }
     if let Some(d) = &description {
-        ch.push(("desc".into(), Some(s(d))));
+        ch.push(("desc".into(), Some(Field::from(d.as_str()))));
         settings.insert("desc".into(), json!(d));
     }
     if let Some(p) = public {
         for (f, v) in visibility(p) {
-            ch.push((f.into(), Some(n(v))));
+            ch.push((f.into(), Some(Field::Int(v))));
             settings.insert(f.into(), json!(v));
         }
     }
@@ -306,7 +306,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
         return Err(not_found(&cid));
     }
     rooms::visible(&room, mine.as_ref(), &mut list);
-    list.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
+    list.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let more = list.len() > offset.saturating_add(limit);
     let page: Vec<RoomMember> = list.into_iter().skip(offset).take(limit).collect();
     let uids: Vec<UserId> = page.iter().map(|m| m.uid).collect();

@@ -5,12 +5,13 @@
 use crate::{profiles, require_admin, require_users, user_ids};
 use serde_json::{json, Value};
 use shared::dialects::sealtalk::iso;
+use shared::dialects::sealtalk::rooms::role_code as role;
 use shared::dialects::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::store::profiles::avatar_url;
-use shared::store::rooms::{self, Changes, GroupEvent, NewRoom, Room, RoomMember};
-use shared::store::{n, s, users};
+use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Room, Settings};
+use shared::store::users;
 use shared::{AppError, AppResult, Reply};
 
 const MIN_NAME: usize = 2;
@@ -34,14 +35,6 @@ fn group_name(c: &Call<'_>) -> AppResult<String> {
         return Err(AppError::invalid("name", format!("{MIN_NAME}-{MAX_NAME} characters")));
     }
     Ok(escape(&name))
-}
-
-fn role(m: &RoomMember) -> i64 {
-    match m.shiku_role() {
-        1 => 0,
-        2 => 2,
-        _ => 1,
-    }
 }
 
 fn group_json(r: &Room) -> Value {
@@ -70,7 +63,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     require_users(c, &members).await?;
     let owner = users::require(&c.ctx.db, me).await?;
     let now = c.ctx.now_ms();
-    let settings = shared::store::Item::from([("isLook".to_string(), n(1))]);
+    let settings = Settings::from([("isLook".to_string(), Field::Int(1))]);
     let new = NewRoom {
         id: None,
         name: name.clone(),
@@ -148,7 +141,7 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     require_admin(&mine)?;
     let now = c.ctx.now_ms();
     let ev = GroupEvent::new("renamed", me, json!({"name": name}));
-    rooms::update(db, now, &gid, me, vec![("name".into(), Some(s(&name)))], &[ev]).await?;
+    rooms::update(db, now, &gid, me, vec![("name".into(), Some(Field::from(name.as_str())))], &[ev]).await?;
     Ok(Reply::empty())
 }
 
@@ -175,7 +168,7 @@ pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     require_admin(&mine)?;
     let now = c.ctx.now_ms();
     let ev = GroupEvent::new("portrait", me, json!({"portraitUri": uri}));
-    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(s(&uri)))], &[ev]).await?;
+    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(Field::from(uri.as_str())))], &[ev]).await?;
     Ok(Reply::empty())
 }
 
@@ -185,7 +178,7 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
     let gid = group_id(c)?;
     let name = c.params.str_max("displayName", MAX_DISPLAY_NAME)?.map(|x| escape(&x)).unwrap_or_default();
     let now = c.ctx.now_ms();
-    let ch: Changes = vec![("nickname".into(), if name.is_empty() { None } else { Some(s(&name)) })];
+    let ch: Changes = vec![("nickname".into(), if name.is_empty() { None } else { Some(Field::from(name.as_str())) })];
     let ev = GroupEvent::new("member", me, json!({"userId": me.0, "nickname": name}));
     if !rooms::update_member(&c.ctx.db, now, &gid, me, ch, &[ev]).await? {
         return Err(AppError::not_found(format!("group {gid}")));
@@ -210,7 +203,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     let (room, mut members) = rooms::with_members(&c.ctx.db, &gid).await?.ok_or_else(not_found)?;
     let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
     rooms::visible(&room, Some(&mine), &mut members);
-    members.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
+    members.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;
     let mut out = Vec::with_capacity(members.len());
