@@ -2,13 +2,14 @@
 //! ids as strings, roles 0 creator / 1 member / 2 manager, times ISO 8601, text fields
 //! HTML-escaped on input, JSON bodies.
 
-use crate::{profiles, require_admin, require_users, user_ids};
+use crate::{profiles, require_users, user_ids};
 use serde_json::{json, Value};
 use shared::dialects::sealtalk::iso;
 use shared::dialects::sealtalk::rooms::role_code as role;
 use shared::dialects::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
+use shared::services::rooms::{self as svc, require_admin};
 use shared::store::profiles::avatar_url;
 use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Room, Settings};
 use shared::store::users;
@@ -87,13 +88,13 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     if ids.is_empty() {
         return Err(AppError::missing("memberIds"));
     }
-    crate::invite(c, me, &gid, &ids).await?;
+    svc::invite(&c.ctx.db, c.ctx.now_ms(), me, &gid, &ids).await?;
     Ok(Reply::empty())
 }
 
 pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::join(c, me, &group_id(c)?).await?;
+    svc::join(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
     Ok(Reply::empty())
 }
 
@@ -105,20 +106,20 @@ pub async fn kick(c: &Call<'_>) -> AppResult<Reply> {
     if ids.is_empty() {
         return Err(AppError::missing("memberIds"));
     }
-    crate::kick(c, me, &gid, &ids).await?;
+    svc::kick(&c.ctx.db, c.ctx.now_ms(), me, &gid, &ids).await?;
     Ok(Reply::empty())
 }
 
 /// `POST /group/quit`: the creator's group passes to the next member (dismissed if none).
 pub async fn quit(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::leave(c, me, &group_id(c)?).await?;
+    svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
     Ok(Reply::empty())
 }
 
 pub async fn dismiss(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::dismiss(c, me, &group_id(c)?).await?;
+    svc::dismiss(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
     Ok(Reply::empty())
 }
 
@@ -127,7 +128,7 @@ pub async fn transfer(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
     let to = UserId::parse("userId", &c.params.req_str("userId")?)?;
-    crate::transfer(c, me, &gid, to).await?;
+    svc::transfer(&c.ctx.db, c.ctx.now_ms(), me, &gid, to).await?;
     Ok(Reply::empty())
 }
 
@@ -151,7 +152,7 @@ pub async fn set_bulletin(c: &Call<'_>) -> AppResult<Reply> {
     let gid = group_id(c)?;
     let text = c.params.str_max("bulletin", rooms::MAX_NOTICE)?.unwrap_or_default();
     let (_, mine) = rooms::as_member(&c.ctx.db, &gid, me).await?;
-    crate::post_notice(c, me, &mine, &gid, &escape(&text)).await?;
+    svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &gid, &escape(&text)).await?;
     Ok(Reply::empty())
 }
 

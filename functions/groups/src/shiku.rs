@@ -1,13 +1,14 @@
 //! Shiku `/room/*`: the Room entity of the Shiku API (`id` = `jid` = the conversation id,
 //! times in seconds, roles 1 creator / 2 admin / 3 member), form or query parameters.
 
-use crate::{profiles, require_admin, require_owner, require_users, user_ids};
+use crate::{profiles, require_users, user_ids};
 use serde_json::{json, Value};
 use shared::dialects::shiku::codes;
 use shared::dialects::shiku::rooms::{field_json, member_json, notice_json, role_code, room_json, settings, talk_time};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::params::Params;
+use shared::services::rooms::{self as svc, require_admin, require_owner};
 use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Settings, ADMIN, MEMBER};
 use shared::store::{notices, users};
 use shared::{AppError, AppResult, Reply};
@@ -57,13 +58,13 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
     let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
     found.insert(me, owner);
-    Ok(Reply::data(room_json(&room, Some(&crate::fresh_owner(me, now)), &[], &found, &[])))
+    Ok(Reply::data(room_json(&room, Some(&svc::fresh_owner(me, now)), &[], &found, &[])))
 }
 
 /// `/room/delete`: the owner dismisses the room.
 pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::dismiss(c, me, &room_id(c)?).await?;
+    svc::dismiss(&c.ctx.db, c.ctx.now_ms(), me, &room_id(c)?).await?;
     Ok(Reply::empty())
 }
 
@@ -108,7 +109,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         rooms::update(db, now, &cid, me, ch, &events).await?;
     }
     if let Some(text) = notice {
-        crate::post_notice(c, me, &mine, &cid, &text).await?;
+        svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &cid, &text).await?;
     }
     Ok(Reply::empty())
 }
@@ -118,7 +119,7 @@ pub async fn transfer(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
     let to = UserId::parse("toUserId", &c.params.req_str("toUserId")?)?;
-    crate::transfer(c, me, &cid, to).await?;
+    svc::transfer(&c.ctx.db, c.ctx.now_ms(), me, &cid, to).await?;
     let (room, mine) = rooms::as_member(&c.ctx.db, &cid, me).await?;
     let profiles = profiles(c, &[me]).await?;
     Ok(Reply::data(room_json(&room, Some(&mine), &[], &profiles, &[])))
@@ -182,7 +183,7 @@ pub async fn member_update(c: &Call<'_>) -> AppResult<Reply> {
     let cid = room_id(c)?;
     let invited = user_ids(c, "text")?;
     if !invited.is_empty() {
-        crate::invite(c, me, &cid, &invited).await?;
+        svc::invite(&c.ctx.db, c.ctx.now_ms(), me, &cid, &invited).await?;
         return Ok(Reply::empty());
     }
     let p = member_params(c)?;
@@ -236,9 +237,9 @@ pub async fn member_delete(c: &Call<'_>) -> AppResult<Reply> {
     let cid = room_id(c)?;
     let target = UserId::parse("userId", &c.params.req_str("userId")?)?;
     if target == me {
-        crate::leave(c, me, &cid).await?;
+        svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &cid).await?;
     } else {
-        crate::kick(c, me, &cid, &[target]).await?;
+        svc::kick(&c.ctx.db, c.ctx.now_ms(), me, &cid, &[target]).await?;
     }
     Ok(Reply::empty())
 }
@@ -332,14 +333,14 @@ pub async fn get_call(c: &Call<'_>) -> AppResult<Reply> {
 /// `/room/join`: join by id (`type` is accepted and ignored); joining twice changes nothing.
 pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::join(c, me, &room_id(c)?).await?;
+    svc::join(&c.ctx.db, c.ctx.now_ms(), me, &room_id(c)?).await?;
     Ok(Reply::empty())
 }
 
 /// `/room/leave`.
 pub async fn leave(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::leave(c, me, &room_id(c)?).await?;
+    svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &room_id(c)?).await?;
     Ok(Reply::empty())
 }
 
@@ -457,5 +458,5 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
     let ev = GroupEvent::new("created", me, json!({"name": room.name(), "userIds": ids, "copyOf": cid}));
     let copy = rooms::create(db, now, new, &ev).await?;
     let profiles = HashMap::from([(me, owner)]);
-    Ok(Reply::data(room_json(&copy, Some(&crate::fresh_owner(me, now)), &[], &profiles, &[])))
+    Ok(Reply::data(room_json(&copy, Some(&svc::fresh_owner(me, now)), &[], &profiles, &[])))
 }
