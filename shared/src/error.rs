@@ -3,6 +3,22 @@
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Codes of [`AppError::Refused`]: Shiku `resultCode`s (HTTP 403 in the other dialects),
+/// defined once here because services and the store refuse with them
+/// (dialects/shiku/codes.rs re-exports them for handlers; docs/errors.md).
+pub mod refused {
+    /// The room is full (`maxUserSize`).
+    pub const ROOM_FULL: i64 = 1100901;
+    /// The sender is muted in the room.
+    pub const MUTED: i64 = 1100902;
+    /// The whole room is muted.
+    pub const ALL_MUTED: i64 = 1100903;
+    /// Joining needs an admin's invitation (`isNeedVerify = 1`).
+    pub const NEEDS_VERIFY: i64 = 1100904;
+    /// The user is in too many groups.
+    pub const TOO_MANY_GROUPS: i64 = 1100905;
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("missing parameter: {0}")]

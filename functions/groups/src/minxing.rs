@@ -9,14 +9,15 @@
 //! here have `allowInviteFriend = 0`, so only owner/admins add people, in every dialect.
 //! JSON: snake_case, epoch-ms timestamps.
 
-use crate::{require_admin, require_users, user_ids};
+use crate::{require_users, user_ids};
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::privacy::{self, Seen};
+use shared::services::rooms::{self as svc, require_admin};
 use shared::store::requests::{self, JoinRequest, APPROVED, REJECTED};
-use shared::store::rooms::{self, Changes, GroupEvent, NewRoom, Room, RoomMember};
-use shared::store::{conversations as convs, events, n, profiles, s, users, Item, ItemExt};
+use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Room, RoomMember, Settings};
+use shared::store::{conversations as convs, events, profiles, users, Item, ItemExt};
 use shared::{AppError, AppResult, Reply};
 use std::collections::HashMap;
 
@@ -156,13 +157,13 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     let mut all = members.clone();
     all.push(me);
     let found = require_users(c, &all).await?;
-    let mut settings = Item::new();
+    let mut settings = Settings::new();
     for (f, v) in visibility(public) {
-        settings.insert(f.into(), n(v));
+        settings.insert(f.into(), Field::Int(v));
     }
-    settings.insert("allowInviteFriend".into(), n(0));
+    settings.insert("allowInviteFriend".into(), Field::Int(0));
     if let Some(d) = &description {
-        settings.insert("desc".into(), s(d));
+        settings.insert("desc".into(), Field::from(d.as_str()));
     }
     let db = &c.ctx.db;
     let now = c.ctx.now_ms();
@@ -177,7 +178,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
     let room = rooms::create(db, now, new, &ev).await?;
-    Ok(Reply::data(group_json(&room, Some(&crate::fresh_owner(me, now)))).status(201))
+    Ok(Reply::data(group_json(&room, Some(&svc::fresh_owner(me, now)))).status(201))
 }
 
 /// `GET /api/v1/groups`: my groups (newest first), then the public directory (newest first,
@@ -231,15 +232,15 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     let mut ch: Changes = vec![];
     let mut settings = serde_json::Map::new();
     if let Some(nm) = &name {
-        ch.push(("name".into(), Some(s(nm))));
+        ch.push(("name".into(), Some(Field::from(nm.as_str()))));
     }
     if let Some(d) = &description {
-        ch.push(("desc".into(), Some(s(d))));
+        ch.push(("desc".into(), Some(Field::from(d.as_str()))));
         settings.insert("desc".into(), json!(d));
     }
     if let Some(p) = public {
         for (f, v) in visibility(p) {
-            ch.push((f.into(), Some(n(v))));
+            ch.push((f.into(), Some(Field::Int(v))));
             settings.insert(f.into(), json!(v));
         }
     }
@@ -271,7 +272,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = group_id(c)?;
-    crate::dismiss(c, me, &cid).await.map_err(|e| hide_room(e, &cid))?;
+    svc::dismiss(&c.ctx.db, c.ctx.now_ms(), me, &cid).await.map_err(|e| hide_room(e, &cid))?;
     Ok(Reply::empty())
 }
 
@@ -306,7 +307,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
         return Err(not_found(&cid));
     }
     rooms::visible(&room, mine.as_ref(), &mut list);
-    list.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
+    list.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let more = list.len() > offset.saturating_add(limit);
     let page: Vec<RoomMember> = list.into_iter().skip(offset).take(limit).collect();
     let uids: Vec<UserId> = page.iter().map(|m| m.uid).collect();
@@ -381,14 +382,14 @@ pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
     // `user_ids` naming only me is a join like no `user_ids` at all.
     let adds: Vec<UserId> = user_ids(c, "user_ids")?.into_iter().filter(|u| *u != me).collect();
     if !adds.is_empty() {
-        let added = crate::invite(c, me, &cid, &adds).await.map_err(|e| hide_room(e, &cid))?;
+        let added = svc::invite(&c.ctx.db, c.ctx.now_ms(), me, &cid, &adds).await.map_err(|e| hide_room(e, &cid))?;
         let (room, mine) = rooms::as_member(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
         let mut out = group_json(&room, Some(&mine));
         out["added_user_ids"] = added.iter().map(|u| u.0).collect();
         return Ok(Reply::data(out));
     }
     let message = c.params.str_max("message", requests::MAX_MESSAGE)?.unwrap_or_default();
-    match crate::join(c, me, &cid).await {
+    match svc::join(&c.ctx.db, c.ctx.now_ms(), me, &cid).await {
         Ok(()) => {
             let (room, mine) = rooms::as_member(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
             Ok(Reply::data(group_json(&room, Some(&mine))))
@@ -422,9 +423,9 @@ pub async fn leave(c: &Call<'_>) -> AppResult<Reply> {
         }
     }
     let r = if targets.is_empty() || targets == [me] {
-        crate::leave(c, me, &cid).await
+        svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &cid).await
     } else {
-        crate::kick(c, me, &cid, &targets).await.map(|_| ())
+        svc::kick(&c.ctx.db, c.ctx.now_ms(), me, &cid, &targets).await.map(|_| ())
     };
     r.map_err(|e| hide_room(e, &cid))?;
     Ok(Reply::empty())

@@ -2,15 +2,17 @@
 //! ids as strings, roles 0 creator / 1 member / 2 manager, times ISO 8601, text fields
 //! HTML-escaped on input, JSON bodies.
 
-use crate::{profiles, require_admin, require_users, user_ids};
+use crate::{profiles, require_users, user_ids};
 use serde_json::{json, Value};
 use shared::dialects::sealtalk::iso;
+use shared::dialects::sealtalk::rooms::role_code as role;
 use shared::dialects::sealtalk_escape as escape;
 use shared::http::Call;
 use shared::ids::UserId;
+use shared::services::rooms::{self as svc, require_admin};
 use shared::store::profiles::avatar_url;
-use shared::store::rooms::{self, Changes, GroupEvent, NewRoom, Room, RoomMember};
-use shared::store::{n, s, users};
+use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Room, Settings};
+use shared::store::users;
 use shared::{AppError, AppResult, Reply};
 
 const MIN_NAME: usize = 2;
@@ -34,14 +36,6 @@ fn group_name(c: &Call<'_>) -> AppResult<String> {
         return Err(AppError::invalid("name", format!("{MIN_NAME}-{MAX_NAME} characters")));
     }
     Ok(escape(&name))
-}
-
-fn role(m: &RoomMember) -> i64 {
-    match m.shiku_role() {
-        1 => 0,
-        2 => 2,
-        _ => 1,
-    }
 }
 
 fn group_json(r: &Room) -> Value {
@@ -70,7 +64,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     require_users(c, &members).await?;
     let owner = users::require(&c.ctx.db, me).await?;
     let now = c.ctx.now_ms();
-    let settings = shared::store::Item::from([("isLook".to_string(), n(1))]);
+    let settings = Settings::from([("isLook".to_string(), Field::Int(1))]);
     let new = NewRoom {
         id: None,
         name: name.clone(),
@@ -94,13 +88,13 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     if ids.is_empty() {
         return Err(AppError::missing("memberIds"));
     }
-    crate::invite(c, me, &gid, &ids).await?;
+    svc::invite(&c.ctx.db, c.ctx.now_ms(), me, &gid, &ids).await?;
     Ok(Reply::empty())
 }
 
 pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::join(c, me, &group_id(c)?).await?;
+    svc::join(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
     Ok(Reply::empty())
 }
 
@@ -112,20 +106,20 @@ pub async fn kick(c: &Call<'_>) -> AppResult<Reply> {
     if ids.is_empty() {
         return Err(AppError::missing("memberIds"));
     }
-    crate::kick(c, me, &gid, &ids).await?;
+    svc::kick(&c.ctx.db, c.ctx.now_ms(), me, &gid, &ids).await?;
     Ok(Reply::empty())
 }
 
 /// `POST /group/quit`: the creator's group passes to the next member (dismissed if none).
 pub async fn quit(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::leave(c, me, &group_id(c)?).await?;
+    svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
     Ok(Reply::empty())
 }
 
 pub async fn dismiss(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::dismiss(c, me, &group_id(c)?).await?;
+    svc::dismiss(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
     Ok(Reply::empty())
 }
 
@@ -134,7 +128,7 @@ pub async fn transfer(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
     let to = UserId::parse("userId", &c.params.req_str("userId")?)?;
-    crate::transfer(c, me, &gid, to).await?;
+    svc::transfer(&c.ctx.db, c.ctx.now_ms(), me, &gid, to).await?;
     Ok(Reply::empty())
 }
 
@@ -148,7 +142,7 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     require_admin(&mine)?;
     let now = c.ctx.now_ms();
     let ev = GroupEvent::new("renamed", me, json!({"name": name}));
-    rooms::update(db, now, &gid, me, vec![("name".into(), Some(s(&name)))], &[ev]).await?;
+    rooms::update(db, now, &gid, me, vec![("name".into(), Some(Field::from(name.as_str())))], &[ev]).await?;
     Ok(Reply::empty())
 }
 
@@ -158,7 +152,7 @@ pub async fn set_bulletin(c: &Call<'_>) -> AppResult<Reply> {
     let gid = group_id(c)?;
     let text = c.params.str_max("bulletin", rooms::MAX_NOTICE)?.unwrap_or_default();
     let (_, mine) = rooms::as_member(&c.ctx.db, &gid, me).await?;
-    crate::post_notice(c, me, &mine, &gid, &escape(&text)).await?;
+    svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &gid, &escape(&text)).await?;
     Ok(Reply::empty())
 }
 
@@ -175,7 +169,7 @@ pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     require_admin(&mine)?;
     let now = c.ctx.now_ms();
     let ev = GroupEvent::new("portrait", me, json!({"portraitUri": uri}));
-    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(s(&uri)))], &[ev]).await?;
+    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(Field::from(uri.as_str())))], &[ev]).await?;
     Ok(Reply::empty())
 }
 
@@ -185,7 +179,7 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
     let gid = group_id(c)?;
     let name = c.params.str_max("displayName", MAX_DISPLAY_NAME)?.map(|x| escape(&x)).unwrap_or_default();
     let now = c.ctx.now_ms();
-    let ch: Changes = vec![("nickname".into(), if name.is_empty() { None } else { Some(s(&name)) })];
+    let ch: Changes = vec![("nickname".into(), if name.is_empty() { None } else { Some(Field::from(name.as_str())) })];
     let ev = GroupEvent::new("member", me, json!({"userId": me.0, "nickname": name}));
     if !rooms::update_member(&c.ctx.db, now, &gid, me, ch, &[ev]).await? {
         return Err(AppError::not_found(format!("group {gid}")));
@@ -210,7 +204,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     let (room, mut members) = rooms::with_members(&c.ctx.db, &gid).await?.ok_or_else(not_found)?;
     let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
     rooms::visible(&room, Some(&mine), &mut members);
-    members.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
+    members.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;
     let mut out = Vec::with_capacity(members.len());

@@ -1,16 +1,16 @@
 //! Shiku `/room/*`: the Room entity of the Shiku API (`id` = `jid` = the conversation id,
 //! times in seconds, roles 1 creator / 2 admin / 3 member), form or query parameters.
 
-use crate::{profiles, require_admin, require_owner, require_users, user_ids};
+use crate::{profiles, require_users, user_ids};
 use serde_json::{json, Value};
+use shared::dialects::shiku::codes;
+use shared::dialects::shiku::rooms::{field_json, member_json, notice_json, role_code, room_json, settings, talk_time};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::params::Params;
-use shared::store::rooms::{
-    self, AttributeValue, Changes, GroupEvent, NewRoom, Notice, Room, RoomMember, ADMIN, MEMBER,
-};
-use shared::store::users::{self, User};
-use shared::store::{n, s};
+use shared::services::rooms::{self as svc, require_admin, require_owner};
+use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Settings, ADMIN, MEMBER};
+use shared::store::{notices, users};
 use shared::{AppError, AppResult, Reply};
 use std::collections::HashMap;
 
@@ -27,156 +27,6 @@ fn room_id(c: &Call<'_>) -> AppResult<String> {
     Ok(cid)
 }
 
-fn secs(ms: i64) -> i64 {
-    ms / 1000
-}
-
-fn notice_json(cid: &str, n: &Notice) -> Value {
-    json!({"id": n.id, "roomId": cid, "text": n.text, "userId": n.by.0, "nickname": n.nickname, "time": secs(n.time)})
-}
-
-pub fn member_json(cid: &str, m: &RoomMember, profile: Option<&User>) -> Value {
-    let nickname = if m.nickname.is_empty() {
-        profile.map(|p| p.nickname.clone()).unwrap_or_default()
-    } else {
-        m.nickname.clone()
-    };
-    json!({
-        "roomId": cid,
-        "userId": m.uid.0,
-        "nickname": nickname,
-        "role": m.shiku_role(),
-        "sub": 1,
-        "talkTime": m.talk_time,
-        "offlineNoPushMsg": m.offline_no_push,
-        "isOpenTopChat": m.top,
-        "openTopChatTime": m.top_time,
-        "active": secs(m.joined_at),
-        "createTime": secs(m.joined_at),
-        "modifyTime": secs(m.modified_at),
-        "call": "",
-    })
-}
-
-/// The Shiku Room entity. `members` are rendered as given (callers decide how many).
-pub fn room_json(
-    r: &Room,
-    me: Option<&RoomMember>,
-    members: &[RoomMember],
-    profiles: &HashMap<UserId, User>,
-    notices: &[Notice],
-) -> Value {
-    let notice = r.notice();
-    let mut o = json!({
-        "id": r.id,
-        "jid": r.id,
-        "name": r.name(),
-        "desc": r.text("desc"),
-        "subject": r.text("subject"),
-        "category": r.int("category"),
-        "tags": r.tags(),
-        "call": r.text("call"),
-        "videoMeetingNo": r.text("videoMeetingNo"),
-        "notice": notice.as_ref().map(|x| notice_json(&r.id, x)).unwrap_or_else(|| json!({"time": 0, "modifyTime": 0})),
-        "notices": notices.iter().map(|x| notice_json(&r.id, x)).collect::<Vec<_>>(),
-        "userSize": r.member_count(),
-        "maxUserSize": r.max_users(),
-        "countryId": r.int("countryId"),
-        "provinceId": r.int("provinceId"),
-        "cityId": r.int("cityId"),
-        "areaId": r.int("areaId"),
-        "longitude": r.f64("longitude"),
-        "latitude": r.f64("latitude"),
-        "userId": r.owner().0,
-        "nickname": r.text("ownerNick"),
-        "createTime": secs(r.created_at()),
-        "modifier": r.modifier().map(|u| u.0).unwrap_or(r.owner().0),
-        "modifyTime": secs(r.modified_at()),
-        "s": 1,
-        "talkTime": r.talk_time(),
-        "chatRecordTimeOut": r.chat_record_timeout(),
-        "isAttritionNotice": 1,
-        "portraitUri": r.text("portrait"),
-        "members": members.iter().map(|m| member_json(&r.id, m, profiles.get(&m.uid))).collect::<Vec<_>>(),
-    });
-    for (f, _) in rooms::FLAGS {
-        o[*f] = json!(r.flag(f));
-    }
-    if let Some(m) = me {
-        o["member"] = member_json(&r.id, m, profiles.get(&m.uid));
-    }
-    o
-}
-
-/// Room settings given as parameters (creation, update): flags 0/1, region ids, texts,
-/// coordinates, `talkTime` (seconds; milliseconds are converted), `chatRecordTimeOut`
-/// (-1 or days), `maxUserSize` (1–1000), `tags`.
-fn settings(p: &Params) -> AppResult<Changes> {
-    let mut ch: Changes = vec![];
-    for (f, _) in rooms::FLAGS {
-        if let Some(v) = p.i64(f)? {
-            ch.push((f.to_string(), Some(rooms::flag_value(f, v)?)));
-        }
-    }
-    for f in rooms::INTS {
-        if let Some(v) = p.i64(f)? {
-            if !(0..=i64::from(i32::MAX)).contains(&v) {
-                return Err(AppError::invalid(f, "must be a non-negative integer"));
-            }
-            ch.push((f.to_string(), Some(n(v))));
-        }
-    }
-    for (f, max) in rooms::TEXTS {
-        if let Some(v) = p.str_max(f, *max)? {
-            ch.push((f.to_string(), Some(s(v))));
-        }
-    }
-    for (f, lim) in [("longitude", 180.0), ("latitude", 90.0)] {
-        if let Some(v) = p.f64(f)? {
-            if !(-lim..=lim).contains(&v) {
-                return Err(AppError::invalid(f, format!("must be between -{lim} and {lim}")));
-            }
-            ch.push((f.to_string(), Some(n(v))));
-        }
-    }
-    if let Some(t) = p.i64("talkTime")? {
-        ch.push(("talkTime".into(), Some(n(talk_time(t)?))));
-    }
-    if let Some(v) = p.f64("chatRecordTimeOut")? {
-        if v != -1.0 && v < 0.0 {
-            return Err(AppError::invalid("chatRecordTimeOut", "-1 or a number of days"));
-        }
-        ch.push(("chatRecordTimeOut".into(), Some(n(v))));
-    }
-    if let Some(v) = p.i64("maxUserSize")? {
-        if !(1..=rooms::MAX_USERS).contains(&v) {
-            return Err(AppError::invalid("maxUserSize", format!("must be between 1 and {}", rooms::MAX_USERS)));
-        }
-        ch.push(("maxUserSize".into(), Some(n(v))));
-    }
-    let tags = p.list("tags")?;
-    if !tags.is_empty() {
-        if tags.len() > 10 || tags.iter().any(|t| t.chars().count() > 20) {
-            return Err(AppError::invalid("tags", "at most 10 tags of 20 characters"));
-        }
-        ch.push(("tags".into(), Some(AttributeValue::L(tags.into_iter().map(s).collect()))));
-    }
-    Ok(ch)
-}
-
-/// Mute-until time in epoch seconds (0 lifts it); milliseconds are accepted and converted.
-fn talk_time(t: i64) -> AppResult<i64> {
-    match t {
-        t if t < 0 => Err(AppError::invalid("talkTime", "must not be negative")),
-        t if t > 100_000_000_000 => Ok(t / 1000),
-        t => Ok(t),
-    }
-}
-
-fn changes_item(ch: Changes) -> shared::store::Item {
-    ch.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect()
-}
-
 /// `/room/add`: `name`, optional `jid` (kept when valid and free), `text` = JSON list of
 /// user ids to add, room settings. Answers the Room.
 pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
@@ -185,12 +35,11 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     let name = name.ok_or_else(|| AppError::missing("name"))?;
     let members: Vec<UserId> = user_ids(c, "text")?.into_iter().filter(|u| *u != me).collect();
     let settings = settings(&c.params)?;
-    let max =
-        settings.iter().find(|(k, _)| k == "maxUserSize").and_then(|(_, v)| v.as_ref()?.as_n().ok()?.parse().ok());
+    let max = settings.iter().find(|(k, _)| k == "maxUserSize").and_then(|(_, v)| v.as_ref()?.int());
     let max: i64 = max.unwrap_or(rooms::MAX_USERS);
     if members.len() as i64 >= max {
         return Err(AppError::Refused {
-            code: rooms::REFUSED_ROOM_FULL,
+            code: codes::ROOM_FULL,
             message: format!("a room holds at most {max} members"),
         });
     }
@@ -203,19 +52,19 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
         owner: me,
         owner_nickname: owner.nickname.clone(),
         members: members.clone(),
-        settings: changes_item(settings),
+        settings: settings.into_iter().filter_map(|(k, v)| Some((k, v?))).collect(),
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
     let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
     found.insert(me, owner);
-    Ok(Reply::data(room_json(&room, Some(&crate::fresh_owner(me, now)), &[], &found, &[])))
+    Ok(Reply::data(room_json(&room, Some(&svc::fresh_owner(me, now)), &[], &found, &[])))
 }
 
 /// `/room/delete`: the owner dismisses the room.
 pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::dismiss(c, me, &room_id(c)?).await?;
+    svc::dismiss(&c.ctx.db, c.ctx.now_ms(), me, &room_id(c)?).await?;
     Ok(Reply::empty())
 }
 
@@ -231,11 +80,11 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     let mut ch = settings(&c.params)?;
     let name = c.params.str_max("roomName", MAX_NAME)?.or(c.params.str_max("name", MAX_NAME)?);
     if let Some(nm) = &name {
-        ch.push(("name".into(), Some(s(nm))));
+        ch.push(("name".into(), Some(Field::from(nm.as_str()))));
     }
     let notice = c.params.str_max("notice", rooms::MAX_NOTICE)?;
     if let Some((_, Some(v))) = ch.iter().find(|(k, _)| k == "maxUserSize") {
-        let max: i64 = v.as_n().ok().and_then(|x| x.parse().ok()).unwrap_or(rooms::MAX_USERS);
+        let max: i64 = v.int().unwrap_or(rooms::MAX_USERS);
         if max < room.member_count() {
             return Err(AppError::invalid("maxUserSize", "below the current member count"));
         }
@@ -245,14 +94,14 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         let changed: serde_json::Map<String, Value> = ch
             .iter()
             .filter(|(k, _)| k != "name" && k != "talkTime")
-            .map(|(k, v)| (k.clone(), v.as_ref().map(attr_json).unwrap_or(Value::Null)))
+            .map(|(k, v)| (k.clone(), v.as_ref().map(field_json).unwrap_or(Value::Null)))
             .collect();
         let mut events = vec![];
         if let Some(nm) = name {
             events.push(GroupEvent::new("renamed", me, json!({"name": nm})));
         }
         if let Some((_, Some(t))) = ch.iter().find(|(k, _)| k == "talkTime") {
-            events.push(GroupEvent::new("muted", me, json!({"talkTime": attr_json(t)})));
+            events.push(GroupEvent::new("muted", me, json!({"talkTime": field_json(t)})));
         }
         if !changed.is_empty() {
             events.push(GroupEvent::new("updated", me, json!({"settings": changed})));
@@ -260,20 +109,9 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         rooms::update(db, now, &cid, me, ch, &events).await?;
     }
     if let Some(text) = notice {
-        crate::post_notice(c, me, &mine, &cid, &text).await?;
+        svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &cid, &text).await?;
     }
     Ok(Reply::empty())
-}
-
-fn attr_json(v: &AttributeValue) -> Value {
-    match v {
-        AttributeValue::N(x) => {
-            x.parse::<i64>().map(Value::from).or_else(|_| x.parse::<f64>().map(Value::from)).unwrap_or(Value::Null)
-        }
-        AttributeValue::S(x) => json!(x),
-        AttributeValue::L(l) => Value::Array(l.iter().map(attr_json).collect()),
-        _ => Value::Null,
-    }
 }
 
 /// `/room/transfer`: `toUserId` (a member) becomes owner; answers the Room.
@@ -281,7 +119,7 @@ pub async fn transfer(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
     let to = UserId::parse("toUserId", &c.params.req_str("toUserId")?)?;
-    crate::transfer(c, me, &cid, to).await?;
+    svc::transfer(&c.ctx.db, c.ctx.now_ms(), me, &cid, to).await?;
     let (room, mine) = rooms::as_member(&c.ctx.db, &cid, me).await?;
     let profiles = profiles(c, &[me]).await?;
     Ok(Reply::data(room_json(&room, Some(&mine), &[], &profiles, &[])))
@@ -294,7 +132,7 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
     let db = &c.ctx.db;
-    let (head, notices) = tokio::join!(rooms::head(db, &cid, GET_MEMBERS), rooms::notices(db, &cid, 10));
+    let (head, notices) = tokio::join!(rooms::head(db, &cid, GET_MEMBERS), notices::notices(db, &cid, 10));
     let not_found = || AppError::not_found(format!("room {cid}"));
     let (room, mut members) = head?.ok_or_else(not_found)?;
     let mine = match members.iter().find(|m| m.uid == me) {
@@ -345,7 +183,7 @@ pub async fn member_update(c: &Call<'_>) -> AppResult<Reply> {
     let cid = room_id(c)?;
     let invited = user_ids(c, "text")?;
     if !invited.is_empty() {
-        crate::invite(c, me, &cid, &invited).await?;
+        svc::invite(&c.ctx.db, c.ctx.now_ms(), me, &cid, &invited).await?;
         return Ok(Reply::empty());
     }
     let p = member_params(c)?;
@@ -374,10 +212,10 @@ pub async fn member_update(c: &Call<'_>) -> AppResult<Reply> {
     }
     let mut ch: Changes = vec![];
     if let Some(nk) = &nickname {
-        ch.push(("nickname".into(), Some(s(nk))));
+        ch.push(("nickname".into(), Some(Field::from(nk.as_str()))));
     }
     if let Some(t) = talk {
-        ch.push(("talkTime".into(), Some(n(t))));
+        ch.push(("talkTime".into(), Some(Field::Int(t))));
     }
     let now = c.ctx.now_ms();
     let mut events = vec![];
@@ -399,9 +237,9 @@ pub async fn member_delete(c: &Call<'_>) -> AppResult<Reply> {
     let cid = room_id(c)?;
     let target = UserId::parse("userId", &c.params.req_str("userId")?)?;
     if target == me {
-        crate::leave(c, me, &cid).await?;
+        svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &cid).await?;
     } else {
-        crate::kick(c, me, &cid, &[target]).await?;
+        svc::kick(&c.ctx.db, c.ctx.now_ms(), me, &cid, &[target]).await?;
     }
     Ok(Reply::empty())
 }
@@ -443,7 +281,7 @@ pub async fn member_list(c: &Call<'_>) -> AppResult<Reply> {
     rooms::visible(&room, Some(&mine), &mut members);
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;
-    members.sort_by_key(|m| (m.shiku_role(), m.joined_at, m.uid));
+    members.sort_by_key(|m| (role_code(m), m.joined_at, m.uid));
     let out: Vec<Value> = members
         .iter()
         .map(|m| member_json(&cid, m, profiles.get(&m.uid)))
@@ -464,7 +302,7 @@ pub async fn notice_list(c: &Call<'_>) -> AppResult<Reply> {
     let cid = room_id(c)?;
     let size = c.params.i64_in("pageSize", 1, 200, 50)?;
     rooms::as_member(&c.ctx.db, &cid, me).await?;
-    let list = rooms::notices(&c.ctx.db, &cid, size as i32).await?;
+    let list = notices::notices(&c.ctx.db, &cid, size as i32).await?;
     Ok(Reply::data(list.iter().map(|n| notice_json(&cid, n)).collect()))
 }
 
@@ -477,7 +315,7 @@ pub async fn notice_delete(c: &Call<'_>) -> AppResult<Reply> {
     let (_, mine) = rooms::as_member(db, &cid, me).await?;
     require_admin(&mine)?;
     let ev = GroupEvent::new("noticeDeleted", me, json!({"noticeId": id}));
-    if !rooms::delete_notice(db, c.ctx.now_ms(), &cid, &id, &ev).await? {
+    if !notices::delete_notice(db, c.ctx.now_ms(), &cid, &id, &ev).await? {
         return Err(AppError::not_found(format!("notice {id}")));
     }
     Ok(Reply::empty())
@@ -495,14 +333,14 @@ pub async fn get_call(c: &Call<'_>) -> AppResult<Reply> {
 /// `/room/join`: join by id (`type` is accepted and ignored); joining twice changes nothing.
 pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::join(c, me, &room_id(c)?).await?;
+    svc::join(&c.ctx.db, c.ctx.now_ms(), me, &room_id(c)?).await?;
     Ok(Reply::empty())
 }
 
 /// `/room/leave`.
 pub async fn leave(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    crate::leave(c, me, &room_id(c)?).await?;
+    svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &room_id(c)?).await?;
     Ok(Reply::empty())
 }
 
@@ -570,10 +408,10 @@ pub async fn set_offline_no_push(c: &Call<'_>) -> AppResult<Reply> {
     }
     let now = c.ctx.now_ms();
     let ch: Changes = match c.params.i64_in("type", 0, 1, 0)? {
-        0 => vec![("offlineNoPushMsg".into(), Some(n(on)))],
+        0 => vec![("offlineNoPushMsg".into(), Some(Field::Int(on)))],
         _ => vec![
-            ("isOpenTopChat".into(), Some(n(on))),
-            ("openTopChatTime".into(), Some(n(if on == 1 { now / 1000 } else { 0 }))),
+            ("isOpenTopChat".into(), Some(Field::Int(on))),
+            ("openTopChatTime".into(), Some(Field::Int(if on == 1 { now / 1000 } else { 0 }))),
         ],
     };
     if shared::store::conversations::valid_id(&cid) {
@@ -595,13 +433,13 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
     let (room, members) = rooms::with_members(db, &cid).await?.ok_or_else(not_found)?;
     let mine = members.iter().find(|m| m.uid == me).ok_or_else(not_found)?;
     require_admin(mine)?;
-    let mut settings = shared::store::Item::new();
+    let mut settings = Settings::new();
     let mut keys: Vec<&str> = rooms::FLAGS.iter().map(|(f, _)| *f).collect();
     keys.extend(rooms::INTS);
     keys.extend(rooms::TEXTS.iter().map(|(f, _)| *f));
     keys.extend(["longitude", "latitude", "chatRecordTimeOut", "maxUserSize", "tags", "portrait"]);
     for k in keys {
-        if let Some(v) = room.item.get(k) {
+        if let Some(v) = room.field(k) {
             settings.insert(k.to_string(), v.clone());
         }
     }
@@ -620,5 +458,5 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
     let ev = GroupEvent::new("created", me, json!({"name": room.name(), "userIds": ids, "copyOf": cid}));
     let copy = rooms::create(db, now, new, &ev).await?;
     let profiles = HashMap::from([(me, owner)]);
-    Ok(Reply::data(room_json(&copy, Some(&crate::fresh_owner(me, now)), &[], &profiles, &[])))
+    Ok(Reply::data(room_json(&copy, Some(&svc::fresh_owner(me, now)), &[], &profiles, &[])))
 }

@@ -316,9 +316,9 @@ pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
 pub use super::invites::{add_members_within, dismiss, remove_member, remove_members, MAX_IN_ONE_ADD};
 
 /// Shiku `resultCode`s of room refusals (HTTP 403 in the other dialects, docs/errors.md).
-pub const REFUSED_ROOM_FULL: i64 = 1100901;
-pub const REFUSED_MUTED: i64 = 1100902;
-pub const REFUSED_ALL_MUTED: i64 = 1100903;
+pub use crate::error::refused::{
+    ALL_MUTED as REFUSED_ALL_MUTED, MUTED as REFUSED_MUTED, ROOM_FULL as REFUSED_ROOM_FULL,
+};
 
 /// A message by seq (one GetItem).
 pub async fn message(db: &Db, cid: &str, seq: i64) -> AppResult<Option<Message>> {

@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use std::collections::{HashMap, HashSet};
 
 /// Join or creation refused: the user is in [`max_groups`] groups already.
-pub const REFUSED_TOO_MANY_GROUPS: i64 = 1100905;
+pub use crate::error::refused::TOO_MANY_GROUPS as REFUSED_TOO_MANY_GROUPS;
 
 /// Members added or removed per transaction (two items each, plus META and the event).
 pub const MAX_IN_ONE_ADD: usize = 49;

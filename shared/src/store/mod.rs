@@ -18,6 +18,7 @@ pub mod limits;
 pub mod live;
 pub mod lookups;
 pub mod messages;
+pub mod notices;
 pub mod profiles;
 pub mod pushes;
 pub mod relations;

@@ -14,171 +14,80 @@ use super::conversations::{self as convs, member_sk, pk, valid_id};
 use super::{is_condition_failure, n, s, Db, Item, ItemExt, GSI1};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-pub use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
 use std::collections::HashMap;
 
-pub use convs::{REFUSED_ALL_MUTED, REFUSED_MUTED, REFUSED_ROOM_FULL};
+pub use crate::error::refused::{
+    ALL_MUTED as REFUSED_ALL_MUTED, MUTED as REFUSED_MUTED, ROOM_FULL as REFUSED_ROOM_FULL,
+};
 
-/// Largest room (Shiku `maxUserSize` default and ceiling).
-pub const MAX_USERS: i64 = 1000;
-pub const OWNER: &str = "owner";
-pub const ADMIN: &str = "admin";
-pub const MEMBER: &str = "member";
 /// Join refused: the room needs an admin's invitation (`isNeedVerify = 1`).
-pub const REFUSED_NEEDS_VERIFY: i64 = 1100904;
+pub use crate::error::refused::NEEDS_VERIFY as REFUSED_NEEDS_VERIFY;
 /// How many members a creation transaction holds besides the owner.
 const FIRST_BATCH: usize = convs::MAX_IN_CREATION;
 
-/// 0/1 room flags and their defaults (Shiku Room entity).
-pub const FLAGS: &[(&str, i64)] = &[
-    ("isLook", 0),
-    ("showRead", 0),
-    ("isNeedVerify", 0),
-    ("showMember", 1),
-    ("allowSendCard", 1),
-    ("allowHostUpdate", 1),
-    ("allowInviteFriend", 1),
-    ("allowUploadFile", 1),
-    ("allowConference", 1),
-    ("allowSpeakCourse", 1),
-];
-/// Integer room fields (region ids, category), 0 when absent.
-pub const INTS: &[&str] = &["countryId", "provinceId", "cityId", "areaId", "category"];
-/// Text room fields and their longest length in characters.
-pub const TEXTS: &[(&str, usize)] = &[("desc", 500), ("subject", 100)];
+pub use crate::domain::rooms::{
+    flag_value, Changes, Field, NewRoom, Notice, Room, RoomMember, Settings, ADMIN, FLAGS, INTS, MAX_NOTICE, MAX_USERS,
+    MEMBER, OWNER, TEXTS,
+};
 
-#[derive(Debug, Clone)]
-pub struct Room {
-    pub id: String,
-    pub item: Item,
+/// An item attribute as a setting (None: a type settings never use).
+fn field_of(v: &AttributeValue) -> Option<Field> {
+    Some(match v {
+        AttributeValue::N(x) => match x.parse::<i64>() {
+            Ok(i) => Field::Int(i),
+            Err(_) => Field::Num(x.parse().ok()?),
+        },
+        AttributeValue::S(x) => Field::Text(x.clone()),
+        AttributeValue::Bool(b) => Field::Bool(*b),
+        AttributeValue::Ss(l) => Field::Texts(l.clone()),
+        AttributeValue::L(l) => Field::Texts(l.iter().filter_map(|x| x.as_s().ok().cloned()).collect()),
+        _ => return None,
+    })
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
-    pub id: String,
-    pub text: String,
-    pub by: UserId,
-    pub nickname: String,
-    /// Epoch milliseconds.
-    pub time: i64,
-}
-
-impl Room {
-    fn from_item(it: Item) -> Option<Room> {
-        if it.str("sk") != Some("META") || it.str("kind") != Some("group") {
-            return None;
-        }
-        let id = it.str("pk")?.strip_prefix("CONV#")?.to_string();
-        Some(Room { id, item: it })
-    }
-    pub fn name(&self) -> String {
-        self.item.string("name")
-    }
-    pub fn owner(&self) -> UserId {
-        UserId(self.item.i64("owner").unwrap_or(0))
-    }
-    pub fn flag(&self, name: &str) -> i64 {
-        let default = FLAGS.iter().find(|(f, _)| *f == name).map(|(_, d)| *d).unwrap_or(0);
-        self.item.i64(name).unwrap_or(default)
-    }
-    pub fn int(&self, name: &str) -> i64 {
-        self.item.i64(name).unwrap_or(0)
-    }
-    pub fn text(&self, name: &str) -> String {
-        self.item.string(name)
-    }
-    pub fn f64(&self, name: &str) -> f64 {
-        self.item.f64(name).unwrap_or(0.0)
-    }
-    pub fn member_count(&self) -> i64 {
-        self.item.i64("memberCount").unwrap_or(0)
-    }
-    pub fn max_users(&self) -> i64 {
-        self.item.i64("maxUserSize").unwrap_or(MAX_USERS)
-    }
-    /// Mute all until (epoch seconds).
-    pub fn talk_time(&self) -> i64 {
-        self.item.i64("talkTime").unwrap_or(0)
-    }
-    pub fn created_at(&self) -> i64 {
-        self.item.i64("createdAt").unwrap_or(0)
-    }
-    pub fn modified_at(&self) -> i64 {
-        self.item.i64("modifyTime").unwrap_or_else(|| self.created_at())
-    }
-    pub fn modifier(&self) -> Option<UserId> {
-        self.item.i64("modifier").map(UserId)
-    }
-    pub fn tags(&self) -> Vec<String> {
-        self.item.strings("tags")
-    }
-    pub fn chat_record_timeout(&self) -> f64 {
-        self.item.f64("chatRecordTimeOut").unwrap_or(-1.0)
-    }
-    pub fn notice(&self) -> Option<Notice> {
-        Some(Notice {
-            id: self.item.str("noticeId")?.to_string(),
-            text: self.item.string("noticeText"),
-            by: UserId(self.item.i64("noticeBy").unwrap_or(0)),
-            nickname: self.item.string("noticeNick"),
-            time: self.item.i64("noticeTime").unwrap_or(0),
-        })
-    }
-    pub fn last_seq(&self) -> i64 {
-        self.item.i64("lastSeq").unwrap_or(0)
+fn attr_of(f: &Field) -> AttributeValue {
+    match f {
+        Field::Int(v) => n(v),
+        Field::Num(v) => n(v),
+        Field::Text(v) => s(v),
+        Field::Texts(l) => AttributeValue::L(l.iter().map(s).collect()),
+        Field::Bool(b) => AttributeValue::Bool(*b),
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct RoomMember {
-    pub uid: UserId,
-    pub role: String,
-    /// Name in this room (Shiku member nickname, SealTalk displayName); "" = the profile's.
-    pub nickname: String,
-    /// Muted until (epoch seconds).
-    pub talk_time: i64,
-    pub offline_no_push: i64,
-    pub top: i64,
-    pub top_time: i64,
-    pub joined_at: i64,
-    pub modified_at: i64,
-    pub read_seq: i64,
+/// Settings as item attributes.
+pub(crate) fn settings_item(settings: &Settings) -> Item {
+    settings.iter().map(|(k, v)| (k.clone(), attr_of(v))).collect()
 }
 
-impl RoomMember {
-    fn from_item(it: &Item) -> Option<RoomMember> {
-        if !it.str("sk")?.starts_with("MEMBER#") {
-            return None;
-        }
-        let joined_at = it.i64("joinedAt").unwrap_or(0);
-        Some(RoomMember {
-            uid: UserId(it.i64("uid")?),
-            role: it.string("role"),
-            nickname: it.string("nickname"),
-            talk_time: it.i64("talkTime").unwrap_or(0),
-            offline_no_push: it.i64("offlineNoPushMsg").unwrap_or(0),
-            top: it.i64("isOpenTopChat").unwrap_or(0),
-            top_time: it.i64("openTopChatTime").unwrap_or(0),
-            joined_at,
-            modified_at: it.i64("modifyTime").unwrap_or(joined_at),
-            read_seq: it.i64("readSeq").unwrap_or(0),
-        })
+fn room_from(it: Item) -> Option<Room> {
+    if it.str("sk") != Some("META") || it.str("kind") != Some("group") {
+        return None;
     }
-    pub fn is_owner(&self) -> bool {
-        self.role == OWNER
+    let id = it.str("pk")?.strip_prefix("CONV#")?.to_string();
+    let fields = it.iter().filter_map(|(k, v)| Some((k.clone(), field_of(v)?))).collect();
+    Some(Room { id, fields })
+}
+
+fn member_from(it: &Item) -> Option<RoomMember> {
+    if !it.str("sk")?.starts_with("MEMBER#") {
+        return None;
     }
-    pub fn is_admin(&self) -> bool {
-        self.role == OWNER || self.role == ADMIN
-    }
-    /// Shiku role: 1 creator, 2 admin, 3 member.
-    pub fn shiku_role(&self) -> i64 {
-        match self.role.as_str() {
-            OWNER => 1,
-            ADMIN => 2,
-            _ => 3,
-        }
-    }
+    let joined_at = it.i64("joinedAt").unwrap_or(0);
+    Some(RoomMember {
+        uid: UserId(it.i64("uid")?),
+        role: it.string("role"),
+        nickname: it.string("nickname"),
+        talk_time: it.i64("talkTime").unwrap_or(0),
+        offline_no_push: it.i64("offlineNoPushMsg").unwrap_or(0),
+        top: it.i64("isOpenTopChat").unwrap_or(0),
+        top_time: it.i64("openTopChatTime").unwrap_or(0),
+        joined_at,
+        modified_at: it.i64("modifyTime").unwrap_or(joined_at),
+        read_seq: it.i64("readSeq").unwrap_or(0),
+    })
 }
 
 fn room_not_found(cid: &str) -> AppError {
@@ -190,14 +99,14 @@ pub async fn get(db: &Db, cid: &str) -> AppResult<Option<Room>> {
     if !valid_id(cid) {
         return Ok(None);
     }
-    Ok(db.get(pk(cid), "META").await?.and_then(Room::from_item))
+    Ok(db.get(pk(cid), "META").await?.and_then(room_from))
 }
 
 pub async fn member(db: &Db, cid: &str, uid: UserId) -> AppResult<Option<RoomMember>> {
     if !valid_id(cid) {
         return Ok(None);
     }
-    Ok(db.get(pk(cid), member_sk(uid)).await?.as_ref().and_then(RoomMember::from_item))
+    Ok(db.get(pk(cid), member_sk(uid)).await?.as_ref().and_then(member_from))
 }
 
 /// The room and the caller's membership in one consistent BatchGetItem; non-members and
@@ -211,9 +120,9 @@ pub async fn as_member(db: &Db, cid: &str, uid: UserId) -> AppResult<(Room, Room
     let mut room = None;
     let mut me = None;
     for it in items {
-        if let Some(m) = RoomMember::from_item(&it) {
+        if let Some(m) = member_from(&it) {
             me = Some(m);
-        } else if let Some(r) = Room::from_item(it) {
+        } else if let Some(r) = room_from(it) {
             room = Some(r);
         }
     }
@@ -254,9 +163,9 @@ pub async fn with_members(db: &Db, cid: &str) -> AppResult<Option<(Room, Vec<Roo
         .send();
     while let Some(it) = pages.next().await {
         let it = it?;
-        if let Some(m) = RoomMember::from_item(&it) {
+        if let Some(m) = member_from(&it) {
             members.push(m);
-        } else if let Some(r) = Room::from_item(it) {
+        } else if let Some(r) = room_from(it) {
             room = Some(r);
         }
     }
@@ -284,9 +193,9 @@ pub async fn head(db: &Db, cid: &str, limit: i32) -> AppResult<Option<(Room, Vec
     let mut room = None;
     let mut members = vec![];
     for it in out.items.unwrap_or_default() {
-        if let Some(m) = RoomMember::from_item(&it) {
+        if let Some(m) = member_from(&it) {
             members.push(m);
-        } else if let Some(r) = Room::from_item(it) {
+        } else if let Some(r) = room_from(it) {
             room = Some(r);
         }
     }
@@ -297,20 +206,7 @@ pub async fn head(db: &Db, cid: &str, limit: i32) -> AppResult<Option<(Room, Vec
 /// Which of `uids` are members (consistent BatchGetItem, ⌈n/100⌉ calls).
 pub async fn members_among(db: &Db, cid: &str, uids: &[UserId]) -> AppResult<Vec<RoomMember>> {
     let keys = uids.iter().map(|u| Db::key(pk(cid), member_sk(*u))).collect();
-    Ok(super::batch_get_consistent(db, keys).await?.iter().filter_map(RoomMember::from_item).collect())
-}
-
-/// Settings of a new room (Shiku `/room/add`, SealTalk `group/create`, `/room/copyRoom`).
-#[derive(Debug, Clone)]
-pub struct NewRoom {
-    pub id: Option<String>,
-    pub name: String,
-    pub owner: UserId,
-    pub owner_nickname: String,
-    /// Other members (the owner is added anyway); at most `max_users - 1`.
-    pub members: Vec<UserId>,
-    /// META attributes (flags, ints, texts, coordinates…), as [`settings_item`] builds them.
-    pub settings: Item,
+    Ok(super::batch_get_consistent(db, keys).await?.iter().filter_map(member_from).collect())
 }
 
 /// Create a room: one transaction with the owner and the first 47 members, then the rest
@@ -322,7 +218,7 @@ pub async fn create(db: &Db, now: i64, new: NewRoom, event: &GroupEvent) -> AppR
     let mut others: Vec<UserId> = new.members.iter().copied().filter(|u| *u != new.owner).collect();
     others.sort();
     others.dedup();
-    let max = new.settings.i64("maxUserSize").unwrap_or(MAX_USERS).clamp(1, MAX_USERS);
+    let max = new.settings.get("maxUserSize").and_then(Field::int).unwrap_or(MAX_USERS).clamp(1, MAX_USERS);
     if others.len() as i64 + 1 > max {
         return Err(AppError::Refused {
             code: REFUSED_ROOM_FULL,
@@ -334,7 +230,7 @@ pub async fn create(db: &Db, now: i64, new: NewRoom, event: &GroupEvent) -> AppR
     if event.extra.get("userIds").is_some() {
         event.extra["userIds"] = others.iter().map(|u| u.0).collect();
     }
-    let mut extra = new.settings.clone();
+    let mut extra = settings_item(&new.settings);
     extra.insert("maxUserSize".into(), n(max));
     extra.insert("ownerNick".into(), s(&new.owner_nickname));
     extra.insert("nameLc".into(), s(new.name.to_lowercase()));
@@ -349,7 +245,7 @@ pub async fn create(db: &Db, now: i64, new: NewRoom, event: &GroupEvent) -> AppR
     let in_creation = rest.is_empty().then_some(&event);
     let meta =
         convs::create_group_meta(db, now, new.id.as_deref(), new.owner, &new.name, first, extra, in_creation).await?;
-    let room = Room::from_item(meta).ok_or_else(|| AppError::internal("room item"))?;
+    let room = room_from(meta).ok_or_else(|| AppError::internal("room item"))?;
     if rest.is_empty() {
         return Ok(room);
     }
@@ -373,9 +269,6 @@ async fn set_public(db: &Db, cid: &str, created: i64, public: bool) -> AppResult
     Ok(())
 }
 
-/// META attribute changes of [`update`]: `None` removes the attribute.
-pub type Changes = Vec<(String, Option<AttributeValue>)>;
-
 fn update_expr(changes: &Changes) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
     let mut sets = vec![];
     let mut removes = vec![];
@@ -386,7 +279,7 @@ fn update_expr(changes: &Changes) -> (String, HashMap<String, String>, HashMap<S
         match v {
             Some(v) => {
                 sets.push(format!("#a{i} = :v{i}"));
-                values.insert(format!(":v{i}"), v.clone());
+                values.insert(format!(":v{i}"), attr_of(v));
             }
             None => removes.push(format!("#a{i}")),
         }
@@ -411,17 +304,13 @@ pub async fn update(
     mut changes: Changes,
     events: &[GroupEvent],
 ) -> AppResult<()> {
-    if let Some((_, Some(AttributeValue::S(name)))) = changes.iter().find(|(k, _)| k == "name") {
+    if let Some((_, Some(Field::Text(name)))) = changes.iter().find(|(k, _)| k == "name") {
         let lc = name.to_lowercase();
-        changes.push(("nameLc".into(), Some(s(lc))));
+        changes.push(("nameLc".into(), Some(Field::Text(lc))));
     }
-    let public = changes
-        .iter()
-        .find(|(k, _)| k == "isLook")
-        .and_then(|(_, v)| v.as_ref())
-        .map(|v| v.as_n().ok().map(String::as_str) == Some("0"));
-    changes.push(("modifyTime".into(), Some(n(now))));
-    changes.push(("modifier".into(), Some(n(by.0))));
+    let public = changes.iter().find(|(k, _)| k == "isLook").and_then(|(_, v)| v.as_ref()).map(|v| v.int() == Some(0));
+    changes.push(("modifyTime".into(), Some(Field::Int(now))));
+    changes.push(("modifier".into(), Some(Field::Int(by.0))));
     let (expr, mut names, mut values) = update_expr(&changes);
     names.insert("#kind".into(), "kind".into());
     values.insert(":g".into(), s("group"));
@@ -453,7 +342,7 @@ pub async fn set_member_settings(
     uid: UserId,
     mut changes: Changes,
 ) -> AppResult<Option<RoomMember>> {
-    changes.push(("modifyTime".into(), Some(n(now))));
+    changes.push(("modifyTime".into(), Some(Field::Int(now))));
     let (expr, names, values) = update_expr(&changes);
     let r = db
         .client
@@ -468,7 +357,7 @@ pub async fn set_member_settings(
         .send()
         .await;
     match r {
-        Ok(o) => Ok(o.attributes.as_ref().and_then(RoomMember::from_item)),
+        Ok(o) => Ok(o.attributes.as_ref().and_then(member_from)),
         Err(e) if is_condition_failure(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -484,7 +373,7 @@ pub async fn update_member(
     mut changes: Changes,
     events: &[GroupEvent],
 ) -> AppResult<bool> {
-    changes.push(("modifyTime".into(), Some(n(now))));
+    changes.push(("modifyTime".into(), Some(Field::Int(now))));
     let (expr, names, values) = update_expr(&changes);
     let upd = Update::builder()
         .table_name(&db.table)
@@ -572,130 +461,11 @@ pub async fn transfer(
 
 pub use super::invites::{join, REFUSED_TOO_MANY_GROUPS};
 
-fn notice_sk(id: &str) -> String {
-    format!("ANNOUNCE#{id}")
-}
-
-fn notice_from(it: &Item) -> Option<Notice> {
-    Some(Notice {
-        id: it.str("sk")?.strip_prefix("ANNOUNCE#")?.to_string(),
-        text: it.string("text"),
-        by: UserId(it.i64("by").unwrap_or(0)),
-        nickname: it.string("nickname"),
-        time: it.i64("time").unwrap_or(0),
-    })
-}
-
-/// Notice ids sort by time: `<ms:013>-<8 hex>`.
-fn valid_notice_id(id: &str) -> bool {
-    id.len() == 22 && id.as_bytes()[13] == b'-' && id.bytes().enumerate().all(|(i, b)| i == 13 || b.is_ascii_hexdigit())
-}
-
-pub const MAX_NOTICE: usize = 1024;
-
-/// Post a notice: the `ANNOUNCE#` item and META's current notice in one transaction.
-/// `event` is made from the notice and written in the same transaction.
-pub async fn add_notice(
-    db: &Db,
-    now: i64,
-    (cid, by, nickname): (&str, UserId, &str),
-    text: &str,
-    event: impl FnOnce(&Notice) -> GroupEvent,
-) -> AppResult<Notice> {
-    let rand = uuid::Uuid::new_v4().simple().to_string();
-    let id = format!("{now:013}-{}", &rand[..8]);
-    let mut it = Db::key(pk(cid), notice_sk(&id));
-    it.insert("text".into(), s(text));
-    it.insert("by".into(), n(by.0));
-    it.insert("nickname".into(), s(nickname));
-    it.insert("time".into(), n(now));
-    let put = Put::builder()
-        .table_name(&db.table)
-        .set_item(Some(it.clone()))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .expect("table and item set");
-    let meta = Update::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("SET noticeId = :i, noticeText = :x, noticeBy = :b, noticeNick = :n, noticeTime = :t")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_values(":i", s(&id))
-        .expression_attribute_values(":x", s(text))
-        .expression_attribute_values(":b", n(by.0))
-        .expression_attribute_values(":n", s(nickname))
-        .expression_attribute_values(":t", n(now))
-        .build()
-        .expect("table and key set");
-    let notice = notice_from(&it).expect("item just built");
-    let writes = vec![TransactWriteItem::builder().put(put).build(), TransactWriteItem::builder().update(meta).build()];
-    if !convs::transact(db, writes, cid, now, &[event(&notice)]).await? {
-        return Err(room_not_found(cid));
-    }
-    Ok(notice)
-}
-
-/// Notices, newest first: one Query page of at most `limit`.
-pub async fn notices(db: &Db, cid: &str, limit: i32) -> AppResult<Vec<Notice>> {
-    let out = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .key_condition_expression("pk = :p AND begins_with(sk, :a)")
-        .expression_attribute_values(":p", s(pk(cid)))
-        .expression_attribute_values(":a", s("ANNOUNCE#"))
-        .scan_index_forward(false)
-        .limit(limit.clamp(1, 500))
-        .send()
-        .await?;
-    Ok(out.items().iter().filter_map(notice_from).collect())
-}
-
-/// Delete a notice (false: no such notice). If it was the current one, META's copy goes too.
-/// The notice goes with `event` in one transaction.
-pub async fn delete_notice(db: &Db, now: i64, cid: &str, id: &str, event: &GroupEvent) -> AppResult<bool> {
-    if !valid_notice_id(id) {
-        return Ok(false);
-    }
-    let del = aws_sdk_dynamodb::types::Delete::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), notice_sk(id))))
-        .condition_expression("attribute_exists(pk)")
-        .build()
-        .expect("key set");
-    if !convs::transact(
-        db,
-        vec![TransactWriteItem::builder().delete(del).build()],
-        cid,
-        now,
-        std::slice::from_ref(event),
-    )
-    .await?
-    {
-        return Ok(false);
-    }
-    let r = db
-        .client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("REMOVE noticeId, noticeText, noticeBy, noticeNick, noticeTime")
-        .condition_expression("noticeId = :i")
-        .expression_attribute_values(":i", s(id))
-        .send()
-        .await;
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if is_condition_failure(&e) => Ok(true),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The room's call identifier, allocated once: `COUNTER/room-call` ADD 1, then META
 /// `SET call = if_not_exists(call, …)` (a concurrent first call keeps the winner's number).
 pub async fn call_id(db: &Db, room: &Room) -> AppResult<(String, String)> {
-    if let (Some(c), Some(v)) = (room.item.str("call"), room.item.str("videoMeetingNo")) {
-        return Ok((c.to_string(), v.to_string()));
+    if let Some(call) = room.call() {
+        return Ok(call);
     }
     let out = db
         .client
@@ -745,7 +515,7 @@ pub async fn public(db: &Db, limit: i32, name: Option<&str>) -> AppResult<Vec<Ro
         None => q = q.limit(limit.clamp(1, 5000)),
     }
     let out = q.send().await?;
-    let mut rooms: Vec<Room> = out.items.unwrap_or_default().into_iter().filter_map(Room::from_item).collect();
+    let mut rooms: Vec<Room> = out.items.unwrap_or_default().into_iter().filter_map(room_from).collect();
     rooms.truncate(limit.max(0) as usize);
     Ok(rooms)
 }
@@ -758,24 +528,15 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>>
         .iter()
         .filter_map(|it| Some((it.str("gsi1sk")?.to_string(), it)))
         .filter(|(cid, _)| convs::is_group(cid))
-        .filter_map(|(cid, it)| Some((cid, RoomMember::from_item(it)?)))
+        .filter_map(|(cid, it)| Some((cid, member_from(it)?)))
         .collect();
     let keys: Vec<Item> = mine.iter().map(|(cid, _)| Db::key(pk(cid), "META")).collect();
     let mut rooms: HashMap<String, Room> =
-        super::batch_get(db, keys).await?.into_iter().filter_map(Room::from_item).map(|r| (r.id.clone(), r)).collect();
+        super::batch_get(db, keys).await?.into_iter().filter_map(room_from).map(|r| (r.id.clone(), r)).collect();
     Ok(mine.into_iter().filter_map(|(cid, m)| rooms.remove(&cid).map(|r| (r, m))).collect())
 }
 
 pub use super::conversations::{event_frame, GroupEvent};
-
-/// Settings attributes from loose values (creation and `/room/update` share it): flags must
-/// be 0/1; `maxUserSize` 1..=1000.
-pub fn flag_value(name: &str, v: i64) -> AppResult<AttributeValue> {
-    if !(0..=1).contains(&v) {
-        return Err(AppError::invalid(name, "must be 0 or 1"));
-    }
-    Ok(n(v))
-}
 
 #[cfg(test)]
 mod tests {
@@ -784,18 +545,23 @@ mod tests {
 
     #[test]
     fn update_expressions_set_and_remove() {
-        let (e, names, values) =
-            update_expr(&vec![("name".into(), Some(s("x"))), ("noticeId".into(), None), ("isLook".into(), Some(n(1)))]);
+        let (e, names, values) = update_expr(&vec![
+            ("name".into(), Some("x".into())),
+            ("noticeId".into(), None),
+            ("isLook".into(), Some(Field::Int(1))),
+        ]);
         assert_eq!(e, "SET #a0 = :v0, #a2 = :v2 REMOVE #a1");
         assert_eq!(names["#a1"], "noticeId");
         assert_eq!(values.len(), 2);
+        assert_eq!(values[":v2"], n(1));
     }
 
     #[test]
-    fn notice_ids_are_checked_before_building_keys() {
-        assert!(valid_notice_id("1700000000000-0a1b2c3d"));
-        assert!(!valid_notice_id("x"));
-        assert!(!valid_notice_id("1700000000000-0a1b2c3#"));
+    fn settings_survive_the_trip_through_attributes() {
+        let fields = [Field::Int(3), Field::Num(1.5), "t".into(), Field::Texts(vec!["a".into()]), Field::Bool(true)];
+        for f in fields {
+            assert_eq!(field_of(&attr_of(&f)), Some(f));
+        }
     }
 
     #[test]
