@@ -2,8 +2,14 @@
 
 // ---- messages: new message, recall, sync ------------------------------------------------
 
+
+
 // ---- group events: room created, members, settings, dismissed ---------------------------
 
+
+
 // ---- relations: friend requests, friend added/removed, blocks ---------------------------
+
+
 
 // ---- presence and signals: online, typing, read, session closed --------------------------
