@@ -3,78 +3,16 @@
 //! so a name can never point at a half-created account.
 
 use super::{is_condition_failure, n, s, Db, Item, ItemExt};
+pub use crate::domain::users::{NewUser, Profile, Role, User};
 use crate::error::{AppError, AppResult};
 use crate::ids::{LoginName, Telephone, UserId};
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
 
-/// Shiku user ids start at 10000000 (10000 is reserved for the system account).
-pub const FIRST_USER_ID: i64 = 10_000_000;
-
-#[derive(Debug, Clone, Default)]
-pub struct NewUser {
-    pub nickname: String,
-    pub password_hash: String,
-    pub telephone: Option<Telephone>,
-    pub email: Option<String>,
-    pub username: Option<String>,
-    pub role: Role,
-    pub profile: Profile,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Role {
-    #[default]
-    User,
-    /// May change server configuration (`/config/set`, version data).
-    Operator,
-}
-
-/// Optional profile fields shared by the dialects.
-#[derive(Debug, Clone, Default)]
-pub struct Profile {
-    pub sex: Option<i64>,
-    pub birthday: Option<i64>,
-    pub description: Option<String>,
-    pub country_id: Option<i64>,
-    pub province_id: Option<i64>,
-    pub city_id: Option<i64>,
-    pub area_id: Option<i64>,
-    pub user_type: Option<i64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct User {
-    pub uid: UserId,
-    pub nickname: String,
-    pub password_hash: String,
-    pub telephone: Option<Telephone>,
-    pub email: Option<String>,
-    pub username: Option<String>,
-    pub role: Role,
-    pub profile: Profile,
-    pub avatar: Option<String>,
-    pub created_at: i64,
-}
-
 pub use super::keys::user_pk as pk;
 use super::keys::{login_pk, PROFILE_SK};
 
-impl NewUser {
-    pub fn login_names(&self) -> Vec<LoginName> {
-        let mut v = vec![];
-        if let Some(t) = &self.telephone {
-            v.push(LoginName::PhoneMd5(crate::domain::secrets::md5_hex(&t.full())));
-            v.push(LoginName::Phone(t.clone()));
-        }
-        if let Some(e) = &self.email {
-            v.push(LoginName::Email(e.clone()));
-        }
-        if let Some(u) = &self.username {
-            v.push(LoginName::Username(u.clone()));
-        }
-        v
-    }
-}
+/// Shiku user ids start at 10000000 (10000 is reserved for the system account).
+pub const FIRST_USER_ID: i64 = 10_000_000;
 
 fn opt_n(it: &mut Item, k: &str, v: Option<i64>) {
     if let Some(v) = v {
