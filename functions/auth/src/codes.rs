@@ -15,7 +15,7 @@ use shared::store::codes::{self, Purpose};
 use shared::store::limits::IpKind;
 use shared::store::tokens::{self, SEALTALK_TTL};
 use shared::store::users::{self, NewUser};
-use shared::{AppError, AppResult, Ctx, Reply};
+use shared::{AppError, AppResult, Reply};
 
 /// Rate-limit, store and send a code. The answer carries the code only when
 /// the deployment exposes codes (local stack; no SMS provider reachable).
@@ -28,9 +28,7 @@ async fn send(c: &Call<'_>, phone: &Telephone, purpose: Purpose, lang: Lang) -> 
     Ok(if ctx.settings.expose_verification_codes { json!({"code": code}) } else { json!({}) })
 }
 
-async fn is_registered(ctx: &Ctx, phone: &Telephone) -> AppResult<bool> {
-    Ok(users::find_login(&ctx.db, &LoginName::Phone(phone.clone())).await?.is_some())
-}
+use shared::services::accounts::is_registered;
 
 /// Shiku `/basic/randcode/sendSms`: `isRegister` 1 (default) = the number must
 /// be free (registration), 0 = it must belong to an account (password reset).
