@@ -7,7 +7,7 @@ use crate::ids::{LoginName, Telephone};
 use crate::store::codes::{self, Purpose};
 use crate::store::limits::{self, Attempt, IpKind, LoginRules, Rule, Subject};
 use crate::store::tokens::Session;
-use crate::store::users::{self, User};
+use crate::store::users::{self, NewUser, User};
 use crate::Ctx;
 
 /// Check a login name and password; unknown names and wrong passwords look the same
@@ -84,7 +84,19 @@ pub async fn ip_limit(ctx: &Ctx, ip: &str, kind: IpKind) -> AppResult<()> {
 
 /// Whether a telephone is some account's login name.
 pub async fn is_registered(ctx: &Ctx, phone: &Telephone) -> AppResult<bool> {
-    Ok(users::find_login(&ctx.db, &LoginName::Phone(phone.clone())).await?.is_some())
+    login_taken(ctx, &LoginName::Phone(phone.clone())).await
+}
+
+/// Whether a login name belongs to an account.
+pub async fn login_taken(ctx: &Ctx, name: &LoginName) -> AppResult<bool> {
+    Ok(users::find_login(&ctx.db, name).await?.is_some())
+}
+
+/// SealTalk: check the phone's `Verify` code and issue a verification token bound to the phone.
+pub async fn verify_phone(ctx: &Ctx, phone: &Telephone, code: &str) -> AppResult<String> {
+    let now = ctx.now_secs();
+    codes::verify(&ctx.db, phone, Purpose::Verify, code, now).await?;
+    codes::issue_vtoken(&ctx.db, phone, now).await
 }
 
 /// Check the old password (a password check like a login: it takes an attempt of the
@@ -125,4 +137,48 @@ pub async fn reset_password(ctx: &Ctx, phone: Telephone, new: String) -> AppResu
     let new_hash = hash_new_password(new).await?;
     users::set_password(&ctx.db, uid, None, &new_hash, ctx.now_ms()).await?;
     crate::auth::revoke_all(ctx, uid, None).await
+}
+
+/// Shiku registration needs an SMS code only when the Shiku config document has
+/// `isOpenSMSCode: 1` (or true, or "1").
+pub async fn shiku_sms_code_required(ctx: &Ctx) -> AppResult<bool> {
+    let cfg = crate::store::config::get(&ctx.db, crate::store::config::SHIKU).await?;
+    Ok(cfg
+        .as_ref()
+        .and_then(|d| d.get("isOpenSMSCode"))
+        .is_some_and(|v| v.as_i64() == Some(1) || v.as_bool() == Some(true) || v.as_str() == Some("1")))
+}
+
+/// Check a live code of `phone` for `purpose` (store/codes.rs: attempts counted, used up).
+pub async fn check_code(ctx: &Ctx, phone: &Telephone, purpose: Purpose, code: &str) -> AppResult<()> {
+    codes::verify(&ctx.db, phone, purpose, code, ctx.now_secs()).await
+}
+
+/// Create an account with the canonical password (hashed here). "Already registered" tells
+/// whether a login name has an account: it counts as an existence answer of the source `ip`.
+pub async fn register(ctx: &Ctx, ip: &str, mut new: NewUser, canonical: String) -> AppResult<User> {
+    new.password_hash = hash_new_password(canonical).await?;
+    match users::create(&ctx.db, ctx.now_ms(), new).await {
+        Err(AppError::AccountExists) => {
+            ip_limit(ctx, ip, IpKind::Exists).await?;
+            Err(AppError::AccountExists)
+        }
+        r => r,
+    }
+}
+
+/// SealTalk registration: the telephone comes from the verification `token`, which is used
+/// up only once the account exists (so a taken username does not cost the user a new SMS;
+/// it cannot create two accounts: it is bound to one phone and the phone is unique).
+pub async fn register_with_vtoken(ctx: &Ctx, mut new: NewUser, canonical: String, token: &str) -> AppResult<User> {
+    let now = ctx.now_secs();
+    let phone = codes::peek_vtoken(&ctx.db, token, now).await?;
+    new.password_hash = hash_new_password(canonical).await?;
+    new.telephone = Some(phone);
+    let user = users::create(&ctx.db, ctx.now_ms(), new).await?;
+    // Lost race with a concurrent use of the same token: the account exists, fine.
+    match codes::consume_vtoken(&ctx.db, token, now).await {
+        Ok(_) | Err(AppError::NotFound(_)) => Ok(user),
+        Err(e) => Err(e),
+    }
 }
