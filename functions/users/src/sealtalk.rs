@@ -9,7 +9,7 @@ use shared::dialects::sealtalk::users::{self as sealtalk_users, Fields};
 use shared::dialects::sealtalk_escape as escape_html;
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
-use shared::store::{lookups, profiles, users, ItemExt};
+use shared::store::{lookups, profiles, users};
 use shared::{AppError, AppResult, Reply, UserId};
 use std::time::Duration;
 
@@ -167,7 +167,7 @@ pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
     let nf = || AppError::not_found("user");
     let uid = users::find_login(&c.ctx.db, &LoginName::Phone(phone)).await?.ok_or_else(nf)?;
     let it = profiles::get(&c.ctx.db, uid).await?.ok_or_else(nf)?;
-    if uid != me && it.bool("hidePhone") == Some(true) {
+    if uid != me && !shared::services::accounts::found_by_phone(me, &it) {
         return Err(nf());
     }
     let v = View::of(c.ctx, it).await?;

@@ -10,7 +10,7 @@ use shared::privacy::Seen;
 use shared::store::favorites::{self, Favorite};
 use shared::store::keypairs::{self, KeyPair, Kind};
 use shared::store::settings::{self, Change};
-use shared::store::{connections, conversations, lookups, profiles, users, ItemExt};
+use shared::store::{connections, conversations, lookups, profiles, users};
 use shared::{AppError, AppResult, Reply, UserId};
 
 /// Shiku's User entity (shared::dialects::shiku::users) as `seen`'s viewer may see it.
@@ -75,7 +75,7 @@ pub async fn get_by_account(c: &Call<'_>) -> AppResult<Reply> {
             e
         }
     })?;
-    if by_phone && uid != me && v.item.bool("hidePhone") == Some(true) {
+    if by_phone && uid != me && !shared::services::accounts::found_by_phone(me, &v.item) {
         return Err(AppError::AccountNotFound);
     }
     Ok(Reply::data(user_json(&v, &seen, c.ctx.now_secs())))
