@@ -7,12 +7,12 @@
 //! (shared::store::codes); they are delivered by `shared::sms::sender`.
 
 use serde_json::{json, Value};
-use shared::auth::canonical_password;
+use shared::auth::{canonical_password, source_ip};
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
 use shared::services::accounts;
-use shared::sms::{self, CodeSender, Lang};
-use shared::store::codes::{self, Purpose};
+use shared::sms::Lang;
+use shared::store::codes::Purpose;
 use shared::store::limits::IpKind;
 use shared::store::tokens::{self, SEALTALK_TTL};
 use shared::store::users::NewUser;
@@ -22,11 +22,10 @@ use shared::{AppError, AppResult, Reply};
 /// the deployment exposes codes (local stack; no SMS provider reachable).
 /// Sends are limited per source IP as well as per phone (the IP slot is taken first).
 async fn send(c: &Call<'_>, phone: &Telephone, purpose: Purpose, lang: Lang) -> AppResult<Value> {
-    let ctx = c.ctx;
-    crate::ip_limit(c, IpKind::Sms).await?;
-    let code = codes::issue(&ctx.db, phone, purpose, ctx.now_secs()).await?;
-    sms::sender(ctx).send(phone, &code, purpose, lang).await?;
-    Ok(if ctx.settings.expose_verification_codes { json!({"code": code}) } else { json!({}) })
+    Ok(match accounts::send_code(c.ctx, &source_ip(&c.req), phone, purpose, lang).await? {
+        Some(code) => json!({"code": code}),
+        None => json!({}),
+    })
 }
 
 /// Shiku `/basic/randcode/sendSms`: `isRegister` 1 (default) = the number must

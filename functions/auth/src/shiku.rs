@@ -100,8 +100,8 @@ pub async fn verify_telephone(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
     crate::ip_limit(c, IpKind::Exists).await?;
-    match users::find_login(&c.ctx.db, &LoginName::Phone(phone)).await? {
-        Some(_) => Err(AppError::AccountExists),
-        None => Ok(Reply::empty()),
+    match accounts::is_registered(c.ctx, &phone).await? {
+        true => Err(AppError::AccountExists),
+        false => Ok(Reply::empty()),
     }
 }

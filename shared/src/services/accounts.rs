@@ -88,6 +88,22 @@ pub async fn is_registered(ctx: &Ctx, phone: &Telephone) -> AppResult<bool> {
     login_taken(ctx, &LoginName::Phone(phone.clone())).await
 }
 
+/// Rate-limit (source `ip` first, then the phone), store and send a code; returns the code
+/// only when the deployment exposes codes (local stack; no SMS provider reachable).
+pub async fn send_code(
+    ctx: &Ctx,
+    ip: &str,
+    phone: &Telephone,
+    purpose: Purpose,
+    lang: crate::sms::Lang,
+) -> AppResult<Option<String>> {
+    use crate::sms::CodeSender;
+    ip_limit(ctx, ip, IpKind::Sms).await?;
+    let code = codes::issue(&ctx.db, phone, purpose, ctx.now_secs()).await?;
+    crate::sms::sender(ctx).send(phone, &code, purpose, lang).await?;
+    Ok(ctx.settings.expose_verification_codes.then_some(code))
+}
+
 /// Whether a login name belongs to an account.
 pub async fn login_taken(ctx: &Ctx, name: &LoginName) -> AppResult<bool> {
     Ok(users::find_login(&ctx.db, name).await?.is_some())
