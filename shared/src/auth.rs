@@ -10,13 +10,10 @@ use crate::Ctx;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use lambda_http::Request;
-use md5::{Digest, Md5};
+
+pub use crate::domain::secrets::{md5_hex, new_token, token_hash};
 
 pub const SEALTALK_COOKIE: &str = "rong_im_auth";
-
-pub fn md5_hex(s: &str) -> String {
-    hex::encode(Md5::digest(s.as_bytes()))
-}
 
 fn is_md5_hex(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -42,15 +39,6 @@ pub fn verify_password(canonical: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .map(|h| Argon2::default().verify_password(canonical.as_bytes(), &h).is_ok())
         .unwrap_or(false)
-}
-
-/// 128 random bits as 32 hex characters (the shape Shiku clients expect).
-pub fn new_token() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
-}
-
-pub fn token_hash(token: &str) -> String {
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
 pub fn cookie(req: &Request, name: &str) -> Option<String> {
@@ -152,14 +140,6 @@ mod tests {
         assert!(verify_password(&md5, &stored));
         assert!(!verify_password(&md5_hex("other"), &stored));
         assert!(!verify_password(&md5, "garbage"));
-    }
-
-    #[test]
-    fn tokens_are_128_bit_and_hashed() {
-        let t = new_token();
-        assert_eq!(t.len(), 32);
-        assert_ne!(t, new_token());
-        assert_eq!(token_hash(&t).len(), 64);
     }
 
     #[test]

@@ -7,29 +7,25 @@
 //! (shared::store::codes); they are delivered by `shared::sms::sender`.
 
 use serde_json::{json, Value};
-use shared::auth::{canonical_password, hash_password};
+use shared::auth::{canonical_password, source_ip};
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
-use shared::sms::{self, CodeSender, Lang};
-use shared::store::codes::{self, Purpose};
+use shared::services::accounts;
+use shared::sms::Lang;
+use shared::store::codes::Purpose;
 use shared::store::limits::IpKind;
 use shared::store::tokens::{self, SEALTALK_TTL};
-use shared::store::users::{self, NewUser};
-use shared::{AppError, AppResult, Ctx, Reply};
+use shared::store::users::NewUser;
+use shared::{AppError, AppResult, Reply};
 
 /// Rate-limit, store and send a code. The answer carries the code only when
 /// the deployment exposes codes (local stack; no SMS provider reachable).
 /// Sends are limited per source IP as well as per phone (the IP slot is taken first).
 async fn send(c: &Call<'_>, phone: &Telephone, purpose: Purpose, lang: Lang) -> AppResult<Value> {
-    let ctx = c.ctx;
-    crate::ip_limit(c, IpKind::Sms).await?;
-    let code = codes::issue(&ctx.db, phone, purpose, ctx.now_secs()).await?;
-    sms::sender(ctx).send(phone, &code, purpose, lang).await?;
-    Ok(if ctx.settings.expose_verification_codes { json!({"code": code}) } else { json!({}) })
-}
-
-async fn is_registered(ctx: &Ctx, phone: &Telephone) -> AppResult<bool> {
-    Ok(users::find_login(&ctx.db, &LoginName::Phone(phone.clone())).await?.is_some())
+    Ok(match accounts::send_code(c.ctx, &source_ip(&c.req), phone, purpose, lang).await? {
+        Some(code) => json!({"code": code}),
+        None => json!({}),
+    })
 }
 
 /// Shiku `/basic/randcode/sendSms`: `isRegister` 1 (default) = the number must
@@ -46,7 +42,7 @@ pub async fn shiku_send_sms(c: &Call<'_>) -> AppResult<Reply> {
     };
     // The answer says whether the number is registered: an existence check.
     crate::ip_limit(c, IpKind::Exists).await?;
-    match (purpose, is_registered(c.ctx, &phone).await?) {
+    match (purpose, accounts::is_registered(c.ctx, &phone).await?) {
         (Purpose::Register, true) => return Err(AppError::AccountExists),
         (Purpose::Reset, false) => return Err(AppError::AccountNotFound),
         _ => {}
@@ -71,9 +67,7 @@ pub async fn sealtalk_send_code(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn sealtalk_verify_code(c: &Call<'_>) -> AppResult<Reply> {
     let phone = sealtalk_phone(c)?;
     let code = c.params.req_str("code")?;
-    let now = c.ctx.now_secs();
-    codes::verify(&c.ctx.db, &phone, Purpose::Verify, &code, now).await?;
-    let token = codes::issue_vtoken(&c.ctx.db, &phone, now).await?;
+    let token = accounts::verify_phone(c.ctx, &phone, &code).await?;
     Ok(Reply::data(json!({"verification_token": token})))
 }
 
@@ -81,7 +75,7 @@ pub async fn sealtalk_verify_code(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn sealtalk_check_username(c: &Call<'_>) -> AppResult<Reply> {
     let name = LoginName::username(&c.params.req_str("username")?)?;
     crate::ip_limit(c, IpKind::Exists).await?;
-    let taken = users::find_login(&c.ctx.db, &name).await?.is_some();
+    let taken = accounts::login_taken(c.ctx, &name).await?;
     Ok(Reply::data(json!(!taken)))
 }
 
@@ -89,7 +83,7 @@ pub async fn sealtalk_check_username(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn sealtalk_check_phone(c: &Call<'_>) -> AppResult<Reply> {
     let phone = sealtalk_phone(c)?;
     crate::ip_limit(c, IpKind::Exists).await?;
-    Ok(Reply::data(json!(!is_registered(c.ctx, &phone).await?)))
+    Ok(Reply::data(json!(!accounts::is_registered(c.ctx, &phone).await?)))
 }
 
 /// SealTalk `/user/register`: nickname (1-32 bytes), optional username (an
@@ -112,21 +106,10 @@ pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
     let password = p.req_str("password")?;
     crate::sealtalk::check_password_shape(&password)?;
     let token = p.req_str("verification_token")?;
-    let now = c.ctx.now_secs();
-    // The token is used up only once the account exists, so a taken username
-    // does not cost the user a new SMS. It cannot create two accounts: it is
-    // bound to one phone and the phone is unique.
-    let phone = codes::peek_vtoken(&c.ctx.db, &token, now).await?;
     let canonical = canonical_password(c.dialect, &password)?;
-    let password_hash =
-        tokio::task::spawn_blocking(move || hash_password(&canonical)).await.map_err(AppError::internal)??;
-    let new = NewUser { nickname, password_hash, telephone: Some(phone), username, ..Default::default() };
-    let user = users::create(&c.ctx.db, c.ctx.now_ms(), new).await?;
-    // Lost race with a concurrent use of the same token: the account exists, fine.
-    match codes::consume_vtoken(&c.ctx.db, &token, now).await {
-        Ok(_) | Err(AppError::NotFound(_)) => {}
-        Err(e) => return Err(e),
-    }
+    let new = NewUser { nickname, username, ..Default::default() };
+    let user = accounts::register_with_vtoken(c.ctx, new, canonical, &token).await?;
+    let now = c.ctx.now_secs();
     let issued = tokens::issue(&c.ctx.db, now, user.uid, SEALTALK_TTL, None).await?;
     let cookie = crate::sealtalk::session_cookie(&issued.token, SEALTALK_TTL);
     Ok(Reply::data(json!({"id": user.uid.to_string()})).header("set-cookie", cookie))
@@ -136,17 +119,12 @@ pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
 /// has `isOpenSMSCode: 1`; then `smsCode` (or `randcode`) must be a live
 /// registration code of the number (sendSms with isRegister=1).
 pub async fn shiku_register_code_check(c: &Call<'_>, phone: &Telephone) -> AppResult<()> {
-    let cfg = shared::store::config::get(&c.ctx.db, shared::store::config::SHIKU).await?;
-    let required = cfg
-        .as_ref()
-        .and_then(|d| d.get("isOpenSMSCode"))
-        .is_some_and(|v| v.as_i64() == Some(1) || v.as_bool() == Some(true) || v.as_str() == Some("1"));
-    if !required {
+    if !accounts::shiku_sms_code_required(c.ctx).await? {
         return Ok(());
     }
     let code = match c.params.str("smsCode")? {
         Some(code) => code,
         None => c.params.req_str("randcode").map_err(|_| AppError::missing("smsCode"))?,
     };
-    codes::verify(&c.ctx.db, phone, Purpose::Register, &code, c.ctx.now_secs()).await
+    accounts::check_code(c.ctx, phone, Purpose::Register, &code).await
 }

@@ -6,46 +6,15 @@
 //! A change keeps the calling session (and its paired token) and revokes every
 //! other token of the account; a reset revokes all of them.
 
-use shared::auth::{canonical_password, hash_password, source_ip, verify_password};
+use shared::auth::{canonical_password, source_ip};
 use shared::http::Call;
-use shared::ids::{LoginName, Telephone};
-use shared::store::codes::{self, Purpose};
-use shared::store::limits::{self, Subject};
+use shared::ids::Telephone;
+use shared::services::accounts;
 use shared::store::tokens::Session;
-use shared::store::users;
-use shared::{AppError, AppResult, Ctx, Reply};
+use shared::{AppError, AppResult, Reply};
 
-async fn argon2_hash(canonical: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&canonical)).await.map_err(AppError::internal)?
-}
-
-/// Check the old password (a password check like a login: it takes an attempt of the
-/// account's lock, store/limits.rs), store the new one (conditional on the old hash),
-/// revoke the caller's other tokens and close their WebSocket connections.
 async fn change(c: &Call<'_>, sess: &Session, old: String, new: String) -> AppResult<()> {
-    let ctx = c.ctx;
-    let user = users::get(&ctx.db, sess.uid).await?.ok_or(AppError::TokenInvalid)?;
-    let subject = Subject::User(sess.uid);
-    let attempt = limits::begin(&ctx.db, ctx.now_secs(), &source_ip(&c.req), &subject, crate::login_rules(ctx)).await?;
-    let stored = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&old, &stored)).await.map_err(AppError::internal)?;
-    if !ok {
-        attempt.failed(&ctx.db).await?;
-        return Err(AppError::BadCredentials);
-    }
-    attempt.succeeded(&ctx.db).await?;
-    let new_hash = argon2_hash(new).await?;
-    users::set_password(&ctx.db, sess.uid, Some(&user.password_hash), &new_hash, ctx.now_ms()).await?;
-    shared::auth::revoke_all(ctx, sess.uid, Some(sess)).await
-}
-
-/// Store a new password for the account of `phone`, revoke all its tokens and close all
-/// its WebSocket connections.
-async fn reset(ctx: &Ctx, phone: Telephone, new: String) -> AppResult<()> {
-    let uid = users::find_login(&ctx.db, &LoginName::Phone(phone)).await?.ok_or(AppError::AccountNotFound)?;
-    let new_hash = argon2_hash(new).await?;
-    users::set_password(&ctx.db, uid, None, &new_hash, ctx.now_ms()).await?;
-    shared::auth::revoke_all(ctx, uid, None).await
+    accounts::change_password(c.ctx, &source_ip(&c.req), sess, old, new).await
 }
 
 /// Shiku `/user/password/update`: oldPassword, newPassword (md5 hex from Shiku clients).
@@ -66,8 +35,7 @@ pub async fn shiku_reset(c: &Call<'_>) -> AppResult<Reply> {
     let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
     let code = p.req_str("randcode")?;
     let new = canonical_password(c.dialect, &p.req_str("newPassword")?)?;
-    codes::verify(&c.ctx.db, &phone, Purpose::Reset, &code, c.ctx.now_secs()).await?;
-    reset(c.ctx, phone, new).await?;
+    accounts::reset_password_with_code(c.ctx, phone, &code, new).await?;
     Ok(Reply::empty())
 }
 
@@ -95,7 +63,6 @@ pub async fn sealtalk_reset(c: &Call<'_>) -> AppResult<Reply> {
     crate::sealtalk::check_password_shape(&password)?;
     let token = p.req_str("verification_token")?;
     let new = canonical_password(c.dialect, &password)?;
-    let phone = codes::consume_vtoken(&c.ctx.db, &token, c.ctx.now_secs()).await?;
-    reset(c.ctx, phone, new).await?;
+    accounts::reset_password_with_vtoken(c.ctx, &token, new).await?;
     Ok(Reply::empty())
 }

@@ -1,9 +1,10 @@
 //! Shiku: `/user/register`, `/user/login`, `/user/login/auto`, `/user/logout`, `/verify/telephone`.
 
 use serde_json::json;
-use shared::auth::{canonical_password, hash_password};
+use shared::auth::{canonical_password, source_ip};
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
+use shared::services::accounts;
 use shared::store::limits::{Attempt, IpKind};
 use shared::store::tokens::{self, SHIKU_TTL};
 use shared::store::users::{self, NewUser, Profile};
@@ -34,19 +35,8 @@ pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
     };
     // Last check before writing: a code is used up only by an otherwise valid request.
     crate::codes::shiku_register_code_check(c, &phone).await?;
-    let password_hash =
-        tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(AppError::internal)??;
-    let new = NewUser { nickname, password_hash, telephone: Some(phone), profile, ..Default::default() };
-    let user = match users::create(&c.ctx.db, c.ctx.now_ms(), new).await {
-        Ok(user) => user,
-        // "Already registered" tells whether a number has an account: limited per source IP
-        // like the other existence checks.
-        Err(AppError::AccountExists) => {
-            crate::ip_limit(c, IpKind::Exists).await?;
-            return Err(AppError::AccountExists);
-        }
-        Err(e) => return Err(e),
-    };
+    let new = NewUser { nickname, telephone: Some(phone), profile, ..Default::default() };
+    let user = accounts::register(c.ctx, &source_ip(&c.req), new, password).await?;
     Ok(Reply::data(issue_session(c, &user, None).await?))
 }
 
@@ -110,8 +100,8 @@ pub async fn verify_telephone(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
     crate::ip_limit(c, IpKind::Exists).await?;
-    match users::find_login(&c.ctx.db, &LoginName::Phone(phone)).await? {
-        Some(_) => Err(AppError::AccountExists),
-        None => Ok(Reply::empty()),
+    match accounts::is_registered(c.ctx, &phone).await? {
+        true => Err(AppError::AccountExists),
+        false => Ok(Reply::empty()),
     }
 }

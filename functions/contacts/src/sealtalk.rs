@@ -33,13 +33,8 @@ fn user_json(uid: UserId, item: Option<&Item>, seen: &Seen) -> Value {
     let u = item.and_then(users::from_item);
     let u = u.as_ref();
     let phone = u.and_then(|u| u.telephone.as_ref()).filter(|_| item.is_some_and(|it| seen.phone(it)));
-    json!({
-        "id": uid.to_string(),
-        "nickname": u.map(|u| u.nickname.clone()).unwrap_or_default(),
-        "region": phone.map(|t| t.area.clone()).unwrap_or_default(),
-        "phone": phone.map(|t| t.number.clone()).unwrap_or_default(),
-        "portraitUri": u.and_then(|u| u.avatar.clone()).unwrap_or_default(),
-    })
+    let fields = shared::dialects::sealtalk::users::Fields::Contact(phone);
+    shared::dialects::sealtalk::users::user_json(uid, u, u.and_then(|u| u.avatar.as_deref()), fields)
 }
 
 pub async fn block(c: &Call<'_>) -> AppResult<Reply> {

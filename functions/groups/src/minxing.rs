@@ -80,7 +80,14 @@ fn request_json(r: &JoinRequest) -> Value {
 async fn user_json(c: &Call<'_>, it: &Item, seen: &Seen) -> Option<Value> {
     let u = users::from_item(it)?;
     let avatar = profiles::avatar_url(c.ctx, it.str("avatar")).await;
-    Some(shared::dialects::minxing::user_json(it, &u, avatar.as_deref(), seen))
+    let shown = shared::domain::users::Shown {
+        user: &u,
+        avatar_url: avatar.as_deref(),
+        updated_at: it.i64("updatedAt").unwrap_or(u.created_at),
+        phone: seen.phone(it),
+        is_self: seen.is_self(u.uid),
+    };
+    Some(shared::dialects::minxing::user_json(&shown))
 }
 
 /// A member: the user, plus `role` (owner/admin/member), `display_name` (name in the group)

@@ -10,6 +10,7 @@ mod sealtalk;
 mod shiku;
 
 use lambda_http::{Body, Request, Response};
+use shared::domain::users::Shown;
 use shared::http::{serve, Call};
 use shared::privacy::{self, Seen};
 use shared::store::geo::Point;
@@ -96,6 +97,17 @@ impl View {
     pub fn updated_at(&self) -> i64 {
         self.item.i64("updatedAt").unwrap_or(self.user.created_at)
     }
+
+    /// The input of the dialect user views: what `seen`'s viewer may see (shared::privacy).
+    pub fn shown(&self, seen: &Seen) -> Shown<'_> {
+        Shown {
+            user: &self.user,
+            avatar_url: self.avatar_url.as_deref(),
+            updated_at: self.updated_at(),
+            phone: seen.phone(&self.item),
+            is_self: seen.is_self(self.user.uid),
+        }
+    }
 }
 
 /// After a nickname or avatar change: refresh the denormalised copy on the relations
@@ -115,11 +127,6 @@ pub(crate) async fn propagate_profile(ctx: &Ctx, edit: &profiles::Edit, item: &I
     if let Err(e) = profiles::record_change_event(&ctx.db, uid, &frame, ctx.now_ms()).await {
         tracing::warn!(%uid, error = %e, "could not record the profile change event");
     }
-}
-
-/// Age in whole years from a birthday in epoch seconds.
-pub(crate) fn age(birthday_secs: i64, now_secs: i64) -> i64 {
-    ((now_secs - birthday_secs) / (365 * 86_400 + 86_400 / 4)).max(0)
 }
 
 /// One profile as `viewer` may see it: the profile, the target's relation to the viewer
@@ -228,8 +235,8 @@ mod tests {
     #[test]
     fn ages_and_checks() {
         let now = 1_700_000_000;
-        assert_eq!(age(now - 30 * 365 * 86_400 - 20 * 86_400, now), 30);
-        assert_eq!(age(now + 10, now), 0);
+        assert_eq!(shared::domain::users::age(now - 30 * 365 * 86_400 - 20 * 86_400, now), 30);
+        assert_eq!(shared::domain::users::age(now + 10, now), 0);
         assert!(check::sex("sex", Some(2)).is_err());
         assert_eq!(check::sex("sex", Some(1)).unwrap(), Some(1));
         assert!(check::birthday("birthday", Some(now + 100), now).is_err());

@@ -10,7 +10,7 @@ use shared::store::profiles;
 use shared::{AppError, AppResult, Params, Reply, UserId};
 
 pub(crate) fn user_json(v: &View, seen: &Seen) -> Value {
-    shared::dialects::minxing::user_json(&v.item, &v.user, v.avatar_url.as_deref(), seen)
+    shared::dialects::minxing::user_json(&v.shown(seen))
 }
 
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {

@@ -5,10 +5,11 @@ use crate::View;
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde_json::{json, Value};
 use shared::auth::token_from_request;
+use shared::dialects::sealtalk::users::{self as sealtalk_users, Fields};
 use shared::dialects::sealtalk_escape as escape_html;
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
-use shared::store::{lookups, profiles, users, ItemExt};
+use shared::store::{lookups, profiles, users};
 use shared::{AppError, AppResult, Reply, UserId};
 use std::time::Duration;
 
@@ -18,11 +19,7 @@ pub const PORTRAIT_MAX: usize = 256;
 pub const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
 
 fn user_json(v: &View) -> Value {
-    json!({
-        "id": v.user.uid.to_string(),
-        "nickname": v.user.nickname,
-        "portraitUri": v.avatar_url.clone().unwrap_or_default(),
-    })
+    sealtalk_users::user_json(v.user.uid, Some(&v.user), v.avatar_url.as_deref(), Fields::Basic)
 }
 
 fn parse_id(name: &str, raw: &str) -> AppResult<UserId> {
@@ -170,7 +167,7 @@ pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
     let nf = || AppError::not_found("user");
     let uid = users::find_login(&c.ctx.db, &LoginName::Phone(phone)).await?.ok_or_else(nf)?;
     let it = profiles::get(&c.ctx.db, uid).await?.ok_or_else(nf)?;
-    if uid != me && it.bool("hidePhone") == Some(true) {
+    if uid != me && !shared::services::accounts::found_by_phone(me, &it) {
         return Err(nf());
     }
     let v = View::of(c.ctx, it).await?;

@@ -2,7 +2,7 @@
 //! reports, push channel, WeChat binding, favourites, nearby and key pairs.
 
 use crate::check;
-use crate::{age, crypto, uid_or_me, View};
+use crate::{crypto, uid_or_me, View};
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::LoginName;
@@ -10,57 +10,12 @@ use shared::privacy::Seen;
 use shared::store::favorites::{self, Favorite};
 use shared::store::keypairs::{self, KeyPair, Kind};
 use shared::store::settings::{self, Change};
-use shared::store::{connections, conversations, lookups, profiles, users, ItemExt};
+use shared::store::{connections, conversations, lookups, profiles, users};
 use shared::{AppError, AppResult, Reply, UserId};
 
-/// Shiku's User entity as clients render it. Counters are not kept (0), see docs/dialects.md.
-/// Telephone, login names and the exact location only as `seen` allows (shared::privacy).
+/// Shiku's User entity (shared::dialects::shiku::users) as `seen`'s viewer may see it.
 pub(crate) fn user_json(v: &View, seen: &Seen, now_secs: i64) -> Value {
-    let u = &v.user;
-    let p = &u.profile;
-    let mut o = json!({
-        "userId": u.uid.0,
-        "nickname": u.nickname,
-        "sex": p.sex.unwrap_or(0),
-        "birthday": p.birthday.unwrap_or(0),
-        "description": p.description.clone().unwrap_or_default(),
-        "countryId": p.country_id.unwrap_or(0),
-        "provinceId": p.province_id.unwrap_or(0),
-        "cityId": p.city_id.unwrap_or(0),
-        "areaId": p.area_id.unwrap_or(0),
-        "createTime": u.created_at / 1000,
-        "modifyTime": v.updated_at() / 1000,
-        "userType": p.user_type.unwrap_or(1),
-        "status": 1,
-        "level": 0,
-        "vip": 0,
-        "isAuth": 0,
-        "fansCount": 0,
-        "attCount": 0,
-        "friendsCount": 0,
-        "headImg": v.avatar_url.clone().unwrap_or_default(),
-        "headThumImg": v.avatar_url.clone().unwrap_or_default(),
-    });
-    if let Some(b) = p.birthday {
-        o["age"] = json!(age(b, now_secs));
-    }
-    if let Some(t) = u.telephone.as_ref().filter(|_| seen.phone(&v.item)) {
-        o["telephone"] = json!(t.number);
-        o["areaCode"] = json!(t.area);
-        o["phone"] = json!(t.full());
-    }
-    if seen.is_self(u.uid) {
-        if let Some(n) = &u.username {
-            o["account"] = json!(n);
-        }
-        if let Some(e) = &u.email {
-            o["email"] = json!(e);
-        }
-    }
-    if let Some(pt) = v.location_for(seen) {
-        o["loc"] = json!({"lat": pt.lat, "lng": pt.lng});
-    }
-    o
+    shared::dialects::shiku::users::user_json(&v.shown(seen), v.location_for(seen), now_secs)
 }
 
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
@@ -120,7 +75,7 @@ pub async fn get_by_account(c: &Call<'_>) -> AppResult<Reply> {
             e
         }
     })?;
-    if by_phone && uid != me && v.item.bool("hidePhone") == Some(true) {
+    if by_phone && uid != me && !shared::services::accounts::found_by_phone(me, &v.item) {
         return Err(AppError::AccountNotFound);
     }
     Ok(Reply::data(user_json(&v, &seen, c.ctx.now_secs())))

@@ -4,4 +4,5 @@ pub mod chat;
 pub mod ids;
 pub mod relations;
 pub mod rooms;
+pub mod secrets;
 pub mod users;

@@ -12,7 +12,7 @@
 //! every condition compares `ttl` with `now`.
 
 use super::{is_condition_failure, n, s, Db, Item, ItemExt};
-use crate::auth::token_hash;
+use crate::domain::secrets::token_hash;
 use crate::error::{AppError, AppResult};
 use crate::ids::Telephone;
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -52,13 +52,7 @@ impl Purpose {
     }
 }
 
-fn pk(phone: &Telephone) -> String {
-    format!("CODE#{}:{}", phone.area, phone.number)
-}
-
-fn vtoken_pk(hash: &str) -> String {
-    format!("VTOKEN#{hash}")
-}
+use super::keys::{code_pk as pk, vtoken_pk};
 
 fn code_hash(salt: &str, code: &str) -> String {
     hex::encode(sha2::Sha256::digest(format!("{salt}:{code}").as_bytes()))

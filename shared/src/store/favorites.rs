@@ -26,9 +26,7 @@ pub struct Favorite {
     pub created_at: i64,
 }
 
-fn sk(kind: i64, id: &str) -> String {
-    format!("FAV#{kind}#{id}")
-}
+use super::keys::favorite_sk as sk;
 
 /// The type encoded in a favourite id, if the id is well-formed.
 pub fn parse_id(id: &str) -> Option<i64> {
@@ -60,7 +58,7 @@ fn from_item(it: &Item) -> Option<Favorite> {
 }
 
 pub async fn add(db: &Db, f: &Favorite) -> AppResult<()> {
-    let mut it = Db::key(super::users::pk(f.owner), sk(f.kind, &f.id));
+    let mut it = Db::key(super::keys::user_pk(f.owner), sk(f.kind, &f.id));
     it.insert("uid".into(), n(f.owner.0));
     it.insert("createdAt".into(), n(f.created_at));
     for (k, v) in
@@ -86,16 +84,13 @@ pub async fn add(db: &Db, f: &Favorite) -> AppResult<()> {
 /// A page of the owner's favourites of one type (or of all types), newest first:
 /// one Query of at most `skip + limit` items, the first `skip` dropped.
 pub async fn list(db: &Db, owner: UserId, kind: Option<i64>, skip: usize, limit: usize) -> AppResult<Vec<Favorite>> {
-    let prefix = match kind {
-        Some(k) => format!("FAV#{k}#"),
-        None => "FAV#".to_string(),
-    };
+    let prefix = super::keys::favorites_prefix(kind);
     let out = db
         .client
         .query()
         .table_name(&db.table)
         .key_condition_expression("pk = :p AND begins_with(sk, :f)")
-        .expression_attribute_values(":p", s(super::users::pk(owner)))
+        .expression_attribute_values(":p", s(super::keys::user_pk(owner)))
         .expression_attribute_values(":f", s(prefix))
         .scan_index_forward(false)
         .limit((skip + limit).min(1000) as i32)
@@ -117,7 +112,7 @@ pub async fn delete(db: &Db, owner: UserId, id: &str) -> AppResult<()> {
         .client
         .delete_item()
         .table_name(&db.table)
-        .set_key(Some(Db::key(super::users::pk(owner), sk(kind, id))))
+        .set_key(Some(Db::key(super::keys::user_pk(owner), sk(kind, id))))
         .condition_expression("attribute_exists(pk)")
         .send()
         .await;
@@ -148,7 +143,7 @@ pub async fn delete_many(db: &Db, owner: UserId, ids: &[String]) -> AppResult<()
         let kind = parse_id(id).ok_or_else(|| AppError::not_found(format!("favourite {id}")))?;
         let d = Delete::builder()
             .table_name(&db.table)
-            .set_key(Some(Db::key(super::users::pk(owner), sk(kind, id))))
+            .set_key(Some(Db::key(super::keys::user_pk(owner), sk(kind, id))))
             .condition_expression("attribute_exists(pk)")
             .build()
             .expect("set");

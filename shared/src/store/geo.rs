@@ -137,12 +137,12 @@ pub struct Located {
 /// The GEO item for a location (written with the profile's copy in one transaction).
 pub fn item(uid: UserId, p: Point, now_secs: i64) -> Item {
     let hash = encode(p, HASH_LEN);
-    let mut it = Db::key(super::users::pk(uid), "GEO");
+    let mut it = Db::key(super::keys::user_pk(uid), super::keys::GEO_SK);
     it.insert("uid".into(), n(uid.0));
     it.insert("lat".into(), n(p.lat));
     it.insert("lng".into(), n(p.lng));
     it.insert("at".into(), n(now_secs));
-    it.insert("gsi1pk".into(), s(format!("GEO#{}", &hash[..CELL_LEN])));
+    it.insert("gsi1pk".into(), s(super::keys::geo_cell_pk(&hash[..CELL_LEN])));
     it.insert("gsi1sk".into(), s(format!("{hash}#{uid}")));
     it
 }
@@ -165,7 +165,7 @@ pub async fn around(db: &Db, p: Point) -> AppResult<Vec<Located>> {
                 .table_name(&db.table)
                 .index_name(super::GSI1)
                 .key_condition_expression("gsi1pk = :p")
-                .expression_attribute_values(":p", s(format!("GEO#{cell}")))
+                .expression_attribute_values(":p", s(super::keys::geo_cell_pk(&cell)))
                 .limit(PER_CELL)
                 .send()
                 .await

@@ -39,7 +39,7 @@ pub struct KeyPair {
 }
 
 fn item(uid: UserId, k: &KeyPair) -> Item {
-    let mut it = Db::key(super::users::pk(uid), format!("KEY#{}", k.kind.name()));
+    let mut it = Db::key(super::keys::user_pk(uid), super::keys::keypair_sk(k.kind.name()));
     it.insert("uid".into(), n(uid.0));
     it.insert("publicKey".into(), s(&k.public_key));
     if let Some(p) = &k.private_sealed {
@@ -78,15 +78,16 @@ pub async fn put(db: &Db, uid: UserId, pairs: &[KeyPair]) -> AppResult<()> {
 }
 
 pub async fn get(db: &Db, uid: UserId, kind: Kind) -> AppResult<Option<KeyPair>> {
-    Ok(db.get(super::users::pk(uid), format!("KEY#{}", kind.name())).await?.map(|it| from_item(kind, &it)))
+    Ok(db.get(super::keys::user_pk(uid), super::keys::keypair_sk(kind.name())).await?.map(|it| from_item(kind, &it)))
 }
 
 /// Public keys of one kind for many users (⌈n/100⌉ BatchGetItem), in the order
 /// asked; users without such a key are left out. Private parts are not returned.
 pub async fn public_keys(db: &Db, uids: &[UserId], kind: Kind) -> AppResult<Vec<(UserId, KeyPair)>> {
     let mut seen = std::collections::HashSet::new();
-    let sk = format!("KEY#{}", kind.name());
-    let keys = uids.iter().filter(|u| seen.insert(**u)).map(|u| Db::key(super::users::pk(*u), sk.clone())).collect();
+    let sk = super::keys::keypair_sk(kind.name());
+    let keys =
+        uids.iter().filter(|u| seen.insert(**u)).map(|u| Db::key(super::keys::user_pk(*u), sk.clone())).collect();
     let items = super::batch_get(db, keys).await?;
     let mut by: std::collections::HashMap<i64, KeyPair> = items
         .iter()

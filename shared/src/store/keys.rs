@@ -3,6 +3,67 @@
 
 // ---- accounts: users, login names, tokens, codes, key pairs ----------------------------
 
+/// Partition of everything a user owns: `USER#<uid>`.
+pub fn user_pk(uid: crate::ids::UserId) -> String {
+    format!("USER#{uid}")
+}
+
+/// The user's profile item (USER#<uid>/PROFILE): identity, profile fields, password hash.
+pub const PROFILE_SK: &str = "PROFILE";
+/// The user's settings item (USER#<uid>/SETTINGS).
+pub const SETTINGS_SK: &str = "SETTINGS";
+/// The user's last reported location (USER#<uid>/GEO).
+pub const GEO_SK: &str = "GEO";
+
+/// A login name's uniqueness record: `LOGIN#<kind:value>`.
+pub fn login_pk(name: &crate::ids::LoginName) -> String {
+    format!("LOGIN#{}", name.key())
+}
+
+/// GSI2 keys of the nickname index: `NICK#<first char>` / `<nickname lowercase>#<uid:012>`.
+/// Empty nicknames are not indexed.
+pub fn nick_index(nickname: &str, uid: crate::ids::UserId) -> Option<(String, String)> {
+    let lower = nickname.trim().to_lowercase();
+    let first = lower.chars().next()?;
+    Some((nick_pk(first), format!("{lower}#{:012}", uid.0)))
+}
+
+/// GSI2 partition of the nicknames starting with `first`.
+pub fn nick_pk(first: char) -> String {
+    format!("NICK#{first}")
+}
+
+/// A profile change event: USER#<uid>/PROFILEEVT#<ms:013>#<id>.
+pub fn profile_event_sk(now_ms: i64, id: &str) -> String {
+    format!("PROFILEEVT#{now_ms:013}#{id}")
+}
+
+/// GSI1 partition of a geohash cell.
+pub fn geo_cell_pk(cell: &str) -> String {
+    format!("GEO#{cell}")
+}
+
+/// A key pair of a kind: USER#<uid>/KEY#<kind>.
+pub fn keypair_sk(kind: &str) -> String {
+    format!("KEY#{kind}")
+}
+
+/// A token record: TOKEN#<sha256 hex>/TOKEN.
+pub fn token_pk(hash: &str) -> String {
+    format!("TOKEN#{hash}")
+}
+pub const TOKEN_SK: &str = "TOKEN";
+
+/// A phone's verification code record: `CODE#<area>:<number>`.
+pub fn code_pk(phone: &crate::ids::Telephone) -> String {
+    format!("CODE#{}:{}", phone.area, phone.number)
+}
+
+/// A verified-phone token record: `VTOKEN#<sha256 hex>`.
+pub fn vtoken_pk(hash: &str) -> String {
+    format!("VTOKEN#{hash}")
+}
+
 // ---- relations: friends, follows, blacklists, requests ---------------------------------
 
 // ---- rooms: META, members, invites, join requests, events ------------------------------
@@ -48,3 +109,16 @@ pub fn conn_pk(id: &str) -> String {
 }
 
 // ---- other: limits, apps, config, files, favorites, pushes, geo ------------------------
+
+/// A favourite: USER#<uid>/FAV#<type>#<id>.
+pub fn favorite_sk(kind: i64, id: &str) -> String {
+    format!("FAV#{kind}#{id}")
+}
+
+/// Prefix of the favourites of one type, or of all (`FAV#`).
+pub fn favorites_prefix(kind: Option<i64>) -> String {
+    match kind {
+        Some(k) => format!("FAV#{k}#"),
+        None => "FAV#".to_string(),
+    }
+}

@@ -11,33 +11,29 @@ use crate::Ctx;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use std::time::Duration;
 
-pub const SK: &str = "PROFILE";
+pub use super::keys::PROFILE_SK as SK;
 /// Presigned avatar links stay valid this long (clients cache avatars by URL).
 pub const AVATAR_URL_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// GSI2 keys of the nickname index. Empty nicknames are not indexed.
-pub fn nick_index(nickname: &str, uid: UserId) -> Option<(String, String)> {
-    let lower = nickname.trim().to_lowercase();
-    let first = lower.chars().next()?;
-    Some((format!("NICK#{first}"), format!("{lower}#{:012}", uid.0)))
-}
+pub use super::keys::nick_index;
+use super::keys::{user_pk, SETTINGS_SK};
 
 pub fn key(uid: UserId) -> Item {
-    Db::key(super::users::pk(uid), SK)
+    Db::key(user_pk(uid), SK)
 }
 
 pub async fn get(db: &Db, uid: UserId) -> AppResult<Option<Item>> {
-    db.get(super::users::pk(uid), SK).await
+    db.get(user_pk(uid), SK).await
 }
 
 /// Profile and settings of one user in one BatchGetItem.
 pub async fn get_with_settings(db: &Db, uid: UserId) -> AppResult<(Option<Item>, Option<Item>)> {
-    let items = super::batch_get(db, vec![key(uid), super::settings::key(uid)]).await?;
+    let items = super::batch_get(db, vec![key(uid), Db::key(user_pk(uid), SETTINGS_SK)]).await?;
     let (mut p, mut st) = (None, None);
     for it in items {
         match it.str("sk") {
             Some(SK) => p = Some(it),
-            Some(super::settings::SK) => st = Some(it),
+            Some(SETTINGS_SK) => st = Some(it),
             _ => {}
         }
     }
@@ -196,7 +192,7 @@ pub async fn search_nickname(db: &Db, prefix: &str) -> AppResult<Vec<Item>> {
         .table_name(&db.table)
         .index_name(super::GSI2)
         .key_condition_expression("gsi2pk = :p AND begins_with(gsi2sk, :pre)")
-        .expression_attribute_values(":p", s(format!("NICK#{first}")))
+        .expression_attribute_values(":p", s(super::keys::nick_pk(first)))
         .expression_attribute_values(":pre", s(&lower))
         .send()
         .await?;
@@ -307,7 +303,7 @@ pub fn avatar_prefix(uid: UserId) -> String {
 /// friends — the writer needs no per-fan writes and no `@connections` access.
 pub async fn record_change_event(db: &Db, uid: UserId, frame: &serde_json::Value, now_ms: i64) -> AppResult<()> {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let mut it = Db::key(crate::store::users::pk(uid), format!("PROFILEEVT#{now_ms:013}#{id}"));
+    let mut it = Db::key(user_pk(uid), super::keys::profile_event_sk(now_ms, &id));
     it.insert("ev".into(), crate::store::s("profile"));
     it.insert("uid".into(), crate::store::n(uid.0));
     it.insert("frame".into(), crate::store::s(frame.to_string()));

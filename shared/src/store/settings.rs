@@ -11,7 +11,8 @@ use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde_json::{Map, Value};
 
-pub const SK: &str = "SETTINGS";
+pub use super::keys::SETTINGS_SK as SK;
+use super::keys::{user_pk, PROFILE_SK};
 
 /// 0/1 flags: (name, default).
 pub const FLAGS: &[(&str, i64)] = &[
@@ -77,11 +78,11 @@ pub fn flag(it: Option<&Item>, name: &str) -> i64 {
 }
 
 pub fn key(uid: UserId) -> Item {
-    Db::key(super::users::pk(uid), SK)
+    Db::key(user_pk(uid), SK)
 }
 
 pub async fn get(db: &Db, uid: UserId) -> AppResult<Option<Item>> {
-    db.get(super::users::pk(uid), SK).await
+    db.get(user_pk(uid), SK).await
 }
 
 /// Apply a change: one UpdateItem on SETTINGS, plus the profile mirror in the
@@ -119,7 +120,7 @@ pub async fn update(db: &Db, uid: UserId, now_ms: i64, change: &Change) -> AppRe
     // Always check the profile exists, so settings of unknown users are never created.
     let mut pu = Update::builder()
         .table_name(&db.table)
-        .set_key(Some(Db::key(super::users::pk(uid), "PROFILE")))
+        .set_key(Some(Db::key(user_pk(uid), PROFILE_SK)))
         .condition_expression("attribute_exists(pk)");
     if mirror.is_empty() {
         pu = pu.update_expression("SET settingsAt = :now").expression_attribute_values(":now", n(now_ms));

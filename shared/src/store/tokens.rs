@@ -5,7 +5,7 @@
 //! (`used`, `nextAccess`, `nextRefresh`) so that its reuse revokes what it produced.
 
 use super::{expired, n, s, Db, Item, ItemExt, GSI1};
-use crate::auth::{new_token, token_hash};
+use crate::domain::secrets::{new_token, token_hash};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
@@ -48,12 +48,10 @@ pub struct Issued {
     pub session: Session,
 }
 
-fn pk(hash: &str) -> String {
-    format!("TOKEN#{hash}")
-}
+use super::keys::{token_pk as pk, TOKEN_SK};
 
 fn item(sess: &Session, now: i64) -> Item {
-    let mut it = Db::key(pk(&sess.hash), "TOKEN");
+    let mut it = Db::key(pk(&sess.hash), TOKEN_SK);
     it.insert("uid".into(), n(sess.uid.0));
     it.insert("kind".into(), s(sess.kind.as_str()));
     it.insert("createdAt".into(), n(now));
@@ -151,7 +149,7 @@ pub async fn refresh(db: &Db, now: i64, raw: &str) -> AppResult<(Issued, Issued)
         return Err(AppError::TokenInvalid);
     }
     let hash = token_hash(raw);
-    let Some(old) = db.get(pk(&hash), "TOKEN").await?.filter(|it| !expired(it, now)) else {
+    let Some(old) = db.get(pk(&hash), TOKEN_SK).await?.filter(|it| !expired(it, now)) else {
         return Err(AppError::TokenInvalid);
     };
     if old.str("kind") != Some("refresh") {
@@ -165,7 +163,7 @@ pub async fn refresh(db: &Db, now: i64, raw: &str) -> AppResult<(Issued, Issued)
     let (access, refresh) = new_pair(now, sess.uid);
     let tomb = Update::builder()
         .table_name(&db.table)
-        .set_key(Some(Db::key(pk(&hash), "TOKEN")))
+        .set_key(Some(Db::key(pk(&hash), TOKEN_SK)))
         .update_expression("SET used = :now, nextAccess = :a, nextRefresh = :r")
         .condition_expression("attribute_exists(pk) AND attribute_not_exists(used) AND #ttl > :now")
         .expression_attribute_names("#ttl", "ttl")
@@ -180,14 +178,14 @@ pub async fn refresh(db: &Db, now: i64, raw: &str) -> AppResult<(Issued, Issued)
         TransactWriteItem::builder().update(tomb).build(),
     ];
     if let Some(pair) = &sess.pair {
-        let del = Delete::builder().table_name(&db.table).set_key(Some(Db::key(pk(pair), "TOKEN"))).build();
+        let del = Delete::builder().table_name(&db.table).set_key(Some(Db::key(pk(pair), TOKEN_SK))).build();
         items.push(TransactWriteItem::builder().delete(del.expect("key set")).build());
     }
     match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
         Ok(_) => Ok((access, refresh)),
         Err(e) if super::is_condition_failure(&e) => {
             // Lost a race with another use of the same token: that is a reuse too.
-            if let Some(now_used) = db.get(pk(&hash), "TOKEN").await?.filter(|it| it.contains_key("used")) {
+            if let Some(now_used) = db.get(pk(&hash), TOKEN_SK).await?.filter(|it| it.contains_key("used")) {
                 revoke_descendants(db, now, &now_used).await?;
             }
             Err(AppError::TokenInvalid)
@@ -206,7 +204,7 @@ async fn revoke_descendants(db: &Db, now: i64, tomb: &Item) -> AppResult<()> {
     let mut next = (tomb.str("nextAccess").map(str::to_string), tomb.str("nextRefresh").map(str::to_string));
     for _ in 0..MAX_CHAIN {
         let (Some(a), Some(r)) = next else { break };
-        let it = db.get(pk(&r), "TOKEN").await?.filter(|it| !expired(it, now));
+        let it = db.get(pk(&r), TOKEN_SK).await?.filter(|it| !expired(it, now));
         doomed.push(a);
         doomed.push(r);
         next = match it {
@@ -219,7 +217,7 @@ async fn revoke_descendants(db: &Db, now: i64, tomb: &Item) -> AppResult<()> {
     let requests = doomed
         .iter()
         .map(|h| {
-            let del = DeleteRequest::builder().set_key(Some(Db::key(pk(h), "TOKEN"))).build().expect("key set");
+            let del = DeleteRequest::builder().set_key(Some(Db::key(pk(h), TOKEN_SK))).build().expect("key set");
             WriteRequest::builder().delete_request(del).build()
         })
         .collect();
@@ -247,7 +245,7 @@ pub async fn resolve_access(db: &Db, now: i64, token: &str) -> AppResult<Session
 
 /// A live session by token hash; expired items and used refresh tokens (tombstones) are absent.
 pub async fn lookup(db: &Db, now: i64, hash: &str) -> AppResult<Option<Session>> {
-    let it = db.get(pk(hash), "TOKEN").await?;
+    let it = db.get(pk(hash), TOKEN_SK).await?;
     Ok(it.filter(|it| !expired(it, now) && !it.contains_key("used")).as_ref().and_then(session_from))
 }
 
@@ -256,7 +254,7 @@ pub async fn revoke(db: &Db, sess: &Session) -> AppResult<()> {
     let mut keys = vec![sess.hash.clone()];
     keys.extend(sess.pair.clone());
     for h in keys {
-        db.client.delete_item().table_name(&db.table).set_key(Some(Db::key(pk(&h), "TOKEN"))).send().await?;
+        db.client.delete_item().table_name(&db.table).set_key(Some(Db::key(pk(&h), TOKEN_SK))).send().await?;
     }
     Ok(())
 }
@@ -284,7 +282,7 @@ pub async fn revoke_all_except(db: &Db, uid: UserId, keep: Option<&Session>) -> 
     let requests = doomed
         .iter()
         .map(|pk| {
-            let del = DeleteRequest::builder().set_key(Some(Db::key(pk.clone(), "TOKEN"))).build().expect("key set");
+            let del = DeleteRequest::builder().set_key(Some(Db::key(pk.clone(), TOKEN_SK))).build().expect("key set");
             WriteRequest::builder().delete_request(del).build()
         })
         .collect();

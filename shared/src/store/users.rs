@@ -3,83 +3,16 @@
 //! so a name can never point at a half-created account.
 
 use super::{is_condition_failure, n, s, Db, Item, ItemExt};
+pub use crate::domain::users::{NewUser, Profile, Role, User};
 use crate::error::{AppError, AppResult};
 use crate::ids::{LoginName, Telephone, UserId};
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
 
+pub use super::keys::user_pk as pk;
+use super::keys::{login_pk, PROFILE_SK};
+
 /// Shiku user ids start at 10000000 (10000 is reserved for the system account).
 pub const FIRST_USER_ID: i64 = 10_000_000;
-
-#[derive(Debug, Clone, Default)]
-pub struct NewUser {
-    pub nickname: String,
-    pub password_hash: String,
-    pub telephone: Option<Telephone>,
-    pub email: Option<String>,
-    pub username: Option<String>,
-    pub role: Role,
-    pub profile: Profile,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Role {
-    #[default]
-    User,
-    /// May change server configuration (`/config/set`, version data).
-    Operator,
-}
-
-/// Optional profile fields shared by the dialects.
-#[derive(Debug, Clone, Default)]
-pub struct Profile {
-    pub sex: Option<i64>,
-    pub birthday: Option<i64>,
-    pub description: Option<String>,
-    pub country_id: Option<i64>,
-    pub province_id: Option<i64>,
-    pub city_id: Option<i64>,
-    pub area_id: Option<i64>,
-    pub user_type: Option<i64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct User {
-    pub uid: UserId,
-    pub nickname: String,
-    pub password_hash: String,
-    pub telephone: Option<Telephone>,
-    pub email: Option<String>,
-    pub username: Option<String>,
-    pub role: Role,
-    pub profile: Profile,
-    pub avatar: Option<String>,
-    pub created_at: i64,
-}
-
-pub fn pk(uid: UserId) -> String {
-    format!("USER#{uid}")
-}
-
-fn login_pk(name: &LoginName) -> String {
-    format!("LOGIN#{}", name.key())
-}
-
-impl NewUser {
-    pub fn login_names(&self) -> Vec<LoginName> {
-        let mut v = vec![];
-        if let Some(t) = &self.telephone {
-            v.push(LoginName::PhoneMd5(crate::auth::md5_hex(&t.full())));
-            v.push(LoginName::Phone(t.clone()));
-        }
-        if let Some(e) = &self.email {
-            v.push(LoginName::Email(e.clone()));
-        }
-        if let Some(u) = &self.username {
-            v.push(LoginName::Username(u.clone()));
-        }
-        v
-    }
-}
 
 fn opt_n(it: &mut Item, k: &str, v: Option<i64>) {
     if let Some(v) = v {
@@ -122,7 +55,7 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
         return Err(AppError::missing("telephone"));
     }
     let uid = next_user_id(db).await?;
-    let mut it = Db::key(pk(uid), "PROFILE");
+    let mut it = Db::key(pk(uid), PROFILE_SK);
     it.insert("uid".into(), n(uid.0));
     it.insert("nickname".into(), s(&new.nickname));
     it.insert("pwd".into(), s(&new.password_hash));
@@ -132,7 +65,7 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
     it.insert("gsi1pk".into(), s("USERS"));
     it.insert("gsi1sk".into(), s(format!("{:012}", uid.0)));
     // Nickname search (store/profiles.rs keeps it current on rename).
-    if let Some((p, k)) = super::profiles::nick_index(&new.nickname, uid) {
+    if let Some((p, k)) = super::keys::nick_index(&new.nickname, uid) {
         it.insert("gsi2pk".into(), s(p));
         it.insert("gsi2sk".into(), s(k));
     }
@@ -176,7 +109,7 @@ pub async fn find_login(db: &Db, name: &LoginName) -> AppResult<Option<UserId>> 
 }
 
 pub async fn get(db: &Db, uid: UserId) -> AppResult<Option<User>> {
-    Ok(db.get(pk(uid), "PROFILE").await?.as_ref().and_then(from_item))
+    Ok(db.get(pk(uid), PROFILE_SK).await?.as_ref().and_then(from_item))
 }
 
 pub async fn require(db: &Db, uid: UserId) -> AppResult<User> {
@@ -230,7 +163,7 @@ pub async fn list_page(db: &Db, after: Option<UserId>, limit: i32) -> AppResult<
 
 /// Profiles of many users in ⌈n/100⌉ BatchGetItem calls (order not preserved).
 pub async fn get_many(db: &Db, uids: &[UserId]) -> AppResult<Vec<User>> {
-    let keys = uids.iter().map(|u| Db::key(pk(*u), "PROFILE")).collect();
+    let keys = uids.iter().map(|u| Db::key(pk(*u), PROFILE_SK)).collect();
     Ok(super::batch_get(db, keys).await?.iter().filter_map(from_item).collect())
 }
 
@@ -243,7 +176,7 @@ pub async fn all(db: &Db) -> AppResult<Vec<User>> {
 /// A built-in account with a fixed id (the Shiku system account 10000): profile and
 /// username only, no password (nobody can log in as it). Creating it again is a no-op.
 pub async fn create_fixed(db: &Db, now_ms: i64, uid: UserId, nickname: &str, username: &str) -> AppResult<()> {
-    let mut it = Db::key(pk(uid), "PROFILE");
+    let mut it = Db::key(pk(uid), PROFILE_SK);
     it.insert("uid".into(), n(uid.0));
     it.insert("nickname".into(), s(nickname));
     it.insert("pwd".into(), s(""));
@@ -271,7 +204,7 @@ pub async fn set_password(db: &Db, uid: UserId, expected: Option<&str>, new_hash
         .client
         .update_item()
         .table_name(&db.table)
-        .set_key(Some(Db::key(pk(uid), "PROFILE")))
+        .set_key(Some(Db::key(pk(uid), PROFILE_SK)))
         .update_expression("SET pwd = :new, pwdChangedAt = :now")
         .expression_attribute_values(":new", s(new_hash))
         .expression_attribute_values(":now", n(now_ms));
