@@ -19,6 +19,7 @@ mod integrations;
 mod mx_groups;
 mod protocol;
 mod rooms;
+mod routes;
 mod security;
 mod stress;
 mod system;
