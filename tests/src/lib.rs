@@ -319,3 +319,14 @@ pub mod rooms {
         http.json("POST", &format!("/sealtalk{path}"), Some(&p.token), body).await
     }
 }
+
+/// SealTalk POST without a token (the client's cookie store carries the session).
+pub async fn st(http: &Http, path: &str, body: Value) -> Resp {
+    http.json("POST", &format!("/sealtalk{path}"), None, body).await
+}
+
+/// SealTalk business answer: HTTP 200 and the body `code`.
+pub fn st_code(r: &Resp) -> i64 {
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["code"].as_i64().unwrap_or_else(|| panic!("no code: {}", r.text))
+}
