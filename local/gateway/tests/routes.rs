@@ -56,6 +56,25 @@ fn arms(src: &str) -> Vec<Key> {
     out
 }
 
+/// The handler module of each arm: `shiku::get(&c)` → `shiku` (a local module), anything else
+/// (`upload(&c)`, `Ok(...)`) → `lib`.
+fn arm_modules(src: &str, dir: &std::path::Path) -> Vec<(Key, String)> {
+    let mut out = vec![];
+    for line in src.lines() {
+        let ks = arms(line);
+        let [key] = ks.as_slice() else { continue };
+        let call = line.split_once(") =>").map(|(_, c)| c.trim()).unwrap_or_default();
+        let module = call.split_once("::").map(|(m, _)| m);
+        let file = match module {
+            Some(m) if dir.join(format!("{m}.rs")).exists() => format!("{m}.rs"),
+            Some(m) if dir.join(m).join("mod.rs").exists() => format!("{m}/mod.rs"),
+            _ => "lib.rs".to_string(),
+        };
+        out.push((key.clone(), file));
+    }
+    out
+}
+
 /// infra/planned-routes.txt: `METHOD /path  Function` lines (sorted), `#` comments, blank lines.
 fn planned() -> (Vec<String>, BTreeMap<Key, String>) {
     let text = std::fs::read_to_string(workspace().join("infra/planned-routes.txt")).unwrap();
@@ -194,4 +213,68 @@ fn the_check_catches_each_kind_of_offender() {
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     assert_eq!(got, want);
+}
+
+/// `/api/v1/groups/{id}` → `/api/v1/groups`, `/sealtalk/user/x` → `/sealtalk/user`, `/room/x` → `/room`.
+fn prefix(path: &str) -> String {
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    let n = match segs.first() {
+        Some(&"api") => 3,
+        Some(&"sealtalk") => 2,
+        _ => 1,
+    };
+    segs.iter().take(n).map(|s| format!("/{s}")).collect()
+}
+
+/// The README's "URL prefix → function" table, made from the template and the routers.
+fn readme_table() -> String {
+    let t = Template::load(&local_gateway::paths::template_path()).unwrap();
+    let p = planned().1;
+    // (prefix, function) → (crate, handler files, built count, planned count)
+    type Row = (String, BTreeSet<String>, usize, usize);
+    let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
+    let mut files_of: BTreeMap<String, BTreeMap<Key, String>> = BTreeMap::new();
+    for r in &t.http_routes {
+        let crate_name = t.function(&r.function).binary.clone();
+        let files = files_of.entry(r.function.clone()).or_insert_with(|| {
+            let dir = workspace().join(format!("functions/{crate_name}/src"));
+            let src = std::fs::read_to_string(dir.join("lib.rs")).unwrap();
+            arm_modules(&src, &dir).into_iter().collect()
+        });
+        let key = (r.method.clone(), r.path.clone());
+        let pre = if r.path == HTTP_DEFAULT_ROUTE { "any other path ($default)".to_string() } else { prefix(&r.path) };
+        let row = rows.entry((pre, r.function.clone())).or_insert_with(|| (crate_name.clone(), BTreeSet::new(), 0, 0));
+        if p.contains_key(&key) {
+            row.3 += 1;
+        } else if let Some(f) = files.get(&key) {
+            row.1.insert(format!("functions/{crate_name}/src/{f}"));
+            row.2 += 1;
+        } else {
+            row.1.insert(format!("functions/{crate_name}/src/lib.rs"));
+            row.2 += 1;
+        }
+    }
+    let mut out = String::from(
+        "| URL prefix | function (template) | crate | handlers | routes built / planned |\n|---|---|---|---|---|\n",
+    );
+    for ((pre, func), (crate_name, files, built, planned)) in rows {
+        let files = if files.is_empty() {
+            "(none yet: `lib.rs` answers the stub not-found)".to_string()
+        } else {
+            files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        };
+        out.push_str(&format!("| `{pre}` | {func} | `{crate_name}` | {files} | {built} / {planned} |\n"));
+    }
+    out
+}
+
+/// README.md carries the table as generated (the failure prints the table to paste).
+#[test]
+fn readme_url_table_matches_the_template() {
+    let table = readme_table();
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&table),
+        "README.md: the \"URL prefix → function\" table is out of date; replace it with:\n\n{table}"
+    );
 }
