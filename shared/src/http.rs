@@ -70,7 +70,14 @@ where
     };
     let call = Call { ctx, method: req.method().clone(), route: route_template(&req), dialect, params, req };
     let result = route(call).await;
-    render(dialect, ctx.now_ms(), result)
+    let unmatched = matches!(result, Err(AppError::RouteNotFound(_)));
+    let mut resp = render(dialect, ctx.now_ms(), result);
+    if unmatched {
+        // The stub not-found (no match arm), told apart from an ordinary 404 by the route check
+        // (tests/tests/e2e/routes.rs); API Gateway passes it through, clients ignore it.
+        resp.headers_mut().insert("x-route-unmatched", lambda_http::http::HeaderValue::from_static("1"));
+    }
+    resp
 }
 
 /// `main` of every HTTP function: build the context once, then serve.

@@ -225,3 +225,108 @@ pub fn phone() -> String {
     let n = N.fetch_add(1, Ordering::Relaxed);
     format!("139{:08}", (std::process::id() as u64 * 1000 + n) % 100_000_000)
 }
+
+/// How long a test waits for a frame or a stream effect before failing.
+pub const WAIT: Duration = Duration::from_secs(10);
+/// How long "nothing more arrives" is watched (files that need longer declare their own).
+pub const QUIET: Duration = Duration::from_millis(700);
+
+/// The next ack (live message frames may come first).
+pub async fn ack(ws: &mut Ws) -> Value {
+    ws.next_event("ack", WAIT).await.expect("an ack")
+}
+
+/// The next frame matching `pred` (others skipped).
+pub async fn next_where(ws: &mut Ws, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let f = ws.next(left).await.expect("the expected frame");
+        if pred(&f) {
+            return f;
+        }
+    }
+}
+
+/// A Minxing group conversation (`POST /api/v1/conversations2`); answers its id.
+pub async fn group(http: &Http, owner: &Person, members: &[&Person], name: &str) -> String {
+    let ids: Vec<i64> = members.iter().map(|p| p.uid).collect();
+    let r =
+        http.json("POST", "/api/v1/conversations2", Some(&owner.token), json!({"user_ids": ids, "name": name})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+/// A Minxing message send that must succeed; answers the created message.
+pub async fn send_http(http: &Http, p: &Person, cid: &str, body: &str) -> Value {
+    let r = http
+        .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&p.token), json!({"body": body}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body
+}
+
+/// Push jobs of `uid` now.
+pub async fn jobs(app: &TestApp, uid: i64) -> Vec<shared::store::pushes::PushJob> {
+    use shared::clock::Clock;
+    shared::store::pushes::list(&app.ctx.db, shared::UserId(uid), shared::clock::SystemClock.now_secs(), 100)
+        .await
+        .unwrap()
+}
+
+/// Push jobs of `uid` once there are at least `n` (delivery runs behind the stream).
+pub async fn wait_jobs(app: &TestApp, uid: i64, n: usize) -> Vec<shared::store::pushes::PushJob> {
+    for _ in 0..100 {
+        let j = jobs(app, uid).await;
+        if j.len() >= n {
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no push job for {uid}");
+}
+
+/// A Shiku form with the caller's `access_token` first.
+pub fn sh<'a>(tok: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![("access_token", tok)];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// Room helpers of the `groups` tests (groups_rooms.rs, hard_rooms.rs).
+pub mod rooms {
+    use super::{Http, Person, Resp};
+    use serde_json::{json, Value};
+
+    /// Shiku call as `p`.
+    pub async fn shiku(http: &Http, path: &str, p: &Person, form: &[(&str, &str)]) -> Resp {
+        http.shiku_as(path, &p.token, form).await
+    }
+
+    /// A Shiku room owned by `owner` with `members` (`extra`: more form fields, e.g. `jid` or
+    /// flags); answers its id.
+    pub async fn room(http: &Http, owner: &Person, members: &[&Person], extra: &[(&str, &str)]) -> String {
+        let ids: Vec<i64> = members.iter().map(|m| m.uid).collect();
+        let text = json!(ids).to_string();
+        let mut form = vec![("name", "Room"), ("text", text.as_str())];
+        form.extend_from_slice(extra);
+        let r = shiku(http, "/room/add", owner, &form).await;
+        r.shiku_ok()["id"].as_str().unwrap().to_string()
+    }
+
+    /// SealTalk POST as `p`.
+    pub async fn sealtalk(http: &Http, p: &Person, path: &str, body: Value) -> Resp {
+        http.json("POST", &format!("/sealtalk{path}"), Some(&p.token), body).await
+    }
+}
+
+/// SealTalk POST without a token (the client's cookie store carries the session).
+pub async fn st(http: &Http, path: &str, body: Value) -> Resp {
+    http.json("POST", &format!("/sealtalk{path}"), None, body).await
+}
+
+/// SealTalk business answer: HTTP 200 and the body `code`.
+pub fn st_code(r: &Resp) -> i64 {
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["code"].as_i64().unwrap_or_else(|| panic!("no code: {}", r.text))
+}

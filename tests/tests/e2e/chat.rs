@@ -3,8 +3,6 @@ use serde_json::json;
 use shared::store::connections;
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(10);
-
 /// The realtime proof: Minxing A → B's socket (table → stream → delivery →
 /// @connections), and B reads the same message through Shiku.
 #[tokio::test]

@@ -5,9 +5,6 @@ use e2e::*;
 use serde_json::{json, Value};
 use shared::store::settings;
 use shared::UserId;
-use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 /// Privacy flag of a user's settings (owned by the users endpoints; written directly here).
 async fn set_flag(app: &TestApp, uid: i64, name: &'static str, v: i64) {

@@ -77,15 +77,6 @@ fn pair(r: &Resp) -> (String, String) {
     (r.body["access_token"].as_str().unwrap().into(), r.body["refresh_token"].as_str().unwrap().into())
 }
 
-async fn st(http: &Http, path: &str, body: Value) -> Resp {
-    http.json("POST", &format!("/sealtalk{path}"), None, body).await
-}
-
-fn st_code(r: &Resp) -> i64 {
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["code"].as_i64().unwrap_or_else(|| panic!("no code: {}", r.text))
-}
-
 // ---------------------------------------------------------------- item 7
 
 #[tokio::test]

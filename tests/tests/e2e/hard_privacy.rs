@@ -8,12 +8,6 @@ use serde_json::{json, Value};
 /// `shared::store::lookups::PER_HOUR`.
 const LOOKUPS_PER_HOUR: usize = 20;
 
-fn sh<'a>(tok: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut v = vec![("access_token", tok)];
-    v.extend_from_slice(extra);
-    v
-}
-
 /// Every route that renders user `t` to `viewer`, with the answer's text (a Shiku token works
 /// as the Minxing bearer and the SealTalk session). `gid` is a room both are in.
 async fn renders_of(http: &Http, viewer: &Person, t: &Person, t_nick: &str, gid: &str) -> Vec<(String, Resp)> {

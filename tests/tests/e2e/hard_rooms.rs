@@ -2,25 +2,11 @@
 //! with the room's rules, blacklists and a per-user group cap, message ids that cannot be
 //! hijacked from another conversation, client object names, `showMember`, and no seq gaps.
 
+use e2e::rooms::{room, sealtalk, shiku};
 use e2e::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::store::{conversations as convs, invites, Db};
 use shared::UserId;
-use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn shiku(http: &Http, path: &str, p: &Person, form: &[(&str, &str)]) -> Resp {
-    http.shiku_as(path, &p.token, form).await
-}
-
-/// A Shiku room (`extra`: more form fields, e.g. `jid` or flags); answers its id.
-async fn room(http: &Http, owner: &Person, members: &[&Person], extra: &[(&str, &str)]) -> String {
-    let text = json!(members.iter().map(|m| m.uid).collect::<Vec<_>>()).to_string();
-    let mut form = vec![("name", "Room"), ("text", text.as_str())];
-    form.extend_from_slice(extra);
-    shiku(http, "/room/add", owner, &form).await.shiku_ok()["id"].as_str().unwrap().to_string()
-}
 
 async fn mx_send(http: &Http, p: &Person, cid: &str, body: &str, client_id: Option<&str>) -> Resp {
     let mut b = json!({"body": body});
@@ -28,10 +14,6 @@ async fn mx_send(http: &Http, p: &Person, cid: &str, body: &str, client_id: Opti
         b["client_id"] = json!(id);
     }
     http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&p.token), b).await
-}
-
-async fn sealtalk(http: &Http, p: &Person, path: &str, body: Value) -> Resp {
-    http.json("POST", &format!("/sealtalk{path}"), Some(&p.token), body).await
 }
 
 /// Member ids of a room as the owner sees them (Shiku member list).

@@ -6,12 +6,7 @@ use e2e::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(10);
 const QUIET: Duration = Duration::from_millis(1500);
-
-async fn ack(ws: &mut Ws) -> Value {
-    ws.next_event("ack", WAIT).await.expect("an ack")
-}
 
 /// Two people with sockets and a 1:1 chat whose first message reached B (so the stream runs).
 async fn chat(app: &TestApp) -> (Person, Person, Ws, Ws, String) {

@@ -4,8 +4,12 @@
 
 mod auth;
 mod chat;
+mod chat_dialects;
 mod contacts;
+mod delivery;
 mod files;
+mod groups_minxing;
+mod groups_rooms;
 mod hard_auth;
 mod hard_numbers;
 mod hard_pages;
@@ -16,10 +20,10 @@ mod hard_stream;
 mod hard_uploads;
 mod hard_xuanxuan;
 mod integrations;
-mod mx_groups;
-mod protocol;
-mod rooms;
+mod realtime;
+mod routes;
 mod security;
 mod stress;
 mod system;
 mod users;
+mod users_extras;

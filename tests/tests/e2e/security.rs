@@ -2,7 +2,7 @@
 //! flow, in each dialect, through real HTTP.
 
 use e2e::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::auth::md5_hex;
 use shared::ids::Telephone;
 use shared::store::codes::{self, Purpose};
@@ -18,16 +18,6 @@ fn tel(ph: &str) -> Telephone {
 
 async fn shiku_login_code(http: &Http, ph: &str, pw_md5: &str) -> i64 {
     http.shiku("/user/login", &[("telephone", ph), ("password", pw_md5)]).await.shiku_code()
-}
-
-async fn sealtalk(http: &Http, path: &str, body: Value) -> Resp {
-    http.json("POST", &format!("/sealtalk{path}"), None, body).await
-}
-
-/// SealTalk business answer: HTTP 200 and the body `code`.
-fn st_code(r: &Resp) -> i64 {
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["code"].as_i64().unwrap_or_else(|| panic!("no code: {}", r.text))
 }
 
 #[tokio::test]
@@ -110,7 +100,7 @@ async fn shiku_password_reset_with_code_revokes_every_token() {
     assert_eq!(shiku_login_code(&http, &p.phone, &md5_hex("secret1")).await, 1040102);
     assert_eq!(shiku_login_code(&http, &p.phone, &new_pw).await, 1);
     minxing_login(&http, &p.phone, "secret2").await;
-    let r = sealtalk(&http, "/user/login", json!({"region": "86", "phone": p.phone, "password": "secret2"})).await;
+    let r = st(&http, "/user/login", json!({"region": "86", "phone": p.phone, "password": "secret2"})).await;
     assert_eq!(st_code(&r), 200, "reset through Shiku, log in through SealTalk");
     // A reset code cannot be used for a number it was not sent to.
     let other = register(&http, &phone(), "secret1", "Other").await;
@@ -199,7 +189,7 @@ async fn shiku_password_update_keeps_the_current_session_only() {
     assert_eq!(shiku_login_code(&http, &p.phone, &md5_hex("secret1")).await, 1040102);
     assert_eq!(shiku_login_code(&http, &p.phone, &md5_hex("secret2")).await, 1);
     // Changed through Shiku, works in SealTalk and Minxing.
-    let r = sealtalk(&http, "/user/login", json!({"region": 86, "phone": p.phone, "password": "secret2"})).await;
+    let r = st(&http, "/user/login", json!({"region": 86, "phone": p.phone, "password": "secret2"})).await;
     assert_eq!(st_code(&r), 200);
     minxing_login(&http, &p.phone, "secret2").await;
     update(p.token.clone(), "secret2", "secret3").await.shiku_ok();
@@ -207,10 +197,10 @@ async fn shiku_password_update_keeps_the_current_session_only() {
 
 /// send_code → verify_code → verification_token, with the code read from the response.
 async fn sealtalk_token(http: &Http, ph: &str) -> String {
-    let r = sealtalk(http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
+    let r = st(http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
     assert_eq!(st_code(&r), 200);
     let code = r.body["result"]["code"].as_str().unwrap().to_string();
-    let r = sealtalk(http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": code})).await;
+    let r = st(http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": code})).await;
     assert_eq!(st_code(&r), 200);
     r.body["result"]["verification_token"].as_str().unwrap().to_string()
 }
@@ -221,36 +211,36 @@ async fn sealtalk_register_flow_and_cross_dialect_login() {
     let http = Http::new(&app);
     let ph = phone();
     let uname = format!("user_{ph}");
-    let r = sealtalk(&http, "/user/check_phone_available", json!({"region": 86, "phone": ph})).await;
+    let r = st(&http, "/user/check_phone_available", json!({"region": 86, "phone": ph})).await;
     assert_eq!((st_code(&r), r.body["result"].clone()), (200, json!(true)));
-    let r = sealtalk(&http, "/user/check_username_available", json!({"username": uname})).await;
+    let r = st(&http, "/user/check_username_available", json!({"username": uname})).await;
     assert_eq!(r.body["result"], json!(true), "{}", r.text);
-    let r = sealtalk(&http, "/user/check_username_available", json!({"username": "a b"})).await;
+    let r = st(&http, "/user/check_username_available", json!({"username": "a b"})).await;
     assert_eq!(r.status, 400);
 
-    let r = sealtalk(&http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
+    let r = st(&http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
     assert_eq!(st_code(&r), 200);
     assert_eq!(r.ddb_calls(), 4, "source IP slot + rate slot (same window fails, new window) + code");
     let code = r.body["result"]["code"].as_str().unwrap().to_string();
-    let r = sealtalk(&http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
+    let r = st(&http, "/user/send_code", json!({"region": 86, "phone": ph})).await;
     assert_eq!(st_code(&r), 5000, "rate limited");
     assert_eq!(r.ddb_calls(), 4, "source IP slot + two refused rate updates + one read for the message");
-    let r = sealtalk(&http, "/user/send_code", json!({"region": 86})).await;
+    let r = st(&http, "/user/send_code", json!({"region": 86})).await;
     assert_eq!(r.status, 400);
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let r = sealtalk(&http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": wrong})).await;
+    let r = st(&http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": wrong})).await;
     assert_eq!(st_code(&r), 1000, "wrong code");
-    let r = sealtalk(&http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": code})).await;
+    let r = st(&http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": code})).await;
     assert_eq!(st_code(&r), 200);
     assert_eq!(r.ddb_calls(), 3, "take attempt + delete code + put token");
     let vtoken = r.body["result"]["verification_token"].as_str().unwrap().to_string();
-    let r = sealtalk(&http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": code})).await;
+    let r = st(&http, "/user/verify_code", json!({"region": 86, "phone": ph, "code": code})).await;
     assert_eq!(st_code(&r), 2000, "a code verifies once");
 
     let reg = |token: String, username: String, password: &'static str| {
         let http = &http;
         async move {
-            sealtalk(
+            st(
                 http,
                 "/user/register",
                 json!({"nickname": "Sealy", "username": username, "password": password, "verification_token": token}),
@@ -270,9 +260,9 @@ async fn sealtalk_register_flow_and_cross_dialect_login() {
     let r = reg(vtoken.clone(), format!("{uname}x"), "secret1").await;
     assert_eq!(r.status, 404, "a verification token works once: {}", r.text);
 
-    let r = sealtalk(&http, "/user/check_phone_available", json!({"region": 86, "phone": ph})).await;
+    let r = st(&http, "/user/check_phone_available", json!({"region": 86, "phone": ph})).await;
     assert_eq!(r.body["result"], json!(false));
-    let r = sealtalk(&http, "/user/check_username_available", json!({"username": uname.to_uppercase()})).await;
+    let r = st(&http, "/user/check_username_available", json!({"username": uname.to_uppercase()})).await;
     assert_eq!(r.body["result"], json!(false), "usernames are case-insensitive");
 
     // The same person in Shiku (md5 password, telephone) and Minxing (username or telephone).
@@ -296,17 +286,17 @@ async fn sealtalk_register_flow_and_cross_dialect_login() {
     let ph3 = phone();
     let t = now();
     codes::put_code(&app.ctx.db, &tel(&ph3), Purpose::Verify, "123456", t - 600, t - 1).await.unwrap();
-    let r = sealtalk(&http, "/user/verify_code", json!({"region": 86, "phone": ph3, "code": "123456"})).await;
+    let r = st(&http, "/user/verify_code", json!({"region": 86, "phone": ph3, "code": "123456"})).await;
     assert_eq!(st_code(&r), 2000, "expired code");
     let old = codes::issue_vtoken(&app.ctx.db, &tel(&ph3), t - 3600).await.unwrap();
     assert_eq!(reg(old, format!("{uname}4"), "secret1").await.status, 404, "expired verification token");
     // Attempts exhausted → 2000.
     codes::put_code(&app.ctx.db, &tel(&ph3), Purpose::Verify, "123456", t, t + 300).await.unwrap();
     for _ in 0..5 {
-        let r = sealtalk(&http, "/user/verify_code", json!({"region": 86, "phone": ph3, "code": "000000"})).await;
+        let r = st(&http, "/user/verify_code", json!({"region": 86, "phone": ph3, "code": "000000"})).await;
         assert_eq!(st_code(&r), 1000);
     }
-    let r = sealtalk(&http, "/user/verify_code", json!({"region": 86, "phone": ph3, "code": "123456"})).await;
+    let r = st(&http, "/user/verify_code", json!({"region": 86, "phone": ph3, "code": "123456"})).await;
     assert_eq!(st_code(&r), 2000, "dead after 5 wrong tries");
 }
 
@@ -315,39 +305,37 @@ async fn sealtalk_change_and_reset_password() {
     let app = spawn_app().await;
     let http = Http::new(&app); // cookie jar: the SealTalk session
     let p = register(&http, &phone(), "secret1", "Both").await;
-    let r = sealtalk(&http, "/user/change_password", json!({"oldPassword": "secret1", "newPassword": "secret2"})).await;
+    let r = st(&http, "/user/change_password", json!({"oldPassword": "secret1", "newPassword": "secret2"})).await;
     assert_eq!(r.status, 403, "not logged in");
-    let r = sealtalk(&http, "/user/login", json!({"region": 86, "phone": p.phone, "password": "secret1"})).await;
+    let r = st(&http, "/user/login", json!({"region": 86, "phone": p.phone, "password": "secret1"})).await;
     assert_eq!(st_code(&r), 200);
-    let r = sealtalk(&http, "/user/change_password", json!({"oldPassword": "wrong11", "newPassword": "secret2"})).await;
+    let r = st(&http, "/user/change_password", json!({"oldPassword": "wrong11", "newPassword": "secret2"})).await;
     assert_eq!(st_code(&r), 1000, "wrong old password");
-    let r =
-        sealtalk(&http, "/user/change_password", json!({"oldPassword": "secret1", "newPassword": "has space"})).await;
+    let r = st(&http, "/user/change_password", json!({"oldPassword": "secret1", "newPassword": "has space"})).await;
     assert_eq!(r.status, 400);
-    let r = sealtalk(&http, "/user/change_password", json!({"oldPassword": "secret1", "newPassword": "secret2"})).await;
+    let r = st(&http, "/user/change_password", json!({"oldPassword": "secret1", "newPassword": "secret2"})).await;
     assert_eq!(st_code(&r), 200, "{}", r.text);
     // The Shiku token is revoked; the SealTalk session that changed it is not.
     let r = http.shiku("/user/logout", &[("access_token", &p.token)]).await;
     assert_eq!(r.shiku_code(), 1030102);
     assert_eq!(shiku_login_code(&http, &p.phone, &md5_hex("secret2")).await, 1, "changed in SealTalk, works in Shiku");
-    let r = sealtalk(&http, "/user/change_password", json!({"oldPassword": "secret2", "newPassword": "secret3"})).await;
+    let r = st(&http, "/user/change_password", json!({"oldPassword": "secret2", "newPassword": "secret3"})).await;
     assert_eq!(st_code(&r), 200, "session still alive: {}", r.text);
 
     // Reset through a verification token revokes the session too.
     let vtoken = sealtalk_token(&http, &p.phone).await;
-    let r = sealtalk(&http, "/user/reset_password", json!({"password": "a b c d", "verification_token": vtoken})).await;
+    let r = st(&http, "/user/reset_password", json!({"password": "a b c d", "verification_token": vtoken})).await;
     assert_eq!(r.status, 400);
-    let r = sealtalk(&http, "/user/reset_password", json!({"password": "secret4", "verification_token": vtoken})).await;
+    let r = st(&http, "/user/reset_password", json!({"password": "secret4", "verification_token": vtoken})).await;
     assert_eq!(st_code(&r), 200, "{}", r.text);
-    let r = sealtalk(&http, "/user/reset_password", json!({"password": "secret5", "verification_token": vtoken})).await;
+    let r = st(&http, "/user/reset_password", json!({"password": "secret5", "verification_token": vtoken})).await;
     assert_eq!(r.status, 404, "token used");
-    let r = sealtalk(&http, "/user/change_password", json!({"oldPassword": "secret4", "newPassword": "secret5"})).await;
+    let r = st(&http, "/user/change_password", json!({"oldPassword": "secret4", "newPassword": "secret5"})).await;
     assert_eq!(r.status, 403, "session revoked by the reset");
     assert_eq!(shiku_login_code(&http, &p.phone, &md5_hex("secret4")).await, 1);
     // A token for a number without an account.
     let stranger = codes::issue_vtoken(&app.ctx.db, &tel(&phone()), now()).await.unwrap();
-    let r =
-        sealtalk(&http, "/user/reset_password", json!({"password": "secret4", "verification_token": stranger})).await;
+    let r = st(&http, "/user/reset_password", json!({"password": "secret4", "verification_token": stranger})).await;
     assert_eq!(st_code(&r), 3000, "unknown account");
 }
 

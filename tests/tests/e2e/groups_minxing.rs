@@ -5,8 +5,6 @@ use e2e::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(10);
-
 /// A person registered through Shiku, with a Minxing OAuth2 access token.
 struct Mx {
     p: Person,

@@ -1,34 +1,15 @@
 //! Group rooms in every dialect: Shiku `/room/*`, SealTalk `/sealtalk/group/*`, and the same
 //! rooms seen through Minxing conversations and the WebSocket.
 
+use e2e::rooms::{room, sealtalk, shiku};
 use e2e::*;
 use serde_json::{json, Value};
 use shared::store::conversations as convs;
 use shared::UserId;
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn shiku(http: &Http, path: &str, p: &Person, form: &[(&str, &str)]) -> Resp {
-    http.shiku_as(path, &p.token, form).await
-}
-
-/// A Shiku room owned by `owner` with `members`; returns its id.
-async fn room(http: &Http, owner: &Person, members: &[&Person], extra: &[(&str, &str)]) -> String {
-    let ids: Vec<i64> = members.iter().map(|m| m.uid).collect();
-    let text = json!(ids).to_string();
-    let mut form = vec![("name", "Room"), ("text", text.as_str())];
-    form.extend_from_slice(extra);
-    let r = shiku(http, "/room/add", owner, &form).await;
-    r.shiku_ok()["id"].as_str().unwrap().to_string()
-}
-
 async fn minxing_send(http: &Http, p: &Person, cid: &str, body: &str) -> Resp {
     http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&p.token), json!({"body": body})).await
-}
-
-async fn sealtalk(http: &Http, p: &Person, path: &str, body: Value) -> Resp {
-    http.json("POST", &format!("/sealtalk{path}"), Some(&p.token), body).await
 }
 
 fn uids(list: &Value) -> Vec<i64> {
