@@ -16,7 +16,6 @@ const MAX_LINES: usize = 600;
 const LONG_FILES: &[&str] = &[
     "functions/groups/src/shiku.rs",
     "shared/src/store/conversations.rs",
-    "shared/src/store/relations.rs",
     "shared/src/store/rooms.rs",
     "tests/tests/e2e/protocol.rs",
     "tests/tests/e2e/users.rs",
