@@ -8,7 +8,7 @@ use shared::dialects::sealtalk_escape as escape;
 use shared::domain::relations::{ListKind, Op, Patch, FRIENDS, MAX_MESSAGE, MAX_REMARK};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::privacy::{self, Seen};
+use shared::services::privacy::{self, Seen};
 use shared::services::relations as rel;
 use shared::store::{users, Item};
 use shared::{AppError, AppResult, Reply};

@@ -95,7 +95,10 @@ pub fn page_slice<T>(mut items: Vec<T>, page_index: usize, page_size: usize) -> 
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod page_tests {
     use super::*;
 
     #[test]
