@@ -32,7 +32,6 @@ const TANGLED: &[&str] = &[
     "store::live",
     "store::messages",
     "store::profiles",
-    "store::relations",
     "store::rooms",
     "store::settings",
     "store::tokens",

@@ -4,7 +4,12 @@
 // ---- accounts: users, login names, tokens, codes, key pairs ----------------------------
 
 // ---- relations: friends, follows, blacklists, requests ---------------------------------
-// Relations and requests live under the user's partition (`USER#<uid>`, accounts section).
+
+/// Relations and friend requests live in their owner's user partition: `USER#<owner>` (the
+/// user pk of the accounts section, spelled here so relations need not import accounts).
+pub fn rel_pk(owner: crate::ids::UserId) -> String {
+    format!("USER#{owner}")
+}
 
 /// Sort key of `owner`'s relation to `other`: `REL#<other>`.
 pub fn rel_sk(other: crate::ids::UserId) -> String {

@@ -13,14 +13,14 @@ use crate::domain::relations::{Op, Outcome, Relation};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::realtime::frames;
-use crate::store::relations::pair::{self, Pair, Writes};
+use crate::store::relations::pair::{self, Versions, Writes};
 use crate::store::users::{self, User};
-use crate::store::Db;
+use crate::store::{profiles, settings, Db};
 use std::collections::HashMap;
 
 pub use crate::domain::relations::{ListKind, Patch, ReqState, Request, Status};
 pub use crate::store::relations::{fans, get, is_blocked, list, refresh_profile, requests, Page};
-pub use rules::{Edit, REFUSED_BLOCKED, REFUSED_BY_TARGET};
+pub use rules::{Edit, Pair, REFUSED_BLOCKED, REFUSED_BY_TARGET};
 
 /// The result of a change: what happened and my relation to the other afterwards.
 #[derive(Debug, Clone)]
@@ -46,9 +46,7 @@ where
         return Err(AppError::invalid("toUserId", "cannot be yourself"));
     }
     for _ in 0..4 {
-        let Some(p) = pair::load(db, me, other).await? else {
-            return Err(AppError::not_found(format!("user {other}")));
-        };
+        let p = load(db, me, other).await?;
         let edit = op(&p, now)?;
         let outcome = edit.outcome.unwrap_or(Outcome::Done);
         let events = edit
@@ -65,7 +63,15 @@ where
             req_to_them: edit.req_to_them,
             events,
         };
-        if pair::commit(db, now, &p, &w).await? {
+        let v = Versions {
+            me,
+            other,
+            mine: p.mine.as_ref().map(|r| r.ver),
+            theirs: p.theirs.as_ref().map(|r| r.ver),
+            req_to_me: p.req_to_me.as_ref().map(|r| r.ver),
+            req_to_them: p.req_to_them.as_ref().map(|r| r.ver),
+        };
+        if pair::commit(db, now, &v, &w).await? {
             let mine = match w.mine {
                 Some(x) => x,
                 None => p.mine,
@@ -74,6 +80,27 @@ where
         }
     }
     Err(AppError::Conflict("the relation changed concurrently; try again".into()))
+}
+
+/// The pair as read (one consistent BatchGetItem): unknown `me` or `other` → NotFound.
+async fn load(db: &Db, me: UserId, other: UserId) -> AppResult<Pair> {
+    let r = pair::load(db, me, other, [profiles::key(me), profiles::key(other)], settings::key(other)).await?;
+    let Some(me_u) = r.me_profile.as_ref().and_then(users::from_item) else {
+        return Err(AppError::not_found(format!("user {me}")));
+    };
+    let Some(other_u) = r.other_profile.as_ref().and_then(users::from_item) else {
+        return Err(AppError::not_found(format!("user {other}")));
+    };
+    Ok(Pair {
+        me: me_u,
+        other: other_u,
+        mine: r.mine,
+        theirs: r.theirs,
+        req_to_me: r.req_to_me,
+        req_to_them: r.req_to_them,
+        other_verify: r.other_verify,
+        other_allows: r.other_allows,
+    })
 }
 
 /// Nicknames of many users by id (⌈n/100⌉ BatchGetItem calls, none for an empty list);

@@ -6,9 +6,27 @@ use crate::domain::relations::{
 };
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use crate::store::relations::Pair;
 use crate::store::users::User;
 use serde_json::{json, Value};
+
+/// Everything one change between `me` and `other` depends on.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub me: User,
+    pub other: User,
+    /// me → other
+    pub mine: Option<Relation>,
+    /// other → me
+    pub theirs: Option<Relation>,
+    /// request from other to me
+    pub req_to_me: Option<Request>,
+    /// request from me to other
+    pub req_to_them: Option<Request>,
+    /// other requires verification of friend requests (settings `friendsVerify`)
+    pub other_verify: bool,
+    /// other accepts followers at all (settings `allowAtt`, default yes)
+    pub other_allows: bool,
+}
 
 /// Refusal code (Shiku `1100802`): the target blacklisted the caller.
 pub const REFUSED_BLOCKED: i64 = 1_100_802;

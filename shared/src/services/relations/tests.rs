@@ -4,7 +4,6 @@ use super::rules::*;
 use crate::domain::relations::{Outcome, Patch, Relation, ReqState, FOLLOWING, FRIENDS};
 use crate::error::AppError;
 use crate::ids::UserId;
-use crate::store::relations::Pair;
 use crate::store::users::User;
 
 fn user(uid: i64, nick: &str) -> User {

@@ -16,14 +16,15 @@
 //! Every change reads the pair once ([`pair::load`]: one consistent BatchGetItem of both
 //! profiles, both relations, both requests, the target's settings) and writes the result,
 //! plus the live events, in one TransactWriteItems conditioned on the versions it read
-//! ([`pair::commit`]).
+//! ([`pair::commit`]). Profile and settings keys are the caller's (accounts), so this module
+//! imports no other entity.
 
 pub mod lists;
 pub mod pair;
 pub mod requests;
 
-use super::keys::{fans_gsi1pk, fans_gsi1sk, rel_sk, rels_gsi2pk, rels_gsi2sk};
-use super::{is_condition_failure, n, s, users, Db, Item, ItemExt};
+use super::keys::{fans_gsi1pk, fans_gsi1sk, rel_pk, rel_sk, rels_gsi2pk, rels_gsi2sk};
+use super::{is_condition_failure, n, s, Db, Item, ItemExt};
 use crate::error::AppResult;
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -34,14 +35,14 @@ pub use crate::domain::relations::{
     STRANGER, SYSTEM_UID,
 };
 pub use lists::{fans, list, Page};
-pub use pair::{Pair, Writes};
+pub use pair::{Read, Versions, Writes};
 pub use requests::requests;
 
 /// Live events (`EVENT#<uid>` items) are kept one day.
 pub const EVENT_TTL_SECS: i64 = 86_400;
 
 fn pk(uid: UserId) -> String {
-    users::pk(uid)
+    rel_pk(uid)
 }
 
 /// Key of `owner`'s relation to `other` (push DND checks read it in a BatchGetItem).

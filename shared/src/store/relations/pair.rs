@@ -3,19 +3,19 @@
 //! events in one TransactWriteItems conditioned on the versions read.
 
 use super::requests::{self, req_from, req_item};
-use super::{key, pk, rel_from, rel_item, Relation, Request, EVENT_TTL_SECS};
-use crate::error::{AppError, AppResult};
+use super::{key, rel_from, rel_item, Relation, Request, EVENT_TTL_SECS};
+use crate::error::AppResult;
 use crate::ids::UserId;
-use crate::store::keys::{friend_event_key, friend_req_sk, rel_sk};
-use crate::store::users::{self, User};
-use crate::store::{batch_get_consistent, is_condition_failure, n, s, Db, Item, ItemExt};
+use crate::store::keys::friend_event_key;
+use crate::store::{batch_get_consistent, is_condition_failure, n, s, Db, Item};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
-/// Everything one change between `me` and `other` depends on.
+/// Everything one change between `me` and `other` depends on, as read.
 #[derive(Debug, Clone)]
-pub struct Pair {
-    pub me: User,
-    pub other: User,
+pub struct Read {
+    /// The two profile items (parsed by the caller), None when absent.
+    pub me_profile: Option<Item>,
+    pub other_profile: Option<Item>,
     /// me → other
     pub mine: Option<Relation>,
     /// other → me
@@ -28,6 +28,17 @@ pub struct Pair {
     pub other_verify: bool,
     /// other accepts followers at all (settings `allowAtt`, default yes)
     pub other_allows: bool,
+}
+
+/// The versions a change was decided on (None: the item did not exist).
+#[derive(Debug, Clone, Copy)]
+pub struct Versions {
+    pub me: UserId,
+    pub other: UserId,
+    pub mine: Option<i64>,
+    pub theirs: Option<i64>,
+    pub req_to_me: Option<i64>,
+    pub req_to_them: Option<i64>,
 }
 
 /// What to write: `None` = unchanged, `Some(None)` = delete, `Some(Some(x))` = put.
@@ -52,36 +63,32 @@ fn settings_flag(it: Option<&Item>, name: &str, default: bool) -> bool {
     }
 }
 
-/// One consistent BatchGetItem (7 keys). Unknown `me` → NotFound; unknown `other` → None.
-pub async fn load(db: &Db, me: UserId, other: UserId) -> AppResult<Option<Pair>> {
+/// One consistent BatchGetItem (7 keys): the two profiles (`profiles` = keys of me, other),
+/// both relations, both requests and `other`'s settings item (`other_settings`).
+pub async fn load(db: &Db, me: UserId, other: UserId, profiles: [Item; 2], other_settings: Item) -> AppResult<Read> {
+    let [me_key, other_key] = profiles;
     let keys = vec![
-        Db::key(pk(me), "PROFILE"),
-        Db::key(pk(other), "PROFILE"),
+        me_key.clone(),
+        other_key.clone(),
         key(me, other),
         key(other, me),
         requests::key(me, other),
         requests::key(other, me),
-        Db::key(pk(other), "SETTINGS"),
+        other_settings.clone(),
     ];
     let items = batch_get_consistent(db, keys).await?;
-    let find = |p: &str, sk: &str| items.iter().find(|i| i.str("pk") == Some(p) && i.str("sk") == Some(sk));
-    let (pm, po) = (pk(me), pk(other));
-    let Some(me_u) = find(&pm, "PROFILE").and_then(users::from_item) else {
-        return Err(AppError::not_found(format!("user {me}")));
-    };
-    let Some(other_u) = find(&po, "PROFILE").and_then(users::from_item) else {
-        return Ok(None);
-    };
-    Ok(Some(Pair {
-        me: me_u,
-        other: other_u,
-        mine: find(&pm, &rel_sk(other)).and_then(rel_from),
-        theirs: find(&po, &rel_sk(me)).and_then(rel_from),
-        req_to_me: find(&pm, &friend_req_sk(other)).and_then(req_from),
-        req_to_them: find(&po, &friend_req_sk(me)).and_then(req_from),
-        other_verify: settings_flag(find(&po, "SETTINGS"), "friendsVerify", false),
-        other_allows: settings_flag(find(&po, "SETTINGS"), "allowAtt", true),
-    }))
+    let find = |k: &Item| items.iter().find(|i| i.get("pk") == k.get("pk") && i.get("sk") == k.get("sk"));
+    let settings = find(&other_settings);
+    Ok(Read {
+        me_profile: find(&me_key).cloned(),
+        other_profile: find(&other_key).cloned(),
+        mine: find(&key(me, other)).and_then(rel_from),
+        theirs: find(&key(other, me)).and_then(rel_from),
+        req_to_me: find(&requests::key(me, other)).and_then(req_from),
+        req_to_them: find(&requests::key(other, me)).and_then(req_from),
+        other_verify: settings_flag(settings, "friendsVerify", false),
+        other_allows: settings_flag(settings, "allowAtt", true),
+    })
 }
 
 fn tx_put(db: &Db, mut it: Item, prev_ver: Option<i64>) -> TransactWriteItem {
@@ -125,13 +132,12 @@ fn event_item(to: UserId, frame: &str, now: i64) -> Item {
     it
 }
 
-/// Write `w` in one transaction, conditioned on the versions in `p`. `Ok(false)`: lost a race.
+/// Write `w` in one transaction, conditioned on the versions `v`. `Ok(false)`: lost a race.
 /// Nothing to write (events alone are not written) → no call, `Ok(true)`.
-pub async fn commit(db: &Db, now: i64, p: &Pair, w: &Writes) -> AppResult<bool> {
+pub async fn commit(db: &Db, now: i64, v: &Versions, w: &Writes) -> AppResult<bool> {
     let mut items = vec![];
-    let rel_slots = [(&w.mine, &p.mine, p.me.uid, p.other.uid), (&w.theirs, &p.theirs, p.other.uid, p.me.uid)];
-    for (change, prev, owner, other) in rel_slots {
-        let prev_ver = prev.as_ref().map(|r| r.ver);
+    let rel_slots = [(&w.mine, v.mine, v.me, v.other), (&w.theirs, v.theirs, v.other, v.me)];
+    for (change, prev_ver, owner, other) in rel_slots {
         match change {
             None => {}
             Some(Some(r)) => items.push(tx_put(db, rel_item(r), prev_ver)),
@@ -142,10 +148,8 @@ pub async fn commit(db: &Db, now: i64, p: &Pair, w: &Writes) -> AppResult<bool> 
             }
         }
     }
-    let req_slots =
-        [(&w.req_to_me, &p.req_to_me, p.me.uid, p.other.uid), (&w.req_to_them, &p.req_to_them, p.other.uid, p.me.uid)];
-    for (change, prev, to, from) in req_slots {
-        let prev_ver = prev.as_ref().map(|r| r.ver);
+    let req_slots = [(&w.req_to_me, v.req_to_me, v.me, v.other), (&w.req_to_them, v.req_to_them, v.other, v.me)];
+    for (change, prev_ver, to, from) in req_slots {
         match change {
             None => {}
             Some(Some(r)) => items.push(tx_put(db, req_item(r), prev_ver)),
