@@ -1,6 +1,7 @@
 //! `contacts` endpoints: friends, follows, blacklists and friend requests in every dialect.
 //! Routes: infra/template.yaml, `ContactsFunction`. The data model is
-//! `shared::store::relations` (one relation per ordered pair, friend requests, live events);
+//! `shared::store::relations` (one relation per ordered pair, friend requests, live events), the
+//! rules `shared::services::relations`;
 //! a friendship made in one dialect is the same friendship in the others.
 
 mod minxing;
@@ -8,10 +9,9 @@ mod sealtalk;
 mod shiku;
 
 use lambda_http::{Body, Request, Response};
+use shared::domain::relations::Op;
 use shared::http::{serve, Call};
-use shared::store::{users, Db};
-use shared::{AppResult, Ctx, Reply, UserId};
-use std::collections::HashMap;
+use shared::{AppResult, Ctx, Reply};
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -22,12 +22,12 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         // Shiku (any method)
         (_, "/friends/attention/add") => shiku::attention_add(&c).await,
         (_, "/friends/attention/batchAdd") => shiku::attention_batch_add(&c).await,
-        (_, "/friends/add") => shiku::add(&c).await,
+        (_, "/friends/add") => shiku::relation_op(&c, Op::Follow(String::new())).await,
         (_, "/friends/addAllFriendsSys") => shiku::add_system(&c).await,
-        (_, "/friends/attention/delete") => shiku::attention_delete(&c).await,
-        (_, "/friends/delete") => shiku::delete(&c).await,
-        (_, "/friends/blacklist/add") => shiku::blacklist_add(&c).await,
-        (_, "/friends/blacklist/delete") => shiku::blacklist_delete(&c).await,
+        (_, "/friends/attention/delete") => shiku::relation_op(&c, Op::Unfollow).await,
+        (_, "/friends/delete") => shiku::relation_op(&c, Op::Unfriend).await,
+        (_, "/friends/blacklist/add") => shiku::relation_op(&c, Op::Block).await,
+        (_, "/friends/blacklist/delete") => shiku::relation_op(&c, Op::Unblock).await,
         (_, "/friends/update") => shiku::update(&c).await,
         (_, "/friends/remark") => shiku::remark(&c).await,
         (_, "/friends/update/OfflineNoPushMsg") => shiku::offline_no_push(&c).await,
@@ -43,24 +43,16 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("POST", "/api/v1/subscriptions/users/{user_id}") => minxing::subscribe(&c).await,
         ("GET", "/api/v1/subscriptions/users") => minxing::subscriptions(&c).await,
         // SealTalk
-        ("POST", "/sealtalk/user/add_to_blacklist") => sealtalk::block(&c).await,
-        ("POST", "/sealtalk/user/remove_from_blacklist") => sealtalk::unblock(&c).await,
+        ("POST", "/sealtalk/user/add_to_blacklist") => sealtalk::relation_op(&c, Op::Block).await,
+        ("POST", "/sealtalk/user/remove_from_blacklist") => sealtalk::relation_op(&c, Op::Unblock).await,
         ("GET", "/sealtalk/user/blacklist") => sealtalk::blacklist(&c).await,
         ("POST", "/sealtalk/friendship/invite") => sealtalk::invite(&c).await,
-        ("POST", "/sealtalk/friendship/agree") => sealtalk::agree(&c).await,
-        ("POST", "/sealtalk/friendship/ignore") => sealtalk::ignore(&c).await,
-        ("POST", "/sealtalk/friendship/delete") => sealtalk::delete(&c).await,
+        ("POST", "/sealtalk/friendship/agree") => sealtalk::relation_op(&c, Op::Accept).await,
+        ("POST", "/sealtalk/friendship/ignore") => sealtalk::relation_op(&c, Op::Ignore).await,
+        ("POST", "/sealtalk/friendship/delete") => sealtalk::relation_op(&c, Op::Unfriend).await,
         ("POST", "/sealtalk/friendship/set_display_name") => sealtalk::set_display_name(&c).await,
         ("GET", "/sealtalk/friendship/all") => sealtalk::all(&c).await,
         ("GET", "/sealtalk/friendship/{friendId}/profile") => sealtalk::profile(&c).await,
         _ => Err(c.not_found()),
     }
-}
-
-/// Profiles of many users by id (⌈n/100⌉ BatchGetItem calls, none for an empty list).
-pub(crate) async fn profiles(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, users::User>> {
-    if uids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(users::get_many(db, uids).await?.into_iter().map(|u| (u.uid, u)).collect())
 }

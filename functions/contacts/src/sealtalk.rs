@@ -3,21 +3,15 @@
 //! 21 ignored; ids as strings; `updatedAt` ISO 8601; text fields HTML-escaped on input.
 
 use serde_json::{json, Value};
+use shared::dialects::sealtalk::relations::{blacklist_json, friendship_json, friendship_rows, invite_action, AGREED};
 use shared::dialects::sealtalk_escape as escape;
+use shared::domain::relations::{ListKind, Op, Patch, FRIENDS, MAX_MESSAGE, MAX_REMARK};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::privacy::{self, Seen};
-use shared::store::relations::{
-    self as rel, op_accept, op_block, op_follow, op_ignore, op_unblock, op_unfriend, ListKind, Outcome, Patch,
-    ReqState, FRIENDS, MAX_MESSAGE, MAX_REMARK,
-};
+use shared::services::privacy::{self, Seen};
+use shared::services::relations as rel;
 use shared::store::{users, Item};
 use shared::{AppError, AppResult, Reply};
-
-const REQUESTING: i64 = 10;
-const REQUESTED: i64 = 11;
-const AGREED: i64 = 20;
-const IGNORED: i64 = 21;
 
 fn friend_id(c: &Call<'_>) -> AppResult<UserId> {
     UserId::parse("friendId", &c.params.req_str("friendId")?)
@@ -37,17 +31,12 @@ fn user_json(uid: UserId, item: Option<&Item>, seen: &Seen) -> Value {
     shared::dialects::sealtalk::users::user_json(uid, u, u.and_then(|u| u.avatar.as_deref()), fields)
 }
 
-pub async fn block(c: &Call<'_>) -> AppResult<Reply> {
+/// `user/add_to_blacklist`, `user/remove_from_blacklist`, `friendship/agree`,
+/// `friendship/ignore`, `friendship/delete`: `op` on my relation with `friendId`, empty reply.
+pub async fn relation_op(c: &Call<'_>, op: Op) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let to = friend_id(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_block).await?;
-    Ok(Reply::empty())
-}
-
-pub async fn unblock(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = friend_id(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_unblock).await?;
+    rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &op).await?;
     Ok(Reply::empty())
 }
 
@@ -55,20 +44,7 @@ pub async fn unblock(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn blacklist(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let list = rel::list(&c.ctx.db, me, ListKind::Blacklist, None, None).await?.items;
-    let out: Vec<Value> = list
-        .iter()
-        .map(|r| {
-            let portrait = r.to_avatar.clone().unwrap_or_default();
-            json!({
-                "id": r.other.to_string(),
-                "nickname": r.to_nickname,
-                "portraitUri": portrait,
-                "updatedAt": shared::dialects::sealtalk::iso(r.modify_time),
-                "user": {"id": r.other.to_string(), "nickname": r.to_nickname, "portraitUri": portrait},
-            })
-        })
-        .collect();
-    Ok(Reply::data(Value::Array(out)))
+    Ok(Reply::data(list.iter().map(blacklist_json).collect()))
 }
 
 /// `result.action`: "Added" (friends now), "Sent" (request waits for verification),
@@ -77,34 +53,9 @@ pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let to = friend_id(c)?;
     let message = text(c, "message", MAX_MESSAGE)?;
-    let r = rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, |p, now| op_follow(p, now, &message)).await?;
-    let (action, msg) = match r.outcome {
-        Outcome::Friends => ("Added", "Friend added."),
-        Outcome::Requested => ("Sent", "Request sent."),
-        _ => ("None", "Do nothing."),
-    };
+    let r = rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &Op::Follow(message)).await?;
+    let (action, msg) = invite_action(r.outcome);
     Ok(Reply::data(json!({"action": action})).message(msg))
-}
-
-pub async fn agree(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = friend_id(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_accept).await?;
-    Ok(Reply::empty())
-}
-
-pub async fn ignore(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = friend_id(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_ignore).await?;
-    Ok(Reply::empty())
-}
-
-pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = friend_id(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_unfriend).await?;
-    Ok(Reply::empty())
 }
 
 /// `displayName` 0–32 characters (empty clears it); friends only (404 otherwise).
@@ -113,7 +64,7 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
     let to = friend_id(c)?;
     let name = text(c, "displayName", MAX_REMARK)?;
     let patch = Patch { remark: Some(name), ..Default::default() };
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, |p, now| rel::op_patch(p, now, &patch, FRIENDS)).await?;
+    rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &Op::Patch(patch, FRIENDS)).await?;
     Ok(Reply::empty())
 }
 
@@ -125,42 +76,13 @@ pub async fn all(c: &Call<'_>) -> AppResult<Reply> {
     let db = &c.ctx.db;
     let (rels, reqs) =
         tokio::try_join!(rel::list(db, me, ListKind::Following, None, None), rel::requests(db, me, None, None))?;
-    let mut rows: Vec<(UserId, i64, String, String, i64)> = rels
-        .items
-        .iter()
-        .map(|r| {
-            let status = if r.status == FRIENDS { AGREED } else { REQUESTING };
-            (r.other, status, r.remark.clone(), String::new(), r.modify_time)
-        })
-        .collect();
-    for q in &reqs.items {
-        let state = match q.state {
-            ReqState::Pending => REQUESTED,
-            ReqState::Ignored => IGNORED,
-            ReqState::Accepted => continue,
-        };
-        if rows.iter().any(|r| r.0 == q.from && r.1 == AGREED) {
-            continue;
-        }
-        rows.retain(|r| r.0 != q.from);
-        rows.push((q.from, state, String::new(), q.message.clone(), q.modify_time));
-    }
-    let uids: Vec<UserId> = rows.iter().map(|r| r.0).collect();
-    let ties: Vec<(UserId, UserId)> = rows.iter().filter(|r| r.1 == AGREED).map(|r| (r.0, me)).collect();
+    let rows = friendship_rows(&rels.items, &reqs.items);
+    let uids: Vec<UserId> = rows.iter().map(|r| r.uid).collect();
+    let ties: Vec<(UserId, UserId)> = rows.iter().filter(|r| r.status == AGREED).map(|r| (r.uid, me)).collect();
     let loaded = privacy::load(db, &uids, &ties, vec![]).await?;
     let seen = loaded.seen_by(me);
-    let out: Vec<Value> = rows
-        .iter()
-        .map(|(uid, status, display, message, t)| {
-            json!({
-                "displayName": display,
-                "message": message,
-                "status": status,
-                "updatedAt": shared::dialects::sealtalk::iso(*t),
-                "user": user_json(*uid, loaded.profiles.get(uid), &seen),
-            })
-        })
-        .collect();
+    let out: Vec<Value> =
+        rows.iter().map(|row| friendship_json(row, user_json(row.uid, loaded.profiles.get(&row.uid), &seen))).collect();
     Ok(Reply::data(Value::Array(out)))
 }
 
@@ -171,7 +93,7 @@ pub async fn profile(c: &Call<'_>) -> AppResult<Reply> {
     let raw = c.path_param("friendId")?;
     let to = UserId::parse("friendId", &raw)?;
     let loaded = privacy::load(&c.ctx.db, &[to], &[(me, to), (to, me)], vec![]).await?;
-    let r = loaded.relation(me, to).filter(|r| r.status == FRIENDS && !r.blacklist);
+    let r = loaded.relation(me, to).filter(|r| r.counts_as_friend());
     let Some(r) = r else {
         return Err(AppError::forbidden(format!("current user is not friend of user {raw}")));
     };

@@ -4,59 +4,17 @@
 //! error result codes 1100801 / 1100802.
 
 use serde_json::{json, Value};
+use shared::dialects::shiku::relations::{add_type, fan_json, friend_json, matches, new_friend_json, ADD_FAILED};
+use shared::domain::relations::{ListKind, Op, Patch, Relation, FOLLOWING, SYSTEM_UID};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::store::relations::{
-    self as rel, op_block, op_follow, op_unblock, op_unfollow, op_unfriend, ListKind, Patch, Relation, Request,
-    FOLLOWING, SYSTEM_UID,
-};
+use shared::services::relations::{self as rel, page_slice};
 use shared::{AppError, AppResult, Reply};
 
 /// At most this many ids per `/friends/attention/batchAdd`.
 const MAX_BATCH: usize = 100;
 /// pageIndex·pageSize is bounded so any page stays one Query.
 const MAX_OFFSET: i64 = 5000;
-
-pub fn friend_json(r: &Relation) -> Value {
-    json!({
-        "userId": r.owner.0,
-        "toUserId": r.other.0,
-        "toNickname": r.to_nickname,
-        "remarkName": r.remark,
-        "status": r.status,
-        "blacklist": i32::from(r.blacklist),
-        "createTime": r.create_time / 1000,
-        "modifyTime": r.modify_time / 1000,
-        "offlineNoPushMsg": i32::from(r.offline_no_push_msg),
-        "isOpenSnapchat": i32::from(r.is_open_snapchat),
-        "openTopChatTime": if r.is_open_top_chat { r.modify_time / 1000 } else { 0 },
-        "chatRecordTimeOut": r.chat_record_timeout,
-        "companyId": 0,
-        "lastTalkTime": 0,
-        "msgNum": 0,
-    })
-}
-
-fn new_friend_json(r: &Request) -> Value {
-    json!({
-        "userId": r.to.0,
-        "toUserId": r.from.0,
-        "toNickname": r.from_nickname,
-        "content": r.message,
-        "message": r.message,
-        // 1 = received (Shiku's direction of a NewFriends record)
-        "direction": 1,
-        // XMPP types of the Shiku client: 500 say-hello (pending), 501 passed, 502 feedback/ignored
-        "type": match r.state {
-            rel::ReqState::Pending => 500,
-            rel::ReqState::Accepted => 501,
-            rel::ReqState::Ignored => 502,
-        },
-        "status": r.state as i64,
-        "createTime": r.time / 1000,
-        "modifyTime": r.modify_time / 1000,
-    })
-}
 
 fn to_user(c: &Call<'_>) -> AppResult<UserId> {
     UserId::parse("toUserId", &c.params.req_str("toUserId")?)
@@ -94,28 +52,16 @@ async fn relations(c: &Call<'_>, me: UserId, kind: ListKind, page: Option<(usize
     let limit = page.map(|(i, s)| (i + 1) * s);
     let items = rel::list(&c.ctx.db, me, kind, None, limit).await?.items;
     Ok(match page {
-        Some((i, s)) => rel::page_slice(items, i, s),
+        Some((i, s)) => page_slice(items, i, s),
         None => items,
     })
-}
-
-fn matches(r: &Relation, keyword: &Option<String>) -> bool {
-    match keyword {
-        None => true,
-        Some(k) => {
-            let k = k.to_lowercase();
-            r.to_nickname.to_lowercase().contains(&k)
-                || r.remark.to_lowercase().contains(&k)
-                || r.other.0.to_string() == k
-        }
-    }
 }
 
 pub async fn attention_add(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let to = to_user(c)?;
-    let r = rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, |p, now| op_follow(p, now, "")).await?;
-    Ok(Reply::data(json!({"type": r.outcome.shiku_type(), "toUserId": to.0})))
+    let r = rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &Op::Follow(String::new())).await?;
+    Ok(Reply::data(json!({"type": add_type(r.outcome), "toUserId": to.0})))
 }
 
 /// Follows each listed user; unknown users, yourself and users who blacklisted you are
@@ -132,10 +78,11 @@ pub async fn attention_batch_add(c: &Call<'_>) -> AppResult<Reply> {
     let mut uids = ids.iter().map(|s| UserId::parse("toUserIds", s)).collect::<AppResult<Vec<_>>>()?;
     uids.dedup();
     let mut out = vec![];
+    let follow = Op::Follow(String::new());
     for to in uids {
-        let t = match rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, |p, now| op_follow(p, now, "")).await {
-            Ok(r) => r.outcome.shiku_type(),
-            Err(AppError::Refused { .. } | AppError::NotFound(_) | AppError::InvalidParam { .. }) => 5,
+        let t = match rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &follow).await {
+            Ok(r) => add_type(r.outcome),
+            Err(AppError::Refused { .. } | AppError::NotFound(_) | AppError::InvalidParam { .. }) => ADD_FAILED,
             Err(e) => return Err(e),
         };
         out.push(json!({"toUserId": to.0, "type": t}));
@@ -143,12 +90,14 @@ pub async fn attention_batch_add(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(Value::Array(out)))
 }
 
-/// Shiku calls this to add a friend (after the other passed verification, or directly):
-/// the same rules as attention/add.
-pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
+/// `/friends/add` (Shiku calls it to add a friend, after the other passed verification or
+/// directly: the same rules as attention/add), `/friends/attention/delete`, `/friends/delete`,
+/// `/friends/blacklist/add`, `/friends/blacklist/delete`: `op` on my relation with `toUserId`,
+/// empty reply.
+pub async fn relation_op(c: &Call<'_>, op: Op) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let to = to_user(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, |p, now| op_follow(p, now, "")).await?;
+    rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &op).await?;
     Ok(Reply::empty())
 }
 
@@ -162,42 +111,14 @@ pub async fn add_system(c: &Call<'_>) -> AppResult<Reply> {
     if to != SYSTEM_UID {
         return Err(AppError::invalid("toUserId", "only the system account 10000"));
     }
-    let r = rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, |p, now| op_follow(p, now, "")).await?;
-    Ok(Reply::data(json!({"type": r.outcome.shiku_type()})))
-}
-
-pub async fn attention_delete(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = to_user(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_unfollow).await?;
-    Ok(Reply::empty())
-}
-
-pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = to_user(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_unfriend).await?;
-    Ok(Reply::empty())
-}
-
-pub async fn blacklist_add(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = to_user(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_block).await?;
-    Ok(Reply::empty())
-}
-
-pub async fn blacklist_delete(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = to_user(c)?;
-    rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, op_unblock).await?;
-    Ok(Reply::empty())
+    let r = rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &Op::Follow(String::new())).await?;
+    Ok(Reply::data(json!({"type": add_type(r.outcome)})))
 }
 
 async fn patch(c: &Call<'_>, patch: Patch) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let to = to_user(c)?;
-    let r = rel::change(&c.ctx.db, c.ctx.now_ms(), me, to, |p, now| rel::op_patch(p, now, &patch, FOLLOWING)).await?;
+    let r = rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &Op::Patch(patch, FOLLOWING)).await?;
     Ok(Reply::data(r.mine.as_ref().map(friend_json).unwrap_or(Value::Null)))
 }
 
@@ -241,7 +162,7 @@ pub async fn blacklist(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(list.iter().map(friend_json).collect()))
 }
 
-/// Fans: one Query of GSI1 `FANS#<me>`, one BatchGetItem for their nicknames.
+/// Fans: one Query of GSI1 `FANS#<me>`, one BatchGetItem for their nicknames (none if no fans).
 pub async fn fans(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     own(c, me)?;
@@ -249,22 +170,11 @@ pub async fn fans(c: &Call<'_>) -> AppResult<Reply> {
     let limit = page.map(|(i, s)| (i + 1) * s);
     let mut items = rel::fans(&c.ctx.db, me, None, limit).await?.items;
     if let Some((i, s)) = page {
-        items = rel::page_slice(items, i, s);
+        items = page_slice(items, i, s);
     }
     let uids: Vec<UserId> = items.iter().map(|r| r.owner).collect();
-    let profiles = crate::profiles(&c.ctx.db, &uids).await?;
-    let out: Vec<Value> = items
-        .iter()
-        .map(|r| {
-            json!({
-                "userId": me.0,
-                "toUserId": r.owner.0,
-                "toNickname": profiles.get(&r.owner).map(|u| u.nickname.clone()).unwrap_or_default(),
-                "status": r.status,
-                "createTime": r.create_time / 1000,
-            })
-        })
-        .collect();
+    let nicknames = rel::nicknames(&c.ctx.db, &uids).await?;
+    let out: Vec<Value> = items.iter().map(|r| fan_json(me, r, nicknames.get(&r.owner).map(String::as_str))).collect();
     Ok(Reply::data(Value::Array(out)))
 }
 
@@ -306,7 +216,7 @@ pub async fn list(c: &Call<'_>) -> AppResult<Reply> {
             let all: Vec<Relation> =
                 relations(c, me, ListKind::Friends, None).await?.into_iter().filter(|r| matches(r, &keyword)).collect();
             match p {
-                Some((i, s)) => rel::page_slice(all, i, s),
+                Some((i, s)) => page_slice(all, i, s),
                 None => all,
             }
         }
@@ -323,7 +233,7 @@ pub async fn page(c: &Call<'_>) -> AppResult<Reply> {
     let list = if keyword.is_some() {
         let all: Vec<Relation> =
             relations(c, me, ListKind::Friends, None).await?.into_iter().filter(|r| matches(r, &keyword)).collect();
-        rel::page_slice(all, i, s)
+        page_slice(all, i, s)
     } else {
         relations(c, me, ListKind::Friends, Some((i, s))).await?
     };
@@ -349,5 +259,5 @@ pub async fn new_friends(c: &Call<'_>) -> AppResult<Reply> {
     own(c, me)?;
     let (i, s) = paging(c, Some(10))?.unwrap_or((0, 10));
     let items = rel::requests(&c.ctx.db, me, None, Some((i + 1) * s)).await?.items;
-    Ok(Reply::data(rel::page_slice(items, i, s).iter().map(new_friend_json).collect()))
+    Ok(Reply::data(page_slice(items, i, s).iter().map(new_friend_json).collect()))
 }

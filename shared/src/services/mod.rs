@@ -4,5 +4,6 @@
 pub mod accounts;
 pub mod chat;
 pub mod presence;
+pub mod privacy;
 pub mod relations;
 pub mod rooms;

@@ -5,6 +5,7 @@
 //! TransactWriteItems conditioned on `n < max`, so a refused lookup counts nowhere and
 //! concurrent lookups cannot pass the limit.
 
+use super::keys::{lookup_day_sk, lookup_hour_sk, lookup_pk};
 use super::{is_condition_failure, n, Db};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
@@ -18,14 +19,10 @@ pub const PER_DAY: i64 = 60;
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
 
-fn pk(uid: UserId) -> String {
-    format!("LOOKUP#{uid}")
-}
-
 fn count(db: &Db, uid: UserId, sk: String, max: i64, window_end: i64) -> TransactWriteItem {
     let u = Update::builder()
         .table_name(&db.table)
-        .set_key(Some(Db::key(pk(uid), sk)))
+        .set_key(Some(Db::key(lookup_pk(uid), sk)))
         .update_expression("ADD n :one SET #ttl = :ttl")
         .condition_expression("attribute_not_exists(n) OR n < :max")
         .expression_attribute_names("#ttl", "ttl")
@@ -43,8 +40,8 @@ pub async fn take(db: &Db, uid: UserId, now_secs: i64) -> AppResult<()> {
     let r = db
         .client
         .transact_write_items()
-        .transact_items(count(db, uid, format!("H#{hour}"), PER_HOUR, (hour + 1) * HOUR))
-        .transact_items(count(db, uid, format!("D#{day}"), PER_DAY, (day + 1) * DAY))
+        .transact_items(count(db, uid, lookup_hour_sk(hour), PER_HOUR, (hour + 1) * HOUR))
+        .transact_items(count(db, uid, lookup_day_sk(day), PER_DAY, (day + 1) * DAY))
         .send()
         .await;
     match r {

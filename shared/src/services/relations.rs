@@ -1,1 +1,0 @@
-//! Relations: friends, follows, blacklists and friend requests.
