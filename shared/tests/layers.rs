@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 const MAX_LINES: usize = 600;
 
 /// Files still over MAX_LINES while the structure issue is under way; shrinks to empty.
-const LONG_FILES: &[&str] = &["shared/src/store/conversations.rs"];
+const LONG_FILES: &[&str] = &[];
 
 /// Modules still caught in an import circle; shrinks to empty (a module leaves this list
 /// once it is in no circle, and the test then insists it stays out).
-const TANGLED: &[&str] = &["store::conversations", "store::invites", "store::rooms"];
+const TANGLED: &[&str] = &["store::groups", "store::invites", "store::rooms"];
 
 /// Layer of a module (higher may use lower, never the reverse). `None`: plumbing.
 fn layer(m: &str) -> Option<u8> {

@@ -4,7 +4,8 @@
 use serde_json::{json, Value};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::store::conversations::{self as convs, Conversation, GroupEvent, Kind, Member, NewMessage};
+use shared::store::conversations::{self as convs, Conversation, Kind, Member, NewMessage};
+use shared::store::groups::{self, GroupEvent};
 use shared::store::{invites, rooms, users};
 use shared::{AppError, AppResult, Reply};
 
@@ -40,7 +41,7 @@ pub async fn create_group(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::not_found(format!("user {missing}")));
     }
     let name = c.params.str_max("name", 64)?.or(c.params.str_max("title", 64)?).unwrap_or_default();
-    let conv = convs::create_group(&c.ctx.db, c.ctx.now_ms(), me, &name, &members).await?;
+    let conv = groups::create_group(&c.ctx.db, c.ctx.now_ms(), me, &name, &members).await?;
     Ok(Reply::data(conversation_json(&conv, None)).status(201))
 }
 
@@ -159,10 +160,10 @@ pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
     if conv.kind == Kind::Single {
         convs::clear_for(&c.ctx.db, &cid, me, conv.last_seq).await?;
     } else if member.role == "owner" {
-        convs::dismiss(&c.ctx.db, c.ctx.now_ms(), &cid, group_event(&cid, "dismissed", me, json!({}), &[])).await?;
+        invites::dismiss(&c.ctx.db, c.ctx.now_ms(), &cid, group_event(&cid, "dismissed", me, json!({}), &[])).await?;
     } else {
         let ev = group_event(&cid, "left", me, json!({"userId": me.0}), &[me]);
-        convs::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, me, &ev).await?;
+        invites::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, me, &ev).await?;
     }
     Ok(Reply::empty())
 }
@@ -179,7 +180,7 @@ pub async fn remove_user(c: &Call<'_>) -> AppResult<Reply> {
             return Err(AppError::forbidden("the owner cannot leave; dismiss the conversation instead"));
         }
         let ev = group_event(&cid, "left", me, json!({"userId": me.0}), &[me]);
-        convs::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, me, &ev).await?;
+        invites::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, me, &ev).await?;
         return Ok(Reply::empty());
     }
     if !member.is_admin() {
@@ -191,7 +192,7 @@ pub async fn remove_user(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::forbidden("cannot remove the owner, or an admin unless you are the owner"));
     }
     let ev = group_event(&cid, "removed", me, json!({"userId": target.0}), &[target]);
-    convs::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, target, &ev).await?;
+    invites::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, target, &ev).await?;
     Ok(Reply::empty())
 }
 
@@ -205,7 +206,7 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::forbidden("only the owner or an admin may rename the conversation"));
     }
     let ev = group_event(&cid, "renamed", me, json!({"name": name}), &[]);
-    convs::set_name(&c.ctx.db, c.ctx.now_ms(), &cid, &name, &ev).await?;
+    groups::set_name(&c.ctx.db, c.ctx.now_ms(), &cid, &name, &ev).await?;
     conv.name = name;
     Ok(Reply::data(conversation_json(&conv, Some(&member))))
 }

@@ -144,7 +144,7 @@ pub async fn set_screen_capture(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("noticeStatus", "0 (off) or 1 (on)"));
     }
     let cid = screen_conversation(c, me, true).await?.ok_or_else(|| AppError::internal("no conversation"))?;
-    convs::set_screen_capture(&c.ctx.db, &cid, status).await?;
+    shared::store::groups::set_screen_capture(&c.ctx.db, &cid, status).await?;
     con_ntf(c, me, &cid, if status == 1 { "openScreenNtf" } else { "closeScreenNtf" }).await?;
     Ok(Reply::empty())
 }

@@ -102,7 +102,7 @@ async fn check_signature(c: &Call<'_>, q: &SignedQuery) -> AppResult<()> {
 
 /// `{gid: name}` for every group conversation.
 async fn chat_groups(c: &Call<'_>) -> AppResult<Reply> {
-    let groups = convs::all_groups(&c.ctx.db).await?;
+    let groups = shared::store::groups::all_groups(&c.ctx.db).await?;
     let data: Map<String, Value> = groups.into_iter().map(|g| (g.id, Value::String(g.name))).collect();
     Ok(Reply::data(Value::Object(data)))
 }

@@ -4,7 +4,6 @@
 
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use crate::store::conversations as convs;
 use crate::store::rooms::{self, GroupEvent, RoomMember, ADMIN};
 use crate::store::{invites, notices, users, Db};
 use serde_json::json;
@@ -83,7 +82,7 @@ pub async fn leave(db: &Db, now: i64, me: UserId, cid: &str) -> AppResult<()> {
         }
     }
     let ev = GroupEvent::new("left", me, json!({"userId": me.0})).also_to(&[me]);
-    convs::remove_member(db, now, cid, me, &ev).await?;
+    invites::remove_member(db, now, cid, me, &ev).await?;
     Ok(())
 }
 
@@ -104,7 +103,7 @@ pub async fn kick(db: &Db, now: i64, me: UserId, cid: &str, targets: &[UserId]) 
     let removed: Vec<UserId> = found.iter().map(|t| t.uid).collect();
     let ids: Vec<i64> = removed.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("kicked", me, json!({"userIds": ids, "userId": ids[0]})).also_to(&removed);
-    if !convs::remove_members(db, now, cid, &removed, &ev).await? {
+    if !invites::remove_members(db, now, cid, &removed, &ev).await? {
         return Err(AppError::Conflict("the members changed meanwhile, try again".into()));
     }
     Ok(removed)
@@ -114,7 +113,7 @@ pub async fn kick(db: &Db, now: i64, me: UserId, cid: &str, targets: &[UserId]) 
 pub async fn dismiss(db: &Db, now: i64, me: UserId, cid: &str) -> AppResult<()> {
     let (_, mine) = rooms::as_member(db, cid, me).await?;
     require_owner(&mine)?;
-    convs::dismiss(db, now, cid, GroupEvent::new("dismissed", me, json!({}))).await?;
+    invites::dismiss(db, now, cid, GroupEvent::new("dismissed", me, json!({}))).await?;
     Ok(())
 }
 

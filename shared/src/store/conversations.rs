@@ -5,10 +5,10 @@
 //! Unread = lastSeq - readSeq, so a send never writes per-member items.
 
 use super::keys::hide_sk;
-use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1, GSI2};
+use super::{applied, is_condition_failure, n, s, Db, Item, ItemExt, GSI1};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 
 pub use crate::domain::chat::{
     is_group, single_id, single_peer, valid_id, Conversation, Kind, Member, Message, NewMessage, MAX_CONTENT,
@@ -17,7 +17,7 @@ pub use crate::domain::chat::{
 pub(crate) use super::keys::msg_sk;
 pub use super::keys::{conv_pk as pk, member_sk};
 
-fn conv_from(it: &Item) -> Option<Conversation> {
+pub(crate) fn conv_from(it: &Item) -> Option<Conversation> {
     let id = it.str("pk")?.strip_prefix("CONV#")?.to_string();
     Some(Conversation {
         kind: if it.str("kind") == Some("group") { Kind::Group } else { Kind::Single },
@@ -118,136 +118,6 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
     get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
 }
 
-/// Members besides the owner that a creating transaction holds: META, the check that the id
-/// was never dismissed, the owner's member item and group counter, the event, and a member
-/// item plus a group counter per member (100 items).
-pub const MAX_IN_CREATION: usize = 47;
-
-/// Create a group conversation with its owner and initial members in one transaction.
-/// Members who blacklisted the owner or are in too many groups are left out
-/// (store/invites.rs); an owner in too many groups is refused.
-pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
-    let members = super::invites::screen_new_room(db, owner, members).await?;
-    create_group_with(db, now, None, owner, name, &members, Item::new(), None).await
-}
-
-/// Marker left by a dismissed group (`CONV#<cid>/DISMISSED`): its id is never used again, so
-/// nobody reopens the partition that holds its messages. Sorts before `MEMBER#`/`META`/`MSG#`.
-pub(crate) const DISMISSED: &str = "DISMISSED";
-
-/// [`create_group`] with a client-chosen id (Shiku `jid`: used when valid and never used
-/// before — not by a live room, not by a dismissed one — otherwise a new one is generated) and
-/// extra META attributes (room settings, store/rooms.rs). The caller screened `members`
-/// ([`super::invites::screen_new_room`]). META `memberCount` starts at the number of members
-/// written; `event` goes into the same transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn create_group_with(
-    db: &Db,
-    now: i64,
-    wanted_id: Option<&str>,
-    owner: UserId,
-    name: &str,
-    members: &[UserId],
-    extra: Item,
-    event: Option<&GroupEvent>,
-) -> AppResult<Conversation> {
-    let meta = create_group_meta(db, now, wanted_id, owner, name, members, extra, event).await?;
-    conv_from(&meta).ok_or_else(|| AppError::internal("conversation item"))
-}
-
-/// [`create_group_with`], answering the META item as written (no read after the write).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn create_group_meta(
-    db: &Db,
-    now: i64,
-    wanted_id: Option<&str>,
-    owner: UserId,
-    name: &str,
-    members: &[UserId],
-    extra: Item,
-    event: Option<&GroupEvent>,
-) -> AppResult<Item> {
-    let mut wanted = wanted_id.filter(|c| valid_id(c) && is_group(c));
-    loop {
-        let chosen = wanted.take();
-        let cid = chosen.map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-        match create_group_once(db, now, (&cid, chosen.is_some()), owner, name, members, extra.clone(), event).await {
-            Err(AppError::Conflict(_)) if chosen.is_some() => continue,
-            other => return other,
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn create_group_once(
-    db: &Db,
-    now: i64,
-    (cid, chosen): (&str, bool),
-    owner: UserId,
-    name: &str,
-    members: &[UserId],
-    extra: Item,
-    event: Option<&GroupEvent>,
-) -> AppResult<Item> {
-    use super::invites::{counter, too_many_groups};
-    let cid = cid.to_string();
-    let mut meta = extra;
-    meta.extend(Db::key(pk(&cid), "META"));
-    meta.insert("kind".into(), s("group"));
-    meta.insert("name".into(), s(name));
-    meta.insert("owner".into(), n(owner.0));
-    meta.insert("lastSeq".into(), n(0));
-    // Directory of all groups (Xuanxuan getChatGroups, admin room list).
-    meta.insert("gsi2pk".into(), s("GROUPS"));
-    meta.insert("gsi2sk".into(), s(&cid));
-    meta.insert("createdAt".into(), n(now));
-    let mut all: Vec<UserId> = members.iter().copied().filter(|m| *m != owner).collect();
-    all.sort();
-    all.dedup();
-    // One transaction holds at most 100 items; larger rooms add the rest in batches.
-    if all.len() > MAX_IN_CREATION {
-        return Err(AppError::invalid(
-            "members",
-            format!("at most {MAX_IN_CREATION} initial members; invite the rest afterwards"),
-        ));
-    }
-    meta.insert("memberCount".into(), n(all.len() + 1));
-    let mut everyone = vec![owner];
-    everyone.extend(&all);
-    let live = super::live::presence_of(db, &everyone).await?;
-    let item = |uid: UserId, role: &str| super::live::with_conns(member_item(&cid, uid, role, now), &cid, uid, &live);
-    let mut writes = vec![put(db, meta.clone(), Some("attribute_not_exists(pk)"))];
-    if chosen {
-        writes.push(not_dismissed(db, &cid));
-    }
-    let first_counter = writes.len() + 1;
-    for (i, m) in everyone.iter().enumerate() {
-        writes.push(put(db, item(*m, if i == 0 { "owner" } else { "member" }), None));
-        writes.push(counter(db, *m, 1, true));
-    }
-    let events = event.map(|e| vec![e.clone()]).unwrap_or_default();
-    match transact_why(db, writes, &cid, now, &events).await? {
-        None => {}
-        // The id is taken (only a client-chosen one can be): the caller generates one.
-        Some(i) if i < first_counter - 1 => return Err(AppError::Conflict(format!("conversation {cid} exists"))),
-        Some(i) if i == first_counter => return Err(too_many_groups(owner)),
-        Some(_) => return Err(AppError::Conflict("a member joined too many groups meanwhile, try again".into())),
-    }
-    super::live::attach_new_members(db, &cid, &everyone, &live).await?;
-    Ok(meta)
-}
-
-/// Condition of a creation with a client-chosen id: no group with this id was ever dismissed.
-fn not_dismissed(db: &Db, cid: &str) -> TransactWriteItem {
-    let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), DISMISSED)))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .expect("key and condition set");
-    TransactWriteItem::builder().condition_check(check).build()
-}
-
 /// A member of a live conversation: META and the MEMBER item in one consistent BatchGetItem
 /// (a member item left behind by a dismissed group opens nothing).
 pub async fn member(db: &Db, cid: &str, uid: UserId) -> AppResult<Option<Member>> {
@@ -306,14 +176,6 @@ pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<b
         .await;
     applied(r)
 }
-
-/// Every group conversation (GSI2 `GROUPS`), Query pages, no Scan.
-pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
-    let items = super::query_all(db, Some(GSI2), "GROUPS".into(), None, None).await?;
-    Ok(items.iter().filter_map(conv_from).collect())
-}
-
-pub use super::invites::{add_members_within, dismiss, remove_member, remove_members, MAX_IN_ONE_ADD};
 
 /// Shiku `resultCode`s of room refusals (HTTP 403 in the other dialects, docs/errors.md).
 pub use crate::error::refused::{
@@ -459,138 +321,6 @@ pub async fn clear_for(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<(
     } else {
         Err(AppError::not_found(format!("conversation {cid}")))
     }
-}
-
-/// Rename a group, with its event (one transaction).
-pub async fn set_name(db: &Db, now: i64, cid: &str, name: &str, event: &GroupEvent) -> AppResult<()> {
-    let upd = Update::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("SET #n = :n")
-        .condition_expression("attribute_exists(pk) AND kind = :g")
-        .expression_attribute_names("#n", "name")
-        .expression_attribute_values(":n", s(name))
-        .expression_attribute_values(":g", s("group"))
-        .build()
-        .expect("key and expressions set");
-    let writes = vec![TransactWriteItem::builder().update(upd).build()];
-    if transact(db, writes, cid, now, std::slice::from_ref(event)).await? {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("conversation {cid}")))
-    }
-}
-
-/// SealTalk screen-capture notification state of a conversation (META `screenCapture`).
-pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()> {
-    let r = db
-        .client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("SET screenCapture = :s")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_values(":s", n(status))
-        .send()
-        .await;
-    if applied(r)? {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("conversation {cid}")))
-    }
-}
-
-/// Group events kept one day (delivery pushes them once).
-pub const GROUP_EVENT_TTL_SECS: i64 = 86_400;
-
-/// A group change's event (`ev = "group"`), written in the SAME transaction as the change it
-/// reports, so members never miss a change nor hear of one that did not happen. `delivery`
-/// posts its frame to the conversation's members at delivery time plus `also_to` (people who
-/// just left or were removed, or every former member of a dismissed group).
-/// Item: `CONV#<cid>` / `EVT#<ts:013>#<id>`, `frame` (JSON text), `ttl`.
-#[derive(Debug, Clone)]
-pub struct GroupEvent {
-    pub kind: String,
-    pub by: UserId,
-    pub extra: serde_json::Value,
-    pub also_to: Vec<UserId>,
-}
-
-impl GroupEvent {
-    pub fn new(kind: &str, by: UserId, extra: serde_json::Value) -> GroupEvent {
-        GroupEvent { kind: kind.to_string(), by, extra, also_to: vec![] }
-    }
-
-    pub fn also_to(mut self, uids: &[UserId]) -> GroupEvent {
-        self.also_to = uids.to_vec();
-        self
-    }
-
-    /// The frame members receive (docs/realtime.md).
-    pub fn frame(&self, cid: &str, now: i64) -> serde_json::Value {
-        event_frame(&self.kind, cid, self.by, now, self.extra.clone())
-    }
-
-    fn item(&self, cid: &str, now_ms: i64) -> Item {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let mut it = Db::key(pk(cid), format!("EVT#{now_ms:013}#{id}"));
-        it.insert("ev".into(), s("group"));
-        it.insert("cid".into(), s(cid));
-        it.insert("frame".into(), s(self.frame(cid, now_ms).to_string()));
-        it.insert("ttl".into(), n(now_ms / 1000 + GROUP_EVENT_TTL_SECS));
-        if !self.also_to.is_empty() {
-            it.insert("alsoTo".into(), AttributeValue::L(self.also_to.iter().map(|u| n(u.0)).collect()));
-        }
-        it
-    }
-
-    /// The Put that goes into the change's transaction.
-    pub(crate) fn put(&self, db: &Db, cid: &str, now_ms: i64) -> TransactWriteItem {
-        put(db, self.item(cid, now_ms), None)
-    }
-}
-
-/// The frame of a group event: `{"event":"group","type",…}` with both `roomId` (Shiku) and
-/// `groupId` (SealTalk) naming the conversation.
-pub fn event_frame(kind: &str, cid: &str, by: UserId, now: i64, extra: serde_json::Value) -> serde_json::Value {
-    let mut f =
-        serde_json::json!({"event": "group", "type": kind, "roomId": cid, "groupId": cid, "by": by.0, "ts": now});
-    if let (Some(o), serde_json::Value::Object(x)) = (f.as_object_mut(), extra) {
-        o.extend(x);
-    }
-    f
-}
-
-/// Like [`transact`], telling which write's condition failed: Ok(None) written, Ok(Some(i))
-/// the i-th of `writes` (or an event, i ≥ writes.len()) did not hold and nothing was written.
-pub(crate) async fn transact_why(
-    db: &Db,
-    writes: Vec<TransactWriteItem>,
-    cid: &str,
-    now_ms: i64,
-    events: &[GroupEvent],
-) -> AppResult<Option<usize>> {
-    let items = writes.into_iter().chain(events.iter().map(|e| e.put(db, cid, now_ms))).collect();
-    match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
-        Ok(_) => Ok(None),
-        Err(e) => match super::failed_conditions(&e) {
-            Some(failed) if !failed.is_empty() => Ok(Some(failed[0].0)),
-            _ => Err(e.into()),
-        },
-    }
-}
-
-/// Run `writes` and the events' Puts as one transaction. Ok(false): a condition failed
-/// (nothing was written, no event either).
-pub(crate) async fn transact(
-    db: &Db,
-    writes: Vec<TransactWriteItem>,
-    cid: &str,
-    now_ms: i64,
-    events: &[GroupEvent],
-) -> AppResult<bool> {
-    let items = writes.into_iter().chain(events.iter().map(|e| e.put(db, cid, now_ms))).collect();
-    applied(db.client.transact_write_items().set_transact_items(Some(items)).send().await)
 }
 
 /// The caller's MEMBER items of several conversations, with their META (only live

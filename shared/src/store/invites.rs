@@ -13,9 +13,8 @@
 //! Transactions hold 100 items; a member costs two (MEMBER + counter), so adds and removals go
 //! in transactions of [`MAX_IN_ONE_ADD`] members (a 1000-member invite is 21 transactions).
 
-use super::conversations::{
-    member_ids, member_item, member_sk, pk, put, transact, transact_why, GroupEvent, DISMISSED, REFUSED_ROOM_FULL,
-};
+use super::conversations::{member_ids, member_item, member_sk, pk, put, REFUSED_ROOM_FULL};
+use super::groups::{transact, transact_why, GroupEvent, DISMISSED};
 use super::rooms::{self, Room, RoomMember, MEMBER};
 use super::{n, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};

@@ -11,6 +11,7 @@ pub mod events;
 pub mod favorites;
 pub mod files;
 pub mod geo;
+pub mod groups;
 pub mod invites;
 pub mod keypairs;
 pub mod keys;

@@ -1,7 +1,8 @@
 //! Room notices: `CONV#<cid>` / `ANNOUNCE#<noticeId>` items (sorted before `MSG#`, so
 //! history Queries never see them) and META's copy of the current notice (`notice*`).
 
-use super::conversations::{self as convs, pk, GroupEvent};
+use super::conversations::pk;
+use super::groups::{self, GroupEvent};
 use super::{is_condition_failure, n, s, Db, Item, ItemExt};
 use crate::domain::rooms::Notice;
 use crate::error::{AppError, AppResult};
@@ -63,7 +64,7 @@ pub async fn add_notice(
         .expect("table and key set");
     let notice = notice_from(&it).expect("item just built");
     let writes = vec![TransactWriteItem::builder().put(put).build(), TransactWriteItem::builder().update(meta).build()];
-    if !convs::transact(db, writes, cid, now, &[event(&notice)]).await? {
+    if !groups::transact(db, writes, cid, now, &[event(&notice)]).await? {
         return Err(AppError::not_found(format!("room {cid}")));
     }
     Ok(notice)
@@ -97,7 +98,7 @@ pub async fn delete_notice(db: &Db, now: i64, cid: &str, id: &str, event: &Group
         .condition_expression("attribute_exists(pk)")
         .build()
         .expect("key set");
-    if !convs::transact(
+    if !groups::transact(
         db,
         vec![TransactWriteItem::builder().delete(del).build()],
         cid,

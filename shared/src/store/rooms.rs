@@ -25,7 +25,7 @@ pub use crate::error::refused::{
 /// Join refused: the room needs an admin's invitation (`isNeedVerify = 1`).
 pub use crate::error::refused::NEEDS_VERIFY as REFUSED_NEEDS_VERIFY;
 /// How many members a creation transaction holds besides the owner.
-const FIRST_BATCH: usize = convs::MAX_IN_CREATION;
+const FIRST_BATCH: usize = super::groups::MAX_IN_CREATION;
 
 pub use crate::domain::rooms::{
     flag_value, Changes, Field, NewRoom, Notice, Room, RoomMember, Settings, ADMIN, FLAGS, INTS, MAX_NOTICE, MAX_USERS,
@@ -244,7 +244,8 @@ pub async fn create(db: &Db, now: i64, new: NewRoom, event: &GroupEvent) -> AppR
     let (first, rest) = others.split_at(others.len().min(FIRST_BATCH));
     let in_creation = rest.is_empty().then_some(&event);
     let meta =
-        convs::create_group_meta(db, now, new.id.as_deref(), new.owner, &new.name, first, extra, in_creation).await?;
+        super::groups::create_group_meta(db, now, new.id.as_deref(), new.owner, &new.name, first, extra, in_creation)
+            .await?;
     let room = room_from(meta).ok_or_else(|| AppError::internal("room item"))?;
     if rest.is_empty() {
         return Ok(room);
@@ -323,7 +324,7 @@ pub async fn update(
         .set_expression_attribute_values(Some(values))
         .build()
         .expect("key and expressions set");
-    if !convs::transact(db, vec![TransactWriteItem::builder().update(upd).build()], cid, now, events).await? {
+    if !super::groups::transact(db, vec![TransactWriteItem::builder().update(upd).build()], cid, now, events).await? {
         return Err(room_not_found(cid));
     }
     if let Some(public) = public {
@@ -384,7 +385,7 @@ pub async fn update_member(
         .set_expression_attribute_values(Some(values))
         .build()
         .expect("key and expressions set");
-    convs::transact(db, vec![TransactWriteItem::builder().update(upd).build()], cid, now, events).await
+    super::groups::transact(db, vec![TransactWriteItem::builder().update(upd).build()], cid, now, events).await
 }
 
 /// Make a member an admin or an ordinary member again (never the owner; that is a transfer).
@@ -397,7 +398,7 @@ pub async fn set_role(db: &Db, now: i64, cid: &str, uid: UserId, role: &str, eve
         "attribute_exists(pk) AND #r <> :o",
         vec![(":r", s(role)), (":o", s(OWNER)), (":t", n(now))],
     );
-    convs::transact(db, vec![write], cid, now, std::slice::from_ref(event)).await
+    super::groups::transact(db, vec![write], cid, now, std::slice::from_ref(event)).await
 }
 
 fn tx_update(db: &Db, key: Item, expr: &str, cond: &str, values: Vec<(&str, AttributeValue)>) -> TransactWriteItem {
@@ -456,7 +457,7 @@ pub async fn transfer(
             vec![(":m", s(MEMBER)), (":t", n(now))],
         ),
     ];
-    convs::transact(db, writes, cid, now, std::slice::from_ref(event)).await
+    super::groups::transact(db, writes, cid, now, std::slice::from_ref(event)).await
 }
 
 pub use super::invites::{join, REFUSED_TOO_MANY_GROUPS};
@@ -536,7 +537,7 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>>
     Ok(mine.into_iter().filter_map(|(cid, m)| rooms.remove(&cid).map(|r| (r, m))).collect())
 }
 
-pub use super::conversations::{event_frame, GroupEvent};
+pub use super::groups::{event_frame, GroupEvent};
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use e2e::TestApp;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use shared::ids::UserId;
-use shared::store::{conversations as convs, tokens, users, Db, Item};
+use shared::store::{tokens, users, Db, Item};
 use shared::Ctx;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -94,11 +94,12 @@ pub async fn bench_users(ctx: &Ctx, n: usize, par: usize) -> Vec<(UserId, String
 
 /// A group of `owner` + `members`: the first 98 in the creating transaction, the rest in batches.
 pub async fn bench_group(ctx: &Ctx, owner: UserId, members: &[UserId]) -> String {
-    let first: Vec<UserId> = members.iter().copied().filter(|m| *m != owner).take(convs::MAX_IN_CREATION).collect();
-    let conv = convs::create_group(&ctx.db, ctx.now_ms(), owner, "bench", &first).await.expect("group");
+    let first: Vec<UserId> =
+        members.iter().copied().filter(|m| *m != owner).take(shared::store::groups::MAX_IN_CREATION).collect();
+    let conv = shared::store::groups::create_group(&ctx.db, ctx.now_ms(), owner, "bench", &first).await.expect("group");
     let rest: Vec<UserId> = members.iter().copied().filter(|m| *m != owner && !first.contains(m)).collect();
     if !rest.is_empty() {
-        convs::add_members_within(&ctx.db, ctx.now_ms(), &conv.id, &rest, "member", 1000, None)
+        shared::store::invites::add_members_within(&ctx.db, ctx.now_ms(), &conv.id, &rest, "member", 1000, None)
             .await
             .expect("add members");
     }

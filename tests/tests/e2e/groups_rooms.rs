@@ -4,7 +4,6 @@
 use e2e::rooms::{room, sealtalk, shiku};
 use e2e::*;
 use serde_json::{json, Value};
-use shared::store::conversations as convs;
 use shared::UserId;
 use std::time::Duration;
 
@@ -373,7 +372,7 @@ async fn member_limit_is_enforced() {
     // A 1000-member room (999 added directly in batches): the 1001st is refused in every dialect.
     let big = room(&http, a, &[], &[]).await;
     let fake: Vec<UserId> = (0..999).map(|i| UserId(20_000_000 + i)).collect();
-    convs::add_members_within(&app.ctx.db, 0, &big, &fake, "member", 1000, None).await.unwrap();
+    shared::store::invites::add_members_within(&app.ctx.db, 0, &big, &fake, "member", 1000, None).await.unwrap();
     let r = shiku(&http, "/room/join", b, &[("roomId", &big)]).await;
     assert_eq!(r.shiku_code(), 1100901);
     let r = sealtalk(&http, b, "/group/join", json!({"groupId": big})).await;
