@@ -34,7 +34,6 @@ const STORE_IN_HANDLERS: &[&str] = &[
     "functions/chat/src/shiku.rs",
     "functions/contacts/src/sealtalk.rs",
     "functions/delivery/src/lib.rs",
-    "functions/files/src/lib.rs",
     "functions/groups/src/lib.rs",
     "functions/groups/src/minxing.rs",
     "functions/groups/src/sealtalk.rs",
@@ -42,11 +41,6 @@ const STORE_IN_HANDLERS: &[&str] = &[
     "functions/integrations/src/lib.rs",
     "functions/system/src/lib.rs",
     "functions/system/src/versions.rs",
-    "functions/users/src/lib.rs",
-    "functions/users/src/minxing.rs",
-    "functions/users/src/nearby.rs",
-    "functions/users/src/sealtalk.rs",
-    "functions/users/src/shiku.rs",
 ];
 
 /// Layer of a module (higher may use lower, never the reverse). `None`: plumbing.

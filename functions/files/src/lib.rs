@@ -1,17 +1,13 @@
 //! `files` endpoints: uploads to S3 and file records.
 //! Routes: infra/template.yaml, `FilesFunction`.
 
-use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::primitives::ByteStream;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
+use shared::domain::files::FileRecord;
 use shared::http::{serve, Call};
-use shared::store::files::{self, FileRecord};
+use shared::services::files::{self, download_url};
+use shared::services::profiles::avatars;
 use shared::{AppError, AppResult, Ctx, Reply};
-use std::time::Duration;
-
-/// Download links stay valid for an hour; clients ask again for a fresh one.
-pub const DOWNLOAD_TTL: Duration = Duration::from_secs(3600);
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -23,40 +19,6 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("POST", "/api/v1/photos") => upload_avatar(&c).await,
         _ => Err(c.not_found()),
     }
-}
-
-/// Keep names printable and path-free; the S3 key never uses the raw name.
-fn clean_name(raw: &str) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let name: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if name.trim().is_empty() {
-        "file".into()
-    } else {
-        name
-    }
-}
-
-pub async fn download_url(ctx: &Ctx, f: &FileRecord) -> AppResult<String> {
-    let cfg = PresigningConfig::expires_in(DOWNLOAD_TTL).map_err(AppError::internal)?;
-    let req = ctx
-        .s3
-        .get_object()
-        .bucket(&ctx.bucket)
-        .key(&f.s3_key)
-        .response_content_disposition(format!("attachment; filename*=UTF-8''{}", urlencode(&f.name)))
-        .presigned(cfg)
-        .await
-        .map_err(AppError::internal)?;
-    Ok(req.uri().to_string())
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub async fn file_json(ctx: &Ctx, f: &FileRecord) -> AppResult<Value> {
@@ -76,29 +38,7 @@ pub async fn file_json(ctx: &Ctx, f: &FileRecord) -> AppResult<Value> {
 async fn upload(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let part = c.params.file("file").or_else(|| c.params.files.first()).ok_or_else(|| AppError::missing("file"))?;
-    if part.bytes.is_empty() {
-        return Err(AppError::invalid("file", "is empty"));
-    }
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let rec = FileRecord {
-        s3_key: format!("files/{id}"),
-        id,
-        name: clean_name(&part.filename),
-        content_type: part.content_type.clone(),
-        size: part.bytes.len() as i64,
-        owner: me,
-        created_at: c.ctx.now_ms(),
-    };
-    c.ctx
-        .s3
-        .put_object()
-        .bucket(&c.ctx.bucket)
-        .key(&rec.s3_key)
-        .content_type(&rec.content_type)
-        .body(ByteStream::from(part.bytes.clone()))
-        .send()
-        .await?;
-    files::put(&c.ctx.db, &rec).await?;
+    let rec = files::upload(c.ctx, me, &part.filename, &part.content_type, &part.bytes).await?;
     Ok(Reply::data(file_json(c.ctx, &rec).await?).status(201))
 }
 
@@ -113,34 +53,7 @@ async fn upload_avatar(c: &Call<'_>) -> AppResult<Reply> {
         Some(_) => return Err(AppError::invalid("auto_save", "true or false")),
     };
     let part = c.params.file("file").or_else(|| c.params.files.first()).ok_or_else(|| AppError::missing("file"))?;
-    if part.bytes.is_empty() {
-        return Err(AppError::invalid("file", "is empty"));
-    }
-    if !part.content_type.to_ascii_lowercase().starts_with("image/") {
-        return Err(AppError::invalid("file", "must be an image"));
-    }
-    let key = format!("{}{}", shared::store::profiles::avatar_prefix(me), uuid::Uuid::new_v4().simple());
-    c.ctx
-        .s3
-        .put_object()
-        .bucket(&c.ctx.bucket)
-        .key(&key)
-        .content_type(&part.content_type)
-        .body(ByteStream::from(part.bytes.clone()))
-        .send()
-        .await?;
-    if auto_save {
-        let edit = shared::store::profiles::Edit { avatar: Some(key.clone()), ..Default::default() };
-        let it = shared::store::profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
-        // Followers' relations carry a copy of the avatar (store/relations.rs).
-        let nickname = it.get("nickname").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-        if let Err(e) = shared::store::relations::refresh_profile(&c.ctx.db, me, &nickname, Some(&key)).await {
-            tracing::warn!(error = %e, "could not refresh relations after an avatar change");
-        }
-    }
-    let url = shared::store::profiles::avatar_url(c.ctx, Some(&key))
-        .await
-        .ok_or_else(|| AppError::internal("presign avatar"))?;
+    let (key, url) = avatars::upload_avatar(c.ctx, me, &part.content_type, &part.bytes, auto_save).await?;
     Ok(Reply::data(json!({
         "avatar_url": url,
         "url": url,
@@ -150,17 +63,4 @@ async fn upload_avatar(c: &Call<'_>) -> AppResult<Reply> {
         "auto_save": auto_save,
     }))
     .status(201))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_lose_paths_and_control_chars() {
-        assert_eq!(clean_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_name("C:\\x\\a b.txt"), "a b.txt");
-        assert_eq!(clean_name("\u{0}\n"), "file");
-        assert_eq!(urlencode("a b/é"), "a%20b%2F%C3%A9");
-    }
 }

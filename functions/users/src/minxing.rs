@@ -1,15 +1,14 @@
 //! Minxing: `GET /api/v1/users/{user_id}` (also `current`) and
 //! `POST /api/v1/users` (edit my account).
 
-use crate::check;
-use crate::{profile_for, View};
 use serde_json::Value;
+use shared::domain::users::Edit;
 use shared::http::Call;
 use shared::privacy::Seen;
-use shared::store::profiles;
+use shared::services::profiles::{self, check, Card};
 use shared::{AppError, AppResult, Params, Reply, UserId};
 
-pub(crate) fn user_json(v: &View, seen: &Seen) -> Value {
+pub(crate) fn user_json(v: &Card, seen: &Seen) -> Value {
     shared::dialects::minxing::user_json(&v.shown(seen))
 }
 
@@ -17,7 +16,7 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let raw = c.path_param("user_id")?;
     let uid = if raw == "current" { me } else { UserId::parse("user_id", &raw)? };
-    let (v, seen, _) = profile_for(c.ctx, me, uid, vec![]).await?;
+    let (v, seen) = profiles::view(c.ctx, me, uid).await?;
     Ok(Reply::data(user_json(&v, &seen)))
 }
 
@@ -73,7 +72,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         Some(s) => Some(s),
         None => p.str("description")?,
     };
-    let edit = profiles::Edit {
+    let edit = Edit {
         nickname: check::nickname("name", p.str("name")?, check::NICKNAME_MAX)?,
         description: check::nickname("signature", signature, check::DESCRIPTION_MAX)?,
         sex: gender(p)?,
@@ -83,9 +82,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     if edit.is_empty() {
         return Err(AppError::missing("name"));
     }
-    let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
-    crate::propagate_profile(c.ctx, &edit, &it).await;
-    let v = View::of(c.ctx, it).await?;
+    let v = profiles::edit(c.ctx, me, &edit).await?;
     Ok(Reply::data(user_json(&v, &Seen::own_only(me))))
 }
 

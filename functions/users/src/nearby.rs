@@ -1,19 +1,17 @@
 //! Shiku `/nearby/user` and `/nearby/newUser`. Other users are placed and measured at their
-//! coarse point (docs/dialects.md "Privacy").
+//! coarse point (docs/dialects.md "Privacy", services::nearby).
 
 use crate::shiku::{filters, page, user_json};
-use crate::{check, View};
 use serde_json::{json, Value};
+use shared::domain::geo::Point;
 use shared::http::Call;
 use shared::privacy::Seen;
-use shared::store::geo::{self, Point};
-use shared::store::{profiles, Item};
+use shared::services::nearby;
+use shared::services::profiles::{self, check};
 use shared::{AppError, AppResult, Reply, UserId};
 
 /// People around a point: the 9 geohash cells around it (9 parallel Queries),
 /// one BatchGetItem of their profiles, then filters, nearest first, and the page.
-/// Others are placed and measured at their coarse point (`Point::coarse`): the exact one
-/// never leaves the server, whatever points the caller queries from.
 pub async fn nearby(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let p = &c.params;
@@ -29,23 +27,11 @@ pub async fn nearby(c: &Call<'_>) -> AppResult<Reply> {
     };
     let nick = check::nickname("nickname", p.str("nickname")?, check::NICKNAME_MAX)?.map(|n| n.to_lowercase());
     let (now, seen) = (c.ctx.now_secs(), Seen::own_only(me));
-    let mut near: Vec<(f64, geo::Located)> = geo::around(&c.ctx.db, here)
-        .await?
-        .into_iter()
-        .filter(|l| l.uid != me && only.is_none_or(|u| u == l.uid))
-        .filter(|l| active.is_none_or(|a| now - l.at <= a))
-        .map(|l| (here.distance_m(&l.point.coarse()), l))
-        .collect();
-    near.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let uids: Vec<UserId> = near.iter().map(|(_, l)| l.uid).collect();
-    let items: Vec<Item> = profiles::get_many(&c.ctx.db, &uids).await?;
     let mut out = vec![];
-    for it in items {
-        let v = View::of(c.ctx, it).await?;
+    for (v, d) in nearby::around(c.ctx, me, here, only, active).await? {
         if !f.keep(&v) || nick.as_ref().is_some_and(|n| !v.user.nickname.to_lowercase().contains(n.as_str())) {
             continue;
         }
-        let d = near.iter().find(|(_, l)| l.uid == v.user.uid).map(|(d, _)| *d).unwrap_or(0.0);
         let mut o = user_json(&v, &seen, now);
         o["distance"] = json!(d.round() as i64);
         out.push(o);
@@ -64,8 +50,7 @@ pub async fn new_users(c: &Call<'_>) -> AppResult<Reply> {
         None => None,
     };
     let skip = if cursor.is_some() { 0 } else { skip };
-    let (items, _) = profiles::newest(&c.ctx.db, cursor, (skip + size).min(1000) as i32).await?;
-    let views = View::many(c.ctx, items.into_iter().skip(skip).collect()).await?;
+    let (views, _) = profiles::newest(c.ctx, cursor, (skip + size).min(1000) as i32).await?;
     let (now, seen) = (c.ctx.now_secs(), Seen::own_only(me));
-    Ok(Reply::data(Value::Array(views.iter().map(|v| user_json(v, &seen, now)).collect())))
+    Ok(Reply::data(Value::Array(views.iter().skip(skip).map(|v| user_json(v, &seen, now)).collect())))
 }

@@ -1,36 +1,47 @@
 //! Shiku: profiles (`/user/get`, `/user/update`, search), settings, presence,
 //! reports, push channel, WeChat binding, favourites, nearby and key pairs.
 
-use crate::check;
-use crate::{crypto, uid_or_me, View};
+use crate::crypto;
 use serde_json::{json, Value};
+use shared::dialects::shiku::users::{favorite_json, settings_json};
+use shared::domain::favorites::EMOJI;
+use shared::domain::keypairs::{KeyPair, Kind};
+use shared::domain::settings::{Change, DURATIONS, FLAGS};
+use shared::domain::users::{Edit, Report};
 use shared::http::Call;
 use shared::ids::LoginName;
 use shared::privacy::Seen;
-use shared::store::favorites::{self, Favorite};
-use shared::store::keypairs::{self, KeyPair, Kind};
-use shared::store::settings::{self, Change};
-use shared::store::{connections, conversations, lookups, profiles, users};
-use shared::{AppError, AppResult, Reply, UserId};
+use shared::services::favorites::{self, NewFavorite};
+use shared::services::profiles::{self, check, Card};
+use shared::services::{keys, settings};
+use shared::{AppError, AppResult, Params, Reply, UserId};
 
 /// Shiku's User entity (shared::dialects::shiku::users) as `seen`'s viewer may see it.
-pub(crate) fn user_json(v: &View, seen: &Seen, now_secs: i64) -> Value {
+pub(crate) fn user_json(v: &Card, seen: &Seen, now_secs: i64) -> Value {
     shared::dialects::shiku::users::user_json(&v.shown(seen), v.location_for(seen), now_secs)
+}
+
+/// A user id parameter, or the caller when absent.
+pub(crate) fn uid_or_me(p: &Params, name: &str, me: UserId) -> AppResult<UserId> {
+    match p.str(name)? {
+        Some(v) => UserId::parse(name, &v),
+        None => Ok(me),
+    }
 }
 
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let uid = uid_or_me(&c.params, "userId", me)?;
-    let (v, seen, extra) = crate::profile_for(c.ctx, me, uid, vec![settings::key(uid)]).await?;
+    let (v, seen, st) = profiles::view_with_settings(c.ctx, me, uid).await?;
     let mut o = user_json(&v, &seen, c.ctx.now_secs());
-    o["settings"] = settings::to_json(extra.first());
+    o["settings"] = settings_json(&st);
     Ok(Reply::data(o))
 }
 
 /// Parse the editable profile fields shared by `/user/update` (location included).
-fn edit_from(c: &Call<'_>) -> AppResult<profiles::Edit> {
+fn edit_from(c: &Call<'_>) -> AppResult<Edit> {
     let p = &c.params;
-    Ok(profiles::Edit {
+    Ok(Edit {
         nickname: check::nickname("nickname", p.str("nickname")?, check::NICKNAME_MAX)?,
         description: check::nickname("description", p.str("description")?, check::DESCRIPTION_MAX)?,
         sex: check::sex("sex", p.i64("sex")?)?,
@@ -49,33 +60,27 @@ fn edit_from(c: &Call<'_>) -> AppResult<profiles::Edit> {
 pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let edit = edit_from(c)?;
-    let it = profiles::update(&c.ctx.db, me, c.ctx.now_ms(), &edit).await?;
-    crate::propagate_profile(c.ctx, &edit, &it).await;
-    let v = View::of(c.ctx, it).await?;
+    let v = profiles::edit(c.ctx, me, &edit).await?;
     Ok(Reply::data(user_json(&v, &Seen::own_only(me), c.ctx.now_secs())))
 }
 
 /// Exact telephone (any form Shiku login accepts) or username. Accounts that
 /// turned `phoneSearch` off are not found by telephone (except by themselves).
 /// Telephone lookups (plain or md5, found or not) use the caller's allowance
-/// (store/lookups.rs) first.
+/// (services::profiles::find_login) first.
 pub async fn get_by_account(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let name = LoginName::guess(&c.params.req_str("account")?, c.params.str("areaCode")?.as_deref())
         .map_err(|_| AppError::AccountNotFound)?;
-    let by_phone = matches!(name, LoginName::Phone(_) | LoginName::PhoneMd5(_));
-    if by_phone {
-        lookups::take(&c.ctx.db, me, c.ctx.now_secs()).await?;
-    }
-    let uid = users::find_login(&c.ctx.db, &name).await?.ok_or(AppError::AccountNotFound)?;
-    let (v, seen, _) = crate::profile_for(c.ctx, me, uid, vec![]).await.map_err(|e| {
+    let uid = profiles::find_login(c.ctx, me, &name).await?.ok_or(AppError::AccountNotFound)?;
+    let (v, seen) = profiles::view(c.ctx, me, uid).await.map_err(|e| {
         if matches!(e, AppError::NotFound(_)) {
             AppError::AccountNotFound
         } else {
             e
         }
     })?;
-    if by_phone && uid != me && !shared::services::accounts::found_by_phone(me, &v.item) {
+    if !profiles::reachable(me, &name, &v) {
         return Err(AppError::AccountNotFound);
     }
     Ok(Reply::data(user_json(&v, &seen, c.ctx.now_secs())))
@@ -104,7 +109,7 @@ pub(crate) fn filters(c: &Call<'_>) -> AppResult<Filters> {
 }
 
 impl Filters {
-    pub(crate) fn keep(&self, v: &View) -> bool {
+    pub(crate) fn keep(&self, v: &Card) -> bool {
         let p = &v.user.profile;
         if self.sex.is_some_and(|s| p.sex != Some(s)) {
             return false;
@@ -133,11 +138,10 @@ pub async fn query(c: &Call<'_>) -> AppResult<Reply> {
     };
     let f = filters(c)?;
     let nickname = check::nickname("nickname", p.str("nickname")?, check::NICKNAME_MAX)?;
-    let mut out: Vec<View> = vec![];
+    let mut out: Vec<Card> = vec![];
     match nickname {
         Some(nick) => {
-            let items = profiles::search_nickname(&c.ctx.db, &nick).await?;
-            let mut views = View::many(c.ctx, items).await?;
+            let mut views = profiles::search(c.ctx, &nick).await?;
             views.retain(|v| cursor.is_none_or(|cur| v.user.uid < cur) && f.keep(v));
             views.sort_by_key(|v| std::cmp::Reverse(v.user.uid));
             views.truncate(size);
@@ -146,8 +150,7 @@ pub async fn query(c: &Call<'_>) -> AppResult<Reply> {
         None => {
             let mut before = cursor;
             for _ in 0..3 {
-                let (items, more) = profiles::newest(&c.ctx.db, before, size as i32).await?;
-                let views = View::many(c.ctx, items).await?;
+                let (views, more) = profiles::newest(c.ctx, before, size as i32).await?;
                 before = views.last().map(|v| v.user.uid).or(before);
                 out.extend(views.into_iter().filter(|v| f.keep(v)));
                 if out.len() >= size || !more {
@@ -164,30 +167,21 @@ pub async fn query(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn settings(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let uid = uid_or_me(&c.params, "userId", me)?;
-    let (p, st) = profiles::get_with_settings(&c.ctx.db, uid).await?;
-    if p.is_none() {
-        return Err(AppError::not_found(format!("user {uid}")));
-    }
-    Ok(Reply::data(settings::to_json(st.as_ref())))
+    let st = settings::get(c.ctx, uid).await?;
+    Ok(Reply::data(settings_json(&st)))
 }
 
 pub(crate) fn settings_change(c: &Call<'_>) -> AppResult<Change> {
     let p = &c.params;
     let mut ch = Change::default();
-    for (k, _) in settings::FLAGS {
+    for (k, _) in FLAGS {
         if let Some(v) = p.i64(k)? {
-            if ![0, 1].contains(&v) {
-                return Err(AppError::invalid(k, "must be 0 or 1"));
-            }
-            ch.flags.push((k, v));
+            ch.set_flag(k, v)?;
         }
     }
-    for (k, _) in settings::DURATIONS {
+    for (k, _) in DURATIONS {
         if let Some(v) = p.f64(k)? {
-            if v != -1.0 && !(0.0..=36_500.0).contains(&v) {
-                return Err(AppError::invalid(k, "days between 0 and 36500, or -1 for forever"));
-            }
-            ch.durations.push((k, v));
+            ch.set_duration(k, v)?;
         }
     }
     if ch.is_empty() {
@@ -199,7 +193,7 @@ pub(crate) fn settings_change(c: &Call<'_>) -> AppResult<Change> {
 pub async fn settings_update(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let ch = settings_change(c)?;
-    settings::update(&c.ctx.db, me, c.ctx.now_ms(), &ch).await?;
+    settings::update(c.ctx, me, &ch).await?;
     Ok(Reply::empty())
 }
 
@@ -211,7 +205,7 @@ pub async fn status_count(c: &Call<'_>) -> AppResult<Reply> {
     if kind.is_some_and(|t| ![0, 1].contains(&t)) {
         return Err(AppError::invalid("type", "must be 0 or 1"));
     }
-    let (online, total) = connections::presence_counts(&c.ctx.db).await?;
+    let (online, total) = profiles::presence_counts(c.ctx).await?;
     let now = c.ctx.now_secs();
     let entry = |t: i64| json!({"type": t, "count": if t == 1 { online } else { total - online }, "time": now});
     let list = match kind {
@@ -225,11 +219,8 @@ pub async fn status_count(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn online(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let uid = uid_or_me(&c.params, "userId", me)?;
-    let (p, on) = tokio::join!(profiles::get(&c.ctx.db, uid), connections::is_online(&c.ctx.db, uid));
-    if p?.is_none() {
-        return Err(AppError::not_found(format!("user {uid}")));
-    }
-    Ok(Reply::data(json!(i32::from(on?))))
+    let on = profiles::online(c.ctx, uid).await?;
+    Ok(Reply::data(json!(i32::from(on))))
 }
 
 pub async fn report(c: &Call<'_>) -> AppResult<Reply> {
@@ -244,23 +235,8 @@ pub async fn report(c: &Call<'_>) -> AppResult<Reply> {
         None => None,
     };
     let room_id = p.str("roomId")?;
-    if to_user.is_none() && room_id.is_none() {
-        return Err(AppError::missing("toUserId"));
-    }
-    if to_user == Some(me) {
-        return Err(AppError::invalid("toUserId", "cannot report yourself"));
-    }
-    if let Some(u) = to_user {
-        profiles::get(&c.ctx.db, u).await?.ok_or_else(|| AppError::not_found(format!("user {u}")))?;
-    }
-    if let Some(r) = &room_id {
-        let found = conversations::valid_id(r) && conversations::get(&c.ctx.db, r).await?.is_some();
-        if !found {
-            return Err(AppError::not_found(format!("room {r}")));
-        }
-    }
-    let rep = profiles::Report { reporter: me, to_user, room_id, reason, text: check::text(p, "text", 500)? };
-    profiles::put_report(&c.ctx.db, c.ctx.now_ms(), &rep).await?;
+    let text = check::text(p, "text", 500)?;
+    profiles::report(c.ctx, &Report { reporter: me, to_user, room_id, reason, text }).await?;
     Ok(Reply::empty())
 }
 
@@ -271,7 +247,7 @@ pub async fn channel_id(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("device", "3 = iOS, 4 = Android"));
     }
     let channel = check::req_text(&c.params, "channelId", 256)?;
-    profiles::set_channel(&c.ctx.db, me, c.ctx.now_ms(), device, &channel).await?;
+    profiles::set_push_channel(c.ctx, me, device, &channel).await?;
     Ok(Reply::empty())
 }
 
@@ -280,7 +256,7 @@ pub async fn channel_id(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn bind_wx(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let code = check::req_text(&c.params, "code", 256)?;
-    profiles::set_wx_code(&c.ctx.db, me, c.ctx.now_ms(), &code).await?;
+    profiles::bind_wechat(c.ctx, me, &code).await?;
     Ok(Reply::empty())
 }
 
@@ -306,7 +282,7 @@ fn mac(c: &Call<'_>) -> AppResult<String> {
 pub async fn upload_key(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let k = pair(c, me, Kind::User, "publicKey", "privateKey", None)?;
-    keypairs::put(&c.ctx.db, me, &[k]).await?;
+    keys::upload(c.ctx, me, &[k]).await?;
     Ok(Reply::empty())
 }
 
@@ -314,7 +290,7 @@ pub async fn upload_pay_key(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mac = mac(c)?;
     let k = pair(c, me, Kind::Pay, "publicKey", "privateKey", Some(mac))?;
-    keypairs::put(&c.ctx.db, me, &[k]).await?;
+    keys::upload(c.ctx, me, &[k]).await?;
     Ok(Reply::empty())
 }
 
@@ -322,7 +298,7 @@ pub async fn upload_single_key(c: &Call<'_>, kind: Kind) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mac = mac(c)?;
     let k = pair(c, me, kind, "publicKey", "privateKey", Some(mac))?;
-    keypairs::put(&c.ctx.db, me, &[k]).await?;
+    keys::upload(c.ctx, me, &[k]).await?;
     Ok(Reply::empty())
 }
 
@@ -335,7 +311,7 @@ pub async fn upload_msg_key(c: &Call<'_>) -> AppResult<Reply> {
     if has_dh {
         pairs.push(pair(c, me, Kind::Dh, "dhPublicKey", "dhPrivateKey", Some(mac))?);
     }
-    keypairs::put(&c.ctx.db, me, &pairs).await?;
+    keys::upload(c.ctx, me, &pairs).await?;
     Ok(Reply::empty())
 }
 
@@ -343,13 +319,11 @@ pub async fn upload_msg_key(c: &Call<'_>) -> AppResult<Reply> {
 /// ciphertext is bound to its owner.
 pub async fn get_pay_private_key(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    if let Some(v) = c.params.str("userId")? {
-        if UserId::parse("userId", &v)? != me {
-            return Err(AppError::forbidden("only your own private key"));
-        }
-    }
-    let k = keypairs::get(&c.ctx.db, me, Kind::Pay).await?.ok_or_else(|| AppError::not_found("pay key"))?;
-    let sealed = k.private_sealed.ok_or_else(|| AppError::not_found("pay key"))?;
+    let asked = match c.params.str("userId")? {
+        Some(v) => Some(UserId::parse("userId", &v)?),
+        None => None,
+    };
+    let (k, sealed) = keys::own_private(c.ctx, me, asked, Kind::Pay).await?;
     let private_key = crypto::open(me, Kind::Pay.name(), &sealed)?;
     Ok(Reply::data(json!({"privateKey": private_key, "publicKey": k.public_key, "mac": k.mac})))
 }
@@ -362,13 +336,7 @@ pub async fn dh_key_list(c: &Call<'_>) -> AppResult<Reply> {
     for raw in c.params.list("userId")? {
         uids.push(UserId::parse("userId", &raw)?);
     }
-    if uids.is_empty() {
-        uids.push(me);
-    }
-    if uids.len() > 100 {
-        return Err(AppError::invalid("userId", "at most 100 users"));
-    }
-    let found = keypairs::public_keys(&c.ctx.db, &uids, Kind::Dh).await?;
+    let found = keys::public_keys(c.ctx, me, uids, Kind::Dh).await?;
     let list: Vec<Value> = found
         .into_iter()
         .map(|(u, k)| json!({"userId": u.0, "publicKey": k.public_key, "createTime": k.updated_at}))
@@ -376,66 +344,22 @@ pub async fn dh_key_list(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(Value::Array(list)))
 }
 
-fn favorite_json(f: &Favorite) -> Value {
-    json!({
-        "emojiId": f.id,
-        "userId": f.owner.0,
-        "type": f.kind,
-        "url": f.url.clone().unwrap_or_default(),
-        "msg": f.msg.clone().unwrap_or_default(),
-        "msgId": f.msg_id.clone().unwrap_or_default(),
-        "roomJid": f.room_jid.clone().unwrap_or_default(),
-        "fileName": f.file_name.clone().unwrap_or_default(),
-        "fileSize": f.file_size.unwrap_or(0),
-        "createTime": f.created_at / 1000,
-    })
-}
-
 /// Add a favourite: `type` 1-6 (6 = emoji), `url` (or `msg` for text), optional
 /// `roomJid`, `msgId`, `fileName`, `fileSize`. Answers the new `emojiId`.
 pub async fn emoji_add(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let p = &c.params;
-    let kind = p.i64("type")?.unwrap_or(favorites::EMOJI);
-    if !favorites::TYPES.contains(&kind) {
-        return Err(AppError::invalid("type", "1 image, 2 video, 3 file, 4 voice, 5 text, 6 emoji"));
-    }
-    let url = check::text(p, "url", 2048)?;
-    let msg = check::text(p, "msg", 10_000)?;
-    if url.is_none() && msg.is_none() {
-        return Err(AppError::missing("url"));
-    }
-    if let Some(u) = &url {
-        if u.chars().any(char::is_whitespace) {
-            return Err(AppError::invalid("url", "contains whitespace"));
-        }
-    }
-    let file_size = p.i64("fileSize")?;
-    if file_size.is_some_and(|s| s < 0) {
-        return Err(AppError::invalid("fileSize", "negative"));
-    }
-    let now = c.ctx.now_ms();
-    let f = Favorite {
-        id: favorites::new_id(now, kind),
-        owner: me,
-        kind,
-        url,
-        msg,
+    let new = NewFavorite {
+        kind: p.i64("type")?,
+        url: check::text(p, "url", 2048)?,
+        msg: check::text(p, "msg", 10_000)?,
         msg_id: check::text(p, "msgId", 128)?,
         room_jid: check::text(p, "roomJid", 128)?,
         file_name: check::text(p, "fileName", 256)?,
-        file_size,
-        created_at: now,
+        file_size: p.i64("fileSize")?,
     };
-    favorites::add(&c.ctx.db, &f).await?;
+    let f = favorites::add(c.ctx, me, new).await?;
     Ok(Reply::data(favorite_json(&f)))
-}
-
-fn own_list_owner(c: &Call<'_>, me: UserId) -> AppResult<()> {
-    if uid_or_me(&c.params, "userId", me)? != me {
-        return Err(AppError::forbidden("favourites are private"));
-    }
-    Ok(())
 }
 
 pub(crate) fn page(c: &Call<'_>) -> AppResult<(usize, usize)> {
@@ -446,21 +370,18 @@ pub(crate) fn page(c: &Call<'_>) -> AppResult<(usize, usize)> {
 
 pub async fn emoji_list(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    own_list_owner(c, me)?;
+    let owner = uid_or_me(&c.params, "userId", me)?;
     let (skip, size) = page(c)?;
-    let v = favorites::list(&c.ctx.db, me, Some(favorites::EMOJI), skip, size).await?;
+    let v = favorites::list(c.ctx, me, owner, Some(EMOJI), skip, size).await?;
     Ok(Reply::data(Value::Array(v.iter().map(favorite_json).collect())))
 }
 
 pub async fn collection_list(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    own_list_owner(c, me)?;
+    let owner = uid_or_me(&c.params, "userId", me)?;
     let kind = c.params.i64("type")?.filter(|t| *t != 0);
-    if kind.is_some_and(|t| !favorites::TYPES.contains(&t)) {
-        return Err(AppError::invalid("type", "1-6"));
-    }
     let (skip, size) = page(c)?;
-    let v = favorites::list(&c.ctx.db, me, kind, skip, size).await?;
+    let v = favorites::list(c.ctx, me, owner, kind, skip, size).await?;
     Ok(Reply::data(Value::Array(v.iter().map(favorite_json).collect())))
 }
 
@@ -468,38 +389,6 @@ pub async fn collection_list(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn emoji_delete(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let ids = c.params.list("emojiId")?;
-    if ids.is_empty() {
-        return Err(AppError::missing("emojiId"));
-    }
-    if ids.len() > 100 {
-        return Err(AppError::invalid("emojiId", "at most 100 ids"));
-    }
-    favorites::delete_many(&c.ctx.db, me, &ids).await?;
+    favorites::delete(c.ctx, me, &ids).await?;
     Ok(Reply::empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn favourite_json_shape() {
-        let f = Favorite {
-            id: "x-6".into(),
-            owner: UserId(7),
-            kind: 6,
-            url: Some("http://a/b.gif".into()),
-            msg: None,
-            msg_id: None,
-            room_jid: None,
-            file_name: None,
-            file_size: None,
-            created_at: 5000,
-        };
-        let j = favorite_json(&f);
-        assert_eq!(
-            (j["emojiId"].clone(), j["createTime"].clone(), j["msgId"].clone()),
-            (json!("x-6"), json!(5), json!(""))
-        );
-    }
 }

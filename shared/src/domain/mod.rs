@@ -1,8 +1,13 @@
 //! Typed entities and ids ("parse, don't validate"): no DynamoDB types, no JSON, no I/O.
 
 pub mod chat;
+pub mod favorites;
+pub mod files;
+pub mod geo;
 pub mod ids;
+pub mod keypairs;
 pub mod relations;
 pub mod rooms;
 pub mod secrets;
+pub mod settings;
 pub mod users;

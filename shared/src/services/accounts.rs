@@ -3,12 +3,11 @@
 
 use crate::auth::{hash_password, new_token, verify_password};
 use crate::error::{AppError, AppResult};
-use crate::ids::{LoginName, Telephone, UserId};
+use crate::ids::{LoginName, Telephone};
 use crate::store::codes::{self, Purpose};
 use crate::store::limits::{self, Attempt, IpKind, LoginRules, Rule, Subject};
 use crate::store::tokens::Session;
 use crate::store::users::{self, NewUser, User};
-use crate::store::{Item, ItemExt};
 use crate::Ctx;
 
 /// Check a login name and password; unknown names and wrong passwords look the same
@@ -197,35 +196,5 @@ pub async fn register_with_vtoken(ctx: &Ctx, mut new: NewUser, canonical: String
     match codes::consume_vtoken(&ctx.db, token, now).await {
         Ok(_) | Err(AppError::NotFound(_)) => Ok(user),
         Err(e) => Err(e),
-    }
-}
-
-/// Whether `viewer` may find the owner of `profile` by telephone: always themselves, others
-/// unless the owner turned `phoneSearch` off (mirrored as `hidePhone` on the profile,
-/// store/settings.rs). Not found and hidden answer the same.
-pub fn found_by_phone(viewer: UserId, profile: &Item) -> bool {
-    profile.i64("uid") == Some(viewer.0) || profile.bool("hidePhone") != Some(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::n;
-    use aws_sdk_dynamodb::types::AttributeValue;
-
-    #[test]
-    fn phone_search_rule() {
-        let profile = |hide: Option<bool>| {
-            let mut it = Item::new();
-            it.insert("uid".into(), n(2));
-            if let Some(b) = hide {
-                it.insert("hidePhone".into(), AttributeValue::Bool(b));
-            }
-            it
-        };
-        assert!(found_by_phone(UserId(1), &profile(None)));
-        assert!(found_by_phone(UserId(1), &profile(Some(false))));
-        assert!(!found_by_phone(UserId(1), &profile(Some(true))));
-        assert!(found_by_phone(UserId(2), &profile(Some(true))));
     }
 }

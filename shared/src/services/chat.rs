@@ -262,3 +262,8 @@ pub async fn delete_messages(ctx: &Ctx, me: UserId, single: bool, recall: bool, 
     }
     Ok(())
 }
+
+/// Every conversation `me` is a member of, with my membership (one Query + one BatchGetItem).
+pub async fn conversations_of(db: &Db, me: UserId) -> AppResult<Vec<(crate::domain::chat::Conversation, Member)>> {
+    convs::of_user(db, me).await
+}

@@ -3,7 +3,13 @@
 
 pub mod accounts;
 pub mod chat;
+pub mod favorites;
+pub mod files;
+pub mod keys;
+pub mod nearby;
 pub mod presence;
 pub mod privacy;
+pub mod profiles;
 pub mod relations;
 pub mod rooms;
+pub mod settings;

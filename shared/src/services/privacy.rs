@@ -54,6 +54,11 @@ impl Seen {
         phone_visible(self.viewer, uid, shares_phone(profile), self.friend_of.contains(&uid))
     }
 
+    /// May the viewer see the telephone of `uid`, who `shares` it with friends?
+    pub fn phone_of(&self, uid: UserId, shares: bool) -> bool {
+        phone_visible(self.viewer, uid, shares, self.friend_of.contains(&uid))
+    }
+
     /// Is this the viewer's own profile (exact location, login names)?
     pub fn is_self(&self, uid: UserId) -> bool {
         uid == self.viewer

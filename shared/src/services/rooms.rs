@@ -159,6 +159,17 @@ pub fn fresh_owner(uid: UserId, now: i64) -> RoomMember {
     }
 }
 
+/// A room and the members `me` may see in its member list (`showMember = 0` hides plain
+/// members from plain members): one Query (META + members). None for an unknown room.
+pub async fn members_visible_to(db: &Db, cid: &str, me: UserId) -> AppResult<Option<(rooms::Room, Vec<RoomMember>)>> {
+    let Some((room, mut members)) = rooms::with_members(db, cid).await? else {
+        return Ok(None);
+    };
+    let mine = members.iter().find(|x| x.uid == me).cloned();
+    rooms::visible(&room, mine.as_ref(), &mut members);
+    Ok(Some((room, members)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,16 +5,7 @@ use super::{n, s, Db, Item, ItemExt};
 use crate::error::AppResult;
 use crate::ids::UserId;
 
-#[derive(Debug, Clone)]
-pub struct FileRecord {
-    pub id: String,
-    pub name: String,
-    pub content_type: String,
-    pub size: i64,
-    pub s3_key: String,
-    pub owner: UserId,
-    pub created_at: i64,
-}
+pub use crate::domain::files::FileRecord;
 
 pub fn from_item(it: &Item) -> Option<FileRecord> {
     Some(FileRecord {

@@ -3,54 +3,17 @@
 //! reads the cell of the point and its 8 neighbours (9 Queries, in parallel).
 
 use super::{n, s, Db, Item, ItemExt};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::ids::UserId;
 
 pub const CELL_LEN: usize = 5;
 pub const HASH_LEN: usize = 9;
 /// Items read per cell at most (one Query page each).
 pub const PER_CELL: i32 = 200;
-/// Other users see a location rounded to this many decimals of a degree (0.01° ≈ 1.1 km).
-pub const COARSE_DECIMALS: i32 = 2;
+
+pub use crate::domain::geo::{Located, Point, COARSE_DECIMALS};
 
 const BASE32: &[u8; 32] = b"0123456789bcdefghjkmnpqrstuvwxyz";
-
-/// Latitude/longitude checked for range.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
-    pub lat: f64,
-    pub lng: f64,
-}
-
-impl Point {
-    pub fn new(lat: f64, lng: f64) -> AppResult<Point> {
-        if !(-90.0..=90.0).contains(&lat) || !lat.is_finite() {
-            return Err(AppError::invalid("latitude", "must be between -90 and 90"));
-        }
-        if !(-180.0..=180.0).contains(&lng) || !lng.is_finite() {
-            return Err(AppError::invalid("longitude", "must be between -180 and 180"));
-        }
-        Ok(Point { lat, lng })
-    }
-
-    /// The point as other users see it: latitude and longitude rounded to
-    /// `COARSE_DECIMALS` (a ~1.1 km grid). Distances shown to others are measured to this
-    /// point, so querying from many places cannot triangulate the exact one.
-    pub fn coarse(&self) -> Point {
-        let f = 10f64.powi(COARSE_DECIMALS);
-        Point { lat: (self.lat * f).round() / f, lng: (self.lng * f).round() / f }
-    }
-
-    /// Great-circle distance in metres.
-    pub fn distance_m(&self, o: &Point) -> f64 {
-        let r = 6_371_000.0_f64;
-        let (la1, la2) = (self.lat.to_radians(), o.lat.to_radians());
-        let dla = la2 - la1;
-        let dlo = (o.lng - self.lng).to_radians();
-        let a = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-        2.0 * r * a.sqrt().min(1.0).asin()
-    }
-}
 
 /// Standard geohash (base32, interleaved longitude/latitude bits).
 pub fn encode(p: Point, len: usize) -> String {
@@ -126,14 +89,6 @@ pub fn cells_around(p: Point) -> Vec<String> {
     out
 }
 
-#[derive(Debug, Clone)]
-pub struct Located {
-    pub uid: UserId,
-    pub point: Point,
-    /// When the location was last reported (epoch seconds).
-    pub at: i64,
-}
-
 /// The GEO item for a location (written with the profile's copy in one transaction).
 pub fn item(uid: UserId, p: Point, now_secs: i64) -> Item {
     let hash = encode(p, HASH_LEN);
@@ -203,25 +158,5 @@ mod tests {
         // Wraps around the antimeridian.
         let e = cells_around(Point::new(0.0, 179.99).unwrap());
         assert!(e.iter().any(|h| h.starts_with('2') || h.starts_with('8') || h.starts_with('0')));
-    }
-
-    #[test]
-    fn rejects_out_of_range_and_measures_distance() {
-        assert!(Point::new(91.0, 0.0).is_err());
-        assert!(Point::new(0.0, -180.5).is_err());
-        assert!(Point::new(f64::NAN, 0.0).is_err());
-        let a = Point::new(22.61, 114.06).unwrap();
-        let b = Point::new(22.62, 114.06).unwrap();
-        let d = a.distance_m(&b);
-        assert!((1100.0..1120.0).contains(&d), "{d}");
-    }
-
-    #[test]
-    fn coarse_points_have_two_decimals() {
-        let c = Point::new(22.613456, -114.067891).unwrap().coarse();
-        assert_eq!((c.lat, c.lng), (22.61, -114.07));
-        assert_eq!(serde_json::json!(c.lat).to_string(), "22.61");
-        let e = Point::new(89.999, 179.996).unwrap().coarse();
-        assert!(Point::new(e.lat, e.lng).is_ok(), "stays in range: {e:?}");
     }
 }

@@ -9,34 +9,7 @@ use crate::error::AppResult;
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    User,
-    Pay,
-    Rsa,
-    Dh,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::User => "user",
-            Kind::Pay => "pay",
-            Kind::Rsa => "rsa",
-            Kind::Dh => "dh",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct KeyPair {
-    pub kind: Kind,
-    pub public_key: String,
-    /// Encrypted at rest (nonce + ciphertext, base64), never the plain key.
-    pub private_sealed: Option<String>,
-    pub mac: Option<String>,
-    pub updated_at: i64,
-}
+pub use crate::domain::keypairs::{KeyPair, Kind};
 
 fn item(uid: UserId, k: &KeyPair) -> Item {
     let mut it = Db::key(super::keys::user_pk(uid), super::keys::keypair_sk(k.kind.name()));

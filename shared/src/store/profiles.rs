@@ -4,6 +4,7 @@
 //! item of `geo.rs`), push channel ids, WeChat binding, reports.
 
 use super::geo::{self, Point};
+use super::settings::Settings;
 use super::{n, s, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
@@ -22,12 +23,44 @@ pub fn key(uid: UserId) -> Item {
     Db::key(user_pk(uid), SK)
 }
 
-pub async fn get(db: &Db, uid: UserId) -> AppResult<Option<Item>> {
-    db.get(user_pk(uid), SK).await
+pub use crate::domain::users::{Edit, Report, UserProfile};
+
+/// The profile of an item (None when it is not a profile).
+pub fn from_item(it: &Item) -> Option<UserProfile> {
+    let user = super::users::from_item(it)?;
+    let location = match (it.f64("latitude"), it.f64("longitude")) {
+        (Some(lat), Some(lng)) => Some(Point { lat, lng }),
+        _ => None,
+    };
+    Some(UserProfile {
+        updated_at: it.i64("updatedAt").unwrap_or(user.created_at),
+        location,
+        shares_phone: it.bool("showPhone") != Some(false),
+        hidden_from_phone_search: it.bool("hidePhone") == Some(true),
+        user,
+    })
+}
+
+/// [`from_item`], a malformed item being an internal error.
+pub fn parse(it: &Item) -> AppResult<UserProfile> {
+    from_item(it).ok_or_else(|| AppError::internal("malformed profile item"))
+}
+
+fn parse_all(items: &[Item]) -> AppResult<Vec<UserProfile>> {
+    items.iter().map(parse).collect()
+}
+
+pub async fn get(db: &Db, uid: UserId) -> AppResult<Option<UserProfile>> {
+    db.get(user_pk(uid), SK).await?.as_ref().map(parse).transpose()
 }
 
 /// Profile and settings of one user in one BatchGetItem.
-pub async fn get_with_settings(db: &Db, uid: UserId) -> AppResult<(Option<Item>, Option<Item>)> {
+pub async fn get_with_settings(db: &Db, uid: UserId) -> AppResult<(Option<UserProfile>, Settings)> {
+    let (p, st) = items_with_settings(db, uid).await?;
+    Ok((p.as_ref().map(parse).transpose()?, super::settings::from_item(st.as_ref())))
+}
+
+async fn items_with_settings(db: &Db, uid: UserId) -> AppResult<(Option<Item>, Option<Item>)> {
     let items = super::batch_get(db, vec![key(uid), Db::key(user_pk(uid), SETTINGS_SK)]).await?;
     let (mut p, mut st) = (None, None);
     for it in items {
@@ -50,41 +83,15 @@ pub async fn get_many(db: &Db, uids: &[UserId]) -> AppResult<Vec<Item>> {
     Ok(uids.iter().filter_map(|u| by_id.remove(&u.0)).collect())
 }
 
-/// A partial profile edit; `None` leaves a field as it is.
-#[derive(Debug, Default, Clone)]
-pub struct Edit {
-    pub nickname: Option<String>,
-    pub description: Option<String>,
-    pub sex: Option<i64>,
-    pub birthday: Option<i64>,
-    pub country_id: Option<i64>,
-    pub province_id: Option<i64>,
-    pub city_id: Option<i64>,
-    pub area_id: Option<i64>,
-    /// An S3 key (`avatars/…`) or an absolute http(s) URL.
-    pub avatar: Option<String>,
-    pub location: Option<Point>,
-}
-
-impl Edit {
-    pub fn is_empty(&self) -> bool {
-        self.nickname.is_none()
-            && self.description.is_none()
-            && self.sex.is_none()
-            && self.birthday.is_none()
-            && self.country_id.is_none()
-            && self.province_id.is_none()
-            && self.city_id.is_none()
-            && self.area_id.is_none()
-            && self.avatar.is_none()
-            && self.location.is_none()
-    }
+/// [`get_many`] as profiles.
+pub async fn get_profiles(db: &Db, uids: &[UserId]) -> AppResult<Vec<UserProfile>> {
+    parse_all(&get_many(db, uids).await?)
 }
 
 /// Apply an edit to an existing profile and return the new profile item.
 /// Without a location: one UpdateItem (ALL_NEW). With a location: one
 /// TransactWriteItems (profile + GEO item) and one GetItem.
-pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<Item> {
+pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<UserProfile> {
     if e.is_empty() {
         return Err(AppError::missing("nickname"));
     }
@@ -141,7 +148,7 @@ pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<It
                 u = u.expression_attribute_values(k, v);
             }
             match u.send().await {
-                Ok(out) => out.attributes.ok_or_else(|| AppError::internal("no attributes returned")),
+                Ok(out) => parse(&out.attributes.ok_or_else(|| AppError::internal("no attributes returned"))?),
                 Err(err) if err.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
                     Err(not_found())
                 }
@@ -199,9 +206,14 @@ pub async fn search_nickname(db: &Db, prefix: &str) -> AppResult<Vec<Item>> {
     Ok(out.items.unwrap_or_default().into_iter().filter(|it| it.bool("hideName") != Some(true)).collect())
 }
 
+/// [`search_nickname`] as profiles.
+pub async fn search(db: &Db, prefix: &str) -> AppResult<Vec<UserProfile>> {
+    parse_all(&search_nickname(db, prefix).await?)
+}
+
 /// Accounts newest first (GSI1 `USERS` descending), strictly older than `before`.
 /// One Query page of at most `limit` items.
-pub async fn newest(db: &Db, before: Option<UserId>, limit: i32) -> AppResult<(Vec<Item>, bool)> {
+pub async fn newest(db: &Db, before: Option<UserId>, limit: i32) -> AppResult<(Vec<UserProfile>, bool)> {
     let mut q = db
         .client
         .query()
@@ -218,7 +230,7 @@ pub async fn newest(db: &Db, before: Option<UserId>, limit: i32) -> AppResult<(V
     };
     let out = q.send().await?;
     let more = out.last_evaluated_key.is_some();
-    Ok((out.items.unwrap_or_default(), more))
+    Ok((parse_all(out.items())?, more))
 }
 
 /// Store a push channel id per device type (Shiku `/user/channelId/set`: 3 = iOS, 4 = Android).
@@ -254,15 +266,6 @@ async fn set_attrs(db: &Db, uid: UserId, attrs: &[(&str, AttributeValue)]) -> Ap
 
 /// A report about a user or a room: REPORT#<day> / <ts>#<id> (one partition per day
 /// keeps the operator's review list a Query per day).
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub reporter: UserId,
-    pub to_user: Option<UserId>,
-    pub room_id: Option<String>,
-    pub reason: i64,
-    pub text: Option<String>,
-}
-
 pub async fn put_report(db: &Db, now_ms: i64, r: &Report) -> AppResult<String> {
     let id = format!("{now_ms:015}#{:08x}", rand::random::<u32>());
     let mut it = Db::key(format!("REPORT#{}", now_ms / 86_400_000), &id);
@@ -291,11 +294,6 @@ pub async fn avatar_url(ctx: &Ctx, stored: Option<&str>) -> Option<String> {
     let cfg = aws_sdk_s3::presigning::PresigningConfig::expires_in(AVATAR_URL_TTL).ok()?;
     let req = ctx.s3.get_object().bucket(&ctx.bucket).key(raw).presigned(cfg).await.ok()?;
     Some(req.uri().to_string())
-}
-
-/// S3 key prefix of a user's avatars; only keys under it may be set as that user's avatar.
-pub fn avatar_prefix(uid: UserId) -> String {
-    format!("avatars/{uid}/")
 }
 
 /// Record a nickname/avatar change for live delivery: ONE item (`ev = "profile"`,

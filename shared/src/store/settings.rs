@@ -9,66 +9,26 @@ use super::{n, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
-use serde_json::{Map, Value};
 
 pub use super::keys::SETTINGS_SK as SK;
 use super::keys::{user_pk, PROFILE_SK};
 
-/// 0/1 flags: (name, default).
-pub const FLAGS: &[(&str, i64)] = &[
-    ("allowAtt", 1),
-    ("allowGreet", 1),
-    // Read by contacts (friend requests): 0 = add directly, 1 = needs approval.
-    ("friendsVerify", 0),
-    // Others may find me by telephone (getByAccount, SealTalk find/{region}/{phone}).
-    ("phoneSearch", 1),
-    // Others may find me by nickname (/user/query).
-    ("nameSearch", 1),
-    // My friends see my telephone number (never strangers): shared::privacy. On by default
-    // as SealTalk friends always saw it; the PROFILE mirror `showPhone` is absent until set.
-    ("showTelephone", 1),
-    // 1 = no offline push notifications.
-    ("offlineNoPushMsg", 0),
-    // 1 = push notifications show the message text.
-    ("offlinePushDetail", 1),
-    ("isEncrypt", 0),
-    ("isTyping", 1),
-    ("isVibration", 1),
-    ("multipleDevices", 1),
-];
+pub use crate::domain::settings::{Change, Settings, DURATIONS, FLAGS};
 
-/// Durations in days (1 hour = 0.04), -1 = forever: (name, default).
-pub const DURATIONS: &[(&str, f64)] =
-    &[("chatRecordTimeOut", -1.0), ("chatSyncTimeLen", -1.0), ("groupChatSyncTimeLen", -1.0)];
-
-/// A validated change to some settings.
-#[derive(Debug, Default, Clone)]
-pub struct Change {
-    pub flags: Vec<(&'static str, i64)>,
-    pub durations: Vec<(&'static str, f64)>,
-}
-
-impl Change {
-    pub fn is_empty(&self) -> bool {
-        self.flags.is_empty() && self.durations.is_empty()
+/// The settings of an item (absent values read as their defaults).
+pub fn from_item(it: Option<&Item>) -> Settings {
+    let mut st = Settings::default();
+    for (k, v) in st.flags.iter_mut() {
+        if let Some(x) = it.and_then(|it| it.i64(k)) {
+            *v = x;
+        }
     }
-    fn flag(&self, name: &str) -> Option<i64> {
-        self.flags.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    for (k, v) in st.durations.iter_mut() {
+        if let Some(x) = it.and_then(|it| it.f64(k)) {
+            *v = x;
+        }
     }
-}
-
-/// Settings as the JSON object every dialect renders (defaults filled in).
-pub fn to_json(it: Option<&Item>) -> Value {
-    let mut m = Map::new();
-    for (k, d) in FLAGS {
-        let v = it.and_then(|it| it.i64(k)).unwrap_or(*d);
-        m.insert((*k).into(), Value::from(v));
-    }
-    for (k, d) in DURATIONS {
-        let v = it.and_then(|it| it.f64(k)).unwrap_or(*d);
-        m.insert((*k).into(), Value::from(v));
-    }
-    Value::Object(m)
+    st
 }
 
 /// One flag of a settings item, with its default.
@@ -145,15 +105,14 @@ mod tests {
 
     #[test]
     fn defaults_fill_absent_values() {
-        let v = to_json(None);
-        assert_eq!(v["allowAtt"], 1);
-        assert_eq!(v["friendsVerify"], 0);
-        assert_eq!(v["phoneSearch"], 1);
-        assert_eq!(v["showTelephone"], 1);
-        assert_eq!(v["chatRecordTimeOut"], -1.0);
+        let v = from_item(None);
+        let f = |k: &str| v.flags.iter().find(|(n, _)| *n == k).unwrap().1;
+        assert_eq!((f("allowAtt"), f("friendsVerify"), f("phoneSearch"), f("showTelephone")), (1, 0, 1, 1));
+        assert_eq!(v.durations[0], ("chatRecordTimeOut", -1.0));
         let mut it = Item::new();
         it.insert("friendsVerify".into(), n(1));
         assert_eq!(flag(Some(&it), "friendsVerify"), 1);
         assert_eq!(flag(Some(&it), "allowGreet"), 1);
+        assert!(from_item(Some(&it)).flags.contains(&("friendsVerify", 1)));
     }
 }

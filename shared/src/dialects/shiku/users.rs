@@ -1,8 +1,10 @@
 //! Shiku JSON view of a user (the one place a user is rendered in this dialect).
 
+use crate::domain::favorites::Favorite;
+use crate::domain::geo::Point;
+use crate::domain::settings::Settings;
 use crate::domain::users::{age, Shown};
-use crate::store::geo::Point;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// Shiku's User entity as clients render it. Counters are not kept (0), see docs/dialects.md.
 /// Telephone only when `s.phone`, login names only to the user; `loc` is the location as the
@@ -54,4 +56,69 @@ pub fn user_json(s: &Shown, loc: Option<Point>, now_secs: i64) -> Value {
         o["loc"] = json!({"lat": pt.lat, "lng": pt.lng});
     }
     o
+}
+
+/// Settings as Shiku clients read them (every setting, defaults filled in).
+pub fn settings_json(st: &Settings) -> Value {
+    let mut m = Map::new();
+    for (k, v) in &st.flags {
+        m.insert((*k).into(), Value::from(*v));
+    }
+    for (k, v) in &st.durations {
+        m.insert((*k).into(), Value::from(*v));
+    }
+    Value::Object(m)
+}
+
+/// A favourite (emoji or collection item).
+pub fn favorite_json(f: &Favorite) -> Value {
+    json!({
+        "emojiId": f.id,
+        "userId": f.owner.0,
+        "type": f.kind,
+        "url": f.url.clone().unwrap_or_default(),
+        "msg": f.msg.clone().unwrap_or_default(),
+        "msgId": f.msg_id.clone().unwrap_or_default(),
+        "roomJid": f.room_jid.clone().unwrap_or_default(),
+        "fileName": f.file_name.clone().unwrap_or_default(),
+        "fileSize": f.file_size.unwrap_or(0),
+        "createTime": f.created_at / 1000,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::UserId;
+
+    #[test]
+    fn favourite_json_shape() {
+        let f = Favorite {
+            id: "x-6".into(),
+            owner: UserId(7),
+            kind: 6,
+            url: Some("http://a/b.gif".into()),
+            msg: None,
+            msg_id: None,
+            room_jid: None,
+            file_name: None,
+            file_size: None,
+            created_at: 5000,
+        };
+        let j = favorite_json(&f);
+        assert_eq!(
+            (j["emojiId"].clone(), j["createTime"].clone(), j["msgId"].clone()),
+            (json!("x-6"), json!(5), json!(""))
+        );
+    }
+
+    #[test]
+    fn settings_defaults() {
+        let v = settings_json(&Settings::default());
+        assert_eq!(v["allowAtt"], 1);
+        assert_eq!(v["friendsVerify"], 0);
+        assert_eq!(v["phoneSearch"], 1);
+        assert_eq!(v["showTelephone"], 1);
+        assert_eq!(v["chatRecordTimeOut"], -1.0);
+    }
 }

@@ -1,0 +1,18 @@
+//! Privacy and chat settings: reading them (defaults filled in) and changing them (the flags
+//! that change what others see are mirrored onto the profile in the same transaction).
+
+use crate::domain::settings::{Change, Settings};
+use crate::error::AppResult;
+use crate::ids::UserId;
+use crate::store::settings;
+use crate::Ctx;
+
+/// The settings of `uid`; NotFound for unknown users (profile and settings: one BatchGetItem).
+pub async fn get(ctx: &Ctx, uid: UserId) -> AppResult<Settings> {
+    super::profiles::settings_of(ctx, uid).await
+}
+
+/// Apply a validated change to my settings (the profile must exist).
+pub async fn update(ctx: &Ctx, me: UserId, change: &Change) -> AppResult<()> {
+    settings::update(&ctx.db, me, ctx.now_ms(), change).await
+}
