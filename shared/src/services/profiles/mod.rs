@@ -179,13 +179,6 @@ pub async fn presence_counts(ctx: &Ctx) -> AppResult<(i64, i64)> {
     connections::presence_counts(&ctx.db).await
 }
 
-/// The settings of `uid` (defaults filled in); NotFound for unknown users.
-pub async fn settings_of(ctx: &Ctx, uid: UserId) -> AppResult<Settings> {
-    let (p, st) = profiles::get_with_settings(&ctx.db, uid).await?;
-    p.ok_or_else(|| not_found(uid))?;
-    Ok(st)
-}
-
 /// File a report about a user or a room: one of them, never oneself, and it must exist.
 pub async fn report(ctx: &Ctx, r: &Report) -> AppResult<()> {
     if r.to_user.is_none() && r.room_id.is_none() {
