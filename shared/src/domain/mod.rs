@@ -5,4 +5,5 @@ pub mod ids;
 pub mod relations;
 pub mod rooms;
 pub mod secrets;
+pub mod sessions;
 pub mod users;

@@ -7,3 +7,4 @@ pub mod presence;
 pub mod privacy;
 pub mod relations;
 pub mod rooms;
+pub mod sessions;
