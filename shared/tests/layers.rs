@@ -34,8 +34,6 @@ const STORE_IN_HANDLERS: &[&str] = &[
     "functions/groups/src/sealtalk.rs",
     "functions/groups/src/shiku.rs",
     "functions/integrations/src/lib.rs",
-    "functions/system/src/lib.rs",
-    "functions/system/src/versions.rs",
     "functions/users/src/lib.rs",
     "functions/users/src/minxing.rs",
     "functions/users/src/nearby.rs",

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod chat;
+pub mod config;
 pub mod presence;
 pub mod privacy;
 pub mod relations;
