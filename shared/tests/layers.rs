@@ -33,7 +33,6 @@ const STORE_IN_HANDLERS: &[&str] = &[
     "functions/groups/src/minxing.rs",
     "functions/groups/src/sealtalk.rs",
     "functions/groups/src/shiku.rs",
-    "functions/integrations/src/lib.rs",
     "functions/users/src/lib.rs",
     "functions/users/src/minxing.rs",
     "functions/users/src/nearby.rs",

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod chat;
 pub mod config;
+pub mod integrations;
 pub mod presence;
 pub mod privacy;
 pub mod relations;
