@@ -12,7 +12,7 @@ use shared::domain::sessions::{IpKind, Purpose, SEALTALK_TTL};
 use shared::domain::users::NewUser;
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
-use shared::services::{accounts, sessions};
+use shared::services::{accounts, config, sessions};
 use shared::sms::Lang;
 use shared::{AppError, AppResult, Reply};
 
@@ -116,7 +116,7 @@ pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
 /// has `isOpenSMSCode: 1`; then `smsCode` (or `randcode`) must be a live
 /// registration code of the number (sendSms with isRegister=1).
 pub async fn shiku_register_code_check(c: &Call<'_>, phone: &Telephone) -> AppResult<()> {
-    if !accounts::shiku_sms_code_required(c.ctx).await? {
+    if !config::shiku_sms_code_required(c.ctx).await? {
         return Ok(());
     }
     let code = match c.params.str("smsCode")? {

@@ -1,7 +1,7 @@
 //! Client version data (CONFIG/versions): `desktop`, `iOS`, `Android`.
 
 use serde_json::{json, Value};
-use shared::domain::config::parse_version;
+use shared::domain::config::client_version;
 use shared::http::Call;
 use shared::services::config;
 use shared::{AppError, AppResult, Reply};
@@ -13,7 +13,7 @@ async fn load(c: &Call<'_>) -> AppResult<Value> {
 /// 204 when the client is up to date, 400 on an invalid version, else the bare desktop release.
 pub async fn sealtalk_latest_update(c: &Call<'_>) -> AppResult<Reply> {
     let client = c.params.req_str("version")?;
-    let client = parse_version(&client).ok_or_else(|| AppError::invalid("version", "must look like 1.2.3"))?;
+    let client = client_version(&client)?;
     let doc = load(c).await?;
     let desktop = doc.get("desktop").cloned().unwrap_or(json!({}));
     match config::newer(desktop.get("version").and_then(Value::as_str), client) {
@@ -42,7 +42,7 @@ pub async fn minxing_update_info(c: &Call<'_>) -> AppResult<Reply> {
     let latest = rel.get("version").and_then(Value::as_str).unwrap_or("0.0.0").to_string();
     let need = match c.params.str("version")? {
         Some(v) => {
-            let client = parse_version(&v).ok_or_else(|| AppError::invalid("version", "must look like 1.2.3"))?;
+            let client = client_version(&v)?;
             config::newer(Some(&latest), client)
         }
         None => false,

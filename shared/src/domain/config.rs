@@ -1,5 +1,7 @@
 //! Server configuration values: client versions and the platforms they are published for.
 
+use crate::error::{AppError, AppResult};
+
 /// The platforms of the version document (CONFIG/versions).
 pub const PLATFORMS: [&str; 3] = ["desktop", "iOS", "Android"];
 
@@ -9,6 +11,11 @@ pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
     let mut it = v.trim().split('.').map(|p| if p.is_empty() || p.len() > 9 { None } else { p.parse::<u64>().ok() });
     let r = (it.next()??, it.next()??, it.next()??);
     it.next().is_none().then_some(r)
+}
+
+/// A client's own version (`version` parameter): `x.y.z` or `InvalidParam`.
+pub fn client_version(v: &str) -> AppResult<(u64, u64, u64)> {
+    parse_version(v).ok_or_else(|| AppError::invalid("version", "must look like 1.2.3"))
 }
 
 #[cfg(test)]

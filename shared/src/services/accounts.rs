@@ -68,16 +68,6 @@ pub async fn reset_password(ctx: &Ctx, phone: Telephone, new: String) -> AppResu
     crate::auth::revoke_all(ctx, uid, None).await
 }
 
-/// Shiku registration needs an SMS code only when the Shiku config document has
-/// `isOpenSMSCode: 1` (or true, or "1").
-pub async fn shiku_sms_code_required(ctx: &Ctx) -> AppResult<bool> {
-    let cfg = crate::store::config::get(&ctx.db, crate::store::config::SHIKU).await?;
-    Ok(cfg
-        .as_ref()
-        .and_then(|d| d.get("isOpenSMSCode"))
-        .is_some_and(|v| v.as_i64() == Some(1) || v.as_bool() == Some(true) || v.as_str() == Some("1")))
-}
-
 /// Create an account with the canonical password (hashed here). "Already registered" tells
 /// whether a login name has an account: it counts as an existence answer of the source `ip`.
 pub async fn register(ctx: &Ctx, ip: &str, mut new: NewUser, canonical: String) -> AppResult<User> {

@@ -22,6 +22,16 @@ pub async fn versions(ctx: &Ctx) -> AppResult<Value> {
     Ok(config::get(&ctx.db, config::VERSIONS).await?.unwrap_or_else(default_versions))
 }
 
+/// Shiku registration needs an SMS code only when the stored Shiku config document has
+/// `isOpenSMSCode: 1` (or true, or "1"); no stored document: no code. One GetItem.
+pub async fn shiku_sms_code_required(ctx: &Ctx) -> AppResult<bool> {
+    let cfg = config::get(&ctx.db, config::SHIKU).await?;
+    Ok(cfg
+        .as_ref()
+        .and_then(|d| d.get("isOpenSMSCode"))
+        .is_some_and(|v| v.as_i64() == Some(1) || v.as_bool() == Some(true) || v.as_str() == Some("1")))
+}
+
 /// Both documents, as an operator sees them before a change.
 pub struct Documents {
     pub shiku: Value,
