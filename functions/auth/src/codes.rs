@@ -4,25 +4,23 @@
 //! `/user/verify_code` (→ `verification_token`), `/user/check_username_available`,
 //! `/user/check_phone_available`, `/user/register`.
 //! Codes are rate-limited per phone, 6 digits, 5 minutes, 5 tries, single use
-//! (shared::store::codes); they are delivered by `shared::sms::sender`.
+//! (shared::services::sessions); they are delivered by `shared::sms::sender`.
 
 use serde_json::{json, Value};
 use shared::auth::{canonical_password, source_ip};
+use shared::domain::sessions::{IpKind, Purpose, SEALTALK_TTL};
+use shared::domain::users::NewUser;
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
-use shared::services::accounts;
+use shared::services::{accounts, config, sessions};
 use shared::sms::Lang;
-use shared::store::codes::Purpose;
-use shared::store::limits::IpKind;
-use shared::store::tokens::{self, SEALTALK_TTL};
-use shared::store::users::NewUser;
 use shared::{AppError, AppResult, Reply};
 
 /// Rate-limit, store and send a code. The answer carries the code only when
 /// the deployment exposes codes (local stack; no SMS provider reachable).
 /// Sends are limited per source IP as well as per phone (the IP slot is taken first).
 async fn send(c: &Call<'_>, phone: &Telephone, purpose: Purpose, lang: Lang) -> AppResult<Value> {
-    Ok(match accounts::send_code(c.ctx, &source_ip(&c.req), phone, purpose, lang).await? {
+    Ok(match sessions::send_code(c.ctx, &source_ip(&c.req), phone, purpose, lang).await? {
         Some(code) => json!({"code": code}),
         None => json!({}),
     })
@@ -67,7 +65,7 @@ pub async fn sealtalk_send_code(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn sealtalk_verify_code(c: &Call<'_>) -> AppResult<Reply> {
     let phone = sealtalk_phone(c)?;
     let code = c.params.req_str("code")?;
-    let token = accounts::verify_phone(c.ctx, &phone, &code).await?;
+    let token = sessions::verify_phone(c.ctx, &phone, &code).await?;
     Ok(Reply::data(json!({"verification_token": token})))
 }
 
@@ -109,8 +107,7 @@ pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
     let canonical = canonical_password(c.dialect, &password)?;
     let new = NewUser { nickname, username, ..Default::default() };
     let user = accounts::register_with_vtoken(c.ctx, new, canonical, &token).await?;
-    let now = c.ctx.now_secs();
-    let issued = tokens::issue(&c.ctx.db, now, user.uid, SEALTALK_TTL, None).await?;
+    let issued = sessions::issue(c.ctx, user.uid, SEALTALK_TTL, None).await?;
     let cookie = crate::sealtalk::session_cookie(&issued.token, SEALTALK_TTL);
     Ok(Reply::data(json!({"id": user.uid.to_string()})).header("set-cookie", cookie))
 }
@@ -119,12 +116,12 @@ pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
 /// has `isOpenSMSCode: 1`; then `smsCode` (or `randcode`) must be a live
 /// registration code of the number (sendSms with isRegister=1).
 pub async fn shiku_register_code_check(c: &Call<'_>, phone: &Telephone) -> AppResult<()> {
-    if !accounts::shiku_sms_code_required(c.ctx).await? {
+    if !config::shiku_sms_code_required(c.ctx).await? {
         return Ok(());
     }
     let code = match c.params.str("smsCode")? {
         Some(code) => code,
         None => c.params.req_str("randcode").map_err(|_| AppError::missing("smsCode"))?,
     };
-    accounts::check_code(c.ctx, phone, Purpose::Register, &code).await
+    sessions::check_code(c.ctx, phone, Purpose::Register, &code).await
 }

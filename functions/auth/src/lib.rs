@@ -10,12 +10,10 @@ mod sealtalk;
 mod shiku;
 
 use lambda_http::{Body, Request, Response};
-use shared::auth::{canonical_password, source_ip};
+use shared::auth::source_ip;
+use shared::domain::sessions::IpKind;
 use shared::http::{serve, Call};
-use shared::ids::LoginName;
-use shared::services::accounts;
-use shared::store::limits::{Attempt, IpKind};
-use shared::store::users::User;
+use shared::services::sessions;
 use shared::{AppResult, Ctx, Reply};
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
@@ -47,14 +45,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
     }
 }
 
-/// Canonicalise the password (the dialect's form) and check it against the login name
-/// (shared::services::accounts::check_password).
-pub(crate) async fn check_password(c: &Call<'_>, name: &LoginName, password: &str) -> AppResult<(User, Attempt)> {
-    let canonical = canonical_password(c.dialect, password)?;
-    accounts::check_password(c.ctx, &source_ip(&c.req), name, canonical).await
-}
-
-/// Count one per-source-IP event of `kind` (shared::services::accounts::ip_limit).
+/// Count one per-source-IP event of `kind` (shared::services::sessions::ip_limit).
 pub(crate) async fn ip_limit(c: &Call<'_>, kind: IpKind) -> AppResult<()> {
-    accounts::ip_limit(c.ctx, &source_ip(&c.req), kind).await
+    sessions::ip_limit(c.ctx, &source_ip(&c.req), kind).await
 }

@@ -2,27 +2,26 @@
 //! or `refresh_token`; `DELETE /api/v1/users/current/devices` signs this device out.
 
 use serde_json::json;
+use shared::auth::{canonical_password, source_ip};
+use shared::domain::sessions::MINXING_ACCESS_TTL;
 use shared::http::Call;
 use shared::ids::LoginName;
-use shared::store::tokens::{self, MINXING_ACCESS_TTL};
+use shared::services::sessions;
 use shared::{AppError, AppResult, Reply};
 
 pub async fn token(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
-    let now = c.ctx.now_secs();
     let (access, refresh) = match p.req_str("grant_type")?.as_str() {
         "password" => {
             let name = LoginName::guess(&p.req_str("login_name").or_else(|_| p.req_str("username"))?, None)?;
-            let (user, attempt) = crate::check_password(c, &name, &p.req_str("password")?).await?;
-            tokens::issue_pair(&c.ctx.db, now, user.uid, attempt.success_items(&c.ctx.db)).await?
+            let canonical = canonical_password(c.dialect, &p.req_str("password")?)?;
+            sessions::login_pair(c.ctx, &source_ip(&c.req), &name, canonical).await?
         }
         // Rotation with reuse detection: unknown, expired, used or non-refresh → invalid_grant.
-        "refresh_token" => {
-            tokens::refresh(&c.ctx.db, now, &p.req_str("refresh_token")?).await.map_err(|e| match e {
-                AppError::TokenInvalid => AppError::BadCredentials,
-                e => e,
-            })?
-        }
+        "refresh_token" => sessions::refresh(c.ctx, &p.req_str("refresh_token")?).await.map_err(|e| match e {
+            AppError::TokenInvalid => AppError::BadCredentials,
+            e => e,
+        })?,
         other => return Err(AppError::invalid("grant_type", format!("unsupported grant type {other}"))),
     };
     let user_id = access.session.uid;

@@ -7,10 +7,10 @@
 //! other token of the account; a reset revokes all of them.
 
 use shared::auth::{canonical_password, source_ip};
+use shared::domain::sessions::Session;
 use shared::http::Call;
 use shared::ids::Telephone;
 use shared::services::accounts;
-use shared::store::tokens::Session;
 use shared::{AppError, AppResult, Reply};
 
 async fn change(c: &Call<'_>, sess: &Session, old: String, new: String) -> AppResult<()> {

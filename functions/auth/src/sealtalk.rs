@@ -1,10 +1,11 @@
 //! SealTalk: `POST /sealtalk/user/login` (sets the session cookie) and `/user/logout`.
 
 use serde_json::json;
-use shared::auth::SEALTALK_COOKIE;
+use shared::auth::{canonical_password, source_ip, SEALTALK_COOKIE};
+use shared::domain::sessions::SEALTALK_TTL;
 use shared::http::Call;
 use shared::ids::{LoginName, Telephone};
-use shared::store::tokens::{self, SEALTALK_TTL};
+use shared::services::sessions;
 use shared::{AppError, AppResult, Reply};
 
 /// SealTalk passwords: 6-20 bytes without spaces.
@@ -20,9 +21,9 @@ pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
     let phone = Telephone::parse(p.str("region")?.as_deref(), &p.req_str("phone")?)?;
     let password = p.req_str("password")?;
     check_password_shape(&password)?;
-    let (user, attempt) = crate::check_password(c, &LoginName::Phone(phone), &password).await?;
-    let extra = attempt.success_items(&c.ctx.db);
-    let issued = tokens::issue_with(&c.ctx.db, c.ctx.now_secs(), user.uid, SEALTALK_TTL, None, extra).await?;
+    let canonical = canonical_password(c.dialect, &password)?;
+    let name = LoginName::Phone(phone);
+    let (user, issued) = sessions::login(c.ctx, &source_ip(&c.req), &name, canonical, SEALTALK_TTL, None).await?;
     Ok(Reply::data(json!({"id": user.uid.to_string(), "token": issued.token}))
         .header("set-cookie", session_cookie(&issued.token, SEALTALK_TTL)))
 }

@@ -2,12 +2,11 @@
 
 use serde_json::json;
 use shared::auth::{canonical_password, source_ip};
+use shared::domain::sessions::{IpKind, Issued, SerialMatch, SHIKU_TTL};
+use shared::domain::users::{NewUser, Profile, User};
 use shared::http::Call;
-use shared::ids::{LoginName, Telephone};
-use shared::services::accounts;
-use shared::store::limits::{Attempt, IpKind};
-use shared::store::tokens::{self, SHIKU_TTL};
-use shared::store::users::{self, NewUser, Profile};
+use shared::ids::{LoginName, Telephone, UserId};
+use shared::services::{accounts, sessions};
 use shared::{AppError, AppResult, Reply};
 
 pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
@@ -33,32 +32,37 @@ pub async fn register(c: &Call<'_>) -> AppResult<Reply> {
         area_id: p.i64("areaId")?,
         user_type,
     };
+    let serial = serial(c)?;
     // Last check before writing: a code is used up only by an otherwise valid request.
     crate::codes::shiku_register_code_check(c, &phone).await?;
     let new = NewUser { nickname, telephone: Some(phone), profile, ..Default::default() };
     let user = accounts::register(c.ctx, &source_ip(&c.req), new, password).await?;
-    Ok(Reply::data(issue_session(c, &user, None).await?))
+    let issued = sessions::issue(c.ctx, user.uid, SHIKU_TTL, serial).await?;
+    Ok(Reply::data(session_view(&user, &issued)))
 }
 
-/// The token answer register and login share; `serial` identifies the device for `/user/login/auto`.
-/// A login's attempt ends in the token's transaction (its counter is cleared there).
-async fn issue_session(c: &Call<'_>, user: &users::User, attempt: Option<&Attempt>) -> AppResult<serde_json::Value> {
-    let serial = c.params.str_max("serial", 128)?;
-    let extra = attempt.map(|a| a.success_items(&c.ctx.db)).unwrap_or_default();
-    let issued = tokens::issue_with(&c.ctx.db, c.ctx.now_secs(), user.uid, SHIKU_TTL, serial, extra).await?;
-    Ok(json!({
+/// `serial` identifies the device for `/user/login/auto`.
+fn serial(c: &Call<'_>) -> AppResult<Option<String>> {
+    c.params.str_max("serial", 128)
+}
+
+/// The token answer register and login share.
+fn session_view(user: &User, issued: &Issued) -> serde_json::Value {
+    json!({
         "access_token": issued.token,
         "expires_in": SHIKU_TTL,
         "nickname": user.nickname,
         "userId": user.uid.0,
-    }))
+    })
 }
 
 pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let name = LoginName::guess(&p.req_str("telephone")?, p.str("areaCode")?.as_deref())?;
-    let (user, attempt) = crate::check_password(c, &name, &p.req_str("password")?).await?;
-    let mut out = issue_session(c, &user, Some(&attempt)).await?;
+    let canonical = canonical_password(c.dialect, &p.req_str("password")?)?;
+    let serial = serial(c)?;
+    let (user, issued) = sessions::login(c.ctx, &source_ip(&c.req), &name, canonical, SHIKU_TTL, serial).await?;
+    let mut out = session_view(&user, &issued);
     out["login"] = json!({
         "isFirstLogin": 0,
         "loginTime": c.ctx.now_secs(),
@@ -75,17 +79,13 @@ pub async fn login_auto(c: &Call<'_>) -> AppResult<Reply> {
     let token = p.req_str("access_token")?;
     let uid = p.req_i64("userId")?;
     let serial = p.str("serial")?;
-    let sess = match tokens::resolve_access(&c.ctx.db, c.ctx.now_secs(), &token).await {
-        Ok(s) if s.uid.0 == uid => Some(s),
-        Ok(_) | Err(AppError::TokenInvalid) => None,
-        Err(e) => return Err(e),
+    let check = sessions::check_device(c.ctx, &token, UserId(uid), serial.as_deref()).await?;
+    let serial_status = match check.serial {
+        SerialMatch::Unknown => 1,
+        SerialMatch::Same => 2,
+        SerialMatch::Other => 3,
     };
-    let serial_status = match (sess.as_ref().and_then(|s| s.serial.as_deref()), serial.as_deref()) {
-        (None, _) => 1,
-        (Some(a), Some(b)) if a == b => 2,
-        _ => 3,
-    };
-    Ok(Reply::data(json!({"serialStatus": serial_status, "tokenExists": i32::from(sess.is_some())})))
+    Ok(Reply::data(json!({"serialStatus": serial_status, "tokenExists": i32::from(check.live)})))
 }
 
 pub async fn logout(c: &Call<'_>) -> AppResult<Reply> {

@@ -4,14 +4,10 @@
 
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Map, Value};
-use shared::auth::md5_hex;
 use shared::http::{serve, Call};
 use shared::ids::UserId;
-use shared::push::PushJob;
-use shared::store::conversations::NewMessage;
-use shared::store::{apps, conversations as convs, events, relations, users};
+use shared::services::integrations;
 use shared::{AppError, AppResult, Ctx, Reply};
-use subtle::ConstantTimeEq;
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -34,9 +30,6 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         _ => Err(AppError::RouteNotFound(format!("{} m={module}&f={method}", c.method))),
     }
 }
-
-/// Replays of a URL carrying a signed `time` are refused after this many seconds.
-pub const TIME_WINDOW_SECS: i64 = 300;
 
 /// The query string's pairs, each name at most once (a repeated name could mean one thing
 /// to the signature and another to the router).
@@ -64,68 +57,28 @@ impl SignedQuery {
     }
 }
 
-/// The query string as signed: everything but the `token` pair.
-pub fn signed_part(query: &str) -> String {
-    query.split('&').filter(|kv| !kv.starts_with("token=")).collect::<Vec<_>>().join("&")
-}
-
-pub fn sign(query_without_token: &str, key: &str) -> String {
-    md5_hex(&(md5_hex(query_without_token) + key))
-}
-
-/// Signature (one GetItem of the app), then the signed `time`, then the app's per-minute
-/// quota (one UpdateItem), so unsigned traffic cannot use up an app's calls.
+/// Who may call: the app `code`'s signature over the query, the signed `time` and the app's
+/// quota (shared::services::integrations::authorize).
 async fn check_signature(c: &Call<'_>, q: &SignedQuery) -> AppResult<()> {
     let code = q.req("code")?;
     let token = q.get("token").ok_or(AppError::TokenMissing)?;
-    let app = apps::get(&c.ctx.db, code).await?.ok_or(AppError::TokenInvalid)?;
-    let expected = sign(&signed_part(c.req.uri().query().unwrap_or("")), &app.key);
-    if !bool::from(expected.as_bytes().ct_eq(token.to_ascii_lowercase().as_bytes())) {
-        return Err(AppError::TokenInvalid);
-    }
-    let now = c.ctx.now_secs();
-    match q.get("time") {
-        None if app.require_time => return Err(AppError::missing("time")),
-        None => {}
-        Some(t) => {
-            let t: i64 = t.parse().map_err(|_| AppError::invalid("time", "must be unix seconds"))?;
-            if now.checked_sub(t).is_none_or(|d| d.abs() > TIME_WINDOW_SECS) {
-                return Err(AppError::invalid(
-                    "time",
-                    format!("more than {TIME_WINDOW_SECS} s from the server time; sign a fresh URL"),
-                ));
-            }
-        }
-    }
-    apps::count_call(&c.ctx.db, &app, now).await
+    integrations::authorize(c.ctx, code, token, c.req.uri().query().unwrap_or(""), q.get("time")).await
 }
 
 /// `{gid: name}` for every group conversation.
 async fn chat_groups(c: &Call<'_>) -> AppResult<Reply> {
-    let groups = shared::store::groups::all_groups(&c.ctx.db).await?;
+    let groups = integrations::groups(c.ctx).await?;
     let data: Map<String, Value> = groups.into_iter().map(|g| (g.id, Value::String(g.name))).collect();
     Ok(Reply::data(Value::Object(data)))
 }
 
 /// `{id: display name}` of a group's members, or of every account without `gid`.
 async fn chat_users(c: &Call<'_>, gid: Option<&str>) -> AppResult<Reply> {
-    let people = match gid {
-        Some(gid) => {
-            let conv = convs::get(&c.ctx.db, gid).await?;
-            if conv.is_none_or(|g| g.kind != convs::Kind::Group) {
-                return Err(AppError::not_found(format!("group {gid}")));
-            }
-            let ids: Vec<UserId> = convs::members(&c.ctx.db, gid).await?.into_iter().map(|m| m.uid).collect();
-            users::get_many(&c.ctx.db, &ids).await?
-        }
-        None => users::all(&c.ctx.db).await?,
-    };
+    let people = integrations::people(c.ctx, gid).await?;
     let data: Map<String, Value> = people.into_iter().map(|u| (u.uid.to_string(), Value::String(u.nickname))).collect();
     Ok(Reply::data(Value::Object(data)))
 }
 
-/// Object name of notification messages (Shiku type 10 "notice").
-pub const NOTIFY_OBJECT: &str = "XX:Notify";
 pub const ACTION_TYPES: &[&str] =
     &["primary", "success", "danger", "warning", "info", "important", "special", "normal"];
 const MAX_USERS: usize = 1000;
@@ -271,33 +224,8 @@ async fn notify_msg(c: &Call<'_>) -> AppResult<Reply> {
     let (receiver, card) = parse_notification(c.params.raw("data"))?;
     let now = c.ctx.now_ms();
     match receiver {
-        Receiver::Group(gid) => {
-            let conv = convs::get(&c.ctx.db, &gid).await?;
-            if conv.is_none_or(|g| g.kind != convs::Kind::Group) {
-                return Err(AppError::not_found(format!("group {gid}")));
-            }
-            let msg = NewMessage {
-                sender: relations::SYSTEM_UID,
-                kind: 10,
-                content: card.to_string(),
-                client_id: None,
-                object_name: Some(NOTIFY_OBJECT.into()),
-            };
-            shared::services::chat::send_at(&c.ctx.db, now, &gid, msg, false).await?;
-        }
-        Receiver::Users(ids) => {
-            let found = users::get_many(&c.ctx.db, &ids).await?;
-            if let Some(missing) = ids.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
-                return Err(AppError::not_found(format!("user {missing}")));
-            }
-            let frame = shared::realtime::frames::notify_frame(&card, now);
-            events::put_user_events(&c.ctx.db, now, &ids, &frame).await?;
-            let title = card["title"].as_str().unwrap_or_default().to_string();
-            let body = card["content"].as_str().unwrap_or(&title).to_string();
-            let mut job = PushJob::new("notify", &body, now);
-            job.title = title;
-            shared::push::offline_job(c.ctx, &ids, None, job).await?;
-        }
+        Receiver::Group(gid) => integrations::notify_group(c.ctx, now, &gid, &card).await?,
+        Receiver::Users(ids) => integrations::notify_users(c.ctx, now, &ids, &card).await?,
     }
     Ok(Reply::empty())
 }
@@ -356,13 +284,5 @@ mod tests {
         assert_eq!((q.get("f"), q.get("gid"), q.get("x")), (Some("getChatGroups"), None, None));
         assert!(SignedQuery::parse("m=chat&f=getChatGroups&f=notifyMSG").is_err());
         assert!(SignedQuery::parse("f=a&%66=b").is_err(), "a percent-encoded repeat is a repeat");
-    }
-
-    #[test]
-    fn token_excludes_itself_from_the_signed_query() {
-        assert_eq!(signed_part("m=chat&f=getChatGroups&code=demo&token=abc"), "m=chat&f=getChatGroups&code=demo");
-        assert_eq!(signed_part("token=abc&m=chat"), "m=chat");
-        let t = sign("m=chat&f=getChatGroups&code=demo", "demo-key");
-        assert_eq!(t, md5_hex(&(md5_hex("m=chat&f=getChatGroups&code=demo") + "demo-key")));
     }
 }

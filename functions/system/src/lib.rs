@@ -7,7 +7,7 @@ mod versions;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Map, Value};
 use shared::http::{serve, Call};
-use shared::store::{config, users};
+use shared::services::config;
 use shared::{AppError, AppResult, Ctx, Reply};
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
@@ -31,8 +31,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
 }
 
 async fn shiku_config(c: &Call<'_>) -> AppResult<Reply> {
-    let doc = config::get(&c.ctx.db, config::SHIKU).await?.unwrap_or_else(shared::provision::default_shiku_config);
-    Ok(Reply::data(doc))
+    Ok(Reply::data(config::shiku(c.ctx).await?))
 }
 
 /// Operator only. GET returns both documents (the original served a JSP page);
@@ -41,32 +40,19 @@ async fn shiku_config(c: &Call<'_>) -> AppResult<Reply> {
 /// into the version data served by the Minxing and SealTalk update routes.
 async fn config_set(c: &Call<'_>) -> AppResult<Reply> {
     let session = c.session().await?;
-    let user = users::require(&c.ctx.db, session.uid).await?;
-    if user.role != users::Role::Operator {
-        return Err(AppError::forbidden("operator only"));
-    }
-    let db = &c.ctx.db;
-    let shiku = config::get(db, config::SHIKU).await?.unwrap_or_else(shared::provision::default_shiku_config);
-    let vers = config::get(db, config::VERSIONS).await?.unwrap_or_else(shared::provision::default_versions);
+    let docs = config::operator_documents(c.ctx, session.uid).await?;
     if c.method == http::Method::GET {
-        return Ok(Reply::data(json!({"config": shiku, "versions": vers})));
+        return Ok(Reply::data(json!({"config": docs.shiku, "versions": docs.versions})));
     }
     let patch_config = json_object(c, "config")?;
     let patch_versions = json_object(c, "versions")?;
-    if patch_config.is_none() && patch_versions.is_none() {
-        return Err(AppError::missing("config"));
-    }
+    let (shiku, versions) = config::update(c.ctx, docs, patch_config, patch_versions).await?;
     let mut out = json!({});
-    if let Some(p) = patch_config {
-        let merged = merge(shiku, p);
-        config::put(db, config::SHIKU, &merged, c.ctx.now_ms()).await?;
-        out["config"] = merged;
+    if let Some(doc) = shiku {
+        out["config"] = doc;
     }
-    if let Some(p) = patch_versions {
-        versions::validate(&p)?;
-        let merged = merge(vers, p);
-        config::put(db, config::VERSIONS, &merged, c.ctx.now_ms()).await?;
-        out["versions"] = merged;
+    if let Some(doc) = versions {
+        out["versions"] = doc;
     }
     Ok(Reply::data(out))
 }
@@ -82,34 +68,5 @@ fn json_object(c: &Call<'_>, name: &str) -> AppResult<Option<Map<String, Value>>
     match v {
         Value::Object(m) => Ok(Some(m)),
         _ => Err(AppError::invalid(name, "must be a JSON object")),
-    }
-}
-
-/// Shallow-merge `patch` into `base`, one level deep for nested objects.
-fn merge(mut base: Value, patch: Map<String, Value>) -> Value {
-    if !base.is_object() {
-        base = json!({});
-    }
-    for (k, v) in patch {
-        match (base.get_mut(&k), v) {
-            (Some(Value::Object(b)), Value::Object(p)) => b.extend(p),
-            (_, v) => {
-                base[&k] = v;
-            }
-        }
-    }
-    base
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_is_one_level_deep() {
-        let base = json!({"a": 1, "iOS": {"version": "1.0.0", "url": "x"}});
-        let patch = json!({"iOS": {"version": "2.0.0"}, "b": 2});
-        let m = merge(base, patch.as_object().unwrap().clone());
-        assert_eq!(m, json!({"a": 1, "b": 2, "iOS": {"version": "2.0.0", "url": "x"}}));
     }
 }

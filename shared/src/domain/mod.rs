@@ -1,6 +1,8 @@
 //! Typed entities and ids ("parse, don't validate"): no DynamoDB types, no JSON, no I/O.
 
+pub mod apps;
 pub mod chat;
+pub mod config;
 pub mod favorites;
 pub mod files;
 pub mod geo;
@@ -9,5 +11,6 @@ pub mod keypairs;
 pub mod relations;
 pub mod rooms;
 pub mod secrets;
+pub mod sessions;
 pub mod settings;
 pub mod users;

@@ -3,8 +3,10 @@
 
 pub mod accounts;
 pub mod chat;
+pub mod config;
 pub mod favorites;
 pub mod files;
+pub mod integrations;
 pub mod keys;
 pub mod nearby;
 pub mod presence;
@@ -12,4 +14,5 @@ pub mod privacy;
 pub mod profiles;
 pub mod relations;
 pub mod rooms;
+pub mod sessions;
 pub mod settings;

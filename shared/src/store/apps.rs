@@ -4,19 +4,7 @@
 use super::{n, s, Db, ItemExt};
 use crate::error::{AppError, AppResult};
 
-/// Calls per minute when an app item sets none.
-pub const DEFAULT_PER_MINUTE: i64 = 600;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct App {
-    pub code: String,
-    pub key: String,
-    pub name: String,
-    /// Refuse signed URLs without a signed `time` (replays then expire after 300 s).
-    pub require_time: bool,
-    /// Calls accepted per calendar minute.
-    pub per_minute: i64,
-}
+pub use crate::domain::apps::{App, DEFAULT_PER_MINUTE};
 
 fn pk(code: &str) -> String {
     format!("XXAPP#{code}")

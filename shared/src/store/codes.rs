@@ -30,27 +30,8 @@ const DAY: i64 = 86_400;
 /// Lifetime of a SealTalk verification token.
 pub const VTOKEN_TTL: i64 = 1_800;
 
-/// What a code may be used for; the item's sort key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// Shiku `sendSms` with `isRegister=1`: the number must be free.
-    Register,
-    /// Shiku `sendSms` with `isRegister=0`: the number must belong to an account.
-    Reset,
-    /// SealTalk `send_code`: purpose-less; the verification token it yields is
-    /// accepted by `/user/register` and `/user/reset_password`.
-    Verify,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Register => "register",
-            Purpose::Reset => "reset",
-            Purpose::Verify => "verify",
-        }
-    }
-}
+/// What a code may be used for; `as_str` is the item's sort key.
+pub use crate::domain::sessions::Purpose;
 
 use super::keys::{code_pk as pk, vtoken_pk};
 

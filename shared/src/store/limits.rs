@@ -31,26 +31,7 @@ pub struct Rule {
     pub window: i64,
 }
 
-/// What a per-IP counter counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpKind {
-    /// Failed password logins.
-    Login,
-    /// Verification code sends.
-    Sms,
-    /// Answers to "is this phone / username registered?".
-    Exists,
-}
-
-impl IpKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            IpKind::Login => "login",
-            IpKind::Sms => "sms",
-            IpKind::Exists => "exists",
-        }
-    }
-}
+pub use crate::domain::sessions::IpKind;
 
 fn window_start(now: i64, window: i64) -> i64 {
     now - now.rem_euclid(window.max(1))

@@ -10,43 +10,9 @@ use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 
-pub const SHIKU_TTL: i64 = 604_800;
-pub const MINXING_ACCESS_TTL: i64 = 604_800;
-pub const MINXING_REFRESH_TTL: i64 = 30 * 86_400;
-pub const SEALTALK_TTL: i64 = 30 * 86_400;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Access,
-    Refresh,
-}
-
-impl TokenKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Access => "access",
-            TokenKind::Refresh => "refresh",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub uid: UserId,
-    pub kind: TokenKind,
-    pub hash: String,
-    pub expires_at: i64,
-    /// Device serial given at login (Shiku `/user/login/auto` compares it).
-    pub serial: Option<String>,
-    /// Hash of the paired token (access <-> refresh), revoked together.
-    pub pair: Option<String>,
-}
-
-/// A token to issue: the plaintext is returned once and never stored.
-pub struct Issued {
-    pub token: String,
-    pub session: Session,
-}
+pub use crate::domain::sessions::{
+    Issued, Session, TokenKind, MINXING_ACCESS_TTL, MINXING_REFRESH_TTL, SEALTALK_TTL, SHIKU_TTL,
+};
 
 use super::keys::{token_pk as pk, TOKEN_SK};
 

@@ -1,0 +1,124 @@
+//! Server configuration: the Shiku config document and the client version document
+//! (CONFIG/<name>, store/config.rs), their defaults, and who may change them (operators).
+//! The documents are opaque JSON objects the operator edits; the rules here are the
+//! defaults, the operator check, the version check and the one-level merge.
+
+use crate::domain::config::{parse_version, PLATFORMS};
+use crate::domain::users::Role;
+use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
+use crate::provision::{default_shiku_config, default_versions};
+use crate::store::{config, users};
+use crate::Ctx;
+use serde_json::{json, Map, Value};
+
+/// The Shiku config document (the default when none is stored). One GetItem.
+pub async fn shiku(ctx: &Ctx) -> AppResult<Value> {
+    Ok(config::get(&ctx.db, config::SHIKU).await?.unwrap_or_else(default_shiku_config))
+}
+
+/// The client version document (the default when none is stored). One GetItem.
+pub async fn versions(ctx: &Ctx) -> AppResult<Value> {
+    Ok(config::get(&ctx.db, config::VERSIONS).await?.unwrap_or_else(default_versions))
+}
+
+/// Shiku registration needs an SMS code only when the stored Shiku config document has
+/// `isOpenSMSCode: 1` (or true, or "1"); no stored document: no code. One GetItem.
+pub async fn shiku_sms_code_required(ctx: &Ctx) -> AppResult<bool> {
+    let cfg = config::get(&ctx.db, config::SHIKU).await?;
+    Ok(cfg
+        .as_ref()
+        .and_then(|d| d.get("isOpenSMSCode"))
+        .is_some_and(|v| v.as_i64() == Some(1) || v.as_bool() == Some(true) || v.as_str() == Some("1")))
+}
+
+/// Both documents, as an operator sees them before a change.
+pub struct Documents {
+    pub shiku: Value,
+    pub versions: Value,
+}
+
+/// Both documents, for an operator only (`Forbidden` otherwise). Three GetItems.
+pub async fn operator_documents(ctx: &Ctx, uid: UserId) -> AppResult<Documents> {
+    let user = users::require(&ctx.db, uid).await?;
+    if user.role != Role::Operator {
+        return Err(AppError::forbidden("operator only"));
+    }
+    Ok(Documents { shiku: shiku(ctx).await?, versions: versions(ctx).await? })
+}
+
+/// Merge the operator's patches into `docs` (read by [`operator_documents`]) and store each
+/// changed document; answers the merged documents. At least one patch (`config` missing
+/// otherwise); a version patch names only known platforms with `x.y.z` versions.
+pub async fn update(
+    ctx: &Ctx,
+    docs: Documents,
+    patch_config: Option<Map<String, Value>>,
+    patch_versions: Option<Map<String, Value>>,
+) -> AppResult<(Option<Value>, Option<Value>)> {
+    if patch_config.is_none() && patch_versions.is_none() {
+        return Err(AppError::missing("config"));
+    }
+    let mut out = (None, None);
+    if let Some(p) = patch_config {
+        let merged = merge(docs.shiku, p);
+        config::put(&ctx.db, config::SHIKU, &merged, ctx.now_ms()).await?;
+        out.0 = Some(merged);
+    }
+    if let Some(p) = patch_versions {
+        validate_versions(&p)?;
+        let merged = merge(docs.versions, p);
+        config::put(&ctx.db, config::VERSIONS, &merged, ctx.now_ms()).await?;
+        out.1 = Some(merged);
+    }
+    Ok(out)
+}
+
+/// A version patch: known platforms only, each `version` (when given) `x.y.z`.
+pub fn validate_versions(patch: &Map<String, Value>) -> AppResult<()> {
+    for (k, v) in patch {
+        if !PLATFORMS.contains(&k.as_str()) {
+            return Err(AppError::invalid("versions", format!("unknown platform {k} (desktop, iOS, Android)")));
+        }
+        let ver = v.get("version").and_then(Value::as_str);
+        if ver.is_some_and(|x| parse_version(x).is_none()) {
+            return Err(AppError::invalid("versions", format!("{k}.version must look like 1.2.3")));
+        }
+    }
+    Ok(())
+}
+
+/// Shallow-merge `patch` into `base`, one level deep for nested objects.
+fn merge(mut base: Value, patch: Map<String, Value>) -> Value {
+    if !base.is_object() {
+        base = json!({});
+    }
+    for (k, v) in patch {
+        match (base.get_mut(&k), v) {
+            (Some(Value::Object(b)), Value::Object(p)) => b.extend(p),
+            (_, v) => {
+                base[&k] = v;
+            }
+        }
+    }
+    base
+}
+
+/// Whether a client at `client` should upgrade to the release `latest` (`x.y.z` each;
+/// an unreadable latest never asks for an upgrade).
+pub fn newer(latest: Option<&str>, client: (u64, u64, u64)) -> bool {
+    latest.and_then(parse_version).is_some_and(|l| l > client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_is_one_level_deep() {
+        let base = json!({"a": 1, "iOS": {"version": "1.0.0", "url": "x"}});
+        let patch = json!({"iOS": {"version": "2.0.0"}, "b": 2});
+        let m = merge(base, patch.as_object().unwrap().clone());
+        assert_eq!(m, json!({"a": 1, "b": 2, "iOS": {"version": "2.0.0", "url": "x"}}));
+    }
+}
