@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod chat;
+pub mod courses;
+pub mod delivery;
 pub mod presence;
 pub mod privacy;
 pub mod relations;
