@@ -139,6 +139,13 @@ pub enum Recall {
     Id(String),
 }
 
+/// THE recall rule besides "the sender may": an owner/admin of a room may recall anyone's
+/// message; nobody recalls the other side's message in a 1:1 chat (every dialect: Minxing and
+/// SealTalk [`recall`], Shiku [`delete_messages`]).
+pub fn recalls_as_admin(cid: &str, member: &Member) -> bool {
+    member.is_admin() && convs::is_group(cid)
+}
+
 /// Recall for everyone: the sender, or an owner/admin of a room (never the other side of a
 /// 1:1 chat). The message becomes a tombstone; `delivery` pushes the `recall` frames.
 /// `which` is read once membership is known (a non-member hears 404 first).
@@ -151,7 +158,7 @@ pub async fn recall(ctx: &Ctx, me: UserId, cid: &str, which: impl FnOnce() -> Ap
             m.ok_or_else(|| AppError::not_found(format!("message {mid}")))?.seq
         }
     };
-    let admin = member.is_admin() && convs::single_peer(cid, me).is_none();
+    let admin = recalls_as_admin(cid, &member);
     convs::recall(&ctx.db, ctx.now_ms(), cid, seq, me, admin).await
 }
 
@@ -362,7 +369,7 @@ pub async fn delete_messages(ctx: &Ctx, me: UserId, single: bool, recall: bool, 
             let mem = convs::member(&ctx.db, &m.conversation_id, me).await?.ok_or_else(gone)?;
             members.insert(m.conversation_id.clone(), mem);
         }
-        let admin = !single && members[&m.conversation_id].is_admin();
+        let admin = recalls_as_admin(&m.conversation_id, &members[&m.conversation_id]);
         if recall && m.sender != me && !admin {
             return Err(AppError::forbidden("only the sender or a room admin may recall a message"));
         }
@@ -378,7 +385,7 @@ pub async fn delete_messages(ctx: &Ctx, me: UserId, single: bool, recall: bool, 
         }
     } else {
         for m in &found {
-            let admin = !single && members[&m.conversation_id].is_admin();
+            let admin = recalls_as_admin(&m.conversation_id, &members[&m.conversation_id]);
             convs::recall(&ctx.db, ctx.now_ms(), &m.conversation_id, m.seq, me, admin).await?;
         }
     }
