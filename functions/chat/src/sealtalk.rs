@@ -2,10 +2,10 @@
 //! notification (`ST:ConNtf`). Messages carry their RongCloud `objectName`.
 
 use serde_json::{json, Value};
+use shared::domain::chat::NewMessage;
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::store::conversations::{self as convs, NewMessage};
-use shared::store::{relations, users};
+use shared::services::chat;
 use shared::{AppError, AppResult, Reply};
 
 /// Shiku message type of a RongCloud object name (history in the other dialects shows it).
@@ -66,20 +66,9 @@ pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
     let cid = match ctype.as_str() {
         "PRIVATE" => {
             let to = UserId::parse("targetId", &target)?;
-            let friends = relations::get(&c.ctx.db, me, to)
-                .await?
-                .is_some_and(|r| r.status == relations::FRIENDS && !r.blacklist);
-            if !friends || to == me {
-                return Err(AppError::forbidden("not your friend"));
-            }
-            convs::ensure_single(&c.ctx.db, c.ctx.now_ms(), me, to).await?.id
+            chat::friend_chat(c.ctx, me, to).await?
         }
-        "GROUP" => {
-            if convs::member(&c.ctx.db, &target, me).await?.is_none() {
-                return Err(AppError::forbidden("you are not a member of this group"));
-            }
-            target
-        }
+        "GROUP" => chat::group_chat(c.ctx, me, target).await?,
         _ => return Err(AppError::forbidden("unknown conversation type; PRIVATE or GROUP")),
     };
     let msg = NewMessage {
@@ -89,7 +78,7 @@ pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
         client_id: None,
         object_name: Some(object_name),
     };
-    shared::services::chat::send(c.ctx, &cid, msg).await?;
+    chat::send(c.ctx, &cid, msg).await?;
     Ok(Reply::empty())
 }
 
@@ -101,19 +90,10 @@ async fn screen_conversation(c: &Call<'_>, me: UserId, create: bool) -> AppResul
     match ctype {
         1 => {
             let to = UserId::parse("targetId", &target)?;
-            if to == me {
-                return Err(AppError::invalid("targetId", "cannot be yourself"));
-            }
-            users::require(&c.ctx.db, to).await?;
-            if create {
-                Ok(Some(convs::ensure_single(&c.ctx.db, c.ctx.now_ms(), me, to).await?.id))
-            } else {
-                let cid = convs::single_id(me, to);
-                Ok(convs::member(&c.ctx.db, &cid, me).await?.map(|_| cid))
-            }
+            chat::private_chat(c.ctx, me, to, create).await
         }
         3 => {
-            convs::require_member(&c.ctx.db, &target, me).await?;
+            chat::require_member(c.ctx, &target, me).await?;
             Ok(Some(target))
         }
         _ => Err(AppError::invalid("conversationType", "1 (private) or 3 (group)")),
@@ -130,7 +110,7 @@ async fn con_ntf(c: &Call<'_>, me: UserId, cid: &str, operation: &str) -> AppRes
         client_id: None,
         object_name: Some("ST:ConNtf".into()),
     };
-    shared::services::chat::send(c.ctx, cid, msg).await?;
+    chat::send(c.ctx, cid, msg).await?;
     Ok(())
 }
 
@@ -144,7 +124,7 @@ pub async fn set_screen_capture(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("noticeStatus", "0 (off) or 1 (on)"));
     }
     let cid = screen_conversation(c, me, true).await?.ok_or_else(|| AppError::internal("no conversation"))?;
-    shared::store::groups::set_screen_capture(&c.ctx.db, &cid, status).await?;
+    chat::set_screen_capture(c.ctx, &cid, status).await?;
     con_ntf(c, me, &cid, if status == 1 { "openScreenNtf" } else { "closeScreenNtf" }).await?;
     Ok(Reply::empty())
 }
@@ -153,7 +133,7 @@ pub async fn set_screen_capture(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn get_screen_capture(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let status = match screen_conversation(c, me, false).await? {
-        Some(cid) => convs::get(&c.ctx.db, &cid).await?.map(|conv| conv.screen_capture).unwrap_or(0),
+        Some(cid) => chat::screen_capture(c.ctx, &cid).await?,
         None => 0,
     };
     Ok(Reply::data(json!({"status": status})))

@@ -2,42 +2,28 @@
 //! (`_id`, `body`, `sender`, `receiver`, `ts`, `type`, …).
 
 use serde_json::{json, Value};
+use shared::domain::chat::{single_peer, Kind, MAX_CONTENT, MAX_COURSE_MESSAGES};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::push::PushJob;
-use shared::store::conversations::{self as convs, Kind, Message};
-use shared::store::{connections, courses, messages, users};
+use shared::services::chat::{self as chat, DensePage};
+use shared::services::delivery::{self, Recipients};
 use shared::{AppError, AppResult, Reply};
 
 use shared::dialects::shiku::chat::record;
 
-/// pageIndex/pageSize over a dense seq range: one Query whatever the page.
-async fn page(c: &Call<'_>, cid: &str, last_seq: i64, default_size: i64) -> AppResult<Vec<Message>> {
+/// pageIndex/pageSize (default size per route); startTime/endTime are seconds.
+fn page(c: &Call<'_>, default_size: i64) -> AppResult<DensePage> {
     let size = c.params.i64_in("pageSize", 1, 500, default_size)?;
     let index = c.params.i64_in("pageIndex", 0, 1_000_000, 0)?;
-    let before = last_seq - index * size + 1;
-    if before <= 1 {
-        return Ok(vec![]);
-    }
-    let mut msgs = messages::history(&c.ctx.db, cid, Some(before), None, size as i32).await?;
-    // startTime/endTime are seconds.
-    let start = c.params.i64("startTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
-    let end = c.params.i64("endTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
-    msgs.retain(|m| start.is_none_or(|s| m.ts >= s) && end.is_none_or(|e| m.ts <= e));
-    Ok(msgs)
+    let start_ms = c.params.i64("startTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
+    let end_ms = c.params.i64("endTime")?.filter(|t| *t > 0).map(|t| t.saturating_mul(1000));
+    Ok(DensePage { index, size, start_ms, end_ms })
 }
 
 pub async fn single_history(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let other = UserId::parse("receiver", &c.params.req_str("receiver")?)?;
-    // The id is derived from both users, so the caller is a member by construction.
-    let cid = convs::single_id(me, other);
-    let (conv, member) = tokio::try_join!(convs::get(&c.ctx.db, &cid), convs::member(&c.ctx.db, &cid, me))?;
-    let (Some(conv), Some(member)) = (conv, member) else {
-        return Ok(Reply::data(json!([])));
-    };
-    let msgs = page(c, &cid, conv.last_seq, 50).await?;
-    let msgs = convs::visible_to(&c.ctx.db, &cid, &member, msgs).await?;
+    let msgs = chat::single_history(c.ctx, me, other, || page(c, 50)).await?;
     let out: Vec<Value> = msgs.iter().map(|m| record(m, Some(if m.sender == me { other } else { me }))).collect();
     Ok(Reply::data(Value::Array(within_budget(out))))
 }
@@ -45,10 +31,7 @@ pub async fn single_history(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn room_history(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let room = c.params.req_str("roomId")?;
-    let member = convs::require_member(&c.ctx.db, &room, me).await?;
-    let conv = convs::get(&c.ctx.db, &room).await?.ok_or_else(|| AppError::not_found(format!("room {room}")))?;
-    let msgs = page(c, &room, conv.last_seq, 20).await?;
-    let msgs = convs::visible_to(&c.ctx.db, &room, &member, msgs).await?;
+    let msgs = chat::room_history(c.ctx, me, &room, || page(c, 20)).await?;
     Ok(Reply::data(Value::Array(within_budget(msgs.iter().map(|m| record(m, None)).collect()))))
 }
 
@@ -61,12 +44,8 @@ fn within_budget(page: Vec<Value>) -> Vec<Value> {
 pub async fn get_message(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let mid = c.params.req_str("messageId")?;
-    let m = messages::by_id(&c.ctx.db, &mid).await?.ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
-    // Same answer for "no such message" and "not yours": ids are not probeable.
-    convs::member(&c.ctx.db, &m.conversation_id, me)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("message {mid}")))?;
-    let receiver = convs::single_peer(&m.conversation_id, m.sender);
+    let m = chat::message_for(c.ctx, me, &mid).await?;
+    let receiver = single_peer(&m.conversation_id, m.sender);
     let mut r = record(&m, receiver);
     r["type"] = json!(if receiver.is_some() { 1 } else { 2 });
     Ok(Reply::data(r))
@@ -75,9 +54,7 @@ pub async fn get_message(c: &Call<'_>) -> AppResult<Reply> {
 /// Recent chats for the home screen: one entry per conversation with its last message.
 pub async fn last_chat_list(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    let mut list = convs::of_user(&c.ctx.db, me).await?;
-    list.retain(|(conv, m)| conv.last_seq > m.cleared_seq);
-    list.sort_by_key(|(conv, _)| std::cmp::Reverse(conv.last_ts));
+    let list = chat::recent_chats(c.ctx, me).await?;
     let out: Vec<Value> = list
         .iter()
         .map(|(conv, m)| {
@@ -156,7 +133,7 @@ pub async fn delete_msg(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::invalid("delete", "1 (my copy) or 2 (recall for everyone)"));
     }
     let ids = id_list(c, "messageId", 100)?;
-    shared::services::chat::delete_messages(c.ctx, me, kind == 1, delete == 2, &ids).await?;
+    chat::delete_messages(c.ctx, me, kind == 1, delete == 2, &ids).await?;
     Ok(Reply::empty())
 }
 
@@ -167,7 +144,7 @@ pub async fn notify(c: &Call<'_>) -> AppResult<Reply> {
     must_be_me(c, "from", me)?;
     let to = UserId::parse("to", &c.params.req_str("to")?)?;
     let body = c.params.req_str("body")?;
-    users::require(&c.ctx.db, to).await?;
+    delivery::require_recipients(c.ctx, Recipients::One(to)).await?;
     let ts = c.params.i64("ts")?.filter(|t| *t > 0).unwrap_or_else(|| c.ctx.now_ms());
     push_direct(c, me, &[to], "notify", &body, ts).await?;
     Ok(Reply::empty())
@@ -179,7 +156,7 @@ pub async fn baidu_push(c: &Call<'_>) -> AppResult<Reply> {
     must_be_me(c, "from", me)?;
     let to = UserId::parse("to", &c.params.req_str("to")?)?;
     let kind = c.params.i64_in("type", 1, 99, 1)?;
-    users::require(&c.ctx.db, to).await?;
+    delivery::require_recipients(c.ctx, Recipients::One(to)).await?;
     let body = match kind {
         1 => "[text]",
         2 => "[image]",
@@ -213,19 +190,13 @@ pub async fn push(c: &Call<'_>) -> AppResult<Reply> {
     to.sort();
     to.dedup();
     let body = c.params.req_str("body")?;
-    let found = users::get_many(&c.ctx.db, &to).await?;
-    if let Some(missing) = to.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
-        return Err(AppError::not_found(format!("user {missing}")));
-    }
+    delivery::require_recipients(c.ctx, Recipients::Many(&to)).await?;
     push_direct(c, me, &to, "push", &body, c.ctx.now_ms()).await?;
     Ok(Reply::empty())
 }
 
 async fn push_direct(c: &Call<'_>, me: UserId, to: &[UserId], kind: &str, body: &str, ts: i64) -> AppResult<()> {
-    let mut job = PushJob::new(kind, body, ts);
-    job.from = Some(me);
-    shared::push::offline_job(c.ctx, to, Some(me), job).await?;
-    Ok(())
+    delivery::direct_push(c.ctx, me, to, kind, body, ts).await
 }
 
 /// `/tigase/OnlineState` (`userId` = the caller, `OnlineState` 0/1): 0 appears offline
@@ -237,7 +208,7 @@ pub async fn online_state(c: &Call<'_>) -> AppResult<Reply> {
     if state != 0 && state != 1 {
         return Err(AppError::invalid("OnlineState", "0 (offline) or 1 (online)"));
     }
-    connections::set_state(&c.ctx.db, me, state).await?;
+    shared::services::presence::set_online_state(c.ctx, me, state).await?;
     Ok(Reply::empty())
 }
 
@@ -245,8 +216,8 @@ pub async fn encrypt(c: &Call<'_>) -> AppResult<Reply> {
     c.session().await?;
     let text = c.params.req_str("text")?;
     let key = c.params.req_str("key")?;
-    if text.len() > convs::MAX_CONTENT {
-        return Err(AppError::invalid("text", format!("longer than {} bytes", convs::MAX_CONTENT)));
+    if text.len() > MAX_CONTENT {
+        return Err(AppError::invalid("text", format!("longer than {} bytes", MAX_CONTENT)));
     }
     Ok(Reply::data(json!({"text": crate::crypto::encrypt(&key, &text)?})))
 }
@@ -265,14 +236,9 @@ pub async fn course_add(c: &Call<'_>) -> AppResult<Reply> {
     must_be_me(c, "userId", me)?;
     let name = c.params.str_max("courseName", 64)?.ok_or_else(|| AppError::missing("courseName"))?;
     let room = c.params.req_str("roomJid")?;
-    let ids = id_list(c, "messageIds", courses::MAX_MESSAGES)?;
+    let ids = id_list(c, "messageIds", MAX_COURSE_MESSAGES)?;
     let create_time = c.params.i64("createTime")?.filter(|t| *t > 0).unwrap_or_else(|| c.ctx.now_secs());
-    convs::require_member(&c.ctx.db, &room, me).await?;
-    for mid in &ids {
-        let m = messages::by_id(&c.ctx.db, mid).await?.filter(|m| m.conversation_id == room);
-        m.ok_or_else(|| AppError::not_found(format!("message {mid} in room {room}")))?;
-    }
-    let id = courses::add(&c.ctx.db, me, &name, &room, &ids, create_time).await?;
+    let id = shared::services::courses::add(c.ctx, me, &name, &room, &ids, create_time).await?;
     Ok(Reply::data(
         json!({"courseId": id, "courseName": name, "roomJid": room, "messageIds": ids, "createTime": create_time}),
     ))

@@ -8,9 +8,8 @@ use shared::dialects::sealtalk_escape as escape;
 use shared::domain::relations::{ListKind, Op, Patch, FRIENDS, MAX_MESSAGE, MAX_REMARK};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::services::privacy::{self, Seen};
+use shared::services::privacy::{self, Loaded, Seen};
 use shared::services::relations as rel;
-use shared::store::{users, Item};
 use shared::{AppError, AppResult, Reply};
 
 fn friend_id(c: &Call<'_>) -> AppResult<UserId> {
@@ -23,10 +22,10 @@ fn text(c: &Call<'_>, name: &str, max: usize) -> AppResult<String> {
 }
 
 /// `region`/`phone` only as `seen` allows (shared::privacy); "" otherwise.
-fn user_json(uid: UserId, item: Option<&Item>, seen: &Seen) -> Value {
-    let u = item.and_then(users::from_item);
+fn user_json(uid: UserId, loaded: &Loaded, seen: &Seen) -> Value {
+    let (u, phone_seen) = loaded.user_seen(uid, seen);
     let u = u.as_ref();
-    let phone = u.and_then(|u| u.telephone.as_ref()).filter(|_| item.is_some_and(|it| seen.phone(it)));
+    let phone = u.and_then(|u| u.telephone.as_ref()).filter(|_| phone_seen);
     let fields = shared::dialects::sealtalk::users::Fields::Contact(phone);
     shared::dialects::sealtalk::users::user_json(uid, u, u.and_then(|u| u.avatar.as_deref()), fields)
 }
@@ -81,8 +80,7 @@ pub async fn all(c: &Call<'_>) -> AppResult<Reply> {
     let ties: Vec<(UserId, UserId)> = rows.iter().filter(|r| r.status == AGREED).map(|r| (r.uid, me)).collect();
     let loaded = privacy::load(db, &uids, &ties, vec![]).await?;
     let seen = loaded.seen_by(me);
-    let out: Vec<Value> =
-        rows.iter().map(|row| friendship_json(row, user_json(row.uid, loaded.profiles.get(&row.uid), &seen))).collect();
+    let out: Vec<Value> = rows.iter().map(|row| friendship_json(row, user_json(row.uid, &loaded, &seen))).collect();
     Ok(Reply::data(Value::Array(out)))
 }
 
@@ -99,6 +97,6 @@ pub async fn profile(c: &Call<'_>) -> AppResult<Reply> {
     };
     Ok(Reply::data(json!({
         "displayName": r.remark,
-        "user": user_json(to, loaded.profiles.get(&to), &loaded.seen_by(me)),
+        "user": user_json(to, &loaded, &loaded.seen_by(me)),
     })))
 }

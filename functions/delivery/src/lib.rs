@@ -18,16 +18,13 @@
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use shared::domain::chat::Message;
-use shared::push::{self, PushJob, PushSender};
+use shared::domain::chat::{FanMember, Message};
+use shared::domain::events::Change;
 use shared::realtime::{
     connection_targets, member_targets, message_frame_within, push_to_targets, push_to_users, recall_frame,
     MAX_WS_MESSAGE,
 };
-use shared::store::conversations as convs;
-use shared::store::live::{self, FanMember};
-use shared::store::pushes;
-use shared::store::stream::{self, Change};
+use shared::services::delivery;
 use shared::{AppError, AppResult, Ctx, UserId};
 use std::collections::HashMap;
 
@@ -65,7 +62,7 @@ type Convs = HashMap<String, Conv>;
 
 async fn conv<'a>(ctx: &Ctx, convs: &'a mut Convs, cid: &str) -> AppResult<&'a mut Conv> {
     if !convs.contains_key(cid) {
-        let members = live::members(&ctx.db, cid).await?;
+        let members = delivery::members(ctx, cid).await?;
         let targets = member_targets(ctx, cid, &members).await?;
         let c = Conv { members, targets, pending: vec![], posted: vec![], first: usize::MAX };
         convs.insert(cid.to_string(), c);
@@ -91,7 +88,7 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
     let mut posted: Vec<(&String, &Conv)> = convs.iter().filter(|(_, c)| !c.posted.is_empty()).collect();
     posted.sort_by_key(|(_, c)| c.first);
     for (cid, c) in posted {
-        if let Err(e) = record_offline_pushes(ctx, cid, &c.members, &c.targets, &c.posted).await {
+        if let Err(e) = delivery::record_offline_pushes(ctx, cid, &c.members, &c.targets, &c.posted).await {
             if failed.as_ref().is_none_or(|(i, _)| c.first < *i) {
                 failed = Some((c.first, e));
             }
@@ -123,9 +120,7 @@ fn answer(records: &[EventRecord], failed: Option<(usize, AppError)>) -> AppResu
 /// One stream record. An error means "retry from here"; records that can never be
 /// delivered (unreadable frames, unknown kinds) are skipped, not failed.
 async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecord) -> AppResult<()> {
-    let change =
-        stream::decode(&rec.event_name, rec.change.new_image.clone().into(), rec.change.old_image.clone().into());
-    match change {
+    match delivery::change(rec) {
         // A message that just became a tombstone (conversations::recall): `recall` frames.
         Change::Recalled(m) => {
             let c = conv(ctx, convs, &m.conversation_id).await?;
@@ -187,50 +182,6 @@ async fn deliver_group_event(
     Ok(())
 }
 
-/// Push jobs for members with no live connection (not the sender, not DND): room DND from
-/// the member items, global and per-contact DND from one BatchGetItem (shared::push).
-async fn record_offline_pushes(
-    ctx: &Ctx,
-    cid: &str,
-    members: &[FanMember],
-    live: &[(UserId, String)],
-    msgs: &[Message],
-) -> AppResult<()> {
-    let online: std::collections::HashSet<UserId> = live.iter().map(|(u, _)| *u).collect();
-    let single = convs::single_peer(cid, msgs[0].sender).is_some();
-    // DND depends on the sender only in 1:1 chats: one lookup per conversation (group) or
-    // per sender (1:1) for the whole batch, not one per message.
-    let mut muted_by: HashMap<Option<UserId>, std::collections::HashSet<UserId>> = HashMap::new();
-    let mut jobs = vec![];
-    for m in msgs {
-        let offline: Vec<UserId> =
-            members.iter().filter(|f| !f.dnd && f.uid != m.sender && !online.contains(&f.uid)).map(|f| f.uid).collect();
-        if offline.is_empty() {
-            continue;
-        }
-        let from = single.then_some(m.sender);
-        let muted = match muted_by.entry(from) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let everyone_offline: Vec<UserId> =
-                    members.iter().filter(|f| !f.dnd && !online.contains(&f.uid)).map(|f| f.uid).collect();
-                e.insert(pushes::muted(&ctx.db, &everyone_offline, from).await?)
-            }
-        };
-        let text = if m.kind == 1 { m.content.as_str() } else { "[new message]" };
-        let mut job = PushJob::new("message", text, m.ts);
-        job.to = offline.into_iter().filter(|u| !muted.contains(u)).collect();
-        job.from = Some(m.sender);
-        job.conversation_id = Some(cid.to_string());
-        job.seq = Some(m.seq);
-        job.id = format!("m:{cid}:{}", m.seq);
-        jobs.push(job);
-    }
-    // One job per message, every offline member as its audience: ⌈messages/25⌉ BatchWriteItem.
-    push::sender(ctx).send(&jobs).await?;
-    Ok(())
-}
-
 /// One profile event item → `{"event":"friend","type":"profile",…}` to the user's fans
 /// (one Query on GSI1 `FANS#<uid>`, then the usual connection lookup).
 async fn deliver_profile_change(ctx: &Ctx, uid: i64, frame: &str) -> AppResult<()> {
@@ -238,8 +189,7 @@ async fn deliver_profile_change(ctx: &Ctx, uid: i64, frame: &str) -> AppResult<(
         tracing::warn!(uid, "unreadable profile event frame");
         return Ok(());
     };
-    let fans = shared::store::relations::fans(&ctx.db, UserId(uid), None, None).await?;
-    let to: Vec<UserId> = fans.items.iter().map(|r| r.owner).collect();
+    let to = delivery::profile_audience(ctx, UserId(uid)).await?;
     let stats = push_to_users(ctx, &to, &frame).await?;
     tracing::info!(uid, sent = stats.sent, "profile change delivered");
     Ok(())

@@ -169,6 +169,32 @@ impl MessageKind {
     }
 }
 
+/// A member as fan-out needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FanMember {
+    pub uid: UserId,
+    /// Room DND (`offlineNoPushMsg` = 1): no offline push job.
+    pub dnd: bool,
+    /// Live connection ids (groups only; empty for 1:1 conversations).
+    pub conns: Vec<String>,
+    /// When they joined (epoch ms).
+    pub joined_at: i64,
+}
+
+/// A member who joined this recently (ms) and shows no connection may have connected while
+/// the join was still invisible to the connect's GSI1 Query: fan-out reads their presence.
+pub const RECENT_JOIN_MS: i64 = 10_000;
+
+impl FanMember {
+    /// Connections may be missing from the member item (see [`RECENT_JOIN_MS`]).
+    pub fn maybe_unattached(&self, now_ms: i64) -> bool {
+        self.conns.is_empty() && self.joined_at > now_ms - RECENT_JOIN_MS
+    }
+}
+
+/// Most messages one Shiku course records.
+pub const MAX_COURSE_MESSAGES: usize = 100;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod chat;
 pub mod config;
+pub mod events;
 pub mod favorites;
 pub mod files;
 pub mod geo;

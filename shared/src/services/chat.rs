@@ -2,13 +2,16 @@
 //! messages a member sees).
 
 use crate::domain::chat::{
-    single_peer, valid_id, valid_mid, valid_object_name, Member, Message, NewMessage, MAX_CONTENT,
+    single_id, single_peer, valid_id, valid_mid, valid_object_name, Conversation, Member, Message, NewMessage,
+    MAX_CONTENT,
 };
+use crate::domain::relations::FRIENDS;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::realtime::frames::{message_frame_within, sync_envelope_len, sync_frame, MAX_WS_MESSAGE};
 use crate::store::conversations as convs;
 use crate::store::messages::{self, Claimed};
+use crate::store::relations as store_relations;
 use crate::store::{users, Db};
 use crate::Ctx;
 use serde_json::Value;
@@ -136,6 +139,13 @@ pub enum Recall {
     Id(String),
 }
 
+/// THE recall rule besides "the sender may": an owner/admin of a room may recall anyone's
+/// message; nobody recalls the other side's message in a 1:1 chat (every dialect: Minxing and
+/// SealTalk [`recall`], Shiku [`delete_messages`]).
+pub fn recalls_as_admin(cid: &str, member: &Member) -> bool {
+    member.is_admin() && convs::is_group(cid)
+}
+
 /// Recall for everyone: the sender, or an owner/admin of a room (never the other side of a
 /// 1:1 chat). The message becomes a tombstone; `delivery` pushes the `recall` frames.
 /// `which` is read once membership is known (a non-member hears 404 first).
@@ -148,7 +158,7 @@ pub async fn recall(ctx: &Ctx, me: UserId, cid: &str, which: impl FnOnce() -> Ap
             m.ok_or_else(|| AppError::not_found(format!("message {mid}")))?.seq
         }
     };
-    let admin = member.is_admin() && convs::single_peer(cid, me).is_none();
+    let admin = recalls_as_admin(cid, &member);
     convs::recall(&ctx.db, ctx.now_ms(), cid, seq, me, admin).await
 }
 
@@ -214,6 +224,125 @@ pub async fn memberships(ctx: &Ctx, me: UserId, cids: &[String]) -> AppResult<Ha
     convs::memberships(&ctx.db, me, cids).await
 }
 
+/// A member of `cid` (404 for anyone else): the check before reading or writing a conversation.
+pub async fn require_member(ctx: &Ctx, cid: &str, me: UserId) -> AppResult<Member> {
+    convs::require_member(&ctx.db, cid, me).await
+}
+
+/// The 1:1 conversation a PRIVATE send goes to: only to a friend who has not blacklisted
+/// the sender (my relation to them: status friends, no blacklist), never to oneself; created
+/// on first use. SealTalk `/misc/send_message`.
+pub async fn friend_chat(ctx: &Ctx, me: UserId, to: UserId) -> AppResult<String> {
+    let friends = store_relations::get(&ctx.db, me, to).await?.is_some_and(|r| r.status == FRIENDS && !r.blacklist);
+    if !friends || to == me {
+        return Err(AppError::forbidden("not your friend"));
+    }
+    Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.id)
+}
+
+/// A GROUP send: only by a member (403, not 404, as the SealTalk original).
+pub async fn group_chat(ctx: &Ctx, me: UserId, cid: String) -> AppResult<String> {
+    if convs::member(&ctx.db, &cid, me).await?.is_none() {
+        return Err(AppError::forbidden("you are not a member of this group"));
+    }
+    Ok(cid)
+}
+
+/// The 1:1 conversation of `me` with an existing user `to` (not oneself): created on first
+/// use when `create`, else only when `me` is in it already.
+pub async fn private_chat(ctx: &Ctx, me: UserId, to: UserId, create: bool) -> AppResult<Option<String>> {
+    if to == me {
+        return Err(AppError::invalid("targetId", "cannot be yourself"));
+    }
+    users::require(&ctx.db, to).await?;
+    if create {
+        Ok(Some(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.id))
+    } else {
+        let cid = single_id(me, to);
+        Ok(convs::member(&ctx.db, &cid, me).await?.map(|_| cid))
+    }
+}
+
+/// SealTalk screen-capture notification state, one per conversation (0 off, 1 on).
+pub async fn set_screen_capture(ctx: &Ctx, cid: &str, status: i64) -> AppResult<()> {
+    crate::store::groups::set_screen_capture(&ctx.db, cid, status).await
+}
+
+/// The screen-capture state of `cid` (0 when the conversation is unknown).
+pub async fn screen_capture(ctx: &Ctx, cid: &str) -> AppResult<i64> {
+    Ok(convs::get(&ctx.db, cid).await?.map(|conv| conv.screen_capture).unwrap_or(0))
+}
+
+/// Shiku history paging: `index` pages of `size` back from the newest message, then only
+/// messages with `start_ms <= ts <= end_ms` (when given).
+#[derive(Debug, Clone, Copy)]
+pub struct DensePage {
+    pub index: i64,
+    pub size: i64,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+}
+
+/// pageIndex/pageSize over a dense seq range, as `member` sees it: one Query whatever the
+/// page (plus the HIDE# Query when they ever hid single messages).
+async fn dense_page(ctx: &Ctx, cid: &str, member: &Member, last_seq: i64, p: DensePage) -> AppResult<Vec<Message>> {
+    let before = last_seq - p.index * p.size + 1;
+    if before <= 1 {
+        return Ok(vec![]);
+    }
+    let mut msgs = messages::history(&ctx.db, cid, Some(before), None, p.size as i32).await?;
+    msgs.retain(|m| p.start_ms.is_none_or(|s| m.ts >= s) && p.end_ms.is_none_or(|e| m.ts <= e));
+    convs::visible_to(&ctx.db, cid, member, msgs).await
+}
+
+/// The 1:1 history of `me` with `other` (Shiku `/tigase/shiku_msgs`): empty when they never
+/// talked. `page` is read once the conversation is known.
+pub async fn single_history(
+    ctx: &Ctx,
+    me: UserId,
+    other: UserId,
+    page: impl FnOnce() -> AppResult<DensePage>,
+) -> AppResult<Vec<Message>> {
+    // The id is derived from both users, so the caller is a member by construction.
+    let cid = single_id(me, other);
+    let (conv, member) = tokio::try_join!(convs::get(&ctx.db, &cid), convs::member(&ctx.db, &cid, me))?;
+    let (Some(conv), Some(member)) = (conv, member) else {
+        return Ok(vec![]);
+    };
+    dense_page(ctx, &cid, &member, conv.last_seq, page()?).await
+}
+
+/// A room's history for a member (Shiku `/tigase/shiku_muc_msgs`). `page` is read once
+/// membership is known.
+pub async fn room_history(
+    ctx: &Ctx,
+    me: UserId,
+    room: &str,
+    page: impl FnOnce() -> AppResult<DensePage>,
+) -> AppResult<Vec<Message>> {
+    let member = convs::require_member(&ctx.db, room, me).await?;
+    let conv = convs::get(&ctx.db, room).await?.ok_or_else(|| AppError::not_found(format!("room {room}")))?;
+    dense_page(ctx, room, &member, conv.last_seq, page()?).await
+}
+
+/// One message by id, for a member of its conversation. The same 404 for "no such message"
+/// and "not yours": ids are not probeable.
+pub async fn message_for(ctx: &Ctx, me: UserId, mid: &str) -> AppResult<Message> {
+    let gone = || AppError::not_found(format!("message {mid}"));
+    let m = messages::by_id(&ctx.db, mid).await?.ok_or_else(gone)?;
+    convs::member(&ctx.db, &m.conversation_id, me).await?.ok_or_else(gone)?;
+    Ok(m)
+}
+
+/// Recent chats (home screen): the conversations of `me` with messages they have not
+/// cleared, newest first.
+pub async fn recent_chats(ctx: &Ctx, me: UserId) -> AppResult<Vec<(Conversation, Member)>> {
+    let mut list = convs::of_user(&ctx.db, me).await?;
+    list.retain(|(conv, m)| conv.last_seq > m.cleared_seq);
+    list.sort_by_key(|(conv, _)| std::cmp::Reverse(conv.last_ts));
+    Ok(list)
+}
+
 /// Delete messages named by id (Shiku deleteMsg): `recall` = for everyone (sender, or a room
 /// owner/admin; tombstones, members' sockets get `recall` frames from the stream), else my
 /// copy only (hidden for me in every history). `single`: the ids must all be in 1:1 chats
@@ -240,7 +369,7 @@ pub async fn delete_messages(ctx: &Ctx, me: UserId, single: bool, recall: bool, 
             let mem = convs::member(&ctx.db, &m.conversation_id, me).await?.ok_or_else(gone)?;
             members.insert(m.conversation_id.clone(), mem);
         }
-        let admin = !single && members[&m.conversation_id].is_admin();
+        let admin = recalls_as_admin(&m.conversation_id, &members[&m.conversation_id]);
         if recall && m.sender != me && !admin {
             return Err(AppError::forbidden("only the sender or a room admin may recall a message"));
         }
@@ -256,7 +385,7 @@ pub async fn delete_messages(ctx: &Ctx, me: UserId, single: bool, recall: bool, 
         }
     } else {
         for m in &found {
-            let admin = !single && members[&m.conversation_id].is_admin();
+            let admin = recalls_as_admin(&m.conversation_id, &members[&m.conversation_id]);
             convs::recall(&ctx.db, ctx.now_ms(), &m.conversation_id, m.seq, me, admin).await?;
         }
     }

@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod chat;
 pub mod config;
+pub mod courses;
+pub mod delivery;
 pub mod favorites;
 pub mod files;
 pub mod integrations;

@@ -80,3 +80,9 @@ pub async fn read(ctx: &Ctx, me: UserId, cid: &str, seq: impl FnOnce() -> AppRes
     }
     Ok(seq)
 }
+
+/// Shiku `OnlineState` (0/1): 0 appears offline (`/user/getOnLine` answers 0) until 1 or the
+/// next WebSocket connect. One UpdateItem.
+pub async fn set_online_state(ctx: &Ctx, me: UserId, state: i64) -> AppResult<()> {
+    connections::set_state(&ctx.db, me, state).await
+}

@@ -14,10 +14,11 @@
 //! Exact locations are shown to their owner only (`geo::Point::coarse` for everyone else).
 
 use crate::domain::relations::Relation;
+use crate::domain::users::User;
 use crate::error::AppResult;
 use crate::ids::UserId;
-use crate::store::relations;
 use crate::store::{batch_get_consistent, profiles, Item, ItemExt};
+use crate::store::{relations, users};
 use std::collections::{HashMap, HashSet};
 
 /// Does the user share their telephone with friends? (`showTelephone`, default on.)
@@ -89,6 +90,12 @@ impl Loaded {
 
     pub fn relation(&self, owner: UserId, other: UserId) -> Option<&Relation> {
         self.relations.get(&(owner, other))
+    }
+
+    /// The profile of `uid` as a user, with whether `seen`'s viewer may see its telephone.
+    pub fn user_seen(&self, uid: UserId, seen: &Seen) -> (Option<User>, bool) {
+        let item = self.profiles.get(&uid);
+        (item.and_then(users::from_item), item.is_some_and(|it| seen.phone(it)))
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::AppResult;
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-pub const MAX_MESSAGES: usize = 100;
+pub use crate::domain::chat::MAX_COURSE_MESSAGES as MAX_MESSAGES;
 
 /// Store a course; returns its id (one PutItem).
 pub async fn add(

@@ -6,25 +6,14 @@ use super::conversations::message_from;
 use super::{Item, ItemExt};
 use crate::domain::chat::Message;
 use crate::ids::UserId;
+use aws_lambda_events::dynamodb::EventRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-/// One stream record, by what delivery does with it.
-#[derive(Debug)]
-pub enum Change {
-    /// INSERT of a message item (`ev = message`).
-    Message(Message),
-    /// MODIFY of a message whose `recalled` flipped to true.
-    Recalled(Message),
-    /// A group event (`ev = group`): the stored frame, and who else hears it (`alsoTo`).
-    Group { cid: String, frame: String, also_to: Vec<UserId> },
-    /// A friend or per-user event (`ev = friend | user`): one recipient.
-    UserEvent { to: i64, frame: String },
-    /// A nickname/avatar change (`ev = profile`): to the user's fans.
-    Profile { uid: i64, frame: String },
-    /// An INSERT with no delivery rule (its `ev`).
-    NoRule(Option<String>),
-    /// Nothing to deliver (other MODIFYs, REMOVEs, records missing what their kind needs).
-    Nothing,
+pub use crate::domain::events::Change;
+
+/// Decode a Lambda stream record.
+pub fn decode_record(rec: &EventRecord) -> Change {
+    decode(&rec.event_name, rec.change.new_image.clone().into(), rec.change.old_image.clone().into())
 }
 
 /// Decode a record from its event name and images (`new_image`, `old_image`).
