@@ -41,7 +41,7 @@ pub async fn create_group(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::not_found(format!("user {missing}")));
     }
     let name = c.params.str_max("name", 64)?.or(c.params.str_max("title", 64)?).unwrap_or_default();
-    let conv = groups::create_group(&c.ctx.db, c.ctx.now_ms(), me, &name, &members).await?;
+    let conv = shared::services::rooms::create_group(&c.ctx.db, c.ctx.now_ms(), me, &name, &members).await?;
     Ok(Reply::data(conversation_json(&conv, None)).status(201))
 }
 
@@ -136,15 +136,13 @@ pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
         group_event(&cid, "invited", me, json!({"userIds": ids}), &[])
     };
     let db = &c.ctx.db;
-    invites::invite(db, c.ctx.now_ms(), &cid, me, &wanted, &event).await.map_err(|e| match e {
+    shared::services::rooms::invite_with(db, c.ctx.now_ms(), &cid, me, &wanted, &event).await.map_err(|e| match e {
         AppError::NotFound(what) if what.starts_with("room ") => AppError::not_found(format!("conversation {cid}")),
         other => other,
     })?;
     let (room, mut all) = rooms::with_members(db, &cid).await?.ok_or_else(|| AppError::not_found(cid.clone()))?;
     let mine = all.iter().find(|m| m.uid == me).cloned();
-    if room.flag("showMember") == 0 && !mine.as_ref().is_some_and(|m| m.is_admin()) {
-        all.retain(|m| m.is_admin() || m.uid == me);
-    }
+    shared::services::rooms::visible(&room, mine.as_ref(), &mut all);
     let mut out = conversation_json(&conv, None);
     out["user_ids"] = all.iter().map(|u| u.uid.0).collect();
     Ok(Reply::data(out))

@@ -75,7 +75,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
-    let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
+    let room = shared::services::rooms::create_room(&c.ctx.db, now, new, &ev).await?;
     Ok(Reply::data(json!({"id": room.id})))
 }
 
@@ -142,7 +142,15 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     require_admin(&mine)?;
     let now = c.ctx.now_ms();
     let ev = GroupEvent::new("renamed", me, json!({"name": name}));
-    rooms::update(db, now, &gid, me, vec![("name".into(), Some(Field::from(name.as_str())))], &[ev]).await?;
+    shared::store::room_writes::update(
+        db,
+        now,
+        &gid,
+        me,
+        vec![("name".into(), Some(Field::from(name.as_str())))],
+        &[ev],
+    )
+    .await?;
     Ok(Reply::empty())
 }
 
@@ -169,7 +177,15 @@ pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     require_admin(&mine)?;
     let now = c.ctx.now_ms();
     let ev = GroupEvent::new("portrait", me, json!({"portraitUri": uri}));
-    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(Field::from(uri.as_str())))], &[ev]).await?;
+    shared::store::room_writes::update(
+        db,
+        now,
+        &gid,
+        me,
+        vec![("portrait".into(), Some(Field::from(uri.as_str())))],
+        &[ev],
+    )
+    .await?;
     Ok(Reply::empty())
 }
 
@@ -181,7 +197,7 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
     let now = c.ctx.now_ms();
     let ch: Changes = vec![("nickname".into(), if name.is_empty() { None } else { Some(Field::from(name.as_str())) })];
     let ev = GroupEvent::new("member", me, json!({"userId": me.0, "nickname": name}));
-    if !rooms::update_member(&c.ctx.db, now, &gid, me, ch, &[ev]).await? {
+    if !shared::store::room_writes::update_member(&c.ctx.db, now, &gid, me, ch, &[ev]).await? {
         return Err(AppError::not_found(format!("group {gid}")));
     }
     Ok(Reply::empty())
@@ -203,7 +219,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     let not_found = || AppError::not_found(format!("group {gid}"));
     let (room, mut members) = rooms::with_members(&c.ctx.db, &gid).await?.ok_or_else(not_found)?;
     let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
-    rooms::visible(&room, Some(&mine), &mut members);
+    shared::services::rooms::visible(&room, Some(&mine), &mut members);
     members.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;

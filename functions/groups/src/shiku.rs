@@ -56,7 +56,7 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
-    let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
+    let room = shared::services::rooms::create_room(&c.ctx.db, now, new, &ev).await?;
     found.insert(me, owner);
     Ok(Reply::data(room_json(&room, Some(&svc::fresh_owner(me, now)), &[], &found, &[])))
 }
@@ -106,7 +106,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         if !changed.is_empty() {
             events.push(GroupEvent::new("updated", me, json!({"settings": changed})));
         }
-        rooms::update(db, now, &cid, me, ch, &events).await?;
+        shared::store::room_writes::update(db, now, &cid, me, ch, &events).await?;
     }
     if let Some(text) = notice {
         svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &cid, &text).await?;
@@ -139,7 +139,7 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
         Some(m) => m.clone(),
         None => rooms::member(db, &cid, me).await?.ok_or_else(not_found)?,
     };
-    rooms::visible(&room, Some(&mine), &mut members);
+    shared::services::rooms::visible(&room, Some(&mine), &mut members);
     let mut uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     uids.push(me);
     let profiles = profiles(c, &uids).await?;
@@ -225,7 +225,7 @@ pub async fn member_update(c: &Call<'_>) -> AppResult<Reply> {
     if let Some(nk) = nickname {
         events.push(GroupEvent::new("member", me, json!({"userId": target.0, "nickname": nk})));
     }
-    if !rooms::update_member(db, now, &cid, target, ch, &events).await? {
+    if !shared::store::room_writes::update_member(db, now, &cid, target, ch, &events).await? {
         return Err(AppError::not_found(format!("member {target}")));
     }
     Ok(Reply::empty())
@@ -261,7 +261,7 @@ pub async fn member_get(c: &Call<'_>) -> AppResult<Reply> {
     };
     // `showMember = 0`: plain members see only the owner, the admins and themselves.
     let mut shown = vec![theirs];
-    rooms::visible(&room, Some(&mine), &mut shown);
+    shared::services::rooms::visible(&room, Some(&mine), &mut shown);
     let theirs = shown.pop().ok_or_else(|| AppError::not_found(format!("member {target}")))?;
     let profile = users::get(db, target).await?;
     Ok(Reply::data(member_json(&cid, &theirs, profile.as_ref())))
@@ -278,7 +278,7 @@ pub async fn member_list(c: &Call<'_>) -> AppResult<Reply> {
     let not_found = || AppError::not_found(format!("room {cid}"));
     let (room, mut members) = rooms::with_members(&c.ctx.db, &cid).await?.ok_or_else(not_found)?;
     let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
-    rooms::visible(&room, Some(&mine), &mut members);
+    shared::services::rooms::visible(&room, Some(&mine), &mut members);
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;
     members.sort_by_key(|m| (role_code(m), m.joined_at, m.uid));
@@ -326,7 +326,7 @@ pub async fn get_call(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
     let (room, _) = rooms::as_member(&c.ctx.db, &cid, me).await?;
-    let (call, video) = rooms::call_id(&c.ctx.db, &room).await?;
+    let (call, video) = shared::store::room_writes::call_id(&c.ctx.db, &room).await?;
     Ok(Reply::data(json!({"roomId": cid, "call": call, "videoMeetingNo": video})))
 }
 
@@ -387,7 +387,7 @@ pub async fn set_admin(c: &Call<'_>) -> AppResult<Reply> {
     let now = c.ctx.now_ms();
     let shiku_role = if role == ADMIN { 2 } else { 3 };
     let ev = GroupEvent::new("admin", me, json!({"userId": target.0, "role": shiku_role}));
-    if !rooms::set_role(db, now, &cid, target, role, &ev).await? {
+    if !shared::store::room_writes::set_role(db, now, &cid, target, role, &ev).await? {
         return Err(AppError::not_found(format!("member {target}")));
     }
     Ok(Reply::empty())
@@ -415,7 +415,7 @@ pub async fn set_offline_no_push(c: &Call<'_>) -> AppResult<Reply> {
         ],
     };
     if shared::store::conversations::valid_id(&cid) {
-        if let Some(m) = rooms::set_member_settings(&c.ctx.db, now, &cid, me, ch).await? {
+        if let Some(m) = shared::store::room_writes::set_member_settings(&c.ctx.db, now, &cid, me, ch).await? {
             let profile = users::get(&c.ctx.db, me).await?;
             return Ok(Reply::data(member_json(&cid, &m, profile.as_ref())));
         }
@@ -456,7 +456,7 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
     };
     let ids: Vec<i64> = others.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": room.name(), "userIds": ids, "copyOf": cid}));
-    let copy = rooms::create(db, now, new, &ev).await?;
+    let copy = shared::services::rooms::create_room(db, now, new, &ev).await?;
     let profiles = HashMap::from([(me, owner)]);
     Ok(Reply::data(room_json(&copy, Some(&svc::fresh_owner(me, now)), &[], &profiles, &[])))
 }

@@ -239,7 +239,7 @@ pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
             continue;
         };
         let mine = members.iter().find(|x| x.uid == m.uid).cloned();
-        shared::store::rooms::visible(&room, mine.as_ref(), &mut members);
+        shared::services::rooms::visible(&room, mine.as_ref(), &mut members);
         for member in members {
             group_members.push(json!({
                 "groupId": conv.id, "memberId": member.uid.to_string(), "displayName": "",
