@@ -408,7 +408,7 @@ pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
             if new {
                 let approvers = requests::approvers(db, &cid).await?;
                 let extra = json!({"requestId": req.id(), "userId": me.0, "message": message});
-                let frame = shared::store::groups::event_frame("joinRequested", &cid, me, now, extra);
+                let frame = shared::realtime::frames::group_event("joinRequested", &cid, me, now, extra);
                 events::put_user_events(db, now, &approvers, &frame).await?;
             }
             Ok(Reply::data(request_json(&req)).status(202))
@@ -490,7 +490,7 @@ async fn decide(c: &Call<'_>, approve: bool) -> AppResult<Reply> {
             }
         }
     } else {
-        let frame = shared::store::groups::event_frame(
+        let frame = shared::realtime::frames::group_event(
             "joinRejected",
             &cid,
             me,

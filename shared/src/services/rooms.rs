@@ -3,7 +3,8 @@
 //! groups call these; the store only writes what they decide (docs/dialects.md "Rooms").
 
 use crate::domain::chat::Conversation;
-use crate::domain::rooms::{Field, NewRoom, Room, RoomMember, ADMIN, MAX_USERS, MEMBER};
+use crate::domain::rooms::{Changes, Field, NewRoom, Room, RoomMember, ADMIN, MAX_USERS, MEMBER};
+use crate::domain::users::User;
 use crate::error::refused::ROOM_FULL;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
@@ -11,6 +12,7 @@ use crate::store::group_counts::{max_groups, too_many_groups};
 use crate::store::rooms::{self, GroupEvent};
 use crate::store::{groups, invites, notices, room_writes, users, Db};
 use serde_json::json;
+use std::collections::HashMap;
 
 pub fn require_admin(m: &RoomMember) -> AppResult<()> {
     if m.is_admin() {
@@ -254,6 +256,86 @@ pub async fn post_notice(db: &Db, now: i64, me: UserId, mine: &RoomMember, cid: 
     })
     .await?;
     Ok(())
+}
+
+/// The room and `me`'s membership: non-members and unknown rooms get the same not-found.
+pub async fn as_member(db: &Db, cid: &str, me: UserId) -> AppResult<(Room, RoomMember)> {
+    rooms::as_member(db, cid, me).await
+}
+
+/// The room with its members as `me` may see them ([`visible`]) and `me`'s membership;
+/// None when the room is unknown or `me` is not in it. One Query.
+pub async fn members_as_seen_by(
+    db: &Db,
+    cid: &str,
+    me: UserId,
+) -> AppResult<Option<(Room, RoomMember, Vec<RoomMember>)>> {
+    let Some((room, mut members)) = rooms::with_members(db, cid).await? else { return Ok(None) };
+    let Some(mine) = members.iter().find(|m| m.uid == me).cloned() else { return Ok(None) };
+    visible(&room, Some(&mine), &mut members);
+    Ok(Some((room, mine, members)))
+}
+
+/// The groups of a user with their membership (GSI1 Query + ⌈n/100⌉ BatchGetItem).
+pub async fn of_user(db: &Db, me: UserId) -> AppResult<Vec<(Room, RoomMember)>> {
+    rooms::of_user(db, me).await
+}
+
+/// Change room settings (owner or admins) with their events, in one transaction.
+pub async fn update_as_admin(
+    db: &Db,
+    now: i64,
+    me: UserId,
+    cid: &str,
+    changes: Changes,
+    events: &[GroupEvent],
+) -> AppResult<()> {
+    let (_, mine) = rooms::as_member(db, cid, me).await?;
+    require_admin(&mine)?;
+    room_writes::update(db, now, cid, me, changes, events).await
+}
+
+/// Change a member's settings the room sees (nickname, talkTime) with their events.
+/// Ok(false): not a member.
+pub async fn update_member(
+    db: &Db,
+    now: i64,
+    cid: &str,
+    uid: UserId,
+    changes: Changes,
+    events: &[GroupEvent],
+) -> AppResult<bool> {
+    room_writes::update_member(db, now, cid, uid, changes, events).await
+}
+
+/// Profiles of `uids` by id (⌈n/100⌉ BatchGetItem); unknown ids are absent.
+pub async fn profiles(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, User>> {
+    let mut uids = uids.to_vec();
+    uids.sort();
+    uids.dedup();
+    if uids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::get_many(db, &uids).await?.into_iter().map(|u| (u.uid, u)).collect())
+}
+
+/// [`profiles`], where an unknown id refuses the call (not found).
+pub async fn require_profiles(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, User>> {
+    let found = profiles(db, uids).await?;
+    if let Some(missing) = uids.iter().find(|u| !found.contains_key(u)) {
+        return Err(AppError::not_found(format!("user {missing}")));
+    }
+    Ok(found)
+}
+
+/// One user's profile; not found when unknown.
+pub async fn require_user(db: &Db, uid: UserId) -> AppResult<User> {
+    users::require(db, uid).await
+}
+
+/// A stored avatar as a URL clients can fetch.
+pub async fn avatar_url(ctx: &crate::ctx::Ctx, stored: Option<&str>) -> Option<String> {
+    crate::store::profiles::avatar_url(ctx, stored).await
 }
 
 /// The creator's membership as a new room has it (answers render it without reading it back).

@@ -8,6 +8,8 @@ use super::conversations::*;
 use super::{applied, n, s, Db, Item, GSI2};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
+
+pub use crate::domain::rooms::GroupEvent;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 /// Members besides the owner that a creating transaction holds: META, the check that the id
@@ -171,51 +173,25 @@ pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()
 /// Group events kept one day (delivery pushes them once).
 pub const GROUP_EVENT_TTL_SECS: i64 = 86_400;
 
-/// A group change's event (`ev = "group"`), written in the SAME transaction as the change it
-/// reports, so members never miss a change nor hear of one that did not happen. `delivery`
-/// posts its frame to the conversation's members at delivery time plus `also_to` (people who
-/// just left or were removed, or every former member of a dismissed group).
-/// Item: `CONV#<cid>` / `EVT#<ts:013>#<id>`, `frame` (JSON text), `ttl`.
-#[derive(Debug, Clone)]
-pub struct GroupEvent {
-    pub kind: String,
-    pub by: UserId,
-    pub extra: serde_json::Value,
-    pub also_to: Vec<UserId>,
+/// The event's item: `CONV#<cid>` / `EVT#<ts:013>#<id>`, `frame` (JSON text, delivery posts
+/// it to the members at delivery time plus `alsoTo`), `ttl`.
+fn event_item(ev: &GroupEvent, cid: &str, now_ms: i64) -> Item {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut it = Db::key(pk(cid), super::keys::group_event_sk(now_ms, &id));
+    it.insert("ev".into(), s("group"));
+    it.insert("cid".into(), s(cid));
+    it.insert("frame".into(), s(event_frame(&ev.kind, cid, ev.by, now_ms, ev.extra.clone()).to_string()));
+    it.insert("ttl".into(), n(now_ms / 1000 + GROUP_EVENT_TTL_SECS));
+    if !ev.also_to.is_empty() {
+        it.insert("alsoTo".into(), AttributeValue::L(ev.also_to.iter().map(|u| n(u.0)).collect()));
+    }
+    it
 }
 
-impl GroupEvent {
-    pub fn new(kind: &str, by: UserId, extra: serde_json::Value) -> GroupEvent {
-        GroupEvent { kind: kind.to_string(), by, extra, also_to: vec![] }
-    }
-
-    pub fn also_to(mut self, uids: &[UserId]) -> GroupEvent {
-        self.also_to = uids.to_vec();
-        self
-    }
-
-    /// The frame members receive (docs/realtime.md).
-    pub fn frame(&self, cid: &str, now: i64) -> serde_json::Value {
-        event_frame(&self.kind, cid, self.by, now, self.extra.clone())
-    }
-
-    fn item(&self, cid: &str, now_ms: i64) -> Item {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let mut it = Db::key(pk(cid), super::keys::group_event_sk(now_ms, &id));
-        it.insert("ev".into(), s("group"));
-        it.insert("cid".into(), s(cid));
-        it.insert("frame".into(), s(self.frame(cid, now_ms).to_string()));
-        it.insert("ttl".into(), n(now_ms / 1000 + GROUP_EVENT_TTL_SECS));
-        if !self.also_to.is_empty() {
-            it.insert("alsoTo".into(), AttributeValue::L(self.also_to.iter().map(|u| n(u.0)).collect()));
-        }
-        it
-    }
-
-    /// The Put that goes into the change's transaction.
-    pub(crate) fn put(&self, db: &Db, cid: &str, now_ms: i64) -> TransactWriteItem {
-        put(db, self.item(cid, now_ms), None)
-    }
+/// The event's Put, written in the SAME transaction as the change it reports, so members
+/// never miss a change nor hear of one that did not happen.
+pub(crate) fn event_put(db: &Db, ev: &GroupEvent, cid: &str, now_ms: i64) -> TransactWriteItem {
+    put(db, event_item(ev, cid, now_ms), None)
 }
 
 /// The frame of a group event: `{"event":"group","type",…}` with both `roomId` (Shiku) and
@@ -238,7 +214,7 @@ pub(crate) async fn transact_why(
     now_ms: i64,
     events: &[GroupEvent],
 ) -> AppResult<Option<usize>> {
-    let items = writes.into_iter().chain(events.iter().map(|e| e.put(db, cid, now_ms))).collect();
+    let items = writes.into_iter().chain(events.iter().map(|e| event_put(db, e, cid, now_ms))).collect();
     match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
         Ok(_) => Ok(None),
         Err(e) => match super::failed_conditions(&e) {
@@ -257,7 +233,7 @@ pub(crate) async fn transact(
     now_ms: i64,
     events: &[GroupEvent],
 ) -> AppResult<bool> {
-    let items = writes.into_iter().chain(events.iter().map(|e| e.put(db, cid, now_ms))).collect();
+    let items = writes.into_iter().chain(events.iter().map(|e| event_put(db, e, cid, now_ms))).collect();
     applied(db.client.transact_write_items().set_transact_items(Some(items)).send().await)
 }
 
