@@ -3,7 +3,7 @@
 //! groups call these; the store only writes what they decide (docs/dialects.md "Rooms").
 
 use crate::domain::chat::Conversation;
-use crate::domain::rooms::{Changes, Field, NewRoom, Room, RoomMember, ADMIN, MAX_USERS, MEMBER};
+use crate::domain::rooms::{Changes, Field, NewRoom, Notice, Room, RoomMember, ADMIN, MAX_USERS, MEMBER};
 use crate::domain::users::User;
 use crate::error::refused::ROOM_FULL;
 use crate::error::{AppError, AppResult};
@@ -306,6 +306,136 @@ pub async fn update_member(
     events: &[GroupEvent],
 ) -> AppResult<bool> {
     room_writes::update_member(db, now, cid, uid, changes, events).await
+}
+
+/// The room and `me`'s membership when `me` is its owner or an admin (else forbidden;
+/// non-members get not-found).
+pub async fn as_admin(db: &Db, cid: &str, me: UserId) -> AppResult<(Room, RoomMember)> {
+    let (room, mine) = rooms::as_member(db, cid, me).await?;
+    require_admin(&mine)?;
+    Ok((room, mine))
+}
+
+/// A new `maxUserSize` is never below the current member count.
+pub fn check_capacity(room: &Room, changes: &Changes) -> AppResult<()> {
+    if let Some((_, Some(v))) = changes.iter().find(|(k, _)| k == "maxUserSize") {
+        if v.int().unwrap_or(MAX_USERS) < room.member_count() {
+            return Err(AppError::invalid("maxUserSize", "below the current member count"));
+        }
+    }
+    Ok(())
+}
+
+/// Write settings changes an admin made ([`as_admin`], [`check_capacity`]) with their events.
+pub async fn update_settings(
+    db: &Db,
+    now: i64,
+    me: UserId,
+    cid: &str,
+    changes: Changes,
+    events: &[GroupEvent],
+) -> AppResult<()> {
+    room_writes::update(db, now, cid, me, changes, events).await
+}
+
+/// One member of a room (None: not a member, or no such room).
+pub async fn member(db: &Db, cid: &str, uid: UserId) -> AppResult<Option<RoomMember>> {
+    rooms::member(db, cid, uid).await
+}
+
+/// May `me` mute `target`: admins mute ordinary members, the owner mutes admins too, nobody
+/// mutes the owner.
+pub fn may_mute(me: &RoomMember, target: &RoomMember) -> AppResult<()> {
+    require_admin(me)?;
+    if target.is_owner() || (target.role == ADMIN && !me.is_owner()) {
+        return Err(AppError::forbidden("the owner, and admins (except by the owner), cannot be muted"));
+    }
+    Ok(())
+}
+
+/// The room with its first `limit` members as `me` may see them, and `me`'s membership
+/// (one Query, one GetItem more when `me` is past the first `limit`); not found for others.
+pub async fn head_as_seen_by(
+    db: &Db,
+    cid: &str,
+    me: UserId,
+    limit: i32,
+) -> AppResult<(Room, RoomMember, Vec<RoomMember>)> {
+    let not_found = || AppError::not_found(format!("room {cid}"));
+    let (room, mut members) = rooms::head(db, cid, limit).await?.ok_or_else(not_found)?;
+    let mine = match members.iter().find(|m| m.uid == me) {
+        Some(m) => m.clone(),
+        None => rooms::member(db, cid, me).await?.ok_or_else(not_found)?,
+    };
+    visible(&room, Some(&mine), &mut members);
+    Ok((room, mine, members))
+}
+
+/// Public rooms, newest first (at most `limit`; `name`: a name search).
+pub async fn public(db: &Db, limit: i32, name: Option<&str>) -> AppResult<Vec<Room>> {
+    rooms::public(db, limit, name).await
+}
+
+/// The room's newest notices (callers check membership).
+pub async fn notices(db: &Db, cid: &str, limit: i32) -> AppResult<Vec<Notice>> {
+    notices::notices(db, cid, limit).await
+}
+
+/// Delete a notice (owner/admins), with its event.
+pub async fn delete_notice(db: &Db, now: i64, me: UserId, cid: &str, id: &str) -> AppResult<()> {
+    as_admin(db, cid, me).await?;
+    let ev = GroupEvent::new("noticeDeleted", me, json!({"noticeId": id}));
+    if !notices::delete_notice(db, now, cid, id, &ev).await? {
+        return Err(AppError::not_found(format!("notice {id}")));
+    }
+    Ok(())
+}
+
+/// The room's call identifiers (members only), allocated on first use.
+pub async fn call_id(db: &Db, me: UserId, cid: &str) -> AppResult<(String, String)> {
+    let (room, _) = rooms::as_member(db, cid, me).await?;
+    room_writes::call_id(db, &room).await
+}
+
+/// Make `target` an admin or an ordinary member again (owner only; the owner's own role
+/// changes only by transfer). `event` announces it.
+pub async fn set_role(
+    db: &Db,
+    now: i64,
+    me: UserId,
+    cid: &str,
+    target: UserId,
+    role: &str,
+    event: &GroupEvent,
+) -> AppResult<()> {
+    let (_, mine) = rooms::as_member(db, cid, me).await?;
+    require_owner(&mine)?;
+    if target == me {
+        return Err(AppError::invalid("touserId", "the owner's role changes only by transfer"));
+    }
+    if !room_writes::set_role(db, now, cid, target, role, event).await? {
+        return Err(AppError::not_found(format!("member {target}")));
+    }
+    Ok(())
+}
+
+/// A member's own settings nobody else is told about (DND, pin); None when not a member.
+pub async fn set_my_settings(
+    db: &Db,
+    now: i64,
+    me: UserId,
+    cid: &str,
+    changes: Changes,
+) -> AppResult<Option<RoomMember>> {
+    if !crate::domain::chat::valid_id(cid) {
+        return Ok(None);
+    }
+    room_writes::set_member_settings(db, now, cid, me, changes).await
+}
+
+/// One user's profile, if any.
+pub async fn user(db: &Db, uid: UserId) -> AppResult<Option<User>> {
+    users::get(db, uid).await
 }
 
 /// Profiles of `uids` by id (⌈n/100⌉ BatchGetItem); unknown ids are absent.
