@@ -29,7 +29,6 @@ const STORE_IN_HANDLERS: &[&str] = &[
     "functions/auth/src/passwords.rs",
     "functions/auth/src/sealtalk.rs",
     "functions/auth/src/shiku.rs",
-    "functions/chat/src/minxing.rs",
     "functions/chat/src/sealtalk.rs",
     "functions/chat/src/shiku.rs",
     "functions/contacts/src/sealtalk.rs",

@@ -3,7 +3,9 @@
 
 pub mod accounts;
 pub mod chat;
+pub mod conversations;
 pub mod presence;
 pub mod privacy;
 pub mod relations;
+pub mod room_invites;
 pub mod rooms;
