@@ -2,18 +2,18 @@
 //! timestamps in epoch milliseconds (docs/dialects.md).
 
 use serde_json::{json, Value};
+use shared::domain::chat::{Conversation, Member, NewMessage};
+use shared::domain::rooms::GroupEvent;
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::store::conversations::{self as convs, Conversation, Kind, Member, NewMessage};
-use shared::store::groups::{self, GroupEvent};
-use shared::store::{invites, rooms, users};
+use shared::services::conversations as convs;
 use shared::{AppError, AppResult, Reply};
 
 pub use shared::dialects::minxing::chat::{conversation_json, message_json};
 
 fn conversation_id(c: &Call<'_>) -> AppResult<String> {
     let cid = c.path_param("conversation_id")?;
-    if !convs::valid_id(&cid) {
+    if !shared::domain::chat::valid_id(&cid) {
         return Err(AppError::not_found(format!("conversation {cid}")));
     }
     Ok(cid)
@@ -22,8 +22,7 @@ fn conversation_id(c: &Call<'_>) -> AppResult<String> {
 pub async fn to_user(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let other = UserId::parse("user_id", &c.path_param("user_id")?)?;
-    users::require(&c.ctx.db, other).await?;
-    let conv = convs::ensure_single(&c.ctx.db, c.ctx.now_ms(), me, other).await?;
+    let conv = convs::open_single(&c.ctx.db, c.ctx.now_ms(), me, other).await?;
     Ok(Reply::data(conversation_json(&conv, None)))
 }
 
@@ -36,12 +35,9 @@ pub async fn create_group(c: &Call<'_>) -> AppResult<Reply> {
     let mut members = ids.iter().map(|s| UserId::parse("user_ids", s)).collect::<AppResult<Vec<_>>>()?;
     members.sort();
     members.dedup();
-    let found = users::get_many(&c.ctx.db, &members).await?;
-    if let Some(missing) = members.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
-        return Err(AppError::not_found(format!("user {missing}")));
-    }
+    shared::services::rooms::require_profiles(&c.ctx.db, &members).await?;
     let name = c.params.str_max("name", 64)?.or(c.params.str_max("title", 64)?).unwrap_or_default();
-    let conv = groups::create_group(&c.ctx.db, c.ctx.now_ms(), me, &name, &members).await?;
+    let conv = shared::services::rooms::create_group(&c.ctx.db, c.ctx.now_ms(), me, &name, &members).await?;
     Ok(Reply::data(conversation_json(&conv, None)).status(201))
 }
 
@@ -61,8 +57,7 @@ pub async fn send(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = conversation_id(c)?;
-    let member = convs::require_member(&c.ctx.db, &cid, me).await?;
-    let conv = convs::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
+    let (conv, member) = convs::as_member(&c.ctx.db, &cid, me).await?;
     let limit = c.params.i64_in("limit", 1, 200, 20)? as i32;
     let before = c.params.i64("before_seq")?;
     let since = c.params.i64("since_seq")?;
@@ -89,10 +84,7 @@ pub async fn mark_seen(c: &Call<'_>) -> AppResult<Reply> {
 /// Recent conversations, most recently active first, with unread counts.
 pub async fn from_last_seen(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    let mut list = convs::of_user(&c.ctx.db, me).await?;
-    // A 1:1 chat deleted for me comes back with its next message.
-    list.retain(|(conv, m)| m.cleared_seq == 0 || conv.last_seq > m.cleared_seq);
-    list.sort_by_key(|(conv, _)| std::cmp::Reverse(conv.last_ts.max(conv.created_at)));
+    let list = convs::recent(&c.ctx.db, me).await?;
     let items: Vec<Value> = list.iter().map(|(conv, m)| conversation_json(conv, Some(m))).collect();
     Ok(Reply::data(json!({"items": items})))
 }
@@ -100,23 +92,19 @@ pub async fn from_last_seen(c: &Call<'_>) -> AppResult<Reply> {
 /// A group conversation the caller belongs to (1:1 chats have no member management).
 async fn my_group(c: &Call<'_>, me: UserId) -> AppResult<(String, Conversation, Member)> {
     let cid = conversation_id(c)?;
-    let member = convs::require_member(&c.ctx.db, &cid, me).await?;
-    let conv = convs::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
-    if conv.kind != Kind::Group {
-        return Err(AppError::invalid("conversation_id", "not a group conversation"));
-    }
+    let (conv, member) = convs::group_as_member(&c.ctx.db, &cid, me).await?;
     Ok((cid, conv, member))
 }
 
 /// `{"event":"group","type",…}` to the members (and `also_to`), through `delivery` — the
-/// frame Shiku rooms and SealTalk groups send (store/rooms.rs), plus `conversationId`.
+/// frame Shiku rooms and SealTalk groups send (store/groups.rs), plus `conversationId`.
 fn group_event(cid: &str, kind: &str, me: UserId, mut extra: Value, also_to: &[UserId]) -> GroupEvent {
     extra["conversationId"] = json!(cid);
     GroupEvent::new(kind, me, extra).also_to(also_to)
 }
 
 /// `POST /api/v1/conversations/{id}/users` (`user_ids`, ≤ 500): the rooms' invite path
-/// (store/invites.rs: plain members only when the room allows it, else 403; unknown ids → 404
+/// (services::rooms: plain members only when the room allows it, else 403; unknown ids → 404
 /// and nothing added; members already in, users who blacklisted the inviter and users at the
 /// group cap are skipped; a full room → 403). Answers the conversation with the members' ids
 /// (as the room's `showMember` lets the caller see them).
@@ -136,15 +124,13 @@ pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
         group_event(&cid, "invited", me, json!({"userIds": ids}), &[])
     };
     let db = &c.ctx.db;
-    invites::invite(db, c.ctx.now_ms(), &cid, me, &wanted, &event).await.map_err(|e| match e {
+    shared::services::rooms::invite_with(db, c.ctx.now_ms(), &cid, me, &wanted, &event).await.map_err(|e| match e {
         AppError::NotFound(what) if what.starts_with("room ") => AppError::not_found(format!("conversation {cid}")),
         other => other,
     })?;
-    let (room, mut all) = rooms::with_members(db, &cid).await?.ok_or_else(|| AppError::not_found(cid.clone()))?;
-    let mine = all.iter().find(|m| m.uid == me).cloned();
-    if room.flag("showMember") == 0 && !mine.as_ref().is_some_and(|m| m.is_admin()) {
-        all.retain(|m| m.is_admin() || m.uid == me);
-    }
+    let (_, _, all) = shared::services::rooms::members_as_seen_by(db, &cid, me)
+        .await?
+        .ok_or_else(|| AppError::not_found(cid.clone()))?;
     let mut out = conversation_json(&conv, None);
     out["user_ids"] = all.iter().map(|u| u.uid.0).collect();
     Ok(Reply::data(out))
@@ -155,16 +141,10 @@ pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn delete(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = conversation_id(c)?;
-    let member = convs::require_member(&c.ctx.db, &cid, me).await?;
-    let conv = convs::get(&c.ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("conversation {cid}")))?;
-    if conv.kind == Kind::Single {
-        convs::clear_for(&c.ctx.db, &cid, me, conv.last_seq).await?;
-    } else if member.role == "owner" {
-        invites::dismiss(&c.ctx.db, c.ctx.now_ms(), &cid, group_event(&cid, "dismissed", me, json!({}), &[])).await?;
-    } else {
-        let ev = group_event(&cid, "left", me, json!({"userId": me.0}), &[me]);
-        invites::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, me, &ev).await?;
-    }
+    let (conv, member) = convs::as_member(&c.ctx.db, &cid, me).await?;
+    let dismissed = group_event(&cid, "dismissed", me, json!({}), &[]);
+    let left = group_event(&cid, "left", me, json!({"userId": me.0}), &[me]);
+    convs::delete_for(&c.ctx.db, c.ctx.now_ms(), me, (&conv, &member), dismissed, &left).await?;
     Ok(Reply::empty())
 }
 
@@ -176,23 +156,12 @@ pub async fn remove_user(c: &Call<'_>) -> AppResult<Reply> {
     let (cid, _, member) = my_group(c, me).await?;
     let target = UserId::parse("user_id", &c.path_param("user_id")?)?;
     if target == me {
-        if member.role == "owner" {
-            return Err(AppError::forbidden("the owner cannot leave; dismiss the conversation instead"));
-        }
         let ev = group_event(&cid, "left", me, json!({"userId": me.0}), &[me]);
-        invites::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, me, &ev).await?;
+        convs::leave(&c.ctx.db, c.ctx.now_ms(), me, &cid, &member, &ev).await?;
         return Ok(Reply::empty());
     }
-    if !member.is_admin() {
-        return Err(AppError::forbidden("only the owner or an admin may remove members"));
-    }
-    let theirs =
-        convs::member(&c.ctx.db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?;
-    if theirs.role == "owner" || (theirs.role == "admin" && member.role != "owner") {
-        return Err(AppError::forbidden("cannot remove the owner, or an admin unless you are the owner"));
-    }
     let ev = group_event(&cid, "removed", me, json!({"userId": target.0}), &[target]);
-    invites::remove_member(&c.ctx.db, c.ctx.now_ms(), &cid, target, &ev).await?;
+    convs::remove(&c.ctx.db, c.ctx.now_ms(), &cid, &member, target, &ev).await?;
     Ok(Reply::empty())
 }
 
@@ -202,11 +171,8 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     let name =
         c.params.str_max("name", 64)?.or(c.params.str_max("title", 64)?).ok_or_else(|| AppError::missing("name"))?;
     let (cid, mut conv, member) = my_group(c, me).await?;
-    if !member.is_admin() {
-        return Err(AppError::forbidden("only the owner or an admin may rename the conversation"));
-    }
     let ev = group_event(&cid, "renamed", me, json!({"name": name}), &[]);
-    groups::set_name(&c.ctx.db, c.ctx.now_ms(), &cid, &name, &ev).await?;
+    convs::rename(&c.ctx.db, c.ctx.now_ms(), &cid, &member, &name, &ev).await?;
     conv.name = name;
     Ok(Reply::data(conversation_json(&conv, Some(&member))))
 }

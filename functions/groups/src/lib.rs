@@ -17,10 +17,10 @@ mod sealtalk;
 mod shiku;
 
 use lambda_http::{Body, Request, Response};
+use shared::domain::rooms::MAX_USERS;
+use shared::domain::users::User;
 use shared::http::{serve, Call};
 use shared::ids::UserId;
-use shared::store::rooms;
-use shared::store::users::{self, User};
 use shared::{AppError, AppResult, Ctx, Reply};
 use std::collections::HashMap;
 
@@ -78,7 +78,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
 }
 
 /// Largest invitation / kick list in one request (a whole room).
-pub(crate) const MAX_IDS: usize = rooms::MAX_USERS as usize;
+pub(crate) const MAX_IDS: usize = MAX_USERS as usize;
 
 /// User ids from a list parameter (JSON array, JSON text or comma-separated), deduplicated.
 pub(crate) fn user_ids(c: &Call<'_>, name: &str) -> AppResult<Vec<UserId>> {
@@ -94,19 +94,9 @@ pub(crate) fn user_ids(c: &Call<'_>, name: &str) -> AppResult<Vec<UserId>> {
 
 /// Profiles of `uids` (⌈n/100⌉ BatchGetItem); an unknown id is a not-found error.
 pub(crate) async fn require_users(c: &Call<'_>, uids: &[UserId]) -> AppResult<HashMap<UserId, User>> {
-    let found = profiles(c, uids).await?;
-    if let Some(missing) = uids.iter().find(|u| !found.contains_key(u)) {
-        return Err(AppError::not_found(format!("user {missing}")));
-    }
-    Ok(found)
+    shared::services::rooms::require_profiles(&c.ctx.db, uids).await
 }
 
 pub(crate) async fn profiles(c: &Call<'_>, uids: &[UserId]) -> AppResult<HashMap<UserId, User>> {
-    let mut uids = uids.to_vec();
-    uids.sort();
-    uids.dedup();
-    if uids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(users::get_many(&c.ctx.db, &uids).await?.into_iter().map(|u| (u.uid, u)).collect())
+    shared::services::rooms::profiles(&c.ctx.db, uids).await
 }

@@ -184,7 +184,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
-    let room = rooms::create(db, now, new, &ev).await?;
+    let room = shared::services::rooms::create_room(db, now, new, &ev).await?;
     Ok(Reply::data(group_json(&room, Some(&svc::fresh_owner(me, now)))).status(201))
 }
 
@@ -259,7 +259,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     if !settings.is_empty() {
         events.push(GroupEvent::new("updated", me, json!({"settings": settings})));
     }
-    rooms::update(db, now, &cid, me, ch, &events).await?;
+    shared::store::room_writes::update(db, now, &cid, me, ch, &events).await?;
     // The group as read before, with the changes just written (no read after the write).
     let mut out = group_json(&room, Some(&mine));
     if let Some(nm) = name {
@@ -313,7 +313,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     if mine.is_none() && !is_public(&room) {
         return Err(not_found(&cid));
     }
-    rooms::visible(&room, mine.as_ref(), &mut list);
+    shared::services::rooms::visible(&room, mine.as_ref(), &mut list);
     list.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let more = list.len() > offset.saturating_add(limit);
     let page: Vec<RoomMember> = list.into_iter().skip(offset).take(limit).collect();
@@ -408,7 +408,7 @@ pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
             if new {
                 let approvers = requests::approvers(db, &cid).await?;
                 let extra = json!({"requestId": req.id(), "userId": me.0, "message": message});
-                let frame = rooms::event_frame("joinRequested", &cid, me, now, extra);
+                let frame = shared::realtime::frames::group_event("joinRequested", &cid, me, now, extra);
                 events::put_user_events(db, now, &approvers, &frame).await?;
             }
             Ok(Reply::data(request_json(&req)).status(202))
@@ -480,7 +480,7 @@ async fn decide(c: &Call<'_>, approve: bool) -> AppResult<Reply> {
     }
     if approve {
         let ev = GroupEvent::new("joined", me, json!({"userIds": [uid.0], "inviter": me.0, "requestId": id}));
-        match rooms::join(db, now, &cid, uid, room.max_users(), &ev).await {
+        match shared::store::invites::join(db, now, &cid, uid, room.max_users(), &ev).await {
             Ok(_) => {} // Ok(false): joined meanwhile (invited)
             Err(e) => {
                 if let Err(undo) = requests::reopen(db, &req, me).await {
@@ -490,7 +490,13 @@ async fn decide(c: &Call<'_>, approve: bool) -> AppResult<Reply> {
             }
         }
     } else {
-        let frame = rooms::event_frame("joinRejected", &cid, me, now, json!({"requestId": id, "userId": uid.0}));
+        let frame = shared::realtime::frames::group_event(
+            "joinRejected",
+            &cid,
+            me,
+            now,
+            json!({"requestId": id, "userId": uid.0}),
+        );
         events::put_user_events(db, now, &[uid], &frame).await?;
     }
     let decided = JoinRequest { state: state.into(), decided_by: Some(me), updated_at: now, ..req };

@@ -7,12 +7,10 @@ use serde_json::{json, Value};
 use shared::dialects::sealtalk::iso;
 use shared::dialects::sealtalk::rooms::role_code as role;
 use shared::dialects::sealtalk_escape as escape;
+use shared::domain::rooms::{Changes, Field, GroupEvent, NewRoom, Room, Settings, MAX_NOTICE};
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::services::rooms::{self as svc, require_admin};
-use shared::store::profiles::avatar_url;
-use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Room, Settings};
-use shared::store::users;
+use shared::services::rooms::{self as svc, avatar_url};
 use shared::{AppError, AppResult, Reply};
 
 const MIN_NAME: usize = 2;
@@ -22,7 +20,7 @@ const MAX_PORTRAIT: usize = 256;
 
 fn group_id(c: &Call<'_>) -> AppResult<String> {
     let id = c.params.req_str("groupId")?;
-    if !shared::store::conversations::valid_id(&id) {
+    if !shared::domain::chat::valid_id(&id) {
         return Err(AppError::not_found(format!("group {id}")));
     }
     Ok(id)
@@ -62,7 +60,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     }
     let members: Vec<UserId> = user_ids(c, "memberIds")?.into_iter().filter(|u| *u != me).collect();
     require_users(c, &members).await?;
-    let owner = users::require(&c.ctx.db, me).await?;
+    let owner = svc::require_user(&c.ctx.db, me).await?;
     let now = c.ctx.now_ms();
     let settings = Settings::from([("isLook".to_string(), Field::Int(1))]);
     let new = NewRoom {
@@ -75,7 +73,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
-    let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
+    let room = svc::create_room(&c.ctx.db, now, new, &ev).await?;
     Ok(Reply::data(json!({"id": room.id})))
 }
 
@@ -137,12 +135,9 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
     let name = group_name(c)?;
-    let db = &c.ctx.db;
-    let (_, mine) = rooms::as_member(db, &gid, me).await?;
-    require_admin(&mine)?;
-    let now = c.ctx.now_ms();
     let ev = GroupEvent::new("renamed", me, json!({"name": name}));
-    rooms::update(db, now, &gid, me, vec![("name".into(), Some(Field::from(name.as_str())))], &[ev]).await?;
+    let ch: Changes = vec![("name".into(), Some(Field::from(name.as_str())))];
+    svc::update_as_admin(&c.ctx.db, c.ctx.now_ms(), me, &gid, ch, &[ev]).await?;
     Ok(Reply::empty())
 }
 
@@ -150,8 +145,8 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn set_bulletin(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
-    let text = c.params.str_max("bulletin", rooms::MAX_NOTICE)?.unwrap_or_default();
-    let (_, mine) = rooms::as_member(&c.ctx.db, &gid, me).await?;
+    let text = c.params.str_max("bulletin", MAX_NOTICE)?.unwrap_or_default();
+    let (_, mine) = svc::as_member(&c.ctx.db, &gid, me).await?;
     svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &gid, &escape(&text)).await?;
     Ok(Reply::empty())
 }
@@ -164,12 +159,9 @@ pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     if !(uri.starts_with("http://") || uri.starts_with("https://")) || uri.contains(char::is_whitespace) {
         return Err(AppError::invalid("portraitUri", "must be an http(s) URL"));
     }
-    let db = &c.ctx.db;
-    let (_, mine) = rooms::as_member(db, &gid, me).await?;
-    require_admin(&mine)?;
-    let now = c.ctx.now_ms();
     let ev = GroupEvent::new("portrait", me, json!({"portraitUri": uri}));
-    rooms::update(db, now, &gid, me, vec![("portrait".into(), Some(Field::from(uri.as_str())))], &[ev]).await?;
+    let ch: Changes = vec![("portrait".into(), Some(Field::from(uri.as_str())))];
+    svc::update_as_admin(&c.ctx.db, c.ctx.now_ms(), me, &gid, ch, &[ev]).await?;
     Ok(Reply::empty())
 }
 
@@ -181,7 +173,7 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
     let now = c.ctx.now_ms();
     let ch: Changes = vec![("nickname".into(), if name.is_empty() { None } else { Some(Field::from(name.as_str())) })];
     let ev = GroupEvent::new("member", me, json!({"userId": me.0, "nickname": name}));
-    if !rooms::update_member(&c.ctx.db, now, &gid, me, ch, &[ev]).await? {
+    if !svc::update_member(&c.ctx.db, now, &gid, me, ch, &[ev]).await? {
         return Err(AppError::not_found(format!("group {gid}")));
     }
     Ok(Reply::empty())
@@ -191,7 +183,7 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = c.path_param("id")?;
-    let (room, _) = rooms::as_member(&c.ctx.db, &gid, me).await?;
+    let (room, _) = svc::as_member(&c.ctx.db, &gid, me).await?;
     Ok(Reply::data(group_json(&room)))
 }
 
@@ -201,9 +193,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = c.path_param("id")?;
     let not_found = || AppError::not_found(format!("group {gid}"));
-    let (room, mut members) = rooms::with_members(&c.ctx.db, &gid).await?.ok_or_else(not_found)?;
-    let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
-    rooms::visible(&room, Some(&mine), &mut members);
+    let (_, _, mut members) = svc::members_as_seen_by(&c.ctx.db, &gid, me).await?.ok_or_else(not_found)?;
     members.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;
@@ -227,7 +217,7 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
 /// server answers). One GSI1 Query + ⌈groups/100⌉ BatchGetItem.
 pub async fn user_groups(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    let mut mine = rooms::of_user(&c.ctx.db, me).await?;
+    let mut mine = svc::of_user(&c.ctx.db, me).await?;
     mine.sort_by_key(|(r, _)| (r.created_at(), r.id.clone()));
     let out: Vec<Value> = mine
         .iter()

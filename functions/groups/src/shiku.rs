@@ -5,12 +5,11 @@ use crate::{profiles, require_users, user_ids};
 use serde_json::{json, Value};
 use shared::dialects::shiku::codes;
 use shared::dialects::shiku::rooms::{field_json, member_json, notice_json, role_code, room_json, settings, talk_time};
+use shared::domain::rooms::{self as rooms, Changes, Field, GroupEvent, NewRoom, Settings, ADMIN, MEMBER};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::params::Params;
-use shared::services::rooms::{self as svc, require_admin, require_owner};
-use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Settings, ADMIN, MEMBER};
-use shared::store::{notices, users};
+use shared::services::rooms::{self as svc, require_admin};
 use shared::{AppError, AppResult, Reply};
 use std::collections::HashMap;
 
@@ -21,7 +20,7 @@ const GET_MEMBERS: i32 = 100;
 
 fn room_id(c: &Call<'_>) -> AppResult<String> {
     let cid = c.params.req_str("roomId")?;
-    if !shared::store::conversations::valid_id(&cid) {
+    if !shared::domain::chat::valid_id(&cid) {
         return Err(AppError::not_found(format!("room {cid}")));
     }
     Ok(cid)
@@ -44,7 +43,7 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
         });
     }
     let mut found = require_users(c, &members).await?;
-    let owner = users::require(&c.ctx.db, me).await?;
+    let owner = svc::require_user(&c.ctx.db, me).await?;
     let now = c.ctx.now_ms();
     let new = NewRoom {
         id: c.params.str("jid")?,
@@ -56,7 +55,7 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
-    let room = rooms::create(&c.ctx.db, now, new, &ev).await?;
+    let room = svc::create_room(&c.ctx.db, now, new, &ev).await?;
     found.insert(me, owner);
     Ok(Reply::data(room_json(&room, Some(&svc::fresh_owner(me, now)), &[], &found, &[])))
 }
@@ -75,20 +74,14 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
     let db = &c.ctx.db;
-    let (room, mine) = rooms::as_member(db, &cid, me).await?;
-    require_admin(&mine)?;
+    let (room, mine) = svc::as_admin(db, &cid, me).await?;
     let mut ch = settings(&c.params)?;
     let name = c.params.str_max("roomName", MAX_NAME)?.or(c.params.str_max("name", MAX_NAME)?);
     if let Some(nm) = &name {
         ch.push(("name".into(), Some(Field::from(nm.as_str()))));
     }
     let notice = c.params.str_max("notice", rooms::MAX_NOTICE)?;
-    if let Some((_, Some(v))) = ch.iter().find(|(k, _)| k == "maxUserSize") {
-        let max: i64 = v.int().unwrap_or(rooms::MAX_USERS);
-        if max < room.member_count() {
-            return Err(AppError::invalid("maxUserSize", "below the current member count"));
-        }
-    }
+    svc::check_capacity(&room, &ch)?;
     let now = c.ctx.now_ms();
     if !ch.is_empty() {
         let changed: serde_json::Map<String, Value> = ch
@@ -106,7 +99,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         if !changed.is_empty() {
             events.push(GroupEvent::new("updated", me, json!({"settings": changed})));
         }
-        rooms::update(db, now, &cid, me, ch, &events).await?;
+        svc::update_settings(db, now, me, &cid, ch, &events).await?;
     }
     if let Some(text) = notice {
         svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &cid, &text).await?;
@@ -120,7 +113,7 @@ pub async fn transfer(c: &Call<'_>) -> AppResult<Reply> {
     let cid = room_id(c)?;
     let to = UserId::parse("toUserId", &c.params.req_str("toUserId")?)?;
     svc::transfer(&c.ctx.db, c.ctx.now_ms(), me, &cid, to).await?;
-    let (room, mine) = rooms::as_member(&c.ctx.db, &cid, me).await?;
+    let (room, mine) = svc::as_member(&c.ctx.db, &cid, me).await?;
     let profiles = profiles(c, &[me]).await?;
     Ok(Reply::data(room_json(&room, Some(&mine), &[], &profiles, &[])))
 }
@@ -132,14 +125,8 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
     let db = &c.ctx.db;
-    let (head, notices) = tokio::join!(rooms::head(db, &cid, GET_MEMBERS), notices::notices(db, &cid, 10));
-    let not_found = || AppError::not_found(format!("room {cid}"));
-    let (room, mut members) = head?.ok_or_else(not_found)?;
-    let mine = match members.iter().find(|m| m.uid == me) {
-        Some(m) => m.clone(),
-        None => rooms::member(db, &cid, me).await?.ok_or_else(not_found)?,
-    };
-    rooms::visible(&room, Some(&mine), &mut members);
+    let (head, notices) = tokio::join!(svc::head_as_seen_by(db, &cid, me, GET_MEMBERS), svc::notices(db, &cid, 10));
+    let (room, mine, members) = head?;
     let mut uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     uids.push(me);
     let profiles = profiles(c, &uids).await?;
@@ -153,7 +140,7 @@ pub async fn list(c: &Call<'_>) -> AppResult<Reply> {
     let size = c.params.i64_in("pageSize", 1, 100, 10)?;
     let index = c.params.i64_in("pageIndex", 0, 500, 0)?;
     let name = c.params.str_max("roomName", MAX_NAME)?;
-    let rooms = rooms::public(&c.ctx.db, ((index + 1) * size) as i32, name.as_deref()).await?;
+    let rooms = svc::public(&c.ctx.db, ((index + 1) * size) as i32, name.as_deref()).await?;
     let none = HashMap::new();
     let out: Vec<Value> =
         rooms.iter().skip((index * size) as usize).map(|r| room_json(r, None, &[], &none, &[])).collect();
@@ -197,18 +184,15 @@ pub async fn member_update(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::missing("text"));
     }
     let db = &c.ctx.db;
-    let (_, mine) = rooms::as_member(db, &cid, me).await?;
+    let (_, mine) = svc::as_member(db, &cid, me).await?;
     let theirs = if target == me {
         mine.clone()
     } else {
         require_admin(&mine)?;
-        rooms::member(db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?
+        svc::member(db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?
     };
     if talk.is_some() {
-        require_admin(&mine)?;
-        if theirs.is_owner() || (theirs.role == ADMIN && !mine.is_owner()) {
-            return Err(AppError::forbidden("the owner, and admins (except by the owner), cannot be muted"));
-        }
+        svc::may_mute(&mine, &theirs)?;
     }
     let mut ch: Changes = vec![];
     if let Some(nk) = &nickname {
@@ -225,7 +209,7 @@ pub async fn member_update(c: &Call<'_>) -> AppResult<Reply> {
     if let Some(nk) = nickname {
         events.push(GroupEvent::new("member", me, json!({"userId": target.0, "nickname": nk})));
     }
-    if !rooms::update_member(db, now, &cid, target, ch, &events).await? {
+    if !svc::update_member(db, now, &cid, target, ch, &events).await? {
         return Err(AppError::not_found(format!("member {target}")));
     }
     Ok(Reply::empty())
@@ -253,17 +237,17 @@ pub async fn member_get(c: &Call<'_>) -> AppResult<Reply> {
         None => me,
     };
     let db = &c.ctx.db;
-    let (room, mine) = rooms::as_member(db, &cid, me).await?;
+    let (room, mine) = svc::as_member(db, &cid, me).await?;
     let theirs = if target == me {
         mine.clone()
     } else {
-        rooms::member(db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?
+        svc::member(db, &cid, target).await?.ok_or_else(|| AppError::not_found(format!("member {target}")))?
     };
     // `showMember = 0`: plain members see only the owner, the admins and themselves.
     let mut shown = vec![theirs];
-    rooms::visible(&room, Some(&mine), &mut shown);
+    svc::visible(&room, Some(&mine), &mut shown);
     let theirs = shown.pop().ok_or_else(|| AppError::not_found(format!("member {target}")))?;
-    let profile = users::get(db, target).await?;
+    let profile = svc::user(db, target).await?;
     Ok(Reply::data(member_json(&cid, &theirs, profile.as_ref())))
 }
 
@@ -276,9 +260,7 @@ pub async fn member_list(c: &Call<'_>) -> AppResult<Reply> {
     let cid = room_id(c)?;
     let keyword = c.params.str_max("keyword", MAX_NAME)?.map(|k| k.to_lowercase());
     let not_found = || AppError::not_found(format!("room {cid}"));
-    let (room, mut members) = rooms::with_members(&c.ctx.db, &cid).await?.ok_or_else(not_found)?;
-    let mine = members.iter().find(|m| m.uid == me).cloned().ok_or_else(not_found)?;
-    rooms::visible(&room, Some(&mine), &mut members);
+    let (_, _, mut members) = svc::members_as_seen_by(&c.ctx.db, &cid, me).await?.ok_or_else(not_found)?;
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;
     members.sort_by_key(|m| (role_code(m), m.joined_at, m.uid));
@@ -301,8 +283,8 @@ pub async fn notice_list(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
     let size = c.params.i64_in("pageSize", 1, 200, 50)?;
-    rooms::as_member(&c.ctx.db, &cid, me).await?;
-    let list = notices::notices(&c.ctx.db, &cid, size as i32).await?;
+    svc::as_member(&c.ctx.db, &cid, me).await?;
+    let list = svc::notices(&c.ctx.db, &cid, size as i32).await?;
     Ok(Reply::data(list.iter().map(|n| notice_json(&cid, n)).collect()))
 }
 
@@ -311,13 +293,7 @@ pub async fn notice_delete(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
     let id = c.params.req_str("noticeId")?;
-    let db = &c.ctx.db;
-    let (_, mine) = rooms::as_member(db, &cid, me).await?;
-    require_admin(&mine)?;
-    let ev = GroupEvent::new("noticeDeleted", me, json!({"noticeId": id}));
-    if !notices::delete_notice(db, c.ctx.now_ms(), &cid, &id, &ev).await? {
-        return Err(AppError::not_found(format!("notice {id}")));
-    }
+    svc::delete_notice(&c.ctx.db, c.ctx.now_ms(), me, &cid, &id).await?;
     Ok(Reply::empty())
 }
 
@@ -325,8 +301,7 @@ pub async fn notice_delete(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn get_call(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let cid = room_id(c)?;
-    let (room, _) = rooms::as_member(&c.ctx.db, &cid, me).await?;
-    let (call, video) = rooms::call_id(&c.ctx.db, &room).await?;
+    let (call, video) = svc::call_id(&c.ctx.db, me, &cid).await?;
     Ok(Reply::data(json!({"roomId": cid, "call": call, "videoMeetingNo": video})))
 }
 
@@ -350,7 +325,7 @@ pub async fn leave(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn list_his(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let kind = c.params.i64_in("type", 0, 2, 0)?;
-    let mut mine = rooms::of_user(&c.ctx.db, me).await?;
+    let mut mine = svc::of_user(&c.ctx.db, me).await?;
     mine.retain(|(_, m)| match kind {
         1 => m.is_owner(),
         2 => !m.is_owner(),
@@ -378,18 +353,9 @@ pub async fn set_admin(c: &Call<'_>) -> AppResult<Reply> {
         3 => MEMBER,
         _ => return Err(AppError::invalid("type", "2 (admin) or 3 (member); ownership moves with /room/transfer")),
     };
-    let db = &c.ctx.db;
-    let (_, mine) = rooms::as_member(db, &cid, me).await?;
-    require_owner(&mine)?;
-    if target == me {
-        return Err(AppError::invalid("touserId", "the owner's role changes only by transfer"));
-    }
-    let now = c.ctx.now_ms();
     let shiku_role = if role == ADMIN { 2 } else { 3 };
     let ev = GroupEvent::new("admin", me, json!({"userId": target.0, "role": shiku_role}));
-    if !rooms::set_role(db, now, &cid, target, role, &ev).await? {
-        return Err(AppError::not_found(format!("member {target}")));
-    }
+    svc::set_role(&c.ctx.db, c.ctx.now_ms(), me, &cid, target, role, &ev).await?;
     Ok(Reply::empty())
 }
 
@@ -414,11 +380,9 @@ pub async fn set_offline_no_push(c: &Call<'_>) -> AppResult<Reply> {
             ("openTopChatTime".into(), Some(Field::Int(if on == 1 { now / 1000 } else { 0 }))),
         ],
     };
-    if shared::store::conversations::valid_id(&cid) {
-        if let Some(m) = rooms::set_member_settings(&c.ctx.db, now, &cid, me, ch).await? {
-            let profile = users::get(&c.ctx.db, me).await?;
-            return Ok(Reply::data(member_json(&cid, &m, profile.as_ref())));
-        }
+    if let Some(m) = svc::set_my_settings(&c.ctx.db, now, me, &cid, ch).await? {
+        let profile = svc::user(&c.ctx.db, me).await?;
+        return Ok(Reply::data(member_json(&cid, &m, profile.as_ref())));
     }
     Err(AppError::not_found(format!("room {cid}")))
 }
@@ -430,9 +394,8 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
     let cid = room_id(c)?;
     let db = &c.ctx.db;
     let not_found = || AppError::not_found(format!("room {cid}"));
-    let (room, members) = rooms::with_members(db, &cid).await?.ok_or_else(not_found)?;
-    let mine = members.iter().find(|m| m.uid == me).ok_or_else(not_found)?;
-    require_admin(mine)?;
+    let (room, mine, members) = svc::members_as_seen_by(db, &cid, me).await?.ok_or_else(not_found)?;
+    require_admin(&mine)?;
     let mut settings = Settings::new();
     let mut keys: Vec<&str> = rooms::FLAGS.iter().map(|(f, _)| *f).collect();
     keys.extend(rooms::INTS);
@@ -443,7 +406,7 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
             settings.insert(k.to_string(), v.clone());
         }
     }
-    let owner = users::require(db, me).await?;
+    let owner = svc::require_user(db, me).await?;
     let now = c.ctx.now_ms();
     let others: Vec<UserId> = members.iter().map(|m| m.uid).filter(|u| *u != me).collect();
     let new = NewRoom {
@@ -456,7 +419,7 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
     };
     let ids: Vec<i64> = others.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": room.name(), "userIds": ids, "copyOf": cid}));
-    let copy = rooms::create(db, now, new, &ev).await?;
+    let copy = svc::create_room(db, now, new, &ev).await?;
     let profiles = HashMap::from([(me, owner)]);
     Ok(Reply::data(room_json(&copy, Some(&svc::fresh_owner(me, now)), &[], &profiles, &[])))
 }

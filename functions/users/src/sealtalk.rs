@@ -170,7 +170,7 @@ pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
             "group": {"id": conv.id, "name": conv.name, "portraitUri": "", "timestamp": conv.created_at},
         }));
         // One Query (META + members); showMember = 0 hides plain members as in every member list.
-        let Some((_, members)) = rooms::members_visible_to(db, &conv.id, m.uid).await? else {
+        let Some((_, _, members)) = rooms::members_as_seen_by(db, &conv.id, m.uid).await? else {
             continue;
         };
         for member in members {

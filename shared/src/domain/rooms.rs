@@ -238,6 +238,29 @@ pub struct NewRoom {
     pub settings: Settings,
 }
 
+/// A group change's event (`ev = "group"`): its type, who made it, its fields, and the people
+/// told besides the members at delivery time (those who just left or were removed, every
+/// former member of a dismissed group). The store writes it in the same transaction as the
+/// change (store/groups.rs); `delivery` posts its frame.
+#[derive(Debug, Clone)]
+pub struct GroupEvent {
+    pub kind: String,
+    pub by: UserId,
+    pub extra: serde_json::Value,
+    pub also_to: Vec<UserId>,
+}
+
+impl GroupEvent {
+    pub fn new(kind: &str, by: UserId, extra: serde_json::Value) -> GroupEvent {
+        GroupEvent { kind: kind.to_string(), by, extra, also_to: vec![] }
+    }
+
+    pub fn also_to(mut self, uids: &[UserId]) -> GroupEvent {
+        self.also_to = uids.to_vec();
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

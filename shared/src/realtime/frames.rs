@@ -89,6 +89,12 @@ pub fn notify_frame(card: &Value, ts: i64) -> Value {
 
 // ---- group events: room created, members, settings, dismissed ---------------------------
 
+/// `{"event":"group","type",…}` with both `roomId` (Shiku) and `groupId` (SealTalk) naming the
+/// conversation. Its one definition is in the store (store/groups.rs), which writes it into
+/// the event item in the change's own transaction (the store sits below realtime); frames
+/// posted directly (join requests) use it from here.
+pub use crate::store::groups::event_frame as group_event;
+
 // ---- relations: friend requests, friend added/removed, blocks ---------------------------
 
 /// The frame of a friend event (`type` requested / accepted / added / deleted / unfollowed /

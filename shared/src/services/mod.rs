@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod chat;
 pub mod config;
+pub mod conversations;
 pub mod courses;
 pub mod delivery;
 pub mod favorites;
@@ -15,6 +16,7 @@ pub mod presence;
 pub mod privacy;
 pub mod profiles;
 pub mod relations;
+pub mod room_invites;
 pub mod rooms;
 pub mod sessions;
 pub mod settings;

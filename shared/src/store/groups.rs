@@ -1,12 +1,15 @@
 //! Group conversations in the store: creation (META, owner and first members in one
 //! transaction, never reusing a dismissed id), the `DISMISSED` marker, renames, and group
 //! events (`GroupEvent`, written in the same transaction as the change they announce and
-//! pushed by `delivery`). Rooms (store/rooms.rs) are these groups with Shiku's settings.
+//! pushed by `delivery`). Rooms (store/rooms.rs, store/room_writes.rs) are these groups with
+//! Shiku's settings. Who may join is decided above (services::rooms); this only writes.
 
 use super::conversations::*;
 use super::{applied, n, s, Db, Item, GSI2};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
+
+pub use crate::domain::rooms::GroupEvent;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 /// Members besides the owner that a creating transaction holds: META, the check that the id
@@ -14,39 +17,22 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 /// item plus a group counter per member (100 items).
 pub const MAX_IN_CREATION: usize = 47;
 
-/// Create a group conversation with its owner and initial members in one transaction.
-/// Members who blacklisted the owner or are in too many groups are left out
-/// (store/invites.rs); an owner in too many groups is refused.
-pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
-    let members = super::invites::screen_new_room(db, owner, members).await?;
-    create_group_with(db, now, None, owner, name, &members, Item::new(), None).await
-}
-
 /// Marker left by a dismissed group (`CONV#<cid>/DISMISSED`): its id is never used again, so
 /// nobody reopens the partition that holds its messages. Sorts before `MEMBER#`/`META`/`MSG#`.
-pub(crate) const DISMISSED: &str = "DISMISSED";
+pub(crate) const DISMISSED: &str = super::keys::DISMISSED_SK;
 
-/// [`create_group`] with a client-chosen id (Shiku `jid`: used when valid and never used
-/// before — not by a live room, not by a dismissed one — otherwise a new one is generated) and
-/// extra META attributes (room settings, store/rooms.rs). The caller screened `members`
-/// ([`super::invites::screen_new_room`]). META `memberCount` starts at the number of members
-/// written; `event` goes into the same transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn create_group_with(
-    db: &Db,
-    now: i64,
-    wanted_id: Option<&str>,
-    owner: UserId,
-    name: &str,
-    members: &[UserId],
-    extra: Item,
-    event: Option<&GroupEvent>,
-) -> AppResult<Conversation> {
-    let meta = create_group_meta(db, now, wanted_id, owner, name, members, extra, event).await?;
+/// Create a group conversation with its owner and initial members in one transaction. The
+/// caller screened `members` (services::rooms: blacklists, caps); an owner at the group cap is
+/// refused. META `memberCount` starts at the number of members written.
+pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
+    let meta = create_group_meta(db, now, None, owner, name, members, Item::new(), None).await?;
     conv_from(&meta).ok_or_else(|| AppError::internal("conversation item"))
 }
 
-/// [`create_group_with`], answering the META item as written (no read after the write).
+/// THE creation path: with a client-chosen id (Shiku `jid`: used when valid and never used
+/// before — not by a live room, not by a dismissed one — otherwise a new one is generated) and
+/// extra META attributes (room settings, store/room_writes.rs); `event` goes into the same
+/// transaction. Answers the META item as written (no read after the write).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn create_group_meta(
     db: &Db,
@@ -80,16 +66,16 @@ async fn create_group_once(
     extra: Item,
     event: Option<&GroupEvent>,
 ) -> AppResult<Item> {
-    use super::invites::{counter, too_many_groups};
+    use super::group_counts::{counter, too_many_groups};
     let cid = cid.to_string();
     let mut meta = extra;
-    meta.extend(Db::key(pk(&cid), "META"));
+    meta.extend(Db::key(pk(&cid), super::keys::META_SK));
     meta.insert("kind".into(), s("group"));
     meta.insert("name".into(), s(name));
     meta.insert("owner".into(), n(owner.0));
     meta.insert("lastSeq".into(), n(0));
     // Directory of all groups (Xuanxuan getChatGroups, admin room list).
-    meta.insert("gsi2pk".into(), s("GROUPS"));
+    meta.insert("gsi2pk".into(), s(super::keys::GROUPS_GSI2PK));
     meta.insert("gsi2sk".into(), s(&cid));
     meta.insert("createdAt".into(), n(now));
     let mut all: Vec<UserId> = members.iter().copied().filter(|m| *m != owner).collect();
@@ -141,7 +127,7 @@ fn not_dismissed(db: &Db, cid: &str) -> TransactWriteItem {
 
 /// Every group conversation (GSI2 `GROUPS`), Query pages, no Scan.
 pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
-    let items = super::query_all(db, Some(GSI2), "GROUPS".into(), None, None).await?;
+    let items = super::query_all(db, Some(GSI2), super::keys::GROUPS_GSI2PK.into(), None, None).await?;
     Ok(items.iter().filter_map(conv_from).collect())
 }
 
@@ -149,7 +135,7 @@ pub async fn all_groups(db: &Db) -> AppResult<Vec<Conversation>> {
 pub async fn set_name(db: &Db, now: i64, cid: &str, name: &str, event: &GroupEvent) -> AppResult<()> {
     let upd = Update::builder()
         .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
+        .set_key(Some(Db::key(pk(cid), super::keys::META_SK)))
         .update_expression("SET #n = :n")
         .condition_expression("attribute_exists(pk) AND kind = :g")
         .expression_attribute_names("#n", "name")
@@ -171,7 +157,7 @@ pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()
         .client
         .update_item()
         .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
+        .set_key(Some(Db::key(pk(cid), super::keys::META_SK)))
         .update_expression("SET screenCapture = :s")
         .condition_expression("attribute_exists(pk)")
         .expression_attribute_values(":s", n(status))
@@ -187,51 +173,25 @@ pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()
 /// Group events kept one day (delivery pushes them once).
 pub const GROUP_EVENT_TTL_SECS: i64 = 86_400;
 
-/// A group change's event (`ev = "group"`), written in the SAME transaction as the change it
-/// reports, so members never miss a change nor hear of one that did not happen. `delivery`
-/// posts its frame to the conversation's members at delivery time plus `also_to` (people who
-/// just left or were removed, or every former member of a dismissed group).
-/// Item: `CONV#<cid>` / `EVT#<ts:013>#<id>`, `frame` (JSON text), `ttl`.
-#[derive(Debug, Clone)]
-pub struct GroupEvent {
-    pub kind: String,
-    pub by: UserId,
-    pub extra: serde_json::Value,
-    pub also_to: Vec<UserId>,
+/// The event's item: `CONV#<cid>` / `EVT#<ts:013>#<id>`, `frame` (JSON text, delivery posts
+/// it to the members at delivery time plus `alsoTo`), `ttl`.
+fn event_item(ev: &GroupEvent, cid: &str, now_ms: i64) -> Item {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut it = Db::key(pk(cid), super::keys::group_event_sk(now_ms, &id));
+    it.insert("ev".into(), s("group"));
+    it.insert("cid".into(), s(cid));
+    it.insert("frame".into(), s(event_frame(&ev.kind, cid, ev.by, now_ms, ev.extra.clone()).to_string()));
+    it.insert("ttl".into(), n(now_ms / 1000 + GROUP_EVENT_TTL_SECS));
+    if !ev.also_to.is_empty() {
+        it.insert("alsoTo".into(), AttributeValue::L(ev.also_to.iter().map(|u| n(u.0)).collect()));
+    }
+    it
 }
 
-impl GroupEvent {
-    pub fn new(kind: &str, by: UserId, extra: serde_json::Value) -> GroupEvent {
-        GroupEvent { kind: kind.to_string(), by, extra, also_to: vec![] }
-    }
-
-    pub fn also_to(mut self, uids: &[UserId]) -> GroupEvent {
-        self.also_to = uids.to_vec();
-        self
-    }
-
-    /// The frame members receive (docs/realtime.md).
-    pub fn frame(&self, cid: &str, now: i64) -> serde_json::Value {
-        event_frame(&self.kind, cid, self.by, now, self.extra.clone())
-    }
-
-    fn item(&self, cid: &str, now_ms: i64) -> Item {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let mut it = Db::key(pk(cid), format!("EVT#{now_ms:013}#{id}"));
-        it.insert("ev".into(), s("group"));
-        it.insert("cid".into(), s(cid));
-        it.insert("frame".into(), s(self.frame(cid, now_ms).to_string()));
-        it.insert("ttl".into(), n(now_ms / 1000 + GROUP_EVENT_TTL_SECS));
-        if !self.also_to.is_empty() {
-            it.insert("alsoTo".into(), AttributeValue::L(self.also_to.iter().map(|u| n(u.0)).collect()));
-        }
-        it
-    }
-
-    /// The Put that goes into the change's transaction.
-    pub(crate) fn put(&self, db: &Db, cid: &str, now_ms: i64) -> TransactWriteItem {
-        put(db, self.item(cid, now_ms), None)
-    }
+/// The event's Put, written in the SAME transaction as the change it reports, so members
+/// never miss a change nor hear of one that did not happen.
+pub(crate) fn event_put(db: &Db, ev: &GroupEvent, cid: &str, now_ms: i64) -> TransactWriteItem {
+    put(db, event_item(ev, cid, now_ms), None)
 }
 
 /// The frame of a group event: `{"event":"group","type",…}` with both `roomId` (Shiku) and
@@ -254,7 +214,7 @@ pub(crate) async fn transact_why(
     now_ms: i64,
     events: &[GroupEvent],
 ) -> AppResult<Option<usize>> {
-    let items = writes.into_iter().chain(events.iter().map(|e| e.put(db, cid, now_ms))).collect();
+    let items = writes.into_iter().chain(events.iter().map(|e| event_put(db, e, cid, now_ms))).collect();
     match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
         Ok(_) => Ok(None),
         Err(e) => match super::failed_conditions(&e) {
@@ -273,6 +233,21 @@ pub(crate) async fn transact(
     now_ms: i64,
     events: &[GroupEvent],
 ) -> AppResult<bool> {
-    let items = writes.into_iter().chain(events.iter().map(|e| e.put(db, cid, now_ms))).collect();
+    let items = writes.into_iter().chain(events.iter().map(|e| event_put(db, e, cid, now_ms))).collect();
     applied(db.client.transact_write_items().set_transact_items(Some(items)).send().await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn group_frames_name_the_room_in_both_dialects() {
+        let f = event_frame("renamed", "abc", UserId(7), 5, json!({"name": "n"}));
+        assert_eq!(
+            f,
+            json!({"event":"group","type":"renamed","roomId":"abc","groupId":"abc","by":7,"ts":5,"name":"n"})
+        );
+    }
 }

@@ -1,110 +1,48 @@
-//! Who joins a group, and the writes that add and remove members — ONE path for every
-//! dialect (Shiku `/room/member/update`, SealTalk `group/add`, Minxing groups and
-//! `conversations/{id}/users`, creation, joins, leaves, kicks, dismissal):
-//! - invite rules: a plain member invites only when the room has `allowInviteFriend = 1` and
-//!   `isNeedVerify = 0` (private rooms take members from their admins or by approved request);
-//! - a user who blacklisted the inviter is skipped (never added, no error: the others still
-//!   are), on creation as on invitations;
-//! - every user has a group counter, `USER#<uid>/GROUPS` `groupCount`, moved in the same
-//!   transaction as the MEMBER item it counts; an add is conditioned on `groupCount < cap`
-//!   ([`max_groups`], env `MAX_GROUPS_PER_USER`, default 2000). A user at the cap is skipped
-//!   when invited and refused ([`REFUSED_TOO_MANY_GROUPS`]) when joining or creating.
+//! The writes that add and remove group members — ONE path for every dialect (Shiku
+//! `/room/member/update`, SealTalk `group/add`, Minxing groups and `conversations/{id}/users`,
+//! creation, joins, leaves, kicks, dismissal) — and the one read the invite rules need
+//! ([`invite_facts`]). Who may invite and who is skipped is decided in services::rooms.
 //!
+//! Every MEMBER item moves, in the same transaction, the user's group counter (conditioned on
+//! the cap, store/group_counts.rs) and the room's `memberCount` (conditioned on its capacity).
 //! Transactions hold 100 items; a member costs two (MEMBER + counter), so adds and removals go
 //! in transactions of [`MAX_IN_ONE_ADD`] members (a 1000-member invite is 21 transactions).
 
 use super::conversations::{member_ids, member_item, member_sk, pk, put, REFUSED_ROOM_FULL};
+use super::group_counts::{counter, groups_key, member_count, too_many_groups};
 use super::groups::{transact, transact_why, GroupEvent, DISMISSED};
-use super::rooms::{self, Room, RoomMember, MEMBER};
+use super::rooms::{self, MEMBER};
 use super::{n, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use std::collections::{HashMap, HashSet};
-
-/// Join or creation refused: the user is in [`max_groups`] groups already.
-pub use crate::error::refused::TOO_MANY_GROUPS as REFUSED_TOO_MANY_GROUPS;
 
 /// Members added or removed per transaction (two items each, plus META and the event).
 pub const MAX_IN_ONE_ADD: usize = 49;
 
-/// Most groups one user may be in (env `MAX_GROUPS_PER_USER`, default 2000): it bounds the
-/// per-group work of `$connect`.
-pub fn max_groups() -> i64 {
-    static CAP: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *CAP.get_or_init(|| {
-        std::env::var("MAX_GROUPS_PER_USER").ok().and_then(|v| v.parse().ok()).filter(|v| *v > 0).unwrap_or(2000)
-    })
+/// What the invite rules look at for `uids` invited by `inviter` (to `cid`, when the room
+/// exists already): from consistent BatchGetItems of 100 keys, in parallel (profiles when
+/// asked, their relation to the inviter, their group counter, their membership).
+#[derive(Debug, Default)]
+pub struct InviteFacts {
+    /// Users with a profile (only filled when asked for).
+    pub known: HashSet<UserId>,
+    /// Members of the room already.
+    pub members: HashSet<UserId>,
+    /// Users who blacklisted the inviter.
+    pub blocking: HashSet<UserId>,
+    /// Group counters (the inviter's too); absent = 0.
+    pub counts: HashMap<UserId, i64>,
 }
 
-pub fn too_many_groups(uid: UserId) -> AppError {
-    AppError::Refused {
-        code: REFUSED_TOO_MANY_GROUPS,
-        message: format!("user {uid} is in {} groups already", max_groups()),
-    }
-}
-
-fn groups_key(uid: UserId) -> Item {
-    Db::key(super::users::pk(uid), "GROUPS")
-}
-
-/// The user's group counter moved by `delta`; `capped`: only while below [`max_groups`].
-pub(crate) fn counter(db: &Db, uid: UserId, delta: i64, capped: bool) -> TransactWriteItem {
-    let mut u = Update::builder()
-        .table_name(&db.table)
-        .set_key(Some(groups_key(uid)))
-        .update_expression("ADD groupCount :d")
-        .expression_attribute_values(":d", n(delta));
-    if capped {
-        u = u
-            .condition_expression("attribute_not_exists(groupCount) OR groupCount < :cap")
-            .expression_attribute_values(":cap", n(max_groups()));
-    }
-    TransactWriteItem::builder().update(u.build().expect("key and expression set")).build()
-}
-
-/// How many groups the user is in (one GetItem).
-pub async fn group_count(db: &Db, uid: UserId) -> AppResult<i64> {
-    Ok(db.get(super::users::pk(uid), "GROUPS").await?.and_then(|it| it.i64("groupCount")).unwrap_or(0))
-}
-
-/// Set the counter (operators and tests; the request paths only move it).
-pub async fn set_group_count(db: &Db, uid: UserId, count: i64) -> AppResult<()> {
-    let mut it = groups_key(uid);
-    it.insert("groupCount".into(), n(count));
-    db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
-    Ok(())
-}
-
-/// META `memberCount` moved by `delta`, only while the group exists and, with `max`, while
-/// it stays within `max` members (joins, invitations, leaves all count through this).
-pub(crate) fn member_count(db: &Db, cid: &str, delta: i64, max: Option<i64>) -> TransactWriteItem {
-    let mut u = Update::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("ADD memberCount :n")
-        .expression_attribute_values(":n", n(delta));
-    u = match max {
-        Some(max) => u
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(memberCount) OR memberCount <= :room)",
-            )
-            .expression_attribute_values(":room", n(max - delta)),
-        None => u.condition_expression("attribute_exists(pk)"),
-    };
-    TransactWriteItem::builder().update(u.build().expect("key and expressions set")).build()
-}
-
-/// Who of `uids` may be added by `inviter`, from one consistent BatchGetItem per 25 users
-/// (profile, their relation to the inviter, their group counter, their membership).
-struct Screen {
-    unknown: Vec<UserId>,
-    admitted: Vec<UserId>,
-    /// The inviter's own group count.
-    inviter_count: i64,
-}
-
-async fn screen(db: &Db, cid: Option<&str>, inviter: UserId, uids: &[UserId], profiles: bool) -> AppResult<Screen> {
+pub async fn invite_facts(
+    db: &Db,
+    cid: Option<&str>,
+    inviter: UserId,
+    uids: &[UserId],
+    profiles: bool,
+) -> AppResult<InviteFacts> {
     let mut keys = vec![groups_key(inviter)];
     for u in uids {
         if profiles {
@@ -120,82 +58,22 @@ async fn screen(db: &Db, cid: Option<&str>, inviter: UserId, uids: &[UserId], pr
     let reads = keys.chunks(100).map(|c| super::batch_get_consistent(db, c.to_vec()));
     let items: Vec<Item> = futures_util::future::try_join_all(reads).await?.into_iter().flatten().collect();
     let user_of = |it: &Item| it.str("pk")?.strip_prefix("USER#")?.parse().ok().map(UserId);
-    let (mut known, mut out, mut counts) = (HashSet::new(), HashSet::new(), HashMap::new());
+    let mut facts = InviteFacts::default();
     for it in &items {
         let sk = it.string("sk");
         if it.str("pk").is_some_and(|p| p.starts_with("CONV#")) {
-            out.extend(it.i64("uid").map(UserId)); // already a member
+            facts.members.extend(it.i64("uid").map(UserId));
         } else if sk == super::profiles::SK {
-            known.extend(user_of(it));
-        } else if sk == "GROUPS" {
+            facts.known.extend(user_of(it));
+        } else if sk == super::keys::GROUPS_SK {
             if let Some(u) = user_of(it) {
-                counts.insert(u, it.i64("groupCount").unwrap_or(0));
+                facts.counts.insert(u, it.i64("groupCount").unwrap_or(0));
             }
         } else if sk.starts_with("REL#") && it.bool("blacklist") == Some(true) {
-            out.extend(user_of(it)); // blacklisted the inviter
+            facts.blocking.extend(user_of(it));
         }
     }
-    let cap = max_groups();
-    let unknown: Vec<UserId> = uids.iter().copied().filter(|u| profiles && !known.contains(u)).collect();
-    let admitted =
-        uids.iter().copied().filter(|u| !out.contains(u) && counts.get(u).copied().unwrap_or(0) < cap).collect();
-    let inviter_count = counts.get(&inviter).copied().unwrap_or(0);
-    Ok(Screen { unknown, admitted, inviter_count })
-}
-
-fn sorted(uids: &[UserId], without: UserId) -> Vec<UserId> {
-    let mut v: Vec<UserId> = uids.iter().copied().filter(|u| *u != without).collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-/// The initial members of a new room that `owner` may add (blacklists, caps); an owner at the
-/// cap is refused. One consistent BatchGetItem (per 50 members).
-pub async fn screen_new_room(db: &Db, owner: UserId, members: &[UserId]) -> AppResult<Vec<UserId>> {
-    let screened = screen(db, None, owner, &sorted(members, owner), false).await?;
-    if screened.inviter_count >= max_groups() {
-        return Err(too_many_groups(owner));
-    }
-    Ok(screened.admitted)
-}
-
-/// May `me` invite to `room`: owner/admins always; plain members when the room lets them.
-pub fn may_invite(room: &Room, me: &RoomMember) -> AppResult<()> {
-    if !me.is_admin() && (room.flag("allowInviteFriend") == 0 || room.flag("isNeedVerify") == 1) {
-        return Err(AppError::forbidden("only the room's owner or admins may invite to this room"));
-    }
-    Ok(())
-}
-
-/// Invite `uids` to room `cid` (THE invite path of every dialect): the inviter must be a
-/// member allowed to invite ([`may_invite`]); an unknown user refuses the whole call
-/// (not found); members already in, users who blacklisted the inviter and users at the group
-/// cap are skipped; the room's capacity (`maxUserSize`) holds for the rest. `event` names the
-/// users of each transaction (one per [`MAX_IN_ONE_ADD`]). Returns the users added.
-/// Calls: one BatchGetItem (room + my membership), ⌈4n/100⌉ BatchGetItem, one presence read,
-/// ⌈n/49⌉ TransactWriteItems, one UpdateItem per added member online.
-pub async fn invite(
-    db: &Db,
-    now: i64,
-    cid: &str,
-    inviter: UserId,
-    uids: &[UserId],
-    event: &(dyn Fn(&[UserId]) -> GroupEvent + Sync),
-) -> AppResult<Vec<UserId>> {
-    let (room, mine) = rooms::as_member(db, cid, inviter).await?;
-    may_invite(&room, &mine)?;
-    let uids = sorted(uids, inviter);
-    if uids.is_empty() {
-        return Ok(uids);
-    }
-    let screened = screen(db, Some(cid), inviter, &uids, true).await?;
-    if let Some(u) = screened.unknown.first() {
-        return Err(AppError::not_found(format!("user {u}")));
-    }
-    let limits = (room.max_users(), Some(room.member_count()));
-    add_members(db, now, cid, &screened.admitted, MEMBER, limits, Announce::Each(event)).await?;
-    Ok(screened.admitted)
+    Ok(facts)
 }
 
 /// Which group event goes with an add.
@@ -379,7 +257,7 @@ pub async fn dismiss(db: &Db, now: i64, cid: &str, event: GroupEvent) -> AppResu
     let uids = member_ids(db, cid).await?;
     let meta = Delete::builder()
         .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), "META")))
+        .set_key(Some(Db::key(pk(cid), super::keys::META_SK)))
         .condition_expression("attribute_exists(pk)")
         .build()
         .expect("key set");

@@ -130,6 +130,32 @@ pub fn lookup_day_sk(day: i64) -> String {
 
 // ---- rooms: META, members, invites, join requests, events ------------------------------
 
+/// A conversation's (a room's) settings item: `CONV#<cid>/META`.
+pub const META_SK: &str = "META";
+/// Marker of a dismissed group (`CONV#<cid>/DISMISSED`); sorts before `MEMBER#`/`META`/`MSG#`.
+pub const DISMISSED_SK: &str = "DISMISSED";
+/// A user's group counter: `USER#<uid>/GROUPS`.
+pub const GROUPS_SK: &str = "GROUPS";
+/// GSI2 partition of the directory of every group (sort key: the conversation id).
+pub const GROUPS_GSI2PK: &str = "GROUPS";
+/// GSI1 partition of the public room directory (sort key: `<createdAt:013>`).
+pub const PUBROOMS_GSI1PK: &str = "PUBROOMS";
+
+/// GSI1 sort key of a public room: its creation time.
+pub fn pubroom_gsi1sk(created_ms: i64) -> String {
+    format!("{created_ms:013}")
+}
+
+/// A group event: `CONV#<cid>/EVT#<ms:013>#<id>`.
+pub fn group_event_sk(now_ms: i64, id: &str) -> String {
+    format!("EVT#{now_ms:013}#{id}")
+}
+
+/// The room call number counter: `COUNTER/room-call`.
+pub fn room_call_counter() -> (&'static str, &'static str) {
+    ("COUNTER", "room-call")
+}
+
 // ---- chat: conversations, messages, connections, live events ---------------------------
 
 /// Partition of a conversation: META, MEMBER#, MSG#, HIDE#, DISMISSED.

@@ -5,7 +5,7 @@
 use e2e::rooms::{room, sealtalk, shiku};
 use e2e::*;
 use serde_json::json;
-use shared::store::{conversations as convs, invites, Db};
+use shared::store::{conversations as convs, group_counts as invites, Db};
 use shared::UserId;
 
 async fn mx_send(http: &Http, p: &Person, cid: &str, body: &str, client_id: Option<&str>) -> Resp {
