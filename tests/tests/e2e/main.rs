@@ -8,6 +8,8 @@ mod chat_dialects;
 mod contacts;
 mod delivery;
 mod fidelity_xuanxuan;
+mod fidelity_networks;
+mod fidelity_xuanxuan;
 mod files;
 mod groups_minxing;
 mod groups_rooms;
