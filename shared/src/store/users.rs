@@ -138,8 +138,11 @@ fn login_put(db: &Db, it: Item, condition: &str) -> TransactWriteItem {
     TransactWriteItem::builder().put(put).build()
 }
 
+/// The account of a login name (one GetItem). A bare-number md5 item answers only
+/// [`LoginName::PhoneMd5OrBare`] (Shiku login), not the strict [`LoginName::PhoneMd5`].
 pub async fn find_login(db: &Db, name: &LoginName) -> AppResult<Option<UserId>> {
     let it = db.get(login_pk(name), "LOGIN").await?;
+    let it = it.filter(|it| matches!(name, LoginName::PhoneMd5OrBare(_)) || it.bool("bare") != Some(true));
     Ok(it.and_then(|it| it.i64("uid")).map(UserId))
 }
 

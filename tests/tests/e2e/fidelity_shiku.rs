@@ -129,3 +129,27 @@ async fn the_bare_number_md5_never_blocks_a_registration() {
     let r = reg("86", n.clone(), "Dup").await;
     assert_eq!(r.shiku_code(), 1040103, "{}", r.text);
 }
+
+/// The bare-number md5 is a Shiku login form only: Minxing `login_name` keeps accepting
+/// md5(area code + number) and nothing new (common rule: other dialects unchanged).
+#[tokio::test]
+async fn the_bare_number_md5_is_not_a_login_name_elsewhere() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = register(&http, &phone(), "secret1", "P").await;
+    let grant = |name: String| {
+        let http = &http;
+        async move {
+            http.send(http.client.post(format!("{}/oauth2/token", http.base)).form(&[
+                ("grant_type", "password"),
+                ("login_name", name.as_str()),
+                ("password", "secret1"),
+            ]))
+            .await
+        }
+    };
+    let r = grant(md5_hex(&format!("86{}", p.phone))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = grant(md5_hex(&p.phone)).await;
+    assert_eq!((r.status, r.body["error"].as_str()), (400, Some("invalid_grant")), "{}", r.text);
+}
