@@ -27,6 +27,20 @@ pub struct Settings {
     pub expose_verification_codes: bool,
     /// Abuse limits (store/limits.rs).
     pub limits: Limits,
+    /// Public addresses of this deployment (Shiku `/config`).
+    pub public: PublicUrls,
+}
+
+/// Where clients reach this deployment. Deployed stacks: `DOWNLOAD_URL` from the template
+/// (the bucket's regional domain); the HTTP API base is the request's own domain (API
+/// Gateway `requestContext.domainName`: the template cannot pass the HttpApi's URL to its
+/// functions, a circular dependency). The local stack sets both.
+#[derive(Debug, Clone, Default)]
+pub struct PublicUrls {
+    /// HTTP API base without a trailing slash; None: `https://<request domain>`.
+    pub api_url: Option<String>,
+    /// Download base of the file bucket, with a trailing slash.
+    pub download_url: String,
 }
 
 /// Abuse limits; the defaults are the production values (overridable with `LIMIT_*`
@@ -128,11 +142,20 @@ impl Ctx {
     pub async fn from_env() -> Ctx {
         let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
         let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true");
+        let bucket = env("BUCKET_NAME");
+        let public = PublicUrls {
+            api_url: None,
+            download_url: std::env::var("DOWNLOAD_URL")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| format!("https://{bucket}.s3.amazonaws.com/")),
+        };
         let settings = Settings {
             expose_verification_codes: std::env::var("EXPOSE_VERIFICATION_CODES").is_ok_and(|v| v == "true"),
             limits: Limits::from_env(),
+            public,
         };
-        let mut ctx = Ctx::build(&sdk, env("TABLE_NAME"), env("BUCKET_NAME"), env("WS_ENDPOINT"), path_style, settings);
+        let mut ctx = Ctx::build(&sdk, env("TABLE_NAME"), bucket, env("WS_ENDPOINT"), path_style, settings);
         // Deployed stacks send codes by SMS; only the local stack logs them.
         ctx.sns = Some(aws_sdk_sns::Client::new(&sdk));
         ctx
@@ -152,7 +175,15 @@ impl Ctx {
             cfg.bucket.clone(),
             cfg.ws_management_endpoint.clone(),
             true,
-            Settings { expose_verification_codes: true, limits: Limits::default() },
+            Settings {
+                expose_verification_codes: true,
+                limits: Limits::default(),
+                // Path-style objects on the S3 emulator; the gateway sets `api_url` once bound.
+                public: PublicUrls {
+                    api_url: None,
+                    download_url: format!("{}/{}/", cfg.s3_endpoint.trim_end_matches('/'), cfg.bucket),
+                },
+            },
         );
         let ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url(&cfg.ddb_endpoint)

@@ -58,7 +58,8 @@ fn session_view(user: &User, issued: &Issued) -> serde_json::Value {
 
 pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
-    let name = LoginName::guess(&p.req_str("telephone")?, p.str("areaCode")?.as_deref())?;
+    // Seed 001: `telephone` "MD5-encrypted": of the number alone or with its area code.
+    let name = LoginName::guess(&p.req_str("telephone")?, p.str("areaCode")?.as_deref())?.or_bare();
     let canonical = canonical_password(c.dialect, &p.req_str("password")?)?;
     let serial = serial(c)?;
     let (user, issued) = sessions::login(c.ctx, &source_ip(&c.req), &name, canonical, SHIKU_TTL, serial).await?;

@@ -89,7 +89,21 @@ pub enum Receiver {
     Group(String),
 }
 
+/// A string field, trimmed: blank counts as absent (missing when `required`); at most `max`
+/// characters (not bytes).
 fn text_field(o: &Map<String, Value>, name: &str, path: &str, required: bool, max: usize) -> AppResult<Option<String>> {
+    Ok(raw_text_field(o, name, path, required, max)?.map(|s| s.trim().to_string()))
+}
+
+/// [`text_field`] without the trim, for text whose whitespace means something (Markdown
+/// `content`: a leading indent is a code block, a trailing double space a line break).
+fn raw_text_field(
+    o: &Map<String, Value>,
+    name: &str,
+    path: &str,
+    required: bool,
+    max: usize,
+) -> AppResult<Option<String>> {
     match o.get(name) {
         None | Some(Value::Null) if !required => Ok(None),
         None | Some(Value::Null) => Err(AppError::missing(path)),
@@ -98,7 +112,7 @@ fn text_field(o: &Map<String, Value>, name: &str, path: &str, required: bool, ma
         Some(Value::String(s)) if s.chars().count() > max => {
             Err(AppError::invalid(path, format!("at most {max} characters")))
         }
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(AppError::invalid(path, "must be a string")),
     }
 }
@@ -152,7 +166,7 @@ pub fn parse_notification(data: Option<&Value>) -> AppResult<(Receiver, Value)> 
         Some(s) => Some(s),
         None => text_field(o, "subTitle", "subTitle", false, 200)?,
     };
-    let content = text_field(o, "content", "content", false, 16 * 1024)?;
+    let content = raw_text_field(o, "content", "content", false, 16 * 1024)?;
     let content_type = text_field(o, "contentType", "contentType", true, 16)?.unwrap_or_default();
     if content_type != "plain" && content_type != "text" {
         return Err(AppError::invalid("contentType", "must be 'plain' or 'text' (Markdown)"));
@@ -191,11 +205,10 @@ pub fn parse_notification(data: Option<&Value>) -> AppResult<(Receiver, Value)> 
         None | Some(Value::Null) => Value::Null,
         Some(Value::Object(so)) => {
             let id = match so.get("id") {
-                Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 64 => json!(s.trim()),
                 Some(Value::Number(n)) => json!(n),
+                Some(Value::String(_)) => json!(text_field(so, "id", "sender.id", true, 64)?),
                 None | Some(Value::Null) => return Err(AppError::missing("sender.id")),
-                Some(Value::String(s)) if s.trim().is_empty() => return Err(AppError::missing("sender.id")),
-                Some(_) => return Err(AppError::invalid("sender.id", "must be a string (≤ 64) or a number")),
+                Some(_) => return Err(AppError::invalid("sender.id", "must be a string or a number")),
             };
             let avatar = url_field(so, "avatar", "sender.avatar", true)?;
             let name = text_field(so, "name", "sender.name", false, 64)?;

@@ -39,14 +39,20 @@ async fn networks(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(json!([network_json(me)])))
 }
 
-/// `POST /api/v1/networks/{network_id}/members`: joining the default network
-/// (by id `1` or name `default`) is a no-op that answers the membership; other
-/// networks do not exist.
+/// `POST /api/v1/networks/{network_id}/members` "join/leave the network" (seed 000:52-54,
+/// which names no leave signal): `action` = `join` (the default) | `leave`. Joining the
+/// default network (by id `1` or name `default`) is a no-op that answers the membership;
+/// leaving it is refused (403: it is the whole organisation, every account is a member);
+/// other networks do not exist (404).
 async fn join_network(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let id = c.path_param("network_id")?;
     if id != DEFAULT_NETWORK_ID.to_string() && id != DEFAULT_NETWORK_NAME {
         return Err(AppError::not_found(format!("network {id}")));
     }
-    Ok(Reply::data(network_json(me)))
+    match c.params.str("action")?.as_deref() {
+        None | Some("join") => Ok(Reply::data(network_json(me))),
+        Some("leave") => Err(AppError::forbidden("cannot leave the default network: every account is a member")),
+        Some(_) => Err(AppError::invalid("action", "must be 'join' or 'leave'")),
+    }
 }

@@ -30,8 +30,17 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
     }
 }
 
+/// Seed 001 `/config`: the operator's document plus this deployment's addresses, the API
+/// base taken from the domain API Gateway received the request on (its own id domain or a
+/// custom domain) when the stack sets none.
 async fn shiku_config(c: &Call<'_>) -> AppResult<Reply> {
-    Ok(Reply::data(config::shiku(c.ctx).await?))
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    let domain = match c.req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(rc)) => rc.domain_name.clone(),
+        _ => None,
+    };
+    Ok(Reply::data(config::shiku_for_clients(c.ctx, domain.as_deref()).await?))
 }
 
 /// Operator only. GET returns both documents (the original served a JSP page);

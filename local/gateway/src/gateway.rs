@@ -124,7 +124,9 @@ impl Gateway {
             s3_endpoint: cfg.s3_endpoint.clone(),
             ws_management_endpoint: format!("http://127.0.0.1:{ws_port}"),
         };
-        let ctx = Ctx::local(&local_config);
+        let mut ctx = Ctx::local(&local_config);
+        // The HTTP API base Shiku `/config` announces (deployed: the request's domain).
+        ctx.settings.public.api_url = Some(format!("http://127.0.0.1:{http_port}"));
         let t_setup = Instant::now();
         let table_created = setup::ensure_table(&ctx.db.client, &cfg.table, &template.table).await?;
         let t_table = t_setup.elapsed();

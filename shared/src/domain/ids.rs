@@ -54,6 +54,10 @@ pub enum LoginName {
     Phone(Telephone),
     /// md5 hex of area code + number, as Shiku clients send the telephone at login.
     PhoneMd5(String),
+    /// Shiku `/user/login` only: md5 hex of area code + number or of the number alone (seed
+    /// 001: "the telephone, MD5-encrypted"). Same record as [`LoginName::PhoneMd5`]; the
+    /// other dialects keep the strict form, so they see no new login name.
+    PhoneMd5OrBare(String),
     Email(String),
     Username(String),
 }
@@ -62,9 +66,17 @@ impl LoginName {
     pub fn key(&self) -> String {
         match self {
             LoginName::Phone(t) => format!("phone:{}:{}", t.area, t.number),
-            LoginName::PhoneMd5(h) => format!("phonemd5:{h}"),
+            LoginName::PhoneMd5(h) | LoginName::PhoneMd5OrBare(h) => format!("phonemd5:{h}"),
             LoginName::Email(e) => format!("email:{e}"),
             LoginName::Username(u) => format!("name:{u}"),
+        }
+    }
+
+    /// The Shiku login form of this name: an md5 may also be the bare number's.
+    pub fn or_bare(self) -> LoginName {
+        match self {
+            LoginName::PhoneMd5(h) => LoginName::PhoneMd5OrBare(h),
+            other => other,
         }
     }
 

@@ -17,6 +17,40 @@ pub async fn shiku(ctx: &Ctx) -> AppResult<Value> {
     Ok(config::get(&ctx.db, config::SHIKU).await?.unwrap_or_else(default_shiku_config))
 }
 
+/// Shiku `/config` id (the original's Config entity id).
+pub const SHIKU_CONFIG_ID: i64 = 10000;
+
+/// The Shiku `/config` answer: the stored document (or the default) plus every field of seed
+/// 001 that names this deployment, unless the operator stored a non-empty value for it:
+/// `apiUrl` (the HTTP API base, with a trailing slash), `uploadUrl` (the upload endpoint,
+/// `POST /api/v1/uploaded_files`), `downloadUrl` and `downloadAvatarUrl` (the file bucket's
+/// download base; avatars live in it too) and `id`. `request_domain`: the domain the request
+/// reached, the API base when this deployment has no configured one (deployed stacks). One
+/// GetItem.
+pub async fn shiku_for_clients(ctx: &Ctx, request_domain: Option<&str>) -> AppResult<Value> {
+    let mut doc = shiku(ctx).await?;
+    let public = &ctx.settings.public;
+    let base = match (&public.api_url, request_domain) {
+        (Some(u), _) => u.trim_end_matches('/').to_string(),
+        (None, Some(d)) => format!("https://{d}"),
+        (None, None) => String::new(),
+    };
+    let derived = [
+        ("apiUrl", format!("{base}/")),
+        ("uploadUrl", format!("{base}/api/v1/uploaded_files")),
+        ("downloadUrl", public.download_url.clone()),
+        ("downloadAvatarUrl", public.download_url.clone()),
+    ];
+    let Some(o) = doc.as_object_mut() else { return Ok(doc) };
+    for (k, v) in derived {
+        if o.get(k).and_then(Value::as_str).is_none_or(str::is_empty) {
+            o.insert(k.into(), Value::String(v));
+        }
+    }
+    o.entry("id").or_insert(json!(SHIKU_CONFIG_ID));
+    Ok(doc)
+}
+
 /// The client version document (the default when none is stored). One GetItem.
 pub async fn versions(ctx: &Ctx) -> AppResult<Value> {
     Ok(config::get(&ctx.db, config::VERSIONS).await?.unwrap_or_else(default_versions))

@@ -100,14 +100,18 @@ pub async fn notify_group(ctx: &Ctx, now_ms: i64, gid: &str, card: &Value) -> Ap
     Ok(())
 }
 
-/// A notification `card` to users (each must exist, `NotFound` naming the first missing
-/// one): `{"event":"notify", …card, "ts"}` on their sockets (events posted by `delivery`)
-/// and a push job for each one without a live connection (unless DND).
+/// A notification `card` to the users of `ids` that exist (unknown ids are skipped: the
+/// seed's success carries nothing to report them, and one since-deleted account must not
+/// cost everyone else the notification): `{"event":"notify", …card, "ts"}` on their sockets
+/// (events posted by `delivery`) and a push job for each one without a live connection
+/// (unless DND).
 pub async fn notify_users(ctx: &Ctx, now_ms: i64, ids: &[UserId], card: &Value) -> AppResult<()> {
-    let found = users::get_many(&ctx.db, ids).await?;
-    if let Some(missing) = ids.iter().find(|u| !found.iter().any(|f| f.uid == **u)) {
-        return Err(AppError::not_found(format!("user {missing}")));
+    let found: Vec<UserId> = users::get_many(&ctx.db, ids).await?.into_iter().map(|u| u.uid).collect();
+    let ids: Vec<UserId> = ids.iter().copied().filter(|u| found.contains(u)).collect();
+    if ids.is_empty() {
+        return Ok(());
     }
+    let ids = &ids[..];
     let frame = crate::realtime::frames::notify_frame(card, now_ms);
     events::put_user_events(&ctx.db, now_ms, ids, &frame).await?;
     let title = card["title"].as_str().unwrap_or_default().to_string();

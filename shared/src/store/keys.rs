@@ -15,7 +15,11 @@ pub const SETTINGS_SK: &str = "SETTINGS";
 /// The user's last reported location (USER#<uid>/GEO).
 pub const GEO_SK: &str = "GEO";
 
-/// A login name's uniqueness record: `LOGIN#<kind:value>`.
+/// A login name's uniqueness record: `LOGIN#<kind:value>` / `LOGIN`, attribute `uid`.
+/// `LOGIN#phonemd5:<md5>` holds both md5(area code + number) and md5(number) (seed 001
+/// `/user/login`: "the telephone, MD5-encrypted"), so a hashed login is one GetItem either
+/// way; a bare-number item carries `bare: true` and yields to an area-code one
+/// (store/users.rs `create`).
 pub fn login_pk(name: &crate::ids::LoginName) -> String {
     format!("LOGIN#{}", name.key())
 }

@@ -1,12 +1,13 @@
 //! Accounts: USER#<id>/PROFILE plus one LOGIN#<name> item per login name
-//! (telephone, md5 of telephone, email, username), written in one transaction
-//! so a name can never point at a half-created account.
+//! (telephone, md5 of area code + telephone, md5 of the bare telephone, email, username),
+//! written in one transaction so a name can never point at a half-created account.
 
-use super::{is_condition_failure, n, s, Db, Item, ItemExt};
+use super::{failed_conditions, is_condition_failure, n, s, Db, Item, ItemExt};
+use crate::domain::secrets::md5_hex;
 pub use crate::domain::users::{NewUser, Profile, Role, User};
 use crate::error::{AppError, AppResult};
 use crate::ids::{LoginName, Telephone, UserId};
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 
 pub use super::keys::user_pk as pk;
 use super::keys::{login_pk, PROFILE_SK};
@@ -90,21 +91,58 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
     if let Some(d) = &p.description {
         it.insert("description".into(), s(d));
     }
-    let mut tx = db.client.transact_write_items().transact_items(put_item(db, it.clone()));
+    let mut items = vec![put_item(db, it.clone())];
     for name in &names {
         let mut l = Db::key(login_pk(name), "LOGIN");
         l.insert("uid".into(), n(uid.0));
-        tx = tx.transact_items(put_item(db, l));
+        items.push(match name {
+            // md5(area code + number) takes the name from a bare-number item (below).
+            LoginName::PhoneMd5(_) => login_put(db, l, "attribute_not_exists(pk) OR bare = :t"),
+            _ => put_item(db, l),
+        });
     }
-    match tx.send().await {
+    // md5(number alone), as seed clients hash the telephone without the area code. The same
+    // national number in two countries, or a number typed with its area code, can make it
+    // someone else's: then this account goes without it (a retry, collisions only).
+    let bare = new.telephone.as_ref().map(|t| {
+        let mut l = Db::key(login_pk(&LoginName::PhoneMd5(md5_hex(&t.number))), "LOGIN");
+        l.insert("uid".into(), n(uid.0));
+        l.insert("bare".into(), AttributeValue::Bool(true));
+        put_item(db, l)
+    });
+    let bare_index = items.len();
+    let with_bare: Vec<TransactWriteItem> = items.iter().cloned().chain(bare).collect();
+    let first = db.client.transact_write_items().set_transact_items(Some(with_bare)).send().await;
+    let result = match first {
+        Err(e) if failed_conditions(&e).is_some_and(|f| f.len() == 1 && f[0].0 == bare_index) => {
+            db.client.transact_write_items().set_transact_items(Some(items)).send().await
+        }
+        r => r,
+    };
+    match result {
         Ok(_) => Ok(from_item(&it).expect("item just built")),
         Err(e) if is_condition_failure(&e) => Err(AppError::AccountExists),
         Err(e) => Err(e.into()),
     }
 }
 
+/// A login item put under `condition` (`:t` = true).
+fn login_put(db: &Db, it: Item, condition: &str) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(&db.table)
+        .set_item(Some(it))
+        .condition_expression(condition)
+        .expression_attribute_values(":t", AttributeValue::Bool(true))
+        .build()
+        .expect("table and item set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+/// The account of a login name (one GetItem). A bare-number md5 item answers only
+/// [`LoginName::PhoneMd5OrBare`] (Shiku login), not the strict [`LoginName::PhoneMd5`].
 pub async fn find_login(db: &Db, name: &LoginName) -> AppResult<Option<UserId>> {
     let it = db.get(login_pk(name), "LOGIN").await?;
+    let it = it.filter(|it| matches!(name, LoginName::PhoneMd5OrBare(_)) || it.bool("bare") != Some(true));
     Ok(it.and_then(|it| it.i64("uid")).map(UserId))
 }
 

@@ -127,7 +127,7 @@ pub async fn find_login(ctx: &Ctx, me: UserId, name: &LoginName) -> AppResult<Op
 }
 
 fn by_phone(name: &LoginName) -> bool {
-    matches!(name, LoginName::Phone(_) | LoginName::PhoneMd5(_))
+    matches!(name, LoginName::Phone(_) | LoginName::PhoneMd5(_) | LoginName::PhoneMd5OrBare(_))
 }
 
 /// May `me` find `p` by `name`? Not by telephone when `p` turned `phoneSearch` off.

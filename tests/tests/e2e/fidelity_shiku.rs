@@ -1,0 +1,155 @@
+//! Issue #11, Shiku fidelity: `/config` (seed 001 "获取应用配置") and `/user/login` with the
+//! telephone "MD5-encrypted" (seed 001 "/user/login": `telephone` 手机号码，使用MD5加密).
+
+use e2e::*;
+use shared::auth::md5_hex;
+
+/// Seed 001, `/config` 返回值属性说明: every field it lists.
+const SEED_CONFIG_FIELDS: &[&str] = &[
+    "XMPPDomain",
+    "XMPPHost",
+    "androidAppUrl",
+    "androidExplain",
+    "androidVersion",
+    "apiUrl",
+    "audioLen",
+    "displayRedPacket",
+    "downloadAvatarUrl",
+    "downloadUrl",
+    "freeswitch",
+    "helpUrl",
+    "id",
+    "iosAppUrl",
+    "iosExplain",
+    "iosVersion",
+    "liveUrl",
+    "meetingHost",
+    "uploadUrl",
+    "shareUrl",
+    "videoLen",
+];
+
+#[tokio::test]
+async fn config_answers_every_seed_field_pointing_at_this_deployment() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let r = http.shiku_get("/config", &[]).await;
+    let d = r.shiku_ok();
+    for f in SEED_CONFIG_FIELDS {
+        assert!(d.get(*f).is_some_and(|v| !v.is_null()), "/config lacks {f}: {}", r.text);
+    }
+    // The HTTP API base of this deployment (Shiku clients append paths to it).
+    let api = format!("{}/", app.http_url);
+    assert_eq!(d["apiUrl"], api.as_str(), "{}", r.text);
+    assert_eq!(d["uploadUrl"], format!("{api}api/v1/uploaded_files").as_str(), "{}", r.text);
+    // The download base is this stack's bucket.
+    for f in ["downloadUrl", "downloadAvatarUrl"] {
+        let u = d[f].as_str().unwrap();
+        assert!(u.starts_with("http") && u.contains(&app.config.bucket) && u.ends_with('/'), "{f}: {u}");
+    }
+    assert_eq!(d["id"], 10000);
+}
+
+#[tokio::test]
+async fn config_deployment_urls_can_be_overridden_by_the_operator() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let r = http.shiku("/user/login", &[("telephone", "admin"), ("password", &md5_hex("admin123"))]).await;
+    let admin = r.shiku_ok()["access_token"].as_str().unwrap().to_string();
+    let cfg = r#"{"apiUrl":"https://im.example.com/","downloadUrl":"https://cdn.example.com/"}"#;
+    let r = http.shiku("/config/set", &[("access_token", &admin), ("config", cfg)]).await;
+    r.shiku_ok();
+    let r = http.shiku_get("/config", &[]).await;
+    let d = r.shiku_ok();
+    assert_eq!(
+        (d["apiUrl"].as_str(), d["downloadUrl"].as_str()),
+        (Some("https://im.example.com/"), Some("https://cdn.example.com/"))
+    );
+    assert_eq!(d["uploadUrl"], format!("{}/api/v1/uploaded_files", app.http_url).as_str(), "unset fields stay derived");
+}
+
+async fn login(http: &Http, telephone: &str, password: &str) -> Resp {
+    http.shiku("/user/login", &[("telephone", telephone), ("password", &md5_hex(password))]).await
+}
+
+#[tokio::test]
+async fn login_accepts_the_md5_of_the_bare_number_and_of_area_code_plus_number() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = register(&http, &phone(), "secret1", "P").await;
+    let mut calls = vec![];
+    for t in [md5_hex(&format!("86{}", p.phone)), md5_hex(&p.phone), p.phone.clone()] {
+        let r = login(&http, &t, "secret1").await;
+        assert_eq!(r.shiku_ok()["userId"], p.uid, "{t}: {}", r.text);
+        calls.push(r.ddb_calls());
+    }
+    // One GetItem for the login name whatever its form: the same cost as before.
+    assert!(calls.iter().all(|c| *c == calls[0]), "{calls:?}");
+    // Upper-case hex is the same hash.
+    let r = login(&http, &md5_hex(&p.phone).to_ascii_uppercase(), "secret1").await;
+    assert_eq!(r.shiku_ok()["userId"], p.uid);
+}
+
+#[tokio::test]
+async fn the_bare_number_md5_never_blocks_a_registration() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let pw = md5_hex("secret1");
+    let reg = |area: &'static str, number: String, nick: &'static str| {
+        let http = &http;
+        let pw = pw.clone();
+        async move {
+            http.shiku(
+                "/user/register",
+                &[("telephone", &number), ("areaCode", area), ("password", &pw), ("nickname", nick)],
+            )
+            .await
+        }
+    };
+    // The same national number in two countries: both register; the bare md5 stays with the first.
+    let n = phone();
+    let cn = reg("86", n.clone(), "CN").await.shiku_ok()["userId"].as_i64().unwrap();
+    let us = reg("1", n.clone(), "US").await.shiku_ok()["userId"].as_i64().unwrap();
+    assert_ne!(cn, us);
+    assert_eq!(login(&http, &md5_hex(&n), "secret1").await.shiku_ok()["userId"], cn);
+    assert_eq!(login(&http, &md5_hex(&format!("1{n}")), "secret1").await.shiku_ok()["userId"], us);
+    assert_eq!(login(&http, &md5_hex(&format!("86{n}")), "secret1").await.shiku_ok()["userId"], cn);
+
+    // A number typed with its country code first takes md5("86"+n2) as its bare md5; the real
+    // owner of 86/n2 still registers and md5(area code + number) then names the real owner.
+    let n2 = phone();
+    let typed = reg("86", format!("86{n2}"), "Typed").await.shiku_ok()["userId"].as_i64().unwrap();
+    assert_eq!(login(&http, &md5_hex(&format!("86{n2}")), "secret1").await.shiku_ok()["userId"], typed);
+    let real = reg("86", n2.clone(), "Real").await.shiku_ok()["userId"].as_i64().unwrap();
+    assert_eq!(login(&http, &md5_hex(&format!("86{n2}")), "secret1").await.shiku_ok()["userId"], real);
+    assert_eq!(login(&http, &md5_hex(&n2), "secret1").await.shiku_ok()["userId"], real);
+    assert_eq!(login(&http, &md5_hex(&format!("8686{n2}")), "secret1").await.shiku_ok()["userId"], typed);
+
+    // The telephone itself stays unique.
+    let r = reg("86", n.clone(), "Dup").await;
+    assert_eq!(r.shiku_code(), 1040103, "{}", r.text);
+}
+
+/// The bare-number md5 is a Shiku login form only: Minxing `login_name` keeps accepting
+/// md5(area code + number) and nothing new (common rule: other dialects unchanged).
+#[tokio::test]
+async fn the_bare_number_md5_is_not_a_login_name_elsewhere() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = register(&http, &phone(), "secret1", "P").await;
+    let grant = |name: String| {
+        let http = &http;
+        async move {
+            http.send(http.client.post(format!("{}/oauth2/token", http.base)).form(&[
+                ("grant_type", "password"),
+                ("login_name", name.as_str()),
+                ("password", "secret1"),
+            ]))
+            .await
+        }
+    };
+    let r = grant(md5_hex(&format!("86{}", p.phone))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = grant(md5_hex(&p.phone)).await;
+    assert_eq!((r.status, r.body["error"].as_str()), (400, Some("invalid_grant")), "{}", r.text);
+}
