@@ -4,6 +4,7 @@
 
 use super::iso;
 use crate::domain::relations::{Outcome, Relation, ReqState, Request, FRIENDS};
+use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use serde_json::{json, Value};
 
@@ -79,12 +80,19 @@ pub fn blacklist_json(r: &Relation) -> Value {
     })
 }
 
-/// `friendship/invite`: (`result.action`, message): "Added" (friends now), "Sent" (request
-/// waits for verification), "None" (already friends or already requested).
-pub fn invite_action(o: Outcome) -> (&'static str, &'static str) {
+/// `friendship/invite`: (`result.action`, message) as the original (friendship.coffee:58-237):
+/// "Added" (friends now), "Sent" (request waits for `agree`), "None" (nothing done: a request
+/// still inside its re-send window). Already friends → 400 "User <id> is already your friend."
+pub fn invite_action(o: Outcome, friend: UserId) -> AppResult<(&'static str, &'static str)> {
     match o {
-        Outcome::Friends => ("Added", "Friend added."),
-        Outcome::Requested => ("Sent", "Request sent."),
-        _ => ("None", "Do nothing."),
+        Outcome::Friends => Ok(ADDED),
+        Outcome::Requested => Ok(("Sent", "Request sent.")),
+        Outcome::AlreadyFriends => Err(AppError::invalid("friendId", format!("User {friend} is already your friend."))),
+        _ => Ok(NOTHING),
     }
 }
+
+/// The invite answer "Added" (also inviting yourself, which the original answers so).
+pub const ADDED: (&str, &str) = ("Added", "Friend added.");
+/// The invite answer "None" (also when the friend has blacklisted the caller: not revealed).
+pub const NOTHING: (&str, &str) = ("None", "Do nothing.");
