@@ -82,8 +82,9 @@ async fn st_invite_is_sent_and_waits_for_agree() {
     assert_eq!(st_code(&r), 200);
     let f = ws_a.next_event("friend", WAIT).await.unwrap();
     assert_eq!((f["type"].clone(), f["from"].as_i64()), (json!("accepted"), Some(b.uid)));
-    assert_eq!(all(&hb).await[0].1, 20);
-    assert_eq!(all(&ha).await[0].1, 20);
+    // The receiver's row keeps the request's message (friendship:240-292 leaves it).
+    assert_eq!(all(&hb).await, vec![(sa.clone(), 20, "hi &lt;b&gt;".to_string())]);
+    assert_eq!(all(&ha).await, vec![(sb.clone(), 20, String::new())]);
     // friendship:98-99: already friends → 400; agreeing again is fine (status IN (11, 20)).
     let r = invite(&ha, &sb, None).await;
     assert_eq!(r.status, 400, "{}", r.text);
@@ -173,7 +174,7 @@ async fn st_invite_blocked_self_and_after_delete_answer_as_the_original() {
     // and stays.
     assert_eq!(st_code(&st(&ha, "/user/add_to_blacklist", json!({"friendId": sb})).await), 200);
     assert_eq!(st_code(&st(&hb, "/friendship/agree", json!({"friendId": sa})).await), 200);
-    assert_eq!(all(&hb).await, vec![(sa.clone(), 20, String::new())]);
+    assert_eq!(all(&hb).await, vec![(sa.clone(), 20, "again".to_string())]);
     let r = ha.get("/sealtalk/user/blacklist", None).await;
     assert_eq!(r.body["result"][0]["id"], json!(sb), "{}", r.text);
 }

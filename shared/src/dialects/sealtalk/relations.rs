@@ -24,7 +24,8 @@ pub struct Row {
 }
 
 /// Friends (20), users I follow / requested (10) and requests I received (11 pending,
-/// 21 ignored; a request from a friend is not shown, a request replaces a follow row).
+/// 21 ignored; a request from a friend is not shown, a request replaces a follow row). A friend
+/// whose request I accepted keeps its message, as the original's row does.
 pub fn friendship_rows(following: &[Relation], received: &[Request]) -> Vec<Row> {
     let mut rows: Vec<Row> = following
         .iter()
@@ -40,7 +41,12 @@ pub fn friendship_rows(following: &[Relation], received: &[Request]) -> Vec<Row>
         let status = match q.state {
             ReqState::Pending => REQUESTED,
             ReqState::Ignored => IGNORED,
-            ReqState::Accepted => continue,
+            ReqState::Accepted => {
+                if let Some(r) = rows.iter_mut().find(|r| r.uid == q.from && r.status == AGREED) {
+                    r.message = q.message.clone();
+                }
+                continue;
+            }
         };
         if rows.iter().any(|r| r.uid == q.from && r.status == AGREED) {
             continue;
