@@ -144,6 +144,8 @@ pub struct Request {
     pub from_avatar: Option<String>,
     pub time: i64,
     pub modify_time: i64,
+    /// When the requester last sent it (epoch ms; SealTalk re-send windows count from here).
+    pub sent: i64,
     /// Version of the stored item (optimistic concurrency; 0 = never stored).
     pub ver: i64,
 }
@@ -189,8 +191,11 @@ pub struct Patch {
 /// One change a user asks for on their relation with another, in any dialect.
 #[derive(Debug, Clone)]
 pub enum Op {
-    /// Follow / add friend / invite, with the request message.
+    /// Follow / add friend (Shiku, Minxing), with the request message.
     Follow(String),
+    /// SealTalk `friendship/invite`: always a request the other answers, re-sent only after
+    /// the original server's windows (services::relations::rules::op_invite).
+    Invite(String),
     Accept,
     Ignore,
     Unfriend,

@@ -224,10 +224,11 @@ async fn blacklist_refuses_requests_and_messages_everywhere() {
     }
     let r = http.json("POST", &format!("/api/v1/subscriptions/users/{}", b.uid), Some(&a.token), json!({})).await;
     assert_eq!((r.status, r.body["error"].clone()), (403, json!("forbidden")), "{}", r.text);
+    // SealTalk does not reveal the block: 200 `None`, as the original (friendship.coffee:88-91).
     let r = http
         .json("POST", "/sealtalk/friendship/invite", Some(&a.token), json!({"friendId": sb, "message": "hi"}))
         .await;
-    assert_eq!((r.status, r.body["code"].clone()), (403, json!(403)), "{}", r.text);
+    assert_eq!(r.body, json!({"code": 200, "result": {"action": "None"}}), "{}", r.text);
     let r = http
         .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a.token), json!({"body": "let me in"}))
         .await;
@@ -326,7 +327,8 @@ async fn sealtalk_friendship_is_the_same_in_shiku_and_minxing() {
         (json!(sb), json!(10))
     );
 
-    // Ignore, then agree anyway.
+    // Ignore; an ignored request cannot be agreed to (friendship.coffee:249-261), but inviting
+    // back is agreeing (friendship.coffee:108-111).
     let r = hb.json("POST", "/sealtalk/friendship/ignore", None, json!({"friendId": sa})).await;
     assert_eq!(r.body["code"], 200, "{}", r.text);
     let r = hb.get("/sealtalk/friendship/all", None).await;
@@ -334,7 +336,9 @@ async fn sealtalk_friendship_is_the_same_in_shiku_and_minxing() {
     let r = hb.json("POST", "/sealtalk/friendship/ignore", None, json!({"friendId": sa})).await;
     assert_eq!(r.status, 404, "nothing pending");
     let r = hb.json("POST", "/sealtalk/friendship/agree", None, json!({"friendId": sa})).await;
-    assert_eq!(r.body["code"], 200, "{}", r.text);
+    assert_eq!(r.status, 404, "not pending: {}", r.text);
+    let r = hb.json("POST", "/sealtalk/friendship/invite", None, json!({"friendId": sa})).await;
+    assert_eq!(r.body["result"]["action"], "Added", "{}", r.text);
     let r = hb.get("/sealtalk/friendship/all", None).await;
     let all = r.body["result"].clone();
     assert_eq!((all.as_array().unwrap().len(), all[0]["status"].clone()), (1, json!(20)));
@@ -381,7 +385,7 @@ async fn sealtalk_friendship_is_the_same_in_shiku_and_minxing() {
     let r = http.get(&format!("/sealtalk/friendship/{sb}/profile"), Some(&c.token)).await;
     assert_eq!(r.status, 403);
     let r = http.get("/sealtalk/friendship/abc/profile", Some(&c.token)).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 403, "any non-friend, as the original (friendship.coffee:461-462)");
     let long = "x".repeat(33);
     let r = http
         .json(
@@ -413,7 +417,7 @@ async fn sealtalk_friendship_is_the_same_in_shiku_and_minxing() {
     }
     let r =
         http.json("POST", "/sealtalk/friendship/invite", Some(&c.token), json!({"friendId": c.uid.to_string()})).await;
-    assert_eq!(r.status, 400, "yourself");
+    assert_eq!(r.body["result"]["action"], "Added", "yourself, as the original (friendship.coffee:174-192)");
     let r = http.get("/sealtalk/friendship/all", None).await;
     assert_eq!(r.status, 403, "no session");
 

@@ -8,6 +8,7 @@ mod chat_dialects;
 mod contacts;
 mod delivery;
 mod fidelity_networks;
+mod fidelity_sealtalk_friends;
 mod fidelity_shiku;
 mod fidelity_xuanxuan;
 mod files;

@@ -4,6 +4,7 @@
 
 use super::iso;
 use crate::domain::relations::{Outcome, Relation, ReqState, Request, FRIENDS};
+use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use serde_json::{json, Value};
 
@@ -23,7 +24,8 @@ pub struct Row {
 }
 
 /// Friends (20), users I follow / requested (10) and requests I received (11 pending,
-/// 21 ignored; a request from a friend is not shown, a request replaces a follow row).
+/// 21 ignored; a request from a friend is not shown, a request replaces a follow row). A friend
+/// whose request I accepted keeps its message, as the original's row does.
 pub fn friendship_rows(following: &[Relation], received: &[Request]) -> Vec<Row> {
     let mut rows: Vec<Row> = following
         .iter()
@@ -39,7 +41,12 @@ pub fn friendship_rows(following: &[Relation], received: &[Request]) -> Vec<Row>
         let status = match q.state {
             ReqState::Pending => REQUESTED,
             ReqState::Ignored => IGNORED,
-            ReqState::Accepted => continue,
+            ReqState::Accepted => {
+                if let Some(r) = rows.iter_mut().find(|r| r.uid == q.from && r.status == AGREED) {
+                    r.message = q.message.clone();
+                }
+                continue;
+            }
         };
         if rows.iter().any(|r| r.uid == q.from && r.status == AGREED) {
             continue;
@@ -79,12 +86,19 @@ pub fn blacklist_json(r: &Relation) -> Value {
     })
 }
 
-/// `friendship/invite`: (`result.action`, message): "Added" (friends now), "Sent" (request
-/// waits for verification), "None" (already friends or already requested).
-pub fn invite_action(o: Outcome) -> (&'static str, &'static str) {
+/// `friendship/invite`: (`result.action`, message) as the original (friendship.coffee:58-237):
+/// "Added" (friends now), "Sent" (request waits for `agree`), "None" (nothing done: a request
+/// still inside its re-send window). Already friends → 400 "User <id> is already your friend."
+pub fn invite_action(o: Outcome, friend: UserId) -> AppResult<(&'static str, &'static str)> {
     match o {
-        Outcome::Friends => ("Added", "Friend added."),
-        Outcome::Requested => ("Sent", "Request sent."),
-        _ => ("None", "Do nothing."),
+        Outcome::Friends => Ok(ADDED),
+        Outcome::Requested => Ok(("Sent", "Request sent.")),
+        Outcome::AlreadyFriends => Err(AppError::invalid("friendId", format!("User {friend} is already your friend."))),
+        _ => Ok(NOTHING),
     }
 }
+
+/// The invite answer "Added" (also inviting yourself, which the original answers so).
+pub const ADDED: (&str, &str) = ("Added", "Friend added.");
+/// The invite answer "None" (also when the friend has blacklisted the caller: not revealed).
+pub const NOTHING: (&str, &str) = ("None", "Do nothing.");

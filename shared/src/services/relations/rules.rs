@@ -62,6 +62,7 @@ impl Edit {
 pub fn decide(p: &Pair, now: i64, op: &Op) -> AppResult<Edit> {
     match op {
         Op::Follow(message) => op_follow(p, now, message),
+        Op::Invite(message) => op_invite(p, now, message),
         Op::Accept => op_accept(p, now),
         Op::Ignore => op_ignore(p, now),
         Op::Unfriend => op_unfriend(p, now),
@@ -103,9 +104,9 @@ fn make_friends(p: &Pair, now: i64, e: &mut Edit) {
         }
     }
 }
-/// Follow / add friend / invite: friends at once unless the other verifies requests, in which
-/// case `me` follows `other` and a friend request waits. A follow back, or a request from the
-/// other side, makes them friends. Adding someone you blocked unblocks them.
+/// Follow / add friend (Shiku, Minxing): friends at once unless the other verifies requests,
+/// in which case `me` follows `other` and a friend request waits. A follow back, or a request
+/// from the other side, makes them friends. Adding someone you blocked unblocks them.
 pub fn op_follow(p: &Pair, now: i64, message: &str) -> AppResult<Edit> {
     if p.theirs.as_ref().is_some_and(|r| r.blacklist) {
         return Err(blocked_by_target());
@@ -114,34 +115,85 @@ pub fn op_follow(p: &Pair, now: i64, message: &str) -> AppResult<Edit> {
     let i_blocked = p.mine.as_ref().is_some_and(|r| r.blacklist);
     let their_status = p.theirs.as_ref().map_or(STRANGER, |r| r.status);
     let they_asked = p.req_to_me.as_ref().is_some_and(|r| r.state == ReqState::Pending);
-    let mut e = Edit::default();
     if mine_status == FRIENDS && their_status == FRIENDS {
         if !i_blocked {
             return Ok(Edit::done(Outcome::AlreadyFriends));
         }
         let mut mine = rel_or_new(&p.mine, p.me.uid, &p.other, now);
         mine.blacklist = false;
-        e.mine = Some(Some(mine));
-        e.outcome = Some(Outcome::AlreadyFriends);
-        return Ok(e);
+        return Ok(Edit { mine: Some(Some(mine)), outcome: Some(Outcome::AlreadyFriends), ..Default::default() });
     }
     let wanted = their_status >= FOLLOWING || they_asked;
     if !wanted && !p.other_allows {
-        return Err(AppError::Refused {
-            code: REFUSED_BY_TARGET,
-            message: "the user does not accept friend requests".into(),
-        });
+        return Err(refused_by_target());
     }
     if wanted || !p.other_verify || p.other.uid == SYSTEM_UID {
-        make_friends(p, now, &mut e);
-        e.event(p.other.uid, if they_asked { "accepted" } else { "added" });
-        e.outcome = Some(Outcome::Friends);
-        return Ok(e);
+        return Ok(befriend(p, now, they_asked));
     }
     let pending = p.req_to_them.as_ref().is_some_and(|r| r.state == ReqState::Pending);
     if mine_status == FOLLOWING && pending && !i_blocked {
         return Ok(Edit::done(Outcome::AlreadyFollowing));
     }
+    Ok(send_request(p, now, message))
+}
+
+/// SealTalk `friendship/invite` re-sends a pending request only after 3 days and an ignored one
+/// after 1 day, counted from when it was last sent (the original's friendship.coffee:119-123,
+/// `fg.updatedAt`).
+pub const RESEND_PENDING_MS: i64 = 3 * 86_400_000;
+pub const RESEND_IGNORED_MS: i64 = 86_400_000;
+
+/// SealTalk `friendship/invite` (the original's friendship.coffee:58-237): always a request the
+/// other answers, whatever their `friendsVerify`, unless they already want me (they follow me
+/// or asked me, even if I ignored it) or are the system account: then friends at once.
+/// Already friends → `AlreadyFriends` with no change (the dialect answers 400). My request
+/// again within the re-send windows → `AlreadyFollowing`, nothing sent. Blacklisted by the
+/// target → the same refusal as follow (the dialect decides what the caller sees).
+pub fn op_invite(p: &Pair, now: i64, message: &str) -> AppResult<Edit> {
+    if p.theirs.as_ref().is_some_and(|r| r.blacklist) {
+        return Err(blocked_by_target());
+    }
+    let mine_status = p.mine.as_ref().map_or(STRANGER, |r| r.status);
+    let their_status = p.theirs.as_ref().map_or(STRANGER, |r| r.status);
+    if mine_status == FRIENDS && their_status == FRIENDS {
+        return Ok(Edit::done(Outcome::AlreadyFriends));
+    }
+    let they_asked = p.req_to_me.as_ref().is_some_and(|r| r.state != ReqState::Accepted);
+    if their_status >= FOLLOWING || they_asked || p.other.uid == SYSTEM_UID {
+        return Ok(befriend(p, now, they_asked));
+    }
+    if !p.other_allows {
+        return Err(refused_by_target());
+    }
+    if let Some(r) = &p.req_to_them {
+        let window = match r.state {
+            ReqState::Pending => Some(RESEND_PENDING_MS),
+            ReqState::Ignored => Some(RESEND_IGNORED_MS),
+            ReqState::Accepted => None,
+        };
+        if window.is_some_and(|w| now - r.sent <= w) {
+            return Ok(Edit::done(Outcome::AlreadyFollowing));
+        }
+    }
+    Ok(send_request(p, now, message))
+}
+
+fn refused_by_target() -> AppError {
+    AppError::Refused { code: REFUSED_BY_TARGET, message: "the user does not accept friend requests".into() }
+}
+
+/// Friends now; the other is told `accepted` (they had asked) or `added`.
+fn befriend(p: &Pair, now: i64, they_asked: bool) -> Edit {
+    let mut e = Edit::default();
+    make_friends(p, now, &mut e);
+    e.event(p.other.uid, if they_asked { "accepted" } else { "added" });
+    e.outcome = Some(Outcome::Friends);
+    e
+}
+
+/// `me` follows `other` and a (new or re-sent) pending request with `message` waits for them.
+fn send_request(p: &Pair, now: i64, message: &str) -> Edit {
+    let mut e = Edit::default();
     let mut mine = rel_or_new(&p.mine, p.me.uid, &p.other, now);
     mine.status = FOLLOWING;
     mine.blacklist = false;
@@ -155,32 +207,29 @@ pub fn op_follow(p: &Pair, now: i64, message: &str) -> AppResult<Edit> {
         from_avatar: p.me.avatar.clone(),
         time: p.req_to_them.as_ref().map_or(now, |r| r.time),
         modify_time: now,
+        sent: now,
         ver: p.req_to_them.as_ref().map_or(0, |r| r.ver),
     };
     e.req_to_them = Some(Some(req));
     e.events.push((p.other.uid, "requested", json!({"message": message})));
     e.outcome = Some(Outcome::Requested);
-    Ok(e)
+    e
 }
 
-/// Accept the other's pending (or earlier ignored) request; already friends is a no-op.
+/// Accept the other's pending request (SealTalk `friendship/agree`, the original's
+/// friendship.coffee:240-292): already friends is a no-op; an ignored request or none → not
+/// found. No blacklist check (as the original): a requester who blocked me since stays blocked,
+/// and the block is not revealed.
 pub fn op_accept(p: &Pair, now: i64) -> AppResult<Edit> {
     let friends = p.mine.as_ref().is_some_and(|r| r.status == FRIENDS);
     if friends {
         return Ok(Edit::done(Outcome::AlreadyFriends));
     }
-    let asked = p.req_to_me.as_ref().is_some_and(|r| r.state != ReqState::Accepted);
+    let asked = p.req_to_me.as_ref().is_some_and(|r| r.state == ReqState::Pending);
     if !asked {
         return Err(AppError::not_found(format!("friend request from {}", p.other.uid)));
     }
-    if p.theirs.as_ref().is_some_and(|r| r.blacklist) {
-        return Err(blocked_by_target());
-    }
-    let mut e = Edit::default();
-    make_friends(p, now, &mut e);
-    e.event(p.other.uid, "accepted");
-    e.outcome = Some(Outcome::Friends);
-    Ok(e)
+    Ok(befriend(p, now, true))
 }
 
 /// Ignore the other's pending request (SealTalk `friendship/ignore`).

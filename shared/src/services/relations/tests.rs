@@ -144,3 +144,58 @@ fn unfollow_of_a_friend_leaves_their_follow() {
     assert!(op_unfollow(&p, 3).is_err());
     assert!(op_patch(&p, 3, &Patch::default(), FOLLOWING).is_err(), "no relation to remark");
 }
+
+#[test]
+fn invite_always_requests_and_resends_only_after_the_windows() {
+    let mut p = pair();
+    let e = op_invite(&p, 0, "hi").unwrap();
+    assert_eq!(e.outcome, Some(Outcome::Requested), "no friendsVerify needed");
+    assert_eq!(e.events[0].1, "requested");
+    apply(&mut p, e);
+    assert_eq!(p.req_to_them.as_ref().unwrap().sent, 0);
+    let day = RESEND_IGNORED_MS;
+    assert_eq!(op_invite(&p, RESEND_PENDING_MS, "").unwrap().outcome, Some(Outcome::AlreadyFollowing));
+    let e = op_invite(&p, RESEND_PENDING_MS + 1, "again").unwrap();
+    assert_eq!(e.outcome, Some(Outcome::Requested));
+    apply(&mut p, e);
+    let sent = RESEND_PENDING_MS + 1;
+    assert_eq!((p.req_to_them.as_ref().unwrap().sent, p.req_to_them.as_ref().unwrap().time), (sent, 0));
+    // Ignored: once a day, counted from the last send (not from the ignore).
+    let mut q = flip(&p);
+    let e = op_ignore(&q, sent + 10).unwrap();
+    apply(&mut q, e);
+    assert!(op_accept(&q, sent + 11).is_err(), "an ignored request cannot be agreed to");
+    let mut p = flip(&q);
+    assert_eq!(op_invite(&p, sent + day, "").unwrap().outcome, Some(Outcome::AlreadyFollowing));
+    let e = op_invite(&p, sent + day + 1, "").unwrap();
+    assert_eq!(e.outcome, Some(Outcome::Requested));
+    apply(&mut p, e);
+    // Inviting back is agreeing; friends again → AlreadyFriends, nothing written.
+    let q = flip(&p);
+    let e = op_invite(&q, sent + day + 2, "").unwrap();
+    assert_eq!((e.outcome, e.events[0].1), (Some(Outcome::Friends), "accepted"));
+    let mut q = q;
+    apply(&mut q, e);
+    let e = op_invite(&q, sent + day + 3, "").unwrap();
+    assert_eq!(e.outcome, Some(Outcome::AlreadyFriends));
+    assert!(e.mine.is_none() && e.theirs.is_none() && e.events.is_empty());
+}
+
+#[test]
+fn invite_of_someone_who_blocked_me_is_refused_and_accept_ignores_blocks() {
+    let mut p = pair();
+    p.theirs = Some(Relation { blacklist: true, ..Relation::new(UserId(2), UserId(1), "A", None, 1) });
+    assert!(matches!(op_invite(&p, 5, ""), Err(AppError::Refused { code: REFUSED_BLOCKED, .. })));
+    // B asked A, then blocked A: A's accept still makes the pair friends and B's block stays.
+    let mut q = pair();
+    let e = op_invite(&flip(&q), 1, "hi").unwrap();
+    let mut b = flip(&q);
+    apply(&mut b, e);
+    let e = op_block(&b, 2).unwrap();
+    apply(&mut b, e);
+    q = flip(&b);
+    let e = op_accept(&q, 3).unwrap();
+    apply(&mut q, e);
+    assert_eq!(q.mine.as_ref().unwrap().status, FRIENDS);
+    assert!(q.theirs.as_ref().unwrap().blacklist && q.theirs.as_ref().unwrap().status == FRIENDS);
+}

@@ -1,5 +1,5 @@
 //! Friend request items: `USER#<to>` / `NEWFRIEND#<from>`, GSI2 `NEWFRIENDS#<to>` /
-//! `<modifyTime:013>#<from:012>` (newest first).
+//! `<modifyTime:013>#<from:012>` (newest first). `sentTime`: when the requester last sent it.
 
 use super::lists::{cursor_sk, query_index, Page, Range};
 use super::{pk, ReqState, Request};
@@ -25,6 +25,7 @@ pub(super) fn req_item(r: &Request) -> Item {
     }
     it.insert("time".into(), n(r.time));
     it.insert("modifyTime".into(), n(r.modify_time));
+    it.insert("sentTime".into(), n(r.sent));
     it.insert("ver".into(), n(r.ver));
     it.insert("gsi2pk".into(), s(friend_reqs_gsi2pk(r.to)));
     it.insert("gsi2sk".into(), s(friend_reqs_gsi2sk(r.modify_time, r.from)));
@@ -32,6 +33,7 @@ pub(super) fn req_item(r: &Request) -> Item {
 }
 
 pub fn req_from(it: &Item) -> Option<Request> {
+    let time = it.i64("time").unwrap_or(0);
     Some(Request {
         to: UserId(it.i64("to")?),
         from: UserId(it.i64("from")?),
@@ -39,8 +41,10 @@ pub fn req_from(it: &Item) -> Option<Request> {
         message: it.string("message"),
         from_nickname: it.string("fromNickname"),
         from_avatar: it.str("fromAvatar").map(str::to_string),
-        time: it.i64("time").unwrap_or(0),
+        time,
         modify_time: it.i64("modifyTime").unwrap_or(0),
+        // Items written before `sentTime` existed: sent when created.
+        sent: it.i64("sentTime").unwrap_or(time),
         ver: it.i64("ver").unwrap_or(0),
     })
 }
@@ -70,6 +74,7 @@ mod tests {
             from_avatar: None,
             time: 5,
             modify_time: 6,
+            sent: 5,
             ver: 3,
         };
         let it = req_item(&r);
