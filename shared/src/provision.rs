@@ -52,11 +52,18 @@ pub fn default_shiku_config() -> serde_json::Value {
     })
 }
 
+/// The original SealTalk server's defaults (rongcloud/sealtalk-server `dev`: squirrel.json for
+/// `desktop`, client_version.json for `iOS`/`Android`); operators replace them with
+/// `/config/set` `versions`.
 pub fn default_versions() -> serde_json::Value {
     json!({
-        "desktop": {"version": "1.0.0", "url": "", "name": "", "notes": "", "pub_date": ""},
-        "iOS": {"version": "1.0.0", "build": "", "url": ""},
-        "Android": {"version": "1.0.0", "url": ""}
+        "desktop": {
+            "version": "1.0.2",
+            "url": "http://downloads.rongcloud.cn/sealtalk/releases/mac/SealTalk_by_RongCloud_1.0.2.dmg",
+            "name": "SealTalk 1.0.2", "notes": "修正", "pub_date": "2016-05-05T16:00:00+08:00"
+        },
+        "iOS": {"version": "1.0.5", "build": "201607181821", "url": "https://dn-rongcloud.qbox.me/app.plist"},
+        "Android": {"version": "1.0.5", "url": "http://downloads.rongcloud.cn/SealTalk_by_RongCloud_Android_v1_0_5.apk"}
     })
 }
 
