@@ -67,6 +67,21 @@ pub fn default_versions() -> serde_json::Value {
     })
 }
 
+/// The original SealTalk server's demo_square.json (groups 10, 15, 10000 and chatrooms 1-4),
+/// ids as strings (SealTalk ids are opaque strings here); operators replace it with
+/// `/config/set` `demoSquare`.
+pub fn default_demo_square() -> serde_json::Value {
+    json!([
+        {"type": "group", "id": "10"},
+        {"type": "group", "id": "15"},
+        {"type": "group", "id": "10000"},
+        {"type": "chatroom", "id": "1", "name": "聊天室 I"},
+        {"type": "chatroom", "id": "2", "name": "聊天室 II"},
+        {"type": "chatroom", "id": "3", "name": "聊天室 III"},
+        {"type": "chatroom", "id": "4", "name": "聊天室 IV"}
+    ])
+}
+
 pub async fn run(ctx: &Ctx, p: &Provision) -> AppResult<()> {
     let name = LoginName::username(&p.admin_username)?;
     if users::find_login(&ctx.db, &name).await?.is_none() {

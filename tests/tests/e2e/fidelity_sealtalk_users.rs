@@ -140,6 +140,9 @@ async fn user_lookups_unknown_and_malformed() {
     assert_eq!(ids, vec![json!(id)]);
     let r = http.get("/sealtalk/user/batch", None).await;
     assert_eq!((st_code(&r), r.body["result"].clone()), (200, json!([])));
+    // Exempt from the login in the original (which always fails): 404 without a session.
+    let r = Http::new(&app).get("/sealtalk/user/get_sms_img_code", None).await;
+    assert_eq!(r.status, 404, "{}", r.text);
 }
 
 /// user:741-882: nothing new → version null, group_members null; negative versions are integers.
@@ -183,4 +186,40 @@ async fn misc_versions_defaults() {
     let r = http.get("/sealtalk/misc/mobile_version", None).await;
     assert_eq!(st_code(&r), 200);
     assert_eq!(r.body["result"]["Android"]["version"], "1.0.5");
+}
+
+/// misc:61-91: the original's demo_square.json by default (unknown groups "Unknown"/''/0),
+/// replaced by the operator (`/config/set` `demoSquare`), groups filled from the rooms.
+#[tokio::test]
+async fn misc_demo_square() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let r = http.get("/sealtalk/misc/demo_square", None).await;
+    assert_eq!(st_code(&r), 200, "open route: {}", r.text);
+    let list = r.body["result"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 7);
+    assert_eq!(
+        (list[0]["type"].clone(), list[0]["name"].clone(), list[0]["memberCount"].clone()),
+        (json!("group"), json!("Unknown"), json!(0))
+    );
+    assert_eq!((list[3]["type"].clone(), list[3]["name"].clone()), (json!("chatroom"), json!("聊天室 I")));
+
+    let p = people(&http, 2).await;
+    let gid = rooms::room(&http, &p[0], &[&p[1]], &[]).await;
+    let r =
+        http.shiku("/user/login", &[("telephone", "admin"), ("password", &shared::auth::md5_hex("admin123"))]).await;
+    let admin = r.shiku_ok()["access_token"].as_str().unwrap().to_string();
+    let square = json!([{"type": "group", "id": gid}, {"type": "chatroom", "id": "9", "name": "Lobby"}]).to_string();
+    let r = http.shiku("/config/set", &[("access_token", &p[0].token), ("demoSquare", &square)]).await;
+    assert_eq!(r.shiku_code(), 1030103, "operators only");
+    let r = http.shiku("/config/set", &[("access_token", &admin), ("demoSquare", "[{\"type\":\"x\"}]")]).await;
+    assert_eq!(r.shiku_code(), 1010101);
+    http.shiku("/config/set", &[("access_token", &admin), ("demoSquare", &square)]).await.shiku_ok();
+    let r = http.get("/sealtalk/misc/demo_square", None).await;
+    let list = r.body["result"].as_array().unwrap().clone();
+    assert_eq!(
+        (list[0]["id"].clone(), list[0]["name"].clone(), list[0]["memberCount"].clone()),
+        (json!(gid), json!("Room"), json!(2))
+    );
+    assert_eq!(list[1]["name"], "Lobby");
 }
