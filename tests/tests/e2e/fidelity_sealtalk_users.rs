@@ -223,3 +223,20 @@ async fn misc_demo_square() {
     );
     assert_eq!(list[1]["name"], "Lobby");
 }
+
+/// user:539-566: remove_from_blacklist updates with no existence check → 200 for an unknown
+/// user or oneself; misc:143-144: a missing conversationType → 403 "Unsupported conversation type."
+#[tokio::test]
+async fn unblock_no_op_and_send_message_without_type() {
+    let app = spawn_app().await;
+    let (id, http, _) = st_person(&app, "Me").await;
+    for friend in ["99999999", id.as_str()] {
+        let r = st(&http, "/user/remove_from_blacklist", json!({"friendId": friend})).await;
+        assert_eq!(st_code(&r), 200, "{friend}: {}", r.text);
+    }
+    let r = st(&http, "/user/remove_from_blacklist", json!({"friendId": "x"})).await;
+    assert_eq!(r.status, 400, "undecodable id: the original's 'Empty friendId.'");
+    let body = json!({"targetId": id, "objectName": "RC:TxtMsg", "content": {"content": "hi"}});
+    let r = st(&http, "/misc/send_message", body).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+}
