@@ -52,12 +52,34 @@ pub fn default_shiku_config() -> serde_json::Value {
     })
 }
 
+/// The original SealTalk server's defaults (rongcloud/sealtalk-server `dev`: squirrel.json for
+/// `desktop`, client_version.json for `iOS`/`Android`); operators replace them with
+/// `/config/set` `versions`.
 pub fn default_versions() -> serde_json::Value {
     json!({
-        "desktop": {"version": "1.0.0", "url": "", "name": "", "notes": "", "pub_date": ""},
-        "iOS": {"version": "1.0.0", "build": "", "url": ""},
-        "Android": {"version": "1.0.0", "url": ""}
+        "desktop": {
+            "version": "1.0.2",
+            "url": "http://downloads.rongcloud.cn/sealtalk/releases/mac/SealTalk_by_RongCloud_1.0.2.dmg",
+            "name": "SealTalk 1.0.2", "notes": "修正", "pub_date": "2016-05-05T16:00:00+08:00"
+        },
+        "iOS": {"version": "1.0.5", "build": "201607181821", "url": "https://dn-rongcloud.qbox.me/app.plist"},
+        "Android": {"version": "1.0.5", "url": "http://downloads.rongcloud.cn/SealTalk_by_RongCloud_Android_v1_0_5.apk"}
     })
+}
+
+/// The original SealTalk server's demo_square.json (groups 10, 15, 10000 and chatrooms 1-4),
+/// ids as strings (SealTalk ids are opaque strings here); operators replace it with
+/// `/config/set` `demoSquare`.
+pub fn default_demo_square() -> serde_json::Value {
+    json!([
+        {"type": "group", "id": "10"},
+        {"type": "group", "id": "15"},
+        {"type": "group", "id": "10000"},
+        {"type": "chatroom", "id": "1", "name": "聊天室 I"},
+        {"type": "chatroom", "id": "2", "name": "聊天室 II"},
+        {"type": "chatroom", "id": "3", "name": "聊天室 III"},
+        {"type": "chatroom", "id": "4", "name": "聊天室 IV"}
+    ])
 }
 
 pub async fn run(ctx: &Ctx, p: &Provision) -> AppResult<()> {

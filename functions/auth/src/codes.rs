@@ -8,6 +8,7 @@
 
 use serde_json::{json, Value};
 use shared::auth::{canonical_password, source_ip};
+use shared::dialects::sealtalk::input;
 use shared::domain::sessions::{IpKind, Purpose, SEALTALK_TTL};
 use shared::domain::users::NewUser;
 use shared::http::Call;
@@ -48,9 +49,9 @@ pub async fn shiku_send_sms(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(send(c, &phone, purpose, lang).await?))
 }
 
+/// `region` + `phone` by the original's rules (region 86: mainland mobile numbers).
 fn sealtalk_phone(c: &Call<'_>) -> AppResult<Telephone> {
-    let p = &c.params;
-    Telephone::parse(p.str("region")?.as_deref(), &p.req_str("phone")?)
+    input::phone(&c.params)
 }
 
 /// SealTalk `/user/send_code`: `{code: 200}`, rate limit → `{code: 5000}`.
@@ -61,7 +62,8 @@ pub async fn sealtalk_send_code(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 /// SealTalk `/user/verify_code` → `verification_token` (30 minutes, single use,
-/// bound to the phone). Wrong code → 1000, expired/unknown/used → 2000.
+/// bound to the phone). Wrong code → 1000, expired/used/out of tries → 2000, no code for
+/// the number (never sent, or already used) → 404 as the original's "Unknown phone number."
 pub async fn sealtalk_verify_code(c: &Call<'_>) -> AppResult<Reply> {
     let phone = sealtalk_phone(c)?;
     let code = c.params.req_str("code")?;
@@ -84,16 +86,24 @@ pub async fn sealtalk_check_phone(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(json!(!accounts::is_registered(c.ctx, &phone).await?)))
 }
 
-/// SealTalk `/user/register`: nickname (1-32 bytes), optional username (an
-/// extra login name), password (6-20 bytes, no spaces), verification_token
-/// (404 when unknown, expired or used). The telephone comes from the token.
-/// Logs the new account in (session cookie), as the original server does.
+/// SealTalk `/user/register` (user.coffee:187-237): password (no space, 6-20 characters),
+/// nickname (escaped as `Utility.xss`, then 1-32 characters), verification_token (not a UUID
+/// → 400; unknown, expired or used → 404), optional username (an extra login name; taken →
+/// 200 `{code: 409}`). The telephone comes from the token; a number that has an account →
+/// HTTP 400 as the original. Logs the new account in (session cookie), as the original does.
 pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
-    let nickname = p.req_str("nickname")?;
-    if nickname.len() > 32 {
-        return Err(AppError::invalid("nickname", "1-32 bytes"));
+    let password = p.req_str("password")?;
+    if password.contains(' ') {
+        return Err(AppError::invalid("password", "must have no space"));
     }
+    let nickname = input::xss(&p.req_str("nickname")?, NICKNAME_MAX);
+    if nickname.chars().count() > NICKNAME_MAX {
+        return Err(AppError::invalid("nickname", format!("1-{NICKNAME_MAX} characters")));
+    }
+    input::check_password("password", &password)?;
+    let token = p.req_str("verification_token")?;
+    input::check_uuid("verification_token", &token)?;
     let username = match p.str("username")? {
         Some(u) => match LoginName::username(&u)? {
             LoginName::Username(u) => Some(u),
@@ -101,16 +111,28 @@ pub async fn sealtalk_register(c: &Call<'_>) -> AppResult<Reply> {
         },
         None => None,
     };
-    let password = p.req_str("password")?;
-    crate::sealtalk::check_password_shape(&password)?;
-    let token = p.req_str("verification_token")?;
     let canonical = canonical_password(c.dialect, &password)?;
-    let new = NewUser { nickname, username, ..Default::default() };
-    let user = accounts::register_with_vtoken(c.ctx, new, canonical, &token).await?;
+    let new = NewUser { nickname, username: username.clone(), ..Default::default() };
+    let user = match accounts::register_with_vtoken(c.ctx, new, canonical, &token).await {
+        // Which login name is taken: the username (our extension, 409) or the number (400).
+        Err(AppError::AccountExists) => {
+            let name_taken = match username {
+                Some(u) => accounts::login_taken(c.ctx, &LoginName::Username(u)).await?,
+                None => false,
+            };
+            return Err(match name_taken {
+                true => AppError::AccountExists,
+                false => AppError::invalid("phone", "phone number has already existed"),
+            });
+        }
+        other => other?,
+    };
     let issued = sessions::issue(c.ctx, user.uid, SEALTALK_TTL, None).await?;
     let cookie = crate::sealtalk::session_cookie(&issued.token, SEALTALK_TTL);
     Ok(Reply::data(json!({"id": user.uid.to_string()})).header("set-cookie", cookie))
 }
+
+const NICKNAME_MAX: usize = 32;
 
 /// Shiku `/user/register` requires no code unless the Shiku config document
 /// has `isOpenSMSCode: 1`; then `smsCode` (or `randcode`) must be a live

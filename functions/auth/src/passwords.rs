@@ -7,11 +7,12 @@
 //! other token of the account; a reset revokes all of them.
 
 use shared::auth::{canonical_password, source_ip};
+use shared::dialects::sealtalk::input;
 use shared::domain::sessions::Session;
 use shared::http::Call;
 use shared::ids::Telephone;
 use shared::services::accounts;
-use shared::{AppError, AppResult, Reply};
+use shared::{AppResult, Reply};
 
 async fn change(c: &Call<'_>, sess: &Session, old: String, new: String) -> AppResult<()> {
     accounts::change_password(c.ctx, &source_ip(&c.req), sess, old, new).await
@@ -39,30 +40,32 @@ pub async fn shiku_reset(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::empty())
 }
 
-/// SealTalk `/user/change_password`: oldPassword, newPassword (6-20 bytes each); cookie session.
+/// SealTalk `/user/change_password`: newPassword (6-20 characters, no space → else 400);
+/// oldPassword is only compared (wrong, whatever its shape → 1000, user.coffee:350-369).
 pub async fn sealtalk_change(c: &Call<'_>) -> AppResult<Reply> {
     let sess = c.session().await?;
     let p = &c.params;
     let old = p.req_str("oldPassword")?;
     let new = p.req_str("newPassword")?;
-    crate::sealtalk::check_password_shape(&old)
-        .map_err(|_| AppError::invalid("oldPassword", "6-20 bytes without spaces"))?;
-    crate::sealtalk::check_password_shape(&new)
-        .map_err(|_| AppError::invalid("newPassword", "6-20 bytes without spaces"))?;
+    input::check_password("newPassword", &new)?;
     let old = canonical_password(c.dialect, &old)?;
     let new = canonical_password(c.dialect, &new)?;
     change(c, &sess, old, new).await?;
     Ok(Reply::empty())
 }
 
-/// SealTalk `/user/reset_password`: password, verification_token (used up; 404
-/// when unknown, expired or used).
+/// SealTalk `/user/reset_password`: password (6-20 characters, no space), verification_token
+/// (not a UUID → 400; used up; 404 when unknown, expired or used; user.coffee:319-333).
 pub async fn sealtalk_reset(c: &Call<'_>) -> AppResult<Reply> {
     let p = &c.params;
     let password = p.req_str("password")?;
-    crate::sealtalk::check_password_shape(&password)?;
+    input::check_password("password", &password)?;
     let token = p.req_str("verification_token")?;
+    input::check_uuid("verification_token", &token)?;
     let new = canonical_password(c.dialect, &password)?;
-    accounts::reset_password_with_vtoken(c.ctx, &token, new).await?;
-    Ok(Reply::empty())
+    match accounts::reset_password_with_vtoken(c.ctx, &token, new).await {
+        // The original updates 0 rows and answers 200 (user.coffee:338-346).
+        Ok(()) | Err(shared::AppError::AccountNotFound) => Ok(Reply::empty()),
+        Err(e) => Err(e),
+    }
 }

@@ -56,7 +56,8 @@ fn content(c: &Call<'_>) -> AppResult<String> {
 /// type: 403 — as the original. `pushContent` is not kept (push jobs use the content).
 pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    let ctype = c.params.req_str("conversationType")?;
+    // Absent: the original's "Unsupported conversation type." (403, misc.coffee:143-144).
+    let ctype = c.params.str("conversationType")?.unwrap_or_default();
     let target = c.params.req_str("targetId")?;
     let object_name = c.params.req_str("objectName")?;
     if !CLIENT_KINDS.contains(&object_name.as_str()) {

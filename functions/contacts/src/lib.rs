@@ -44,7 +44,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("GET", "/api/v1/subscriptions/users") => minxing::subscriptions(&c).await,
         // SealTalk
         ("POST", "/sealtalk/user/add_to_blacklist") => sealtalk::relation_op(&c, Op::Block).await,
-        ("POST", "/sealtalk/user/remove_from_blacklist") => sealtalk::relation_op(&c, Op::Unblock).await,
+        ("POST", "/sealtalk/user/remove_from_blacklist") => sealtalk::unblock(&c).await,
         ("GET", "/sealtalk/user/blacklist") => sealtalk::blacklist(&c).await,
         ("POST", "/sealtalk/friendship/invite") => sealtalk::invite(&c).await,
         ("POST", "/sealtalk/friendship/agree") => sealtalk::friendship_op(&c, Op::Accept).await,

@@ -152,3 +152,17 @@ pub async fn profile(c: &Call<'_>) -> AppResult<Reply> {
         "user": user_json(to, &loaded, &loaded.seen_by(me)),
     })))
 }
+
+/// `user/remove_from_blacklist`: the original updates with no existence check (user:539-566),
+/// so an unknown user or oneself answers 200 as a no-op; an undecodable id stays 400.
+pub async fn unblock(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let to = friend_id(c)?;
+    if to == me {
+        return Ok(Reply::empty());
+    }
+    match rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &Op::Unblock).await {
+        Ok(_) | Err(AppError::NotFound(_)) => Ok(Reply::empty()),
+        Err(e) => Err(e),
+    }
+}

@@ -25,7 +25,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("GET", "/sealtalk/misc/latest_update") => versions::sealtalk_latest_update(&c).await,
         ("GET", "/sealtalk/misc/client_version") => versions::sealtalk_client_version(&c, true).await,
         ("GET", "/sealtalk/misc/mobile_version") => versions::sealtalk_client_version(&c, false).await,
-        ("GET", "/sealtalk/misc/demo_square") => Ok(Reply::data(json!([]))),
+        ("GET", "/sealtalk/misc/demo_square") => Ok(Reply::data(config::demo_square(c.ctx).await?)),
         _ => Err(c.not_found()),
     }
 }
@@ -55,8 +55,15 @@ async fn config_set(c: &Call<'_>) -> AppResult<Reply> {
     }
     let patch_config = json_object(c, "config")?;
     let patch_versions = json_object(c, "versions")?;
-    let (shiku, versions) = config::update(c.ctx, docs, patch_config, patch_versions).await?;
     let mut out = json!({});
+    // SealTalk `/misc/demo_square` list: `demoSquare` (JSON array) replaces it whole.
+    if let Some(list) = json_array(c, "demoSquare")? {
+        out["demoSquare"] = config::set_demo_square(c.ctx, list).await?;
+        if patch_config.is_none() && patch_versions.is_none() {
+            return Ok(Reply::data(out));
+        }
+    }
+    let (shiku, versions) = config::update(c.ctx, docs, patch_config, patch_versions).await?;
     if let Some(doc) = shiku {
         out["config"] = doc;
     }
@@ -64,6 +71,20 @@ async fn config_set(c: &Call<'_>) -> AppResult<Reply> {
         out["versions"] = doc;
     }
     Ok(Reply::data(out))
+}
+
+fn json_array(c: &Call<'_>, name: &str) -> AppResult<Option<Vec<Value>>> {
+    let v = match c.params.raw(name) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => {
+            serde_json::from_str::<Value>(s).map_err(|_| AppError::invalid(name, "must be a JSON array"))?
+        }
+        Some(v) => v.clone(),
+    };
+    match v {
+        Value::Array(a) => Ok(Some(a)),
+        _ => Err(AppError::invalid(name, "must be a JSON array")),
+    }
 }
 
 fn json_object(c: &Call<'_>, name: &str) -> AppResult<Option<Map<String, Value>>> {

@@ -23,7 +23,11 @@ pub async fn sealtalk_latest_update(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 /// `/misc/client_version` answers the bare object; `/misc/mobile_version` the enveloped one.
+/// `mobile_version` is not exempt from the login cookie in the original (index.coffee:33-45).
 pub async fn sealtalk_client_version(c: &Call<'_>, bare: bool) -> AppResult<Reply> {
+    if !bare {
+        c.session().await?;
+    }
     let doc = load(c).await?;
     let body = json!({"iOS": doc.get("iOS").cloned().unwrap_or(json!({})), "Android": doc.get("Android").cloned().unwrap_or(json!({}))});
     Ok(if bare { Reply::raw(200, Some(body)) } else { Reply::data(body) })

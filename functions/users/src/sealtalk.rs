@@ -3,13 +3,13 @@
 
 use serde_json::{json, Value};
 use shared::auth::token_from_request;
+use shared::dialects::sealtalk::input;
 use shared::dialects::sealtalk::users::{self as sealtalk_users, Fields};
-use shared::dialects::sealtalk_escape as escape_html;
 use shared::domain::chat::Kind;
 use shared::domain::relations::ListKind;
 use shared::domain::users::Edit;
 use shared::http::Call;
-use shared::ids::{LoginName, Telephone};
+use shared::ids::LoginName;
 use shared::services::profiles::{self, avatars, Card};
 use shared::services::{chat, relations, rooms};
 use shared::{AppError, AppResult, Reply, UserId};
@@ -27,19 +27,24 @@ fn parse_id(name: &str, raw: &str) -> AppResult<UserId> {
 pub async fn set_nickname(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let raw = c.params.req_str("nickname")?;
-    if raw.chars().count() > NICKNAME_MAX || raw.chars().any(char::is_control) {
+    // Escaped as `Utility.xss(nickname, 32)`, then counted (user.coffee:383-386).
+    let nickname = input::xss(&raw, NICKNAME_MAX);
+    if nickname.chars().count() > NICKNAME_MAX || raw.chars().any(char::is_control) {
         return Err(AppError::invalid("nickname", format!("1-{NICKNAME_MAX} characters")));
     }
-    let edit = Edit { nickname: Some(escape_html(&raw)), ..Default::default() };
+    let edit = Edit { nickname: Some(nickname), ..Default::default() };
     profiles::edit(c.ctx, me, &edit).await?;
     Ok(Reply::empty())
 }
 
-/// `portraitUri`: an http(s) URL, or the `key` of an upload made with
-/// get_image_token (an S3 key under the caller's own avatar prefix).
+/// `portraitUri`: an http(s) URL of 12-256 characters (`isURL`, user.coffee:444-450), or the
+/// `key` of an upload made with get_image_token (an S3 key under the caller's own avatar prefix).
 pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let uri = c.params.req_str("portraitUri")?;
+    if uri.contains("://") || uri.starts_with("http") {
+        input::check_portrait_url("portraitUri", &uri)?;
+    }
     avatars::set_avatar(c.ctx, me, "portraitUri", uri).await?;
     Ok(Reply::empty())
 }
@@ -72,24 +77,31 @@ pub async fn get_image_token(c: &Call<'_>) -> AppResult<Reply> {
     })))
 }
 
-/// `id` repeated (or a comma list), at most 100: one BatchGetItem; unknown ids left out.
+/// `id` repeated (or a comma list), at most 100: one BatchGetItem. Unknown and malformed ids
+/// are left out, no id at all answers `[]` (user.coffee:885-903).
 pub async fn batch(c: &Call<'_>) -> AppResult<Reply> {
     c.session().await?;
     let raw = c.params.list("id")?;
-    if raw.is_empty() {
-        return Err(AppError::missing("id"));
-    }
     if raw.len() > 100 {
         return Err(AppError::invalid("id", "at most 100 ids"));
     }
-    let uids = raw.iter().map(|r| parse_id("id", r)).collect::<AppResult<Vec<_>>>()?;
+    let uids: Vec<UserId> = raw.iter().filter_map(|r| parse_id("id", r).ok()).collect();
+    if uids.is_empty() {
+        return Ok(Reply::data(json!([])));
+    }
     let views = profiles::many(c.ctx, &uids).await?;
     Ok(Reply::data(Value::Array(views.iter().map(user_json).collect())))
 }
 
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
+    // `/user/get_sms_img_code` lands here. The original exempts it from the login and always
+    // fails (500, user.coffee:602-612): answer 404 (not implemented) without a session.
+    if c.path_param("id")? == "get_sms_img_code" {
+        return Err(AppError::not_found("get_sms_img_code"));
+    }
     c.session().await?;
-    let uid = parse_id("id", &c.path_param("id")?)?;
+    // A malformed id is an unknown user (404 "Unknown user.", user.coffee:923-924).
+    let uid = parse_id("id", &c.path_param("id")?).map_err(|_| AppError::not_found("user"))?;
     let v = profiles::require(c.ctx, uid).await?;
     Ok(Reply::data(user_json(&v)))
 }
@@ -99,7 +111,7 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
 /// (store/lookups.rs, shared with Shiku getByAccount): over it → `{code: 5000}`.
 pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    let phone = Telephone::parse(Some(&c.path_param("region")?), &c.path_param("phone")?)?;
+    let phone = input::phone_of(Some(&c.path_param("region")?), &c.path_param("phone")?)?;
     let nf = || AppError::not_found("user");
     let name = LoginName::Phone(phone);
     let uid = profiles::find_login(c.ctx, me, &name).await?.ok_or_else(nf)?;
@@ -111,18 +123,21 @@ pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(user_json(&v)))
 }
 
-/// Everything that changed since `version` (epoch ms; 0 = all): my profile,
-/// friends, blacklist, groups and their members — SealTalk's offline catch-up.
+/// Everything that changed since `version` (epoch ms; 0 or negative = all): my profile,
+/// friends, blacklist, groups and their members — SealTalk's offline catch-up. As the
+/// original (user.coffee:741-882): `version` is null when nothing changed, `group_members`
+/// null when no group changed.
 /// Costs: session, profile, two relation Queries, one membership Query + META
 /// BatchGetItem, then one member Query per group that changed.
 pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let raw = c.path_param("version")?;
     let since: i64 = raw
-        .parse()
-        .ok()
-        .filter(|v| *v >= 0)
-        .ok_or_else(|| AppError::invalid("version", "must be a timestamp in ms"))?;
+        .strip_prefix('+')
+        .unwrap_or(&raw)
+        .parse::<i64>()
+        .map_err(|_| AppError::invalid("version", "must be an integer (a timestamp in ms)"))?
+        .max(0);
     let db = &c.ctx.db;
     let mine = profiles::require(c.ctx, me).await?;
     let (following, blocked, convs) = tokio::try_join!(
@@ -130,8 +145,8 @@ pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
         relations::list(db, me, ListKind::Blacklist, None, None),
         chat::conversations_of(db, me),
     )?;
-    let mut version = since;
-    let mut bump = |t: i64| version = version.max(t);
+    let mut version: Option<i64> = None;
+    let mut bump = |t: i64| version = Some(version.map_or(t, |v| v.max(t)));
     let user = (mine.updated_at > since).then(|| {
         bump(mine.updated_at);
         let mut u = user_json(&mine);
@@ -180,6 +195,7 @@ pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
             }));
         }
     }
+    let group_members = if groups.is_empty() { Value::Null } else { json!(group_members) };
     Ok(Reply::data(json!({
         "version": version,
         "user": user,
@@ -196,6 +212,6 @@ mod tests {
 
     #[test]
     fn escapes_html() {
-        assert_eq!(escape_html("<a>hi</a> & 'x'"), "&lt;a&gt;hi&lt;/a&gt; &amp; &#39;x&#39;");
+        assert_eq!(input::xss("<a>hi</a> & 'x'", 32), "&lt;a&gt;hi&lt;/a&gt; & 'x'");
     }
 }

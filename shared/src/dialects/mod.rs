@@ -212,17 +212,16 @@ pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body>
     }
 }
 
-/// SealTalk stores text inputs HTML-escaped (as the original server's lodash
-/// `_.escape`), so every dialect sees the same stored text.
+/// SealTalk stores text inputs HTML-escaped as the original server's `Utility.xss`
+/// (util.coffee:114-121: js-xss with an empty white list, whose `escapeHtml` replaces only
+/// `<` and `>`; `&`, `"` and `'` stay as typed), so every dialect sees the same stored text.
+/// `dialects::sealtalk::input::xss` adds the original's cut to the field's maximum.
 pub fn sealtalk_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
-            '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
     }

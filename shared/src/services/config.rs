@@ -7,8 +7,8 @@ use crate::domain::config::{parse_version, PLATFORMS};
 use crate::domain::users::Role;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use crate::provision::{default_shiku_config, default_versions};
-use crate::store::{config, users};
+use crate::provision::{default_demo_square, default_shiku_config, default_versions};
+use crate::store::{config, rooms, users};
 use crate::Ctx;
 use serde_json::{json, Map, Value};
 
@@ -142,6 +142,52 @@ fn merge(mut base: Value, patch: Map<String, Value>) -> Value {
 /// an unreadable latest never asks for an upgrade).
 pub fn newer(latest: Option<&str>, client: (u64, u64, u64)) -> bool {
     latest.and_then(parse_version).is_some_and(|l| l > client)
+}
+
+/// SealTalk `/misc/demo_square` (misc.coffee:61-91): the stored list (default: the original's
+/// demo_square.json), each `group` item with `name`, `portraitUri` and `memberCount` of the
+/// room, or "Unknown"/""/0 when there is no such room. One GetItem + one GetItem per group.
+pub async fn demo_square(ctx: &Ctx) -> AppResult<Value> {
+    let list = config::get(&ctx.db, config::DEMO_SQUARE).await?.filter(Value::is_array);
+    let mut list = list.unwrap_or_else(default_demo_square);
+    let items = list.as_array_mut().map(std::mem::take).unwrap_or_default();
+    let filled = futures_util::future::try_join_all(items.into_iter().map(|mut item| async move {
+        if item.get("type").and_then(Value::as_str) == Some("group") {
+            let id = match item.get("id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            let (name, portrait, count) = match rooms::get(&ctx.db, &id).await? {
+                Some(r) => (r.name(), r.text("portrait"), r.member_count()),
+                None => ("Unknown".to_string(), String::new(), 0),
+            };
+            item["name"] = json!(name);
+            item["portraitUri"] = json!(portrait);
+            item["memberCount"] = json!(count);
+        }
+        AppResult::Ok(item)
+    }))
+    .await?;
+    Ok(Value::Array(filled))
+}
+
+/// Replace the demo square list (operators only: callers check with [`operator_documents`]).
+/// Each item is an object with `type` `group` or `chatroom` and an `id`; at most 100 items.
+pub async fn set_demo_square(ctx: &Ctx, list: Vec<Value>) -> AppResult<Value> {
+    let bad = || AppError::invalid("demoSquare", "items {type: group|chatroom, id, name?}, at most 100");
+    if list.len() > 100 {
+        return Err(bad());
+    }
+    for item in &list {
+        let kind = item.get("type").and_then(Value::as_str);
+        if !matches!(kind, Some("group" | "chatroom")) || item.get("id").is_none_or(Value::is_null) {
+            return Err(bad());
+        }
+    }
+    let doc = Value::Array(list);
+    config::put(&ctx.db, config::DEMO_SQUARE, &doc, ctx.now_ms()).await?;
+    Ok(doc)
 }
 
 #[cfg(test)]

@@ -154,6 +154,12 @@ pub async fn check_code(ctx: &Ctx, phone: &Telephone, purpose: Purpose, code: &s
 /// SealTalk: check the phone's `Verify` code and issue a verification token bound to the phone.
 pub async fn verify_phone(ctx: &Ctx, phone: &Telephone, code: &str) -> AppResult<String> {
     let now = ctx.now_secs();
-    codes::verify(&ctx.db, phone, Purpose::Verify, code, now).await?;
+    match codes::verify(&ctx.db, phone, Purpose::Verify, code, now).await {
+        // The original answers "Unknown phone number." (404) to a number that never asked.
+        Err(AppError::CodeExpired) if !codes::ever_sent(&ctx.db, phone, Purpose::Verify).await? => {
+            return Err(AppError::not_found("phone"));
+        }
+        other => other?,
+    }
     codes::issue_vtoken(&ctx.db, phone, now).await
 }

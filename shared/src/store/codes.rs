@@ -188,6 +188,17 @@ pub async fn verify(db: &Db, phone: &Telephone, purpose: Purpose, code: &str, no
     }
 }
 
+/// Whether `phone` ever asked for a code of `purpose` lately: its code item (live, expired or
+/// out of tries) or its send-rate item (kept for the 24 h window, so a used code counts too)
+/// exists. Read only after a failed verification (SealTalk: never sent → 404).
+pub async fn ever_sent(db: &Db, phone: &Telephone, purpose: Purpose) -> AppResult<bool> {
+    let pk = pk(phone);
+    if db.get(&pk, purpose.as_str()).await?.is_some() {
+        return Ok(true);
+    }
+    Ok(db.get(&pk, "RATE").await?.is_some())
+}
+
 /// A SealTalk verification token for `phone` (random UUID, stored hashed).
 pub async fn issue_vtoken(db: &Db, phone: &Telephone, now: i64) -> AppResult<String> {
     let token = uuid::Uuid::new_v4().to_string();

@@ -7,6 +7,8 @@ use serde_json::Value;
 
 /// Shiku `/config` fields (versions, URLs, limits).
 pub const SHIKU: &str = "shiku";
+/// SealTalk `/misc/demo_square` list (a JSON array of `{type: group|chatroom, id, name?}`).
+pub const DEMO_SQUARE: &str = "demo_square";
 /// Client version data served by Minxing update_info and SealTalk misc routes.
 pub const VERSIONS: &str = "versions";
 

@@ -54,7 +54,8 @@ async fn config_set_is_operator_only_and_takes_effect() {
     assert_eq!(r.shiku_ok()["helpUrl"], "https://help");
     assert_eq!(r.shiku_ok()["XMPPDomain"], "im.local", "merge keeps other fields");
     let r = http.shiku_get("/config/set", &[("access_token", &admin)]).await;
-    assert_eq!(r.shiku_ok()["versions"]["desktop"]["version"], "1.0.0");
+    // The default is the original SealTalk server's squirrel.json.
+    assert_eq!(r.shiku_ok()["versions"]["desktop"]["version"], "1.0.2");
 }
 
 #[tokio::test]
@@ -64,7 +65,8 @@ async fn version_checks_follow_operator_data() {
     let r = http.get("/api/v1/ping", None).await;
     assert_eq!((r.status, r.body["status"].clone()), (200, json!("ok")));
 
-    let r = http.get("/sealtalk/misc/latest_update?version=1.0.0", None).await;
+    // The default is the original's squirrel.json (1.0.2).
+    let r = http.get("/sealtalk/misc/latest_update?version=1.0.2", None).await;
     assert_eq!(r.status, 204, "not newer");
     let r = http.get("/sealtalk/misc/latest_update?version=1.0", None).await;
     assert_eq!(r.status, 400);
@@ -91,7 +93,8 @@ async fn version_checks_follow_operator_data() {
     let r = http.get("/sealtalk/misc/client_version", None).await;
     assert_eq!(r.body["iOS"]["version"], "2.0.1");
     assert!(r.body.get("code").is_none());
-    let r = http.get("/sealtalk/misc/mobile_version", None).await;
+    // mobile_version needs the login (not exempt in the original, index.coffee:33-45).
+    let r = http.get("/sealtalk/misc/mobile_version", Some(&admin)).await;
     assert_eq!((r.body["code"].clone(), r.body["result"]["iOS"]["version"].clone()), (json!(200), json!("2.0.1")));
     let r = http.get("/api/v1/mobile/update_info?platform=ios&version=2.0.0", None).await;
     assert_eq!((r.body["version"].clone(), r.body["upgrade"].clone()), (json!("2.0.1"), json!(true)));

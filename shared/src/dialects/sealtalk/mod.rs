@@ -1,6 +1,7 @@
 //! SealTalk dialect: envelope, error codes, JSON views of domain types, request structs.
 
 pub mod chat;
+pub mod input;
 pub mod relations;
 pub mod rooms;
 pub mod users;
