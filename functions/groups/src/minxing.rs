@@ -11,13 +11,17 @@
 
 use crate::{require_users, user_ids};
 use serde_json::{json, Value};
+use shared::dialects::minxing::rooms::{card_json, group_json, is_public, member_json, request_json};
+use shared::domain::chat::{is_group, valid_id};
+use shared::domain::join_requests::{parse_id, MAX_MESSAGE};
+use shared::domain::rooms::{Changes, Field, GroupEvent, NewRoom, RoomMember, Settings, MAX_USERS};
+use shared::error::refused;
 use shared::http::Call;
 use shared::ids::UserId;
-use shared::privacy::{self, Seen};
-use shared::services::rooms::{self as svc, require_admin};
-use shared::store::requests::{self, JoinRequest, APPROVED, REJECTED};
-use shared::store::rooms::{self, Changes, Field, GroupEvent, NewRoom, Room, RoomMember, Settings};
-use shared::store::{conversations as convs, events, profiles, users, Item, ItemExt};
+use shared::services::join_requests::{self as requests, Joined};
+use shared::services::privacy::{self, Seen};
+use shared::services::profiles::{self, Card};
+use shared::services::rooms as svc;
 use shared::{AppError, AppResult, Reply};
 use std::collections::HashMap;
 
@@ -34,87 +38,21 @@ fn not_found(cid: &str) -> AppError {
 
 fn group_id(c: &Call<'_>) -> AppResult<String> {
     let cid = c.path_param("group_id")?;
-    if !convs::valid_id(&cid) || !convs::is_group(&cid) {
+    if !valid_id(&cid) || !is_group(&cid) {
         return Err(not_found(&cid));
     }
     Ok(cid)
 }
 
-/// Anyone may join at once (and see the members); otherwise joining is a request.
-fn is_public(r: &Room) -> bool {
-    r.flag("isNeedVerify") == 0
-}
-
-pub fn group_json(r: &Room, me: Option<&RoomMember>) -> Value {
-    json!({
-        "id": r.id,
-        "name": r.name(),
-        "description": r.text("desc"),
-        "public": is_public(r),
-        "creator_id": r.owner().0,
-        "member_count": r.member_count(),
-        "max_member_count": r.max_users(),
-        "is_member": me.is_some(),
-        "is_admin": me.is_some_and(RoomMember::is_admin),
-        "role": me.map(|m| m.role.clone()),
-        "created_at": r.created_at(),
-        "updated_at": r.modified_at(),
-    })
-}
-
-fn request_json(r: &JoinRequest) -> Value {
-    json!({
-        "id": r.id(),
-        "type": "group_join",
-        "group_id": r.cid,
-        "user_id": r.uid.0,
-        "status": r.state,
-        "message": r.message,
-        "decided_by": r.decided_by.map(|u| u.0),
-        "created_at": r.at,
-        "updated_at": r.updated_at,
-    })
-}
-
-/// A user as the Minxing users endpoints render it (shared::dialects::minxing; phone as `seen` allows).
-async fn user_json(c: &Call<'_>, it: &Item, seen: &Seen) -> Option<Value> {
-    let u = users::from_item(it)?;
-    let avatar = profiles::avatar_url(c.ctx, it.str("avatar")).await;
-    let shown = shared::domain::users::Shown {
-        user: &u,
-        avatar_url: avatar.as_deref(),
-        updated_at: it.i64("updatedAt").unwrap_or(u.created_at),
-        phone: seen.phone(it),
-        is_self: seen.is_self(u.uid),
-    };
-    Some(shared::dialects::minxing::user_json(&shown))
-}
-
-/// A member: the user, plus `role` (owner/admin/member), `display_name` (name in the group)
-/// and `joined_at`.
-async fn member_json(c: &Call<'_>, m: &RoomMember, profile: Option<&Item>, seen: &Seen) -> Value {
-    let user = match profile {
-        Some(it) => user_json(c, it, seen).await,
-        None => None,
-    };
-    let mut o = user.unwrap_or_else(|| json!({"id": m.uid.0, "name": ""}));
-    let display = if m.nickname.is_empty() { o["name"].clone() } else { json!(m.nickname) };
-    o["display_name"] = display;
-    o["role"] = json!(m.role);
-    o["joined_at"] = json!(m.joined_at);
-    o
-}
-
-/// Profile items of `uids` by id (⌈n/100⌉ BatchGetItem).
-async fn profile_items(c: &Call<'_>, uids: &[UserId]) -> AppResult<HashMap<UserId, Item>> {
+/// Profiles of `uids` with their avatar links, by id (⌈n/100⌉ BatchGetItem; none for none).
+async fn cards(c: &Call<'_>, uids: &[UserId]) -> AppResult<HashMap<UserId, Card>> {
     let mut uids = uids.to_vec();
     uids.sort();
     uids.dedup();
     if uids.is_empty() {
         return Ok(HashMap::new());
     }
-    let items = profiles::get_many(&c.ctx.db, &uids).await?;
-    Ok(items.into_iter().filter_map(|it| Some((UserId(it.i64("uid")?), it))).collect())
+    Ok(profiles::many(c.ctx, &uids).await?.into_iter().map(|c| (c.user.uid, c)).collect())
 }
 
 /// A boolean parameter: true/false or 1/0.
@@ -154,10 +92,10 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     let description = c.params.str_max("description", MAX_DESCRIPTION)?;
     let public = flag(c, "public")?.unwrap_or(true);
     let members: Vec<UserId> = user_ids(c, "user_ids")?.into_iter().filter(|u| *u != me).collect();
-    if members.len() as i64 >= rooms::MAX_USERS {
+    if members.len() as i64 >= MAX_USERS {
         return Err(AppError::Refused {
-            code: rooms::REFUSED_ROOM_FULL,
-            message: format!("a group holds at most {} members", rooms::MAX_USERS),
+            code: refused::ROOM_FULL,
+            message: format!("a group holds at most {MAX_USERS} members"),
         });
     }
     // The members and the creator in one BatchGetItem; unknown ids refuse the whole call.
@@ -184,7 +122,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
-    let room = shared::services::rooms::create_room(db, now, new, &ev).await?;
+    let room = svc::create_room(db, now, new, &ev).await?;
     Ok(Reply::data(group_json(&room, Some(&svc::fresh_owner(me, now)))).status(201))
 }
 
@@ -207,7 +145,7 @@ pub async fn list(c: &Call<'_>) -> AppResult<Reply> {
     let q = c.params.str_max("q", MAX_NAME)?.map(|q| q.to_lowercase());
     let db = &c.ctx.db;
     // Public rooms sort after mine, so the first page×limit+1 of them fill this page.
-    let (mine, public) = tokio::join!(rooms::of_user(db, me), rooms::public(db, (end + 1) as i32, q.as_deref()));
+    let (mine, public) = tokio::join!(svc::of_user(db, me), svc::public(db, (end + 1) as i32, q.as_deref()));
     let mut mine = mine?;
     if let Some(q) = &q {
         mine.retain(|(r, _)| r.name().to_lowercase().contains(q.as_str()));
@@ -234,8 +172,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         return Err(AppError::missing("name"));
     }
     let db = &c.ctx.db;
-    let (room, mine) = rooms::as_member(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
-    require_admin(&mine)?;
+    let (room, mine) = svc::as_admin(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
     let mut ch: Changes = vec![];
     let mut settings = serde_json::Map::new();
     if let Some(nm) = &name {
@@ -259,7 +196,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
     if !settings.is_empty() {
         events.push(GroupEvent::new("updated", me, json!({"settings": settings})));
     }
-    shared::store::room_writes::update(db, now, &cid, me, ch, &events).await?;
+    svc::update_settings(db, now, me, &cid, ch, &events).await?;
     // The group as read before, with the changes just written (no read after the write).
     let mut out = group_json(&room, Some(&mine));
     if let Some(nm) = name {
@@ -308,44 +245,39 @@ pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     }
     let limit = c.params.i64_in("limit", 1, 1000, 100)? as usize;
     let offset = cursor(c, 0)?.unwrap_or(0);
-    let (room, mut list) = rooms::with_members(db, &cid).await?.ok_or_else(|| not_found(&cid))?;
+    let (room, mut list) = svc::with_members(db, &cid).await?.ok_or_else(|| not_found(&cid))?;
     let mine = list.iter().find(|m| m.uid == me).cloned();
     if mine.is_none() && !is_public(&room) {
         return Err(not_found(&cid));
     }
-    shared::services::rooms::visible(&room, mine.as_ref(), &mut list);
+    svc::visible(&room, mine.as_ref(), &mut list);
     list.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let more = list.len() > offset.saturating_add(limit);
     let page: Vec<RoomMember> = list.into_iter().skip(offset).take(limit).collect();
     let uids: Vec<UserId> = page.iter().map(|m| m.uid).collect();
-    let found = profile_items(c, &uids).await?;
-    // Lists read no relations: others' phones stay hidden (shared::privacy).
+    let found = cards(c, &uids).await?;
+    // Lists read no relations: others' phones stay hidden (services::privacy).
     let seen = Seen::own_only(me);
-    let mut items = Vec::with_capacity(page.len());
-    for m in &page {
-        items.push(member_json(c, m, found.get(&m.uid), &seen).await);
-    }
+    let items: Vec<Value> = page.iter().map(|m| member_json(m, found.get(&m.uid), &seen)).collect();
     Ok(Reply::data(json!({"items": items, "next_cursor": more.then(|| (offset + limit).to_string())})))
 }
 
-/// Pending join requests of a group (owner/admins), oldest first: one BatchGetItem (room +
-/// my membership), one Query of the requests, one BatchGetItem of the requesters.
+/// Pending join requests of a group (owner/admins), oldest first, each with its `user`: one
+/// BatchGetItem (room + my membership), one Query of the requests, one BatchGetItem of the
+/// requesters.
 async fn pending(c: &Call<'_>, me: UserId, cid: &str) -> AppResult<Reply> {
-    let db = &c.ctx.db;
-    let (room, mine) = rooms::as_member(db, cid, me).await.map_err(|e| hide_room(e, cid))?;
-    require_admin(&mine)?;
-    let list = requests::pending(db, cid, room.created_at()).await?;
+    let list = requests::pending(&c.ctx.db, me, cid).await.map_err(|e| hide_room(e, cid))?;
     let uids: Vec<UserId> = list.iter().map(|r| r.uid).collect();
-    let found = profile_items(c, &uids).await?;
-    let mut items = Vec::with_capacity(list.len());
-    for r in &list {
-        let mut o = request_json(r);
-        o["user"] = match found.get(&r.uid) {
-            Some(it) => user_json(c, it, &Seen::own_only(me)).await.unwrap_or(Value::Null),
-            None => Value::Null,
-        };
-        items.push(o);
-    }
+    let found = cards(c, &uids).await?;
+    let seen = Seen::own_only(me);
+    let items: Vec<Value> = list
+        .iter()
+        .map(|r| {
+            let mut o = request_json(r);
+            o["user"] = found.get(&r.uid).map_or(Value::Null, |card| card_json(card, &seen));
+            o
+        })
+        .collect();
     Ok(Reply::data(json!({"items": items, "next_cursor": null})))
 }
 
@@ -359,7 +291,7 @@ pub async fn member(c: &Call<'_>) -> AppResult<Reply> {
     let target = if raw == "current" { me } else { UserId::parse("user_id", &raw)? };
     let db = &c.ctx.db;
     let who = if target == me { vec![me] } else { vec![me, target] };
-    let (room, found) = tokio::join!(rooms::get(db, &cid), rooms::members_among(db, &cid, &who));
+    let (room, found) = tokio::join!(svc::get(db, &cid), svc::members_among(db, &cid, &who));
     let room = room?.ok_or_else(|| not_found(&cid))?;
     let found = found?;
     let mine = found.iter().find(|m| m.uid == me);
@@ -372,9 +304,12 @@ pub async fn member(c: &Call<'_>) -> AppResult<Reply> {
     if room.flag("showMember") == 0 && !viewer_admin && !theirs.is_admin() && target != me {
         return Err(AppError::not_found(format!("member {target}")));
     }
-    let loaded = privacy::load(db, &[target], &[(target, me)], vec![]).await?;
-    let seen = loaded.seen_by(me);
-    Ok(Reply::data(member_json(c, theirs, loaded.profiles.get(&target), &seen).await))
+    let (profile, seen) = privacy::profile_seen(db, me, target).await?;
+    let card = match profile {
+        Some(p) => Some(profiles::card(c.ctx, p).await),
+        None => None,
+    };
+    Ok(Reply::data(member_json(theirs, card.as_ref(), &seen)))
 }
 
 /// `POST /api/v1/groups/{group_id}/members`: without `user_ids` I join — a public group at
@@ -390,30 +325,15 @@ pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
     let adds: Vec<UserId> = user_ids(c, "user_ids")?.into_iter().filter(|u| *u != me).collect();
     if !adds.is_empty() {
         let added = svc::invite(&c.ctx.db, c.ctx.now_ms(), me, &cid, &adds).await.map_err(|e| hide_room(e, &cid))?;
-        let (room, mine) = rooms::as_member(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
+        let (room, mine) = svc::as_member(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
         let mut out = group_json(&room, Some(&mine));
         out["added_user_ids"] = added.iter().map(|u| u.0).collect();
         return Ok(Reply::data(out));
     }
-    let message = c.params.str_max("message", requests::MAX_MESSAGE)?.unwrap_or_default();
-    match svc::join(&c.ctx.db, c.ctx.now_ms(), me, &cid).await {
-        Ok(()) => {
-            let (room, mine) = rooms::as_member(db, &cid, me).await.map_err(|e| hide_room(e, &cid))?;
-            Ok(Reply::data(group_json(&room, Some(&mine))))
-        }
-        Err(AppError::Refused { code, .. }) if code == rooms::REFUSED_NEEDS_VERIFY => {
-            let room = rooms::get(db, &cid).await?.ok_or_else(|| not_found(&cid))?;
-            let now = c.ctx.now_ms();
-            let (req, new) = requests::ask(db, now, &cid, room.created_at(), me, &message).await?;
-            if new {
-                let approvers = requests::approvers(db, &cid).await?;
-                let extra = json!({"requestId": req.id(), "userId": me.0, "message": message});
-                let frame = shared::realtime::frames::group_event("joinRequested", &cid, me, now, extra);
-                events::put_user_events(db, now, &approvers, &frame).await?;
-            }
-            Ok(Reply::data(request_json(&req)).status(202))
-        }
-        Err(e) => Err(hide_room(e, &cid)),
+    let message = c.params.str_max("message", MAX_MESSAGE)?.unwrap_or_default();
+    match requests::ask(db, c.ctx.now_ms(), me, &cid, &message).await.map_err(|e| hide_room(e, &cid))? {
+        Joined::Member(room, mine) => Ok(Reply::data(group_json(&room, Some(&mine)))),
+        Joined::Asked(req, _) => Ok(Reply::data(request_json(&req)).status(202)),
     }
 }
 
@@ -448,57 +368,15 @@ pub async fn reject(c: &Call<'_>) -> AppResult<Reply> {
     decide(c, false).await
 }
 
-/// Approve or reject a join request: unknown → 404; not the group's owner/an admin → 403;
-/// already decided (or asked again since) → 409. The decision is a conditional write, so of
-/// two deciders one wins. Approval then joins the user (capacity as every join; a full or
-/// dismissed group puts the request back to pending and answers the error) and emits the
-/// group's `joined` event; rejection sends the requester a `joinRejected` group frame.
-/// Reads: request, room and my membership in parallel (3 GetItem).
+/// Approve or reject a join request (services::join_requests::decide): unknown → 404; not the
+/// group's owner/an admin → 403; already decided (or asked again since) → 409; a full or
+/// dismissed group puts the request back to pending and answers the error. Answers the
+/// decided request.
 async fn decide(c: &Call<'_>, approve: bool) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let id = c.path_param("request_id")?;
-    let unknown = || AppError::not_found(format!("request {id}"));
-    let (cid, uid, at) = requests::parse_id(&id).ok_or_else(unknown)?;
-    let db = &c.ctx.db;
-    let now = c.ctx.now_ms();
-    let (req, room, mine) =
-        tokio::join!(requests::current(db, now, &cid, uid), rooms::get(db, &cid), rooms::member(db, &cid, me));
-    // A newer request by the same user replaced this one after it was decided.
-    let req = req?.filter(|r| r.at >= at).ok_or_else(unknown)?;
-    let room = room?;
-    if !mine?.is_some_and(|m| m.is_admin()) {
-        return Err(AppError::forbidden("only the group's owner or an admin may decide its requests"));
-    }
-    let room = room.filter(|r| r.created_at() == req.room_at).ok_or_else(|| not_found(&cid))?;
-    let conflict = || AppError::Conflict(format!("request {id} was already decided"));
-    if req.at != at || !req.is_pending() {
-        return Err(conflict());
-    }
-    let state = if approve { APPROVED } else { REJECTED };
-    if !requests::decide(db, now, &req, state, me).await? {
-        return Err(conflict());
-    }
-    if approve {
-        let ev = GroupEvent::new("joined", me, json!({"userIds": [uid.0], "inviter": me.0, "requestId": id}));
-        match shared::store::invites::join(db, now, &cid, uid, room.max_users(), &ev).await {
-            Ok(_) => {} // Ok(false): joined meanwhile (invited)
-            Err(e) => {
-                if let Err(undo) = requests::reopen(db, &req, me).await {
-                    tracing::warn!(request = %id, error = %undo, "could not reopen a request whose join failed");
-                }
-                return Err(hide_room(e, &cid));
-            }
-        }
-    } else {
-        let frame = shared::realtime::frames::group_event(
-            "joinRejected",
-            &cid,
-            me,
-            now,
-            json!({"requestId": id, "userId": uid.0}),
-        );
-        events::put_user_events(db, now, &[uid], &frame).await?;
-    }
-    let decided = JoinRequest { state: state.into(), decided_by: Some(me), updated_at: now, ..req };
+    let cid = parse_id(&id).map(|(cid, _, _)| cid).unwrap_or_default();
+    let decided =
+        requests::decide(&c.ctx.db, c.ctx.now_ms(), me, &id, approve).await.map_err(|e| hide_room(e, &cid))?;
     Ok(Reply::data(request_json(&decided)))
 }

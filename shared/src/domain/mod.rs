@@ -8,6 +8,7 @@ pub mod favorites;
 pub mod files;
 pub mod geo;
 pub mod ids;
+pub mod join_requests;
 pub mod keypairs;
 pub mod relations;
 pub mod rooms;

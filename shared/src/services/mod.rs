@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod favorites;
 pub mod files;
 pub mod integrations;
+pub mod join_requests;
 pub mod keys;
 pub mod nearby;
 pub mod presence;

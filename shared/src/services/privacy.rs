@@ -14,7 +14,7 @@
 //! Exact locations are shown to their owner only (`geo::Point::coarse` for everyone else).
 
 use crate::domain::relations::Relation;
-use crate::domain::users::User;
+use crate::domain::users::{User, UserProfile};
 use crate::error::AppResult;
 use crate::ids::UserId;
 use crate::store::{batch_get_consistent, profiles, Item, ItemExt};
@@ -97,6 +97,18 @@ impl Loaded {
         let item = self.profiles.get(&uid);
         (item.and_then(users::from_item), item.is_some_and(|it| seen.phone(it)))
     }
+}
+
+/// The profile of `uid` (None: none, or malformed) and what `viewer` may see of it: the
+/// profile and `uid`'s relation to `viewer` in one BatchGetItem ([`load`]).
+pub async fn profile_seen(
+    db: &crate::store::Db,
+    viewer: UserId,
+    uid: UserId,
+) -> AppResult<(Option<UserProfile>, Seen)> {
+    let l = load(db, &[uid], &[(uid, viewer)], vec![]).await?;
+    let seen = l.seen_by(viewer);
+    Ok((l.profiles.get(&uid).and_then(profiles::from_item), seen))
 }
 
 /// Profiles of `uids`, the relations `(owner, other)` in `rels` and the `extra` keys, in the

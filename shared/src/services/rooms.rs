@@ -372,6 +372,21 @@ pub fn fresh_owner(uid: UserId, now: i64) -> RoomMember {
     }
 }
 
+/// A room by id (None: unknown). One GetItem.
+pub async fn get(db: &Db, cid: &str) -> AppResult<Option<Room>> {
+    rooms::get(db, cid).await
+}
+
+/// A room with all its members (None: unknown). One Query; callers check who may see them.
+pub async fn with_members(db: &Db, cid: &str) -> AppResult<Option<(Room, Vec<RoomMember>)>> {
+    rooms::with_members(db, cid).await
+}
+
+/// The memberships of `uids` in room `cid` (non-members absent).
+pub async fn members_among(db: &Db, cid: &str, uids: &[UserId]) -> AppResult<Vec<RoomMember>> {
+    rooms::members_among(db, cid, uids).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

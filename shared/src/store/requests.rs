@@ -19,68 +19,29 @@ use super::{applied, expired, n, s, Db, Item, ItemExt};
 use crate::error::AppResult;
 use crate::ids::UserId;
 
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const REJECTED: &str = "rejected";
+pub use crate::domain::join_requests::{parse_id, JoinRequest, APPROVED, MAX_MESSAGE, PENDING, REJECTED};
 /// Decided requests are kept this long (then DynamoDB's TTL removes them).
 pub const DECIDED_TTL_SECS: i64 = 30 * 86_400;
-/// Longest message a requester may attach.
-pub const MAX_MESSAGE: usize = 200;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct JoinRequest {
-    pub cid: String,
-    pub uid: UserId,
-    /// `pending`, `approved` or `rejected`.
-    pub state: String,
-    /// When it was asked (epoch ms); part of the id.
-    pub at: i64,
-    pub message: String,
-    /// `createdAt` of the room it was asked for.
-    pub room_at: i64,
-    pub updated_at: i64,
-    pub decided_by: Option<UserId>,
-}
-
-impl JoinRequest {
-    pub fn id(&self) -> String {
-        format!("{}.{}.{}", self.cid, self.uid, self.at)
+fn from_item(it: &Item) -> Option<JoinRequest> {
+    if !it.str("sk")?.starts_with("JOINREQ#") {
+        return None;
     }
-    pub fn is_pending(&self) -> bool {
-        self.state == PENDING
-    }
-    fn from_item(it: &Item) -> Option<JoinRequest> {
-        if !it.str("sk")?.starts_with("JOINREQ#") {
-            return None;
-        }
-        let at = it.i64("at")?;
-        Some(JoinRequest {
-            cid: it.str("cid")?.to_string(),
-            uid: UserId(it.i64("uid")?),
-            state: it.string("state"),
-            at,
-            message: it.string("message"),
-            room_at: it.i64("roomAt").unwrap_or(0),
-            updated_at: it.i64("updatedAt").unwrap_or(at),
-            decided_by: it.i64("decidedBy").map(UserId),
-        })
-    }
+    let at = it.i64("at")?;
+    Some(JoinRequest {
+        cid: it.str("cid")?.to_string(),
+        uid: UserId(it.i64("uid")?),
+        state: it.string("state"),
+        at,
+        message: it.string("message"),
+        room_at: it.i64("roomAt").unwrap_or(0),
+        updated_at: it.i64("updatedAt").unwrap_or(at),
+        decided_by: it.i64("decidedBy").map(UserId),
+    })
 }
 
 fn sk(uid: UserId) -> String {
     format!("JOINREQ#{uid}")
-}
-
-/// `<cid>.<uid>.<at>` → its parts; None for anything else (checked before building keys).
-pub fn parse_id(id: &str) -> Option<(String, UserId, i64)> {
-    let mut parts = id.rsplitn(3, '.');
-    let at: i64 = parts.next()?.parse().ok()?;
-    let uid: i64 = parts.next()?.parse().ok()?;
-    let cid = parts.next()?;
-    if !valid_id(cid) || uid <= 0 || at <= 0 {
-        return None;
-    }
-    Some((cid.to_string(), UserId(uid), at))
 }
 
 /// The current request of `uid` for room `cid` (one consistent GetItem); expired ones are absent.
@@ -89,7 +50,7 @@ pub async fn current(db: &Db, now_ms: i64, cid: &str, uid: UserId) -> AppResult<
         return Ok(None);
     }
     let it = db.get(pk(cid), sk(uid)).await?;
-    Ok(it.filter(|it| !expired(it, now_ms / 1000)).as_ref().and_then(JoinRequest::from_item))
+    Ok(it.filter(|it| !expired(it, now_ms / 1000)).as_ref().and_then(from_item))
 }
 
 /// Ask to join room `cid` (created at `room_at`): a new pending request, unless one is already
@@ -127,7 +88,7 @@ pub async fn ask(
             .send()
             .await;
         if applied(r)? {
-            return Ok((JoinRequest::from_item(&it).expect("item just built"), true));
+            return Ok((from_item(&it).expect("item just built"), true));
         }
         if let Some(existing) = current(db, now_ms, cid, uid).await?.filter(|r| r.is_pending()) {
             return Ok((existing, false));
@@ -207,7 +168,7 @@ pub async fn pending(db: &Db, cid: &str, room_at: i64) -> AppResult<Vec<JoinRequ
     let mut list = vec![];
     let mut pages = out;
     while let Some(it) = pages.next().await {
-        if let Some(r) = JoinRequest::from_item(&it?) {
+        if let Some(r) = from_item(&it?) {
             list.push(r);
         }
     }
@@ -244,28 +205,4 @@ pub async fn approvers(db: &Db, cid: &str) -> AppResult<Vec<UserId>> {
         }
     }
     Ok(uids)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_round_trip_and_reject_garbage() {
-        let r = JoinRequest {
-            cid: "a1b2_c-3".into(),
-            uid: UserId(10000001),
-            state: PENDING.into(),
-            at: 1_700_000_000_123,
-            message: String::new(),
-            room_at: 1,
-            updated_at: 1,
-            decided_by: None,
-        };
-        assert_eq!(r.id(), "a1b2_c-3.10000001.1700000000123");
-        assert_eq!(parse_id(&r.id()), Some(("a1b2_c-3".to_string(), UserId(10000001), 1_700_000_000_123)));
-        for bad in ["", "x", "a.b", "a.1", "a.b.1", "a.1.b", ".1.2", "a b.1.2", "a.b.1.2", "a.-1.2", "a.1.0"] {
-            assert_eq!(parse_id(bad), None, "{bad}");
-        }
-    }
 }
