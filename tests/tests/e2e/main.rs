@@ -7,6 +7,7 @@ mod chat;
 mod chat_dialects;
 mod contacts;
 mod delivery;
+mod fidelity_sealtalk_groups;
 mod files;
 mod groups_minxing;
 mod groups_rooms;
