@@ -349,7 +349,8 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     let r = http.get(&format!("/sealtalk/group/{gid}/members"), Some(&c.token)).await;
     let m = r.body["result"].as_array().unwrap().clone();
     assert_eq!((m.len(), m[0]["user"]["id"].clone(), m[0]["role"].clone()), (1, json!(c.uid.to_string()), json!(0)));
-    assert_eq!(sealtalk(&http, b, "/group/dismiss", json!({"groupId": gid})).await.status, 404);
+    // Not the creator (here not even a member): 400 "Unknown group or not creator." (group.coffee:636-637).
+    assert_eq!(sealtalk(&http, b, "/group/dismiss", json!({"groupId": gid})).await.status, 400);
     let r = sealtalk(&http, c, "/group/dismiss", json!({"groupId": gid})).await;
     assert_eq!(r.body["code"], 200);
     assert_eq!(shiku(&http, "/room/get", c, &[("roomId", &gid)]).await.shiku_code(), 1010104);
