@@ -17,13 +17,39 @@ const MIN_NAME: usize = 2;
 const MAX_NAME: usize = 32;
 const MAX_DISPLAY_NAME: usize = 32;
 const MAX_PORTRAIT: usize = 256;
+const MIN_PORTRAIT: usize = 12;
+/// The original's `MAX_GROUP_MEMBER_COUNT` (group.coffee:86-87): more ids → 400.
+const MAX_GROUP_MEMBERS: usize = 500;
 
+/// An undecodable groupId is a bad parameter (400), as the original's "Empty groupId." (DIFF-2).
 fn group_id(c: &Call<'_>) -> AppResult<String> {
     let id = c.params.req_str("groupId")?;
     if !shared::domain::chat::valid_id(&id) {
-        return Err(AppError::not_found(format!("group {id}")));
+        return Err(AppError::invalid("groupId", "not a group id"));
     }
     Ok(id)
+}
+
+/// The original's creator-only updates answer 400 "Unknown group or not creator." whether the
+/// group is unknown or the caller may not change it (group.coffee:636, 782, 851, 895).
+fn not_creator(e: AppError) -> AppError {
+    match e {
+        AppError::NotFound(_) | AppError::Forbidden(_) => AppError::invalid("groupId", "Unknown group or not creator."),
+        e => e,
+    }
+}
+
+/// Not a member: 403 when the group exists, 404 "Unknown group." when it does not (the
+/// original's member-only routes, group.coffee:445, 1037). Read only on the refusal path.
+async fn not_member(c: &Call<'_>, gid: &str, e: AppError) -> AppError {
+    if !matches!(e, AppError::NotFound(_)) {
+        return e;
+    }
+    match svc::exists(&c.ctx.db, gid).await {
+        Ok(true) => AppError::forbidden("Current user is not group member."),
+        Ok(false) => e,
+        Err(x) => x,
+    }
 }
 
 /// Group name: 2–32 characters (counted before escaping), HTML-escaped.
@@ -50,15 +76,30 @@ fn group_json(r: &Room) -> Value {
     })
 }
 
-/// `POST /group/create` `{name, memberIds}` → `{id}`. The caller is the creator and is
-/// added whether listed or not. SealTalk groups are not listed in Shiku's public rooms.
+/// `POST /group/create` `{name, memberIds}` → `{id}`. The caller is the creator and must be
+/// listed, with at least one other member. SealTalk groups are not listed in Shiku's public rooms.
 pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let name = group_name(c)?;
     if c.params.raw("memberIds").is_none() {
         return Err(AppError::missing("memberIds"));
     }
-    let members: Vec<UserId> = user_ids(c, "memberIds")?.into_iter().filter(|u| *u != me).collect();
+    let listed = user_ids(c, "memberIds")?;
+    // group.coffee:84-87 and its bulkUpsert: at least 2 members, the creator among them, at
+    // most 500 (DIFF-42/43/44).
+    if listed.len() < 2 {
+        return Err(AppError::invalid("memberIds", "Group's member count should be greater than 1 at least."));
+    }
+    if listed.len() > MAX_GROUP_MEMBERS {
+        return Err(AppError::invalid(
+            "memberIds",
+            "Group's member count is out of max group member count limit (500).",
+        ));
+    }
+    if !listed.contains(&me) {
+        return Err(AppError::invalid("memberIds", "Creator is not in member list."));
+    }
+    let members: Vec<UserId> = listed.into_iter().filter(|u| *u != me).collect();
     require_users(c, &members).await?;
     let owner = svc::require_user(&c.ctx.db, me).await?;
     let now = c.ctx.now_ms();
@@ -78,7 +119,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 /// `POST /group/add` `{groupId, memberIds}`: any member invites (unless the room is
-/// invitation-by-admins only); those already in are skipped.
+/// invitation-by-admins only); one already in → 400, as the original (DIFF-48).
 pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
@@ -86,23 +127,45 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
     if ids.is_empty() {
         return Err(AppError::missing("memberIds"));
     }
+    svc::as_member(&c.ctx.db, &gid, me).await?;
+    if !svc::members_among(&c.ctx.db, &gid, &ids).await?.is_empty() {
+        return Err(AppError::invalid("memberIds", "Should not add exist member to the group."));
+    }
     svc::invite(&c.ctx.db, c.ctx.now_ms(), me, &gid, &ids).await?;
     Ok(Reply::empty())
 }
 
+/// `POST /group/join` `{groupId}`: already a member → 400, as the original (DIFF-49).
 pub async fn join(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    svc::join(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
+    let gid = group_id(c)?;
+    if svc::member(&c.ctx.db, &gid, me).await?.is_some() {
+        return Err(AppError::invalid("groupId", "Should not add exist member to the group."));
+    }
+    svc::join(&c.ctx.db, c.ctx.now_ms(), me, &gid).await?;
     Ok(Reply::empty())
 }
 
-/// `POST /group/kick` `{groupId, memberIds}` (creator or managers; not yourself → 400).
+/// `POST /group/kick` `{groupId, memberIds}` (creator or managers). In the original's order
+/// (group.coffee:319-354): yourself → 400, unknown group → 404, not allowed → 403, a target
+/// who is not a member → 400.
 pub async fn kick(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
     let ids = user_ids(c, "memberIds")?;
     if ids.is_empty() {
         return Err(AppError::missing("memberIds"));
+    }
+    if ids.contains(&me) {
+        return Err(AppError::invalid("memberIds", "Can not kick yourself."));
+    }
+    let mine = match svc::as_member(&c.ctx.db, &gid, me).await {
+        Ok((_, m)) => m,
+        Err(e) => return Err(not_member(c, &gid, e).await),
+    };
+    svc::require_admin(&mine)?;
+    if svc::members_among(&c.ctx.db, &gid, &ids).await?.len() < ids.len() {
+        return Err(AppError::invalid("memberIds", "Can not kick none-member from the group."));
     }
     svc::kick(&c.ctx.db, c.ctx.now_ms(), me, &gid, &ids).await?;
     Ok(Reply::empty())
@@ -111,22 +174,35 @@ pub async fn kick(c: &Call<'_>) -> AppResult<Reply> {
 /// `POST /group/quit`: the creator's group passes to the next member (dismissed if none).
 pub async fn quit(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
+    let gid = group_id(c)?;
+    if let Err(e) = svc::leave(&c.ctx.db, c.ctx.now_ms(), me, &gid).await {
+        return Err(not_member(c, &gid, e).await);
+    }
     Ok(Reply::empty())
 }
 
+/// `POST /group/dismiss` (creator only; else 400 "Unknown group or not creator.").
 pub async fn dismiss(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
-    svc::dismiss(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await?;
+    svc::dismiss(&c.ctx.db, c.ctx.now_ms(), me, &group_id(c)?).await.map_err(not_creator)?;
     Ok(Reply::empty())
 }
 
-/// `POST /group/transfer` `{groupId, userId}` (creator only).
+/// `POST /group/transfer` `{groupId, userId}` (creator only). As the original
+/// (group.coffee:686-704): yourself → 403; unknown group, not the creator, or a target who is
+/// not a member → 400.
 pub async fn transfer(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
     let to = UserId::parse("userId", &c.params.req_str("userId")?)?;
-    svc::transfer(&c.ctx.db, c.ctx.now_ms(), me, &gid, to).await?;
+    if to == me {
+        return Err(AppError::forbidden("Can not transfer creator role to yourself."));
+    }
+    let invalid = |e| match e {
+        AppError::NotFound(_) | AppError::Forbidden(_) => AppError::invalid("groupId", "Invalid groupId or userId."),
+        e => e,
+    };
+    svc::transfer(&c.ctx.db, c.ctx.now_ms(), me, &gid, to).await.map_err(invalid)?;
     Ok(Reply::empty())
 }
 
@@ -137,7 +213,7 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     let name = group_name(c)?;
     let ev = GroupEvent::new("renamed", me, json!({"name": name}));
     let ch: Changes = vec![("name".into(), Some(Field::from(name.as_str())))];
-    svc::update_as_admin(&c.ctx.db, c.ctx.now_ms(), me, &gid, ch, &[ev]).await?;
+    svc::update_as_admin(&c.ctx.db, c.ctx.now_ms(), me, &gid, ch, &[ev]).await.map_err(not_creator)?;
     Ok(Reply::empty())
 }
 
@@ -146,8 +222,8 @@ pub async fn set_bulletin(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
     let text = c.params.str_max("bulletin", MAX_NOTICE)?.unwrap_or_default();
-    let (_, mine) = svc::as_member(&c.ctx.db, &gid, me).await?;
-    svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &gid, &escape(&text)).await?;
+    let (_, mine) = svc::as_member(&c.ctx.db, &gid, me).await.map_err(not_creator)?;
+    svc::post_notice(&c.ctx.db, c.ctx.now_ms(), me, &mine, &gid, &escape(&text)).await.map_err(not_creator)?;
     Ok(Reply::empty())
 }
 
@@ -159,9 +235,12 @@ pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     if !(uri.starts_with("http://") || uri.starts_with("https://")) || uri.contains(char::is_whitespace) {
         return Err(AppError::invalid("portraitUri", "must be an http(s) URL"));
     }
+    if uri.chars().count() < MIN_PORTRAIT {
+        return Err(AppError::invalid("portraitUri", "Length of portraitUri invalid."));
+    }
     let ev = GroupEvent::new("portrait", me, json!({"portraitUri": uri}));
     let ch: Changes = vec![("portrait".into(), Some(Field::from(uri.as_str())))];
-    svc::update_as_admin(&c.ctx.db, c.ctx.now_ms(), me, &gid, ch, &[ev]).await?;
+    svc::update_as_admin(&c.ctx.db, c.ctx.now_ms(), me, &gid, ch, &[ev]).await.map_err(not_creator)?;
     Ok(Reply::empty())
 }
 
@@ -187,13 +266,15 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(group_json(&room)))
 }
 
-/// `GET /group/{id}/members`: `[{displayName, role, createdAt, updatedAt, user: {id, nickname,
+/// `GET /group/{id}/members` (members only: 403 to others, 404 for an unknown group): `[{displayName, role, createdAt, updatedAt, user: {id, nickname,
 /// portraitUri}}]`. One Query (room + members) + ⌈members/100⌉ BatchGetItem of profiles.
 pub async fn members(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = c.path_param("id")?;
     let not_found = || AppError::not_found(format!("group {gid}"));
-    let (_, _, mut members) = svc::members_as_seen_by(&c.ctx.db, &gid, me).await?.ok_or_else(not_found)?;
+    let Some((_, _, mut members)) = svc::members_as_seen_by(&c.ctx.db, &gid, me).await? else {
+        return Err(not_member(c, &gid, not_found()).await);
+    };
     members.sort_by_key(|m| (m.rank(), m.joined_at, m.uid));
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let profiles = profiles(c, &uids).await?;

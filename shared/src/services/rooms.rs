@@ -164,6 +164,12 @@ pub async fn members_as_seen_by(
     Ok(Some((room, mine, members)))
 }
 
+/// Whether a live room `cid` exists (SealTalk tells an unknown group, 404, from a group the
+/// caller is not in, 403). Only read after a membership check failed: one GetItem.
+pub async fn exists(db: &Db, cid: &str) -> AppResult<bool> {
+    Ok(rooms::get(db, cid).await?.is_some())
+}
+
 /// The groups of a user with their membership (GSI1 Query + ⌈n/100⌉ BatchGetItem).
 pub async fn of_user(db: &Db, me: UserId) -> AppResult<Vec<(Room, RoomMember)>> {
     rooms::of_user(db, me).await

@@ -252,7 +252,8 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     let r = http.get(&format!("/sealtalk/group/{cid}"), Some(&b.token)).await;
     assert_eq!(r.body["result"]["name"], "Room");
     assert_eq!(http.get(&format!("/sealtalk/group/{cid}"), Some(&c.token)).await.status, 404);
-    assert_eq!(http.get(&format!("/sealtalk/group/{cid}/members"), Some(&c.token)).await.status, 404);
+    // Members only: 403 for a non-member of an existing group (group.coffee:1037-1038).
+    assert_eq!(http.get(&format!("/sealtalk/group/{cid}/members"), Some(&c.token)).await.status, 403);
 
     // A Minxing send to the Shiku room reaches members' sockets.
     let r = minxing_send(&http, a, &cid, "hi room").await;
@@ -262,7 +263,13 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     assert_eq!(minxing_send(&http, c, &cid, "intruder").await.status, 404);
 
     // SealTalk group → a Shiku room, and SealTalk changes show in Shiku.
-    let r = sealtalk(&http, a, "/group/create", json!({"name": "<b>Seal</b>", "memberIds": [b.uid.to_string()]})).await;
+    let r = sealtalk(
+        &http,
+        a,
+        "/group/create",
+        json!({"name": "<b>Seal</b>", "memberIds": [a.uid.to_string(), b.uid.to_string()]}),
+    )
+    .await;
     assert_eq!(r.body["code"], 200, "{}", r.text);
     let gid = r.body["result"]["id"].as_str().unwrap().to_string();
     let f = ws_b.next_group("created", WAIT).await.expect("B hears about the new group");
@@ -275,11 +282,13 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     );
     assert_eq!(sealtalk(&http, a, "/group/create", json!({"name": "x", "memberIds": []})).await.status, 400);
     assert_eq!(sealtalk(&http, a, "/group/create", json!({"name": "xyz"})).await.status, 400);
-    let r = sealtalk(&http, a, "/group/create", json!({"name": "xyz", "memberIds": ["99999999"]})).await;
+    let r =
+        sealtalk(&http, a, "/group/create", json!({"name": "xyz", "memberIds": [a.uid.to_string(), "99999999"]})).await;
     assert_eq!(r.status, 404);
 
     // Rename / bulletin / portrait: creator (and managers) only.
-    assert_eq!(sealtalk(&http, b, "/group/rename", json!({"groupId": gid, "name": "Mine"})).await.status, 403);
+    // A plain member: 400 "Unknown group or not creator." as the original (group.coffee:782).
+    assert_eq!(sealtalk(&http, b, "/group/rename", json!({"groupId": gid, "name": "Mine"})).await.status, 400);
     let r = sealtalk(&http, a, "/group/rename", json!({"groupId": gid, "name": "Seals"})).await;
     assert_eq!(r.body["code"], 200, "{}", r.text);
     let f = ws_b.next_group("renamed", WAIT).await.unwrap();
@@ -316,11 +325,13 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     assert_eq!(sealtalk(&http, c, "/group/join", json!({"groupId": "nope"})).await.status, 404);
     assert_eq!(
         sealtalk(&http, b, "/group/transfer", json!({"groupId": gid, "userId": c.uid.to_string()})).await.status,
-        403
+        400,
+        "not the creator: 400 as the original (group.coffee:703-704)"
     );
     assert_eq!(
         sealtalk(&http, a, "/group/transfer", json!({"groupId": gid, "userId": a.uid.to_string()})).await.status,
-        400
+        403,
+        "yourself: 403 as the original (group.coffee:686-687)"
     );
     let r = sealtalk(&http, a, "/group/transfer", json!({"groupId": gid, "userId": b.uid.to_string()})).await;
     assert_eq!(r.body["code"], 200);
@@ -338,7 +349,8 @@ async fn shiku_room_is_a_sealtalk_group_and_a_minxing_conversation() {
     let r = http.get(&format!("/sealtalk/group/{gid}/members"), Some(&c.token)).await;
     let m = r.body["result"].as_array().unwrap().clone();
     assert_eq!((m.len(), m[0]["user"]["id"].clone(), m[0]["role"].clone()), (1, json!(c.uid.to_string()), json!(0)));
-    assert_eq!(sealtalk(&http, b, "/group/dismiss", json!({"groupId": gid})).await.status, 404);
+    // Not the creator (here not even a member): 400 "Unknown group or not creator." (group.coffee:636-637).
+    assert_eq!(sealtalk(&http, b, "/group/dismiss", json!({"groupId": gid})).await.status, 400);
     let r = sealtalk(&http, c, "/group/dismiss", json!({"groupId": gid})).await;
     assert_eq!(r.body["code"], 200);
     assert_eq!(shiku(&http, "/room/get", c, &[("roomId", &gid)]).await.shiku_code(), 1010104);

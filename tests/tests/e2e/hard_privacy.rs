@@ -57,7 +57,7 @@ async fn cast(http: &Http) -> (Person, Person, Person, String) {
             "POST",
             "/sealtalk/group/create",
             Some(&t.token),
-            json!({"name": "privacy", "memberIds": [friend.uid.to_string(), member.uid.to_string()]}),
+            json!({"name": "privacy", "memberIds": [tu, friend.uid.to_string(), member.uid.to_string()]}),
         )
         .await;
     assert_eq!(r.body["code"], 200, "{}", r.text);

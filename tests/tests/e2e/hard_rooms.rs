@@ -136,7 +136,13 @@ async fn invites_skip_users_who_blocked_the_inviter() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = sealtalk(&http, a, "/group/create", json!({"name": "blocked", "memberIds": [b.uid.to_string()]})).await;
+    let r = sealtalk(
+        &http,
+        a,
+        "/group/create",
+        json!({"name": "blocked", "memberIds": [a.uid.to_string(), b.uid.to_string()]}),
+    )
+    .await;
     let other = r.body["result"]["id"].as_str().unwrap().to_string();
     assert_eq!(member_ids(&http, a, &other).await, vec![a.uid]);
     let mut want = vec![a.uid, c.uid, d.uid];
