@@ -5,9 +5,9 @@
 use crate::{profiles, require_users, user_ids};
 use serde_json::{json, Value};
 use shared::dialects::sealtalk::iso;
-use shared::dialects::sealtalk::rooms::role_code as role;
+use shared::dialects::sealtalk::rooms::{dismissed_json, group_json, role_code as role};
 use shared::dialects::sealtalk_escape as escape;
-use shared::domain::rooms::{Changes, Field, GroupEvent, NewRoom, Room, Settings, MAX_NOTICE};
+use shared::domain::rooms::{Changes, Field, GroupEvent, NewRoom, Settings, MAX_NOTICE};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::services::rooms::{self as svc, avatar_url};
@@ -62,19 +62,6 @@ fn group_name(c: &Call<'_>) -> AppResult<String> {
     Ok(escape(&name))
 }
 
-fn group_json(r: &Room) -> Value {
-    json!({
-        "id": r.id,
-        "name": r.name(),
-        "portraitUri": r.text("portrait"),
-        "memberCount": r.member_count(),
-        "maxMemberCount": r.max_users(),
-        "creatorId": r.owner().to_string(),
-        "bulletin": r.notice().map(|x| x.text).unwrap_or_default(),
-        "deletedAt": Value::Null,
-        "timestamp": r.modified_at(),
-    })
-}
 
 /// `POST /group/create` `{name, memberIds}` → `{id}`. The caller is the creator and must be
 /// listed, with at least one other member. SealTalk groups are not listed in Shiku's public rooms.
@@ -262,9 +249,18 @@ pub async fn set_display_name(c: &Call<'_>) -> AppResult<Reply> {
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = c.path_param("id")?;
-    let (room, _) = svc::as_member(&c.ctx.db, &gid, me).await?;
-    Ok(Reply::data(group_json(&room)))
+    match svc::as_member(&c.ctx.db, &gid, me).await {
+        Ok((room, _)) => Ok(Reply::data(group_json(&room))),
+        // As the original (paranoid: false, group.coffee:969): a dismissed group still
+        // answers, with `deletedAt`; here to its former members only (DIFF-60).
+        Err(AppError::NotFound(m)) => match svc::dismissed_seen_by(&c.ctx.db, &gid, me).await? {
+            Some(d) => Ok(Reply::data(dismissed_json(&d))),
+            None => Err(AppError::NotFound(m)),
+        },
+        Err(e) => Err(e),
+    }
 }
+
 
 /// `GET /group/{id}/members` (members only: 403 to others, 404 for an unknown group): `[{displayName, role, createdAt, updatedAt, user: {id, nickname,
 /// portraitUri}}]`. One Query (room + members) + ⌈members/100⌉ BatchGetItem of profiles.

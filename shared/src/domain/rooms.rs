@@ -192,6 +192,23 @@ impl Room {
     }
 }
 
+/// What is left of a dismissed group (its `DISMISSED` marker): enough for a former member's
+/// client to show it (SealTalk answers `GET /group/{id}` with `deletedAt` after dismissal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DismissedRoom {
+    pub id: String,
+    /// When it was dismissed (epoch ms) and by whom.
+    pub at: i64,
+    pub by: UserId,
+    pub name: String,
+    pub portrait: String,
+    pub owner: UserId,
+    pub max_users: i64,
+    pub bulletin: String,
+    /// The members when it was dismissed.
+    pub members: Vec<UserId>,
+}
+
 #[derive(Debug, Clone)]
 pub struct RoomMember {
     pub uid: UserId,

@@ -2,7 +2,7 @@
 //! leave, kick, dismiss, transfer, notices). Shiku `/room/*`, SealTalk `/group/*` and Minxing
 //! groups call these; the store only writes what they decide (docs/dialects.md "Rooms").
 
-use crate::domain::rooms::{Changes, Notice, Room, RoomMember, ADMIN, MAX_USERS};
+use crate::domain::rooms::{Changes, DismissedRoom, Notice, Room, RoomMember, ADMIN, MAX_USERS};
 use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
@@ -168,6 +168,12 @@ pub async fn members_as_seen_by(
 /// caller is not in, 403). Only read after a membership check failed: one GetItem.
 pub async fn exists(db: &Db, cid: &str) -> AppResult<bool> {
     Ok(rooms::get(db, cid).await?.is_some())
+}
+
+/// A dismissed group as its former members may still see it (None for anyone else: a group
+/// never was visible to outsiders, so it stays unknown to them). One GetItem.
+pub async fn dismissed_seen_by(db: &Db, cid: &str, me: UserId) -> AppResult<Option<DismissedRoom>> {
+    Ok(rooms::dismissed(db, cid).await?.filter(|d| d.members.contains(&me)))
 }
 
 /// The groups of a user with their membership (GSI1 Query + ⌈n/100⌉ BatchGetItem).

@@ -8,11 +8,11 @@
 //! Transactions hold 100 items; a member costs two (MEMBER + counter), so adds and removals go
 //! in transactions of [`MAX_IN_ONE_ADD`] members (a 1000-member invite is 21 transactions).
 
-use super::conversations::{member_ids, member_item, member_sk, pk, put, REFUSED_ROOM_FULL};
+use super::conversations::{member_item, member_sk, pk, put, REFUSED_ROOM_FULL};
 use super::group_counts::{counter, groups_key, member_count, too_many_groups};
-use super::groups::{transact, transact_why, GroupEvent, DISMISSED};
+use super::groups::{transact, transact_why, GroupEvent};
 use super::rooms::{self, MEMBER};
-use super::{n, Db, Item, ItemExt};
+use super::{Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
@@ -254,16 +254,17 @@ pub async fn remove_member(db: &Db, now: i64, cid: &str, uid: UserId, event: &Gr
 /// META is gone for every reader (membership checks read META too), so a failure there leaves
 /// nothing visible. Returns the former members; not found when the group is already gone.
 pub async fn dismiss(db: &Db, now: i64, cid: &str, event: GroupEvent) -> AppResult<Vec<UserId>> {
-    let uids = member_ids(db, cid).await?;
+    let Some((room, members)) = rooms::with_members(db, cid).await? else {
+        return Err(AppError::not_found(format!("conversation {cid}")));
+    };
+    let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
     let meta = Delete::builder()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), super::keys::META_SK)))
         .condition_expression("attribute_exists(pk)")
         .build()
         .expect("key set");
-    let mut marker = Db::key(pk(cid), DISMISSED);
-    marker.insert("at".into(), n(now));
-    marker.insert("by".into(), n(event.by.0));
+    let marker = rooms::dismissed_item(cid, &room, &uids, now, event.by);
     let writes = vec![TransactWriteItem::builder().delete(meta).build(), put(db, marker, None)];
     if !transact(db, writes, cid, now, &[event.also_to(&uids)]).await? {
         return Err(AppError::not_found(format!("conversation {cid}")));

@@ -25,7 +25,7 @@ pub use crate::error::refused::{
 pub use crate::error::refused::NEEDS_VERIFY as REFUSED_NEEDS_VERIFY;
 
 pub use crate::domain::rooms::{
-    flag_value, Changes, Field, NewRoom, Notice, Room, RoomMember, Settings, ADMIN, FLAGS, INTS, MAX_NOTICE, MAX_USERS,
+    flag_value, Changes, DismissedRoom, Field, NewRoom, Notice, Room, RoomMember, Settings, ADMIN, FLAGS, INTS, MAX_NOTICE, MAX_USERS,
     MEMBER, OWNER, TEXTS,
 };
 
@@ -249,4 +249,46 @@ mod tests {
             assert_eq!(field_of(&attr_of(&f)), Some(f));
         }
     }
+}
+
+/// The `DISMISSED` marker of `room`, dismissed at `now` by `by`: the id is never used again
+/// (creation is conditioned on its absence) and former members may still read what it was.
+pub(crate) fn dismissed_item(cid: &str, room: &Room, members: &[UserId], now: i64, by: UserId) -> Item {
+    let mut it = Db::key(pk(cid), super::keys::DISMISSED_SK);
+    it.insert("at".into(), n(now));
+    it.insert("by".into(), n(by.0));
+    it.insert("name".into(), s(room.name()));
+    it.insert("portrait".into(), s(room.text("portrait")));
+    it.insert("owner".into(), n(room.owner().0));
+    it.insert("maxUserSize".into(), n(room.max_users()));
+    it.insert("bulletin".into(), s(room.notice().map(|x| x.text).unwrap_or_default()));
+    if !members.is_empty() {
+        it.insert("was".into(), AttributeValue::Ns(members.iter().map(|u| u.0.to_string()).collect()));
+    }
+    it
+}
+
+/// What is left of a dismissed group (None: never dismissed, or unknown). One GetItem.
+pub async fn dismissed(db: &Db, cid: &str) -> AppResult<Option<DismissedRoom>> {
+    if !valid_id(cid) {
+        return Ok(None);
+    }
+    let Some(it) = db.get(pk(cid), super::keys::DISMISSED_SK).await? else {
+        return Ok(None);
+    };
+    let members = match it.get("was") {
+        Some(AttributeValue::Ns(v)) => v.iter().filter_map(|x| x.parse().ok()).map(UserId).collect(),
+        _ => vec![],
+    };
+    Ok(Some(DismissedRoom {
+        id: cid.to_string(),
+        at: it.i64("at").unwrap_or(0),
+        by: UserId(it.i64("by").unwrap_or(0)),
+        name: it.string("name"),
+        portrait: it.string("portrait"),
+        owner: UserId(it.i64("owner").unwrap_or(0)),
+        max_users: it.i64("maxUserSize").unwrap_or(0),
+        bulletin: it.string("bulletin"),
+        members,
+    }))
 }

@@ -117,3 +117,54 @@ async fn existing_members_cannot_be_added_again() {
     assert_eq!(sealtalk(&http, b, "/group/join", json!({"groupId": gid})).await.status, 400);
     assert_eq!(add(vec![c.uid]).await.body["code"], 200);
 }
+
+/// DIFF-46: the original answers a creator over its group cap with HTTP 200 `{code: 1000}`
+/// (group.coffee:96); ours caps memberships (MAX_GROUPS_PER_USER), in the same shape.
+#[tokio::test]
+async fn group_cap_is_code_1000() {
+    use shared::store::group_counts::{max_groups, set_group_count};
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = people(&http, 2).await;
+    let (a, b) = (&p[0], &p[1]);
+    set_group_count(&app.ctx.db, shared::UserId(a.uid), max_groups()).await.unwrap();
+    let ids = json!([a.uid.to_string(), b.uid.to_string()]);
+    let r = sealtalk(&http, a, "/group/create", json!({"name": "Seals", "memberIds": ids})).await;
+    assert_eq!((r.status, r.body["code"].as_i64()), (200, Some(1000)), "{}", r.text);
+    // Nothing was created: b is in no group.
+    let r = http.get("/sealtalk/user/groups", Some(&b.token)).await;
+    assert_eq!(r.body["result"], json!([]), "{}", r.text);
+}
+
+/// DIFF-60: a dismissed group still answers `GET /group/{id}` with `deletedAt` (the original's
+/// paranoid: false, group.coffee:969), to its former members; to anyone else it stays unknown.
+#[tokio::test]
+async fn dismissed_group_answers_with_deleted_at_to_former_members() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = people(&http, 3).await;
+    let (a, b, outsider) = (&p[0], &p[1], &p[2]);
+    let g = group(&http, a, &[b]).await;
+    let r = sealtalk(&http, a, "/group/set_bulletin", json!({"groupId": g, "bulletin": "hello <all>"})).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    let live = http.get(&format!("/sealtalk/group/{g}"), Some(&b.token)).await;
+    assert_eq!(live.body["result"]["deletedAt"], json!(null), "{}", live.text);
+    let r = sealtalk(&http, a, "/group/dismiss", json!({"groupId": g})).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    for who in [a, b] {
+        let r = http.get(&format!("/sealtalk/group/{g}"), Some(&who.token)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let g2 = &r.body["result"];
+        assert_eq!(g2["id"], json!(g));
+        assert_eq!(g2["name"], json!("Seals"));
+        assert_eq!(g2["memberCount"], json!(0));
+        assert_eq!(g2["creatorId"], json!(a.uid.to_string()));
+        assert_eq!(g2["bulletin"], json!("hello &lt;all&gt;"));
+        assert!(g2["deletedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{}", r.text);
+    }
+    let r = http.get(&format!("/sealtalk/group/{g}"), Some(&outsider.token)).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    // Still gone for every change.
+    let r = sealtalk(&http, a, "/group/rename", json!({"groupId": g, "name": "Again"})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+}
