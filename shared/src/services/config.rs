@@ -146,30 +146,30 @@ pub fn newer(latest: Option<&str>, client: (u64, u64, u64)) -> bool {
 
 /// SealTalk `/misc/demo_square` (misc.coffee:61-91): the stored list (default: the original's
 /// demo_square.json), each `group` item with `name`, `portraitUri` and `memberCount` of the
-/// room, or "Unknown"/""/0 when there is no such room. One GetItem + one GetItem per group.
+/// room, or "Unknown"/""/0 when there is no such room. One GetItem + one BatchGetItem
+/// (the list holds ≤ 100 items).
 pub async fn demo_square(ctx: &Ctx) -> AppResult<Value> {
     let list = config::get(&ctx.db, config::DEMO_SQUARE).await?.filter(Value::is_array);
     let mut list = list.unwrap_or_else(default_demo_square);
-    let items = list.as_array_mut().map(std::mem::take).unwrap_or_default();
-    let filled = futures_util::future::try_join_all(items.into_iter().map(|mut item| async move {
-        if item.get("type").and_then(Value::as_str) == Some("group") {
-            let id = match item.get("id") {
-                Some(Value::String(s)) => s.clone(),
-                Some(v) => v.to_string(),
-                None => String::new(),
-            };
-            let (name, portrait, count) = match rooms::get(&ctx.db, &id).await? {
-                Some(r) => (r.name(), r.text("portrait"), r.member_count()),
-                None => ("Unknown".to_string(), String::new(), 0),
-            };
-            item["name"] = json!(name);
-            item["portraitUri"] = json!(portrait);
-            item["memberCount"] = json!(count);
-        }
-        AppResult::Ok(item)
-    }))
-    .await?;
-    Ok(Value::Array(filled))
+    let mut items = list.as_array_mut().map(std::mem::take).unwrap_or_default();
+    let id_of = |item: &Value| match item.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
+    let is_group = |item: &Value| item.get("type").and_then(Value::as_str) == Some("group");
+    let ids: Vec<String> = items.iter().filter(|i| is_group(i)).map(id_of).collect();
+    let found = rooms::many(&ctx.db, &ids).await?;
+    for item in items.iter_mut().filter(|i| is_group(i)) {
+        let (name, portrait, count) = match found.get(&id_of(item)) {
+            Some(r) => (r.name(), r.text("portrait"), r.member_count()),
+            None => ("Unknown".to_string(), String::new(), 0),
+        };
+        item["name"] = json!(name);
+        item["portraitUri"] = json!(portrait);
+        item["memberCount"] = json!(count);
+    }
+    Ok(Value::Array(items))
 }
 
 /// Replace the demo square list (operators only: callers check with [`operator_documents`]).

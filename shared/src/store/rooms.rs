@@ -222,8 +222,15 @@ pub async fn public(db: &Db, limit: i32, name: Option<&str>) -> AppResult<Vec<Ro
 
 /// Rooms of a user with their membership: Query GSI1 `UCONV#<uid>` (member items; 1:1
 /// conversations are left out) + BatchGetItem of the rooms' META (100 per call).
+/// The METAs of the rooms among `cids` (unknown, malformed and 1:1 ids absent): BatchGetItem
+/// of 100 keys.
+pub async fn many(db: &Db, cids: &[String]) -> AppResult<HashMap<String, Room>> {
+    let keys: Vec<Item> = cids.iter().filter(|c| valid_id(c)).map(|c| Db::key(pk(c), "META")).collect();
+    Ok(super::batch_get(db, keys).await?.into_iter().filter_map(room_from).map(|r| (r.id.clone(), r)).collect())
+}
+
 pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>> {
-    let items = super::query_all(db, Some(GSI1), format!("UCONV#{uid}"), None, None).await?;
+    let items = super::query_all(db, Some(GSI1), super::keys::user_convs_gsi1(uid), None, None).await?;
     let mine: Vec<(String, RoomMember)> = items
         .iter()
         .filter_map(|it| Some((it.str("gsi1sk")?.to_string(), it)))

@@ -203,6 +203,8 @@ async fn misc_demo_square() {
         (json!("group"), json!("Unknown"), json!(0))
     );
     assert_eq!((list[3]["type"].clone(), list[3]["name"].clone()), (json!("chatroom"), json!("聊天室 I")));
+    // The config item, then every group in one BatchGetItem (not one read per group).
+    assert_eq!(r.ddb_calls(), 2, "calls");
 
     let p = people(&http, 2).await;
     let gid = rooms::room(&http, &p[0], &[&p[1]], &[]).await;
