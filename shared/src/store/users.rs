@@ -97,18 +97,26 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
         l.insert("uid".into(), n(uid.0));
         items.push(match name {
             // md5(area code + number) takes the name from a bare-number item (below).
-            LoginName::PhoneMd5(_) => login_put(db, l, "attribute_not_exists(pk) OR bare = :t"),
+            LoginName::PhoneMd5(_) => login_put(db, l, "attribute_not_exists(pk) OR bare = :t", None),
             _ => put_item(db, l),
         });
     }
     // md5(number alone), as seed clients hash the telephone without the area code. The same
     // national number in two countries, or a number typed with its area code, can make it
-    // someone else's: then this account goes without it (a retry, collisions only).
+    // someone else's: then this account goes without it (a retry, collisions only) — except
+    // that an 86 number (Shiku's home, whose clients send the bare hash) takes it from an
+    // account of another country, so nobody can squat a Chinese number's bare login by
+    // registering the same digits elsewhere first.
     let bare = new.telephone.as_ref().map(|t| {
         let mut l = Db::key(login_pk(&LoginName::PhoneMd5(md5_hex(&t.number))), "LOGIN");
         l.insert("uid".into(), n(uid.0));
         l.insert("bare".into(), AttributeValue::Bool(true));
-        put_item(db, l)
+        l.insert("area".into(), s(&t.area));
+        if t.area == HOME_AREA {
+            login_put(db, l, "attribute_not_exists(pk) OR (bare = :t AND (attribute_not_exists(area) OR area <> :home))", Some(HOME_AREA))
+        } else {
+            put_item(db, l)
+        }
     });
     let bare_index = items.len();
     let with_bare: Vec<TransactWriteItem> = items.iter().cloned().chain(bare).collect();
@@ -126,15 +134,20 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
     }
 }
 
-/// A login item put under `condition` (`:t` = true).
-fn login_put(db: &Db, it: Item, condition: &str) -> TransactWriteItem {
-    let put = Put::builder()
+/// The area code whose numbers own the bare-number md5 login (see `create`).
+const HOME_AREA: &str = "86";
+
+/// A login item put under `condition` (`:t` = true, `:home` = `home` when given).
+fn login_put(db: &Db, it: Item, condition: &str, home: Option<&str>) -> TransactWriteItem {
+    let mut put = Put::builder()
         .table_name(&db.table)
         .set_item(Some(it))
         .condition_expression(condition)
-        .expression_attribute_values(":t", AttributeValue::Bool(true))
-        .build()
-        .expect("table and item set");
+        .expression_attribute_values(":t", AttributeValue::Bool(true));
+    if let Some(h) = home {
+        put = put.expression_attribute_values(":home", s(h));
+    }
+    let put = put.build().expect("table and item set");
     TransactWriteItem::builder().put(put).build()
 }
 

@@ -125,6 +125,18 @@ async fn the_bare_number_md5_never_blocks_a_registration() {
     assert_eq!(login(&http, &md5_hex(&n2), "secret1").await.shiku_ok()["userId"], real);
     assert_eq!(login(&http, &md5_hex(&format!("8686{n2}")), "secret1").await.shiku_ok()["userId"], typed);
 
+    // Registered elsewhere first, the same digits do not keep the bare md5 from the 86 number
+    // (Shiku's clients send the bare hash): nobody squats a Chinese number's bare login.
+    let n3 = phone();
+    let us3 = reg("1", n3.clone(), "US3").await.shiku_ok()["userId"].as_i64().unwrap();
+    assert_eq!(login(&http, &md5_hex(&n3), "secret1").await.shiku_ok()["userId"], us3, "first, no 86 account");
+    let cn3 = reg("86", n3.clone(), "CN3").await.shiku_ok()["userId"].as_i64().unwrap();
+    assert_eq!(login(&http, &md5_hex(&n3), "secret1").await.shiku_ok()["userId"], cn3, "the 86 number takes it");
+    assert_eq!(login(&http, &md5_hex(&format!("1{n3}")), "secret1").await.shiku_ok()["userId"], us3);
+    let r = reg("44", n3.clone(), "UK3").await;
+    r.shiku_ok();
+    assert_eq!(login(&http, &md5_hex(&n3), "secret1").await.shiku_ok()["userId"], cn3, "and keeps it");
+
     // The telephone itself stays unique.
     let r = reg("86", n.clone(), "Dup").await;
     assert_eq!(r.shiku_code(), 1040103, "{}", r.text);
