@@ -2,7 +2,7 @@
 //! timestamps in epoch milliseconds (docs/dialects.md).
 
 use serde_json::{json, Value};
-use shared::domain::chat::{Conversation, Member, NewMessage};
+use shared::domain::chat::{Conversation, Kind, Member, NewMessage};
 use shared::domain::rooms::GroupEvent;
 use shared::http::Call;
 use shared::ids::UserId;
@@ -38,7 +38,7 @@ pub async fn create_group(c: &Call<'_>) -> AppResult<Reply> {
     shared::services::rooms::require_profiles(&c.ctx.db, &members).await?;
     let name = c.params.str_max("name", 64)?.or(c.params.str_max("title", 64)?).unwrap_or_default();
     let conv = shared::services::rooms::create_group(&c.ctx.db, c.ctx.now_ms(), me, &name, &members).await?;
-    Ok(Reply::data(conversation_json(&conv, None)).status(201))
+    Ok(Reply::data(group_json(c, &conv, None, me).await?).status(201))
 }
 
 pub async fn send(c: &Call<'_>) -> AppResult<Reply> {
@@ -62,7 +62,7 @@ pub async fn detail(c: &Call<'_>) -> AppResult<Reply> {
     let before = c.params.i64("before_seq")?;
     let since = c.params.i64("since_seq")?;
     let msgs = shared::services::chat::visible_page(c.ctx, &cid, &member, before, since, limit).await?;
-    let mut out = conversation_json(&conv, Some(&member));
+    let mut out = group_json(c, &conv, Some(&member), me).await?;
     // Within Lambda's response limit: the page stops at a whole message (`has_more`), and the
     // client goes on from the last seq it got, as with any page.
     let (page, cut) =
@@ -87,6 +87,18 @@ pub async fn from_last_seen(c: &Call<'_>) -> AppResult<Reply> {
     let list = convs::recent(&c.ctx.db, me).await?;
     let items: Vec<Value> = list.iter().map(|(conv, m)| conversation_json(conv, Some(m))).collect();
     Ok(Reply::data(json!({"items": items})))
+}
+
+/// [`conversation_json`] with a group's `user_ids`: the members `me` may see (the rule of every
+/// member list; one Query). A 1:1 chat has them already.
+async fn group_json(c: &Call<'_>, conv: &Conversation, member: Option<&Member>, me: UserId) -> AppResult<Value> {
+    let mut out = conversation_json(conv, member);
+    if conv.kind == Kind::Group {
+        let seen = shared::services::rooms::members_as_seen_by(&c.ctx.db, &conv.id, me).await?;
+        let (_, _, all) = seen.ok_or_else(|| AppError::not_found(format!("conversation {}", conv.id)))?;
+        out["user_ids"] = all.iter().map(|u| u.uid.0).collect();
+    }
+    Ok(out)
 }
 
 /// A group conversation the caller belongs to (1:1 chats have no member management).
@@ -128,12 +140,7 @@ pub async fn invite(c: &Call<'_>) -> AppResult<Reply> {
         AppError::NotFound(what) if what.starts_with("room ") => AppError::not_found(format!("conversation {cid}")),
         other => other,
     })?;
-    let (_, _, all) = shared::services::rooms::members_as_seen_by(db, &cid, me)
-        .await?
-        .ok_or_else(|| AppError::not_found(cid.clone()))?;
-    let mut out = conversation_json(&conv, None);
-    out["user_ids"] = all.iter().map(|u| u.uid.0).collect();
-    Ok(Reply::data(out))
+    Ok(Reply::data(group_json(c, &conv, None, me).await?))
 }
 
 /// `DELETE /api/v1/conversations/{id}`: a 1:1 chat is deleted for me (hidden until its next
@@ -174,5 +181,5 @@ pub async fn rename(c: &Call<'_>) -> AppResult<Reply> {
     let ev = group_event(&cid, "renamed", me, json!({"name": name}), &[]);
     convs::rename(&c.ctx.db, c.ctx.now_ms(), &cid, &member, &name, &ev).await?;
     conv.name = name;
-    Ok(Reply::data(conversation_json(&conv, Some(&member))))
+    Ok(Reply::data(group_json(c, &conv, Some(&member), me).await?))
 }

@@ -62,7 +62,6 @@ fn group_name(c: &Call<'_>) -> AppResult<String> {
     Ok(escape(&name))
 }
 
-
 /// `POST /group/create` `{name, memberIds}` → `{id}`. The caller is the creator and must be
 /// listed, with at least one other member. SealTalk groups are not listed in Shiku's public rooms.
 pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
@@ -260,7 +259,6 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
         Err(e) => Err(e),
     }
 }
-
 
 /// `GET /group/{id}/members` (members only: 403 to others, 404 for an unknown group): `[{displayName, role, createdAt, updatedAt, user: {id, nickname,
 /// portraitUri}}]`. One Query (room + members) + ⌈members/100⌉ BatchGetItem of profiles.

@@ -108,7 +108,9 @@ pub fn error_shape(e: &AppError) -> ErrorShape {
         TokenInvalid => (1030102, 401, "invalid_token", (403, 403)),
         Forbidden(_) => (1030103, 403, "forbidden", (403, 403)),
         // SealTalk's group cap is a 200 with code 1000 (group.coffee:96, DIFF-46).
-        Refused { code, .. } if *code == crate::error::refused::TOO_MANY_GROUPS => (*code, 403, "forbidden", (200, 1000)),
+        Refused { code, .. } if *code == crate::error::refused::TOO_MANY_GROUPS => {
+            (*code, 403, "forbidden", (200, 1000))
+        }
         Refused { code, .. } => (*code, 403, "forbidden", (403, 403)),
         AccountNotFound => (1040101, 404, "not_found", (200, 3000)),
         BadCredentials => (1040102, 400, "invalid_grant", (200, 1000)),

@@ -25,8 +25,8 @@ pub use crate::error::refused::{
 pub use crate::error::refused::NEEDS_VERIFY as REFUSED_NEEDS_VERIFY;
 
 pub use crate::domain::rooms::{
-    flag_value, Changes, DismissedRoom, Field, NewRoom, Notice, Room, RoomMember, Settings, ADMIN, FLAGS, INTS, MAX_NOTICE, MAX_USERS,
-    MEMBER, OWNER, TEXTS,
+    flag_value, Changes, DismissedRoom, Field, NewRoom, Notice, Room, RoomMember, Settings, ADMIN, FLAGS, INTS,
+    MAX_NOTICE, MAX_USERS, MEMBER, OWNER, TEXTS,
 };
 
 /// An item attribute as a setting (None: a type settings never use).

@@ -113,7 +113,12 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
         l.insert("bare".into(), AttributeValue::Bool(true));
         l.insert("area".into(), s(&t.area));
         if t.area == HOME_AREA {
-            login_put(db, l, "attribute_not_exists(pk) OR (bare = :t AND (attribute_not_exists(area) OR area <> :home))", Some(HOME_AREA))
+            login_put(
+                db,
+                l,
+                "attribute_not_exists(pk) OR (bare = :t AND (attribute_not_exists(area) OR area <> :home))",
+                Some(HOME_AREA),
+            )
         } else {
             put_item(db, l)
         }

@@ -25,3 +25,37 @@ async fn leaving_the_network_is_refused_explicitly() {
     let r = http.json("POST", "/api/v1/networks/7/members", Some(&mx), json!({"action": "leave"})).await;
     assert_eq!(r.status, 404, "{}", r.text);
 }
+
+/// A group conversation's views list its members in `user_ids` (created, detail, renamed); the
+/// recent list leaves `user_ids` out for groups instead of an empty list that says "nobody".
+#[tokio::test]
+async fn group_conversations_list_their_members() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = people(&http, 3).await;
+    let (a, b, c) = (&p[0], &p[1], &p[2]);
+    let ids = |v: &serde_json::Value| {
+        let mut ids: Vec<i64> = v["user_ids"].as_array().expect("user_ids").iter().filter_map(|x| x.as_i64()).collect();
+        ids.sort();
+        ids
+    };
+    let mut want = vec![a.uid, b.uid, c.uid];
+    want.sort();
+    let r = http
+        .json("POST", "/api/v1/conversations2", Some(&a.token), json!({"user_ids": [b.uid, c.uid], "name": "Trio"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(ids(&r.body), want, "created: {}", r.text);
+    let cid = r.body["id"].as_str().unwrap().to_string();
+    let r = http.get(&format!("/api/v1/conversations2/{cid}"), Some(&b.token)).await;
+    assert_eq!(ids(&r.body), want, "detail: {}", r.text);
+    let r = http.json("PUT", &format!("/api/v1/conversations/{cid}"), Some(&a.token), json!({"name": "Three"})).await;
+    assert_eq!((r.status, ids(&r.body)), (200, want.clone()), "renamed: {}", r.text);
+    let r = http.json("POST", &format!("/api/v1/conversations2/to_user/{}", b.uid), Some(&a.token), json!({})).await;
+    let mut pair = vec![a.uid, b.uid];
+    pair.sort();
+    assert_eq!(ids(&r.body), pair, "1:1: {}", r.text);
+    let r = http.get("/api/v1/conversations2/from_last_seen", Some(&a.token)).await;
+    let group = r.body["items"].as_array().unwrap().iter().find(|x| x["id"] == cid.as_str()).expect("listed").clone();
+    assert!(group.get("user_ids").is_none(), "{group}");
+}

@@ -3,8 +3,11 @@
 use crate::domain::chat::{Conversation, Kind, Member, Message};
 use serde_json::{json, Value};
 
+/// A conversation. `user_ids` is both participants of a 1:1 chat; a group's members are not
+/// on its META, so its views that show them add `user_ids` (created, detail, renamed, invited)
+/// and lists leave it out (an empty list would say "nobody").
 pub fn conversation_json(c: &Conversation, me: Option<&Member>) -> Value {
-    json!({
+    let mut v = json!({
         "id": c.id,
         "conversation_type": if c.kind == Kind::Group { "group" } else { "private" },
         "title": c.name,
@@ -15,7 +18,11 @@ pub fn conversation_json(c: &Conversation, me: Option<&Member>) -> Value {
         "unread_count": me.map(|m| (c.last_seq - m.read_seq).max(0)).unwrap_or(0),
         "created_at": c.created_at,
         "updated_at": c.last_ts.max(c.created_at),
-    })
+    });
+    if c.kind == Kind::Group {
+        v.as_object_mut().map(|o| o.remove("user_ids"));
+    }
+    v
 }
 
 pub fn message_json(m: &Message) -> Value {
