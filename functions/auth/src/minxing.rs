@@ -32,7 +32,8 @@ pub async fn token(c: &Call<'_>) -> AppResult<Reply> {
         "refresh_token": refresh.token,
         "user_id": user_id.0,
     }))
-    .header("cache-control", "no-store"))
+    .header("cache-control", "no-store")
+    .header("pragma", "no-cache"))
 }
 
 /// Signs this device out: the access token, its refresh token and its WebSocket connections.

@@ -22,8 +22,9 @@ fn conversation_id(c: &Call<'_>) -> AppResult<String> {
 pub async fn to_user(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let other = UserId::parse("user_id", &c.path_param("user_id")?)?;
-    let conv = convs::open_single(&c.ctx.db, c.ctx.now_ms(), me, other).await?;
-    Ok(Reply::data(conversation_json(&conv, None)))
+    let (conv, created) = convs::open_single(&c.ctx.db, c.ctx.now_ms(), me, other).await?;
+    // 201 when this call made it, 200 when it existed (the Minxing rule for created objects).
+    Ok(Reply::data(conversation_json(&conv, None)).status(if created { 201 } else { 200 }))
 }
 
 pub async fn create_group(c: &Call<'_>) -> AppResult<Reply> {
@@ -86,7 +87,8 @@ pub async fn from_last_seen(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let list = convs::recent(&c.ctx.db, me).await?;
     let items: Vec<Value> = list.iter().map(|(conv, m)| conversation_json(conv, Some(m))).collect();
-    Ok(Reply::data(json!({"items": items})))
+    // Unpaged (every conversation of the caller), with the `next_cursor` every Minxing list has.
+    Ok(Reply::data(json!({"items": items, "next_cursor": null})))
 }
 
 /// [`conversation_json`] with a group's `user_ids`: the members `me` may see (the rule of every

@@ -17,7 +17,12 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
     let q = SignedQuery::parse(c.req.uri().query().unwrap_or(""))?;
     // The signature covers the query only: a body may carry `data` and nothing else, so a
     // captured URL cannot be re-routed (`f`), re-targeted (`gid`) or re-dated (`time`).
-    if let Some(k) = c.params.body_keys().iter().find(|k| k.as_str() != "data" || q.get("data").is_some()) {
+    let keys = c.params.body_keys();
+    if let Some(k) = keys.iter().find(|k| k.as_str() != "data" || q.get("data").is_some()) {
+        // The notification object posted as the body itself (an easy mistake) has no `data`.
+        if !keys.iter().any(|k| k == "data") && q.get("data").is_none() {
+            return Err(AppError::invalid("data", "send the notification as the form field `data` (JSON text)"));
+        }
         return Err(AppError::invalid(k, "is signed in the query; the body may carry only `data`"));
     }
     let module = q.req("m")?;

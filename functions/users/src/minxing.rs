@@ -80,7 +80,7 @@ pub async fn update(c: &Call<'_>) -> AppResult<Reply> {
         ..Default::default()
     };
     if edit.is_empty() {
-        return Err(AppError::missing("name"));
+        return Err(AppError::missing("name, signature, description, gender or birthday"));
     }
     let v = profiles::edit(c.ctx, me, &edit).await?;
     Ok(Reply::data(user_json(&v, &Seen::own_only(me))))

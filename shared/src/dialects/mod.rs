@@ -182,6 +182,15 @@ fn render_ok(dialect: Dialect, now_ms: i64, r: Reply) -> Response<Body> {
     json_response(status, &r.headers, body.as_ref())
 }
 
+/// Minxing's `error`: the shape's, except the OAuth token endpoint's own code for a grant type
+/// it does not support (RFC 6749 §5.2; `grant_type` is a parameter of that endpoint only).
+fn minxing_error(e: &AppError, shape: &ErrorShape) -> &'static str {
+    match e {
+        AppError::InvalidParam { name, .. } if name == "grant_type" => "unsupported_grant_type",
+        _ => shape.minxing_error,
+    }
+}
+
 pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body> {
     if let AppError::Internal(detail) = e {
         tracing::error!(%detail, "request failed");
@@ -196,8 +205,13 @@ pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body>
         ),
         Dialect::Minxing => {
             let mut headers = vec![];
-            if shape.http_status == 401 {
-                headers.push(("www-authenticate".to_string(), "Bearer error=\"invalid_token\"".to_string()));
+            // RFC 6750 §3.1: a request without credentials gets the bare challenge.
+            match e {
+                AppError::TokenMissing => headers.push(("www-authenticate".to_string(), "Bearer".to_string())),
+                _ if shape.http_status == 401 => {
+                    headers.push(("www-authenticate".to_string(), "Bearer error=\"invalid_token\"".to_string()))
+                }
+                _ => {}
             }
             if let AppError::TooManyAttempts { retry_after } = e {
                 headers.push(("retry-after".to_string(), (*retry_after).max(1).to_string()));
@@ -205,7 +219,9 @@ pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body>
             json_response(
                 shape.http_status,
                 &headers,
-                Some(&json!({"error": shape.minxing_error, "error_description": msg, "status": shape.http_status})),
+                Some(
+                    &json!({"error": minxing_error(e, &shape), "error_description": msg, "status": shape.http_status}),
+                ),
             )
         }
         Dialect::SealTalk => {

@@ -29,7 +29,7 @@ pub async fn resolve(ctx: &Ctx, me: UserId, target: Target) -> AppResult<String>
         Target::Conversation(cid) => Ok(cid),
         Target::User(to) => {
             users::require(&ctx.db, to).await?;
-            Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.id)
+            Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.0.id)
         }
     }
 }
@@ -237,7 +237,7 @@ pub async fn friend_chat(ctx: &Ctx, me: UserId, to: UserId) -> AppResult<String>
     if !friends || to == me {
         return Err(AppError::forbidden("not your friend"));
     }
-    Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.id)
+    Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.0.id)
 }
 
 /// A GROUP send: only by a member (403, not 404, as the SealTalk original).
@@ -256,7 +256,7 @@ pub async fn private_chat(ctx: &Ctx, me: UserId, to: UserId, create: bool) -> Ap
     }
     users::require(&ctx.db, to).await?;
     if create {
-        Ok(Some(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.id))
+        Ok(Some(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.0.id))
     } else {
         let cid = single_id(me, to);
         Ok(convs::member(&ctx.db, &cid, me).await?.map(|_| cid))

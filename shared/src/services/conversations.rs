@@ -8,8 +8,9 @@ use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::store::{conversations as convs, groups, invites, users, Db};
 
-/// The 1:1 conversation of `me` and `other` (an existing user), made on first use.
-pub async fn open_single(db: &Db, now: i64, me: UserId, other: UserId) -> AppResult<Conversation> {
+/// The 1:1 conversation of `me` and `other` (an existing user), made on first use (then
+/// `true`).
+pub async fn open_single(db: &Db, now: i64, me: UserId, other: UserId) -> AppResult<(Conversation, bool)> {
     users::require(db, other).await?;
     convs::ensure_single(db, now, me, other).await
 }

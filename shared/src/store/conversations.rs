@@ -91,10 +91,10 @@ pub async fn get(db: &Db, cid: &str) -> AppResult<Option<Conversation>> {
 }
 
 /// The 1:1 conversation of `a` and `b`, created on first use (idempotent).
-pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult<Conversation> {
+pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult<(Conversation, bool)> {
     let cid = single_id(a, b);
     if let Some(c) = get(db, &cid).await? {
-        return Ok(c);
+        return Ok((c, false));
     }
     let mut meta = Db::key(pk(&cid), "META");
     meta.insert("kind".into(), s("single"));
@@ -109,13 +109,14 @@ pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult
     for uid in uids {
         tx = tx.transact_items(put(db, member_item(&cid, uid, "member", now), None));
     }
-    match tx.send().await {
-        Ok(_) => {}
+    let created = match tx.send().await {
+        Ok(_) => true,
         // Lost a race with the other side creating it: theirs is the same conversation.
-        Err(e) if is_condition_failure(&e) => {}
+        Err(e) if is_condition_failure(&e) => false,
         Err(e) => return Err(e.into()),
-    }
-    get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))
+    };
+    let conv = get(db, &cid).await?.ok_or_else(|| AppError::internal("conversation vanished"))?;
+    Ok((conv, created))
 }
 
 /// A member of a live conversation: META and the MEMBER item in one consistent BatchGetItem

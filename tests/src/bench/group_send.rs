@@ -30,7 +30,7 @@ impl BigGroup {
         let users = bench_users(&app.ctx, n, 16).await;
         let uids: Vec<UserId> = users.iter().map(|u| u.0).collect();
         let group = bench_group(&app.ctx, uids[0], &uids).await;
-        let single = convs::ensure_single(&app.ctx.db, app.ctx.now_ms(), uids[0], uids[1]).await.expect("1:1").id;
+        let single = convs::ensure_single(&app.ctx.db, app.ctx.now_ms(), uids[0], uids[1]).await.expect("1:1").0.id;
         eprintln!("    {n} users + group in {:.1} s", t.elapsed().as_secs_f64());
 
         // Delivery with everybody offline: members' presence, then offline push jobs.

@@ -17,7 +17,7 @@ pub async fn run(app: &TestApp) -> String {
     let page = env_usize("BENCH_SYNC_PAGE", 100).clamp(1, 200);
     let users = bench_users(&app.ctx, 2, 2).await;
     let (a, b) = (users[0].0, users[1].0);
-    let cid = convs::ensure_single(&app.ctx.db, app.ctx.now_ms(), a, b).await.expect("1:1").id;
+    let cid = convs::ensure_single(&app.ctx.db, app.ctx.now_ms(), a, b).await.expect("1:1").0.id;
     let t = Instant::now();
     futures_util::stream::iter(0..n)
         .for_each_concurrent(8, |i| {

@@ -133,7 +133,7 @@ async fn minxing_oauth2_password_and_refresh() {
         .await;
     assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_grant")));
     let r = http.json("POST", "/oauth2/token", None, json!({"grant_type": "client_credentials"})).await;
-    assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_request")));
+    assert_eq!((r.status, r.body["error"].clone()), (400, json!("unsupported_grant_type")), "RFC 6749 §5.2");
     let r = http.json("POST", "/oauth2/token", None, json!({"login_name": p.phone})).await;
     assert_eq!(r.status, 400);
     let r =

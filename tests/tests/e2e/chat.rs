@@ -15,10 +15,11 @@ async fn minxing_send_reaches_socket_and_shiku_history() {
     let (a_tok, _) = minxing_login(&http, &a.phone, "secret1").await;
 
     let r = http.json("POST", &format!("/api/v1/conversations2/to_user/{}", b.uid), Some(&a_tok), json!({})).await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.status, 201, "created: {}", r.text);
     let cid = r.body["id"].as_str().unwrap().to_string();
     let again = http.json("POST", &format!("/api/v1/conversations2/to_user/{}", b.uid), Some(&a_tok), json!({})).await;
     assert_eq!(again.body["id"], cid.as_str(), "one 1:1 conversation per pair");
+    assert_eq!(again.status, 200, "existed: {}", again.text);
 
     let r = http
         .json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(&a_tok), json!({"body": "hello B"}))

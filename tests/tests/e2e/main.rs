@@ -7,6 +7,7 @@ mod chat;
 mod chat_dialects;
 mod contacts;
 mod delivery;
+mod fidelity_minxing;
 mod fidelity_networks;
 mod fidelity_sealtalk_friends;
 mod fidelity_sealtalk_groups;
