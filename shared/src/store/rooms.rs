@@ -245,18 +245,6 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>>
 
 pub use super::groups::GroupEvent;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn settings_survive_the_trip_through_attributes() {
-        let fields = [Field::Int(3), Field::Num(1.5), "t".into(), Field::Texts(vec!["a".into()]), Field::Bool(true)];
-        for f in fields {
-            assert_eq!(field_of(&attr_of(&f)), Some(f));
-        }
-    }
-}
 
 /// The `DISMISSED` marker of `room`, dismissed at `now` by `by`: the id is never used again
 /// (creation is conditioned on its absence) and former members may still read what it was.
@@ -298,4 +286,17 @@ pub async fn dismissed(db: &Db, cid: &str) -> AppResult<Option<DismissedRoom>> {
         bulletin: it.string("bulletin"),
         members,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_survive_the_trip_through_attributes() {
+        let fields = [Field::Int(3), Field::Num(1.5), "t".into(), Field::Texts(vec!["a".into()]), Field::Bool(true)];
+        for f in fields {
+            assert_eq!(field_of(&attr_of(&f)), Some(f));
+        }
+    }
 }
