@@ -265,7 +265,7 @@ pub async fn private_chat(ctx: &Ctx, me: UserId, to: UserId, create: bool) -> Ap
 
 /// SealTalk screen-capture notification state, one per conversation (0 off, 1 on).
 pub async fn set_screen_capture(ctx: &Ctx, cid: &str, status: i64) -> AppResult<()> {
-    crate::store::groups::set_screen_capture(&ctx.db, cid, status).await
+    crate::store::conversations::set_screen_capture(&ctx.db, cid, status).await
 }
 
 /// The screen-capture state of `cid` (0 when the conversation is unknown).

@@ -349,3 +349,22 @@ pub async fn memberships(
         })
         .collect())
 }
+
+/// SealTalk screen-capture notification state of a conversation (META `screenCapture`).
+pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()> {
+    let r = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), super::keys::META_SK)))
+        .update_expression("SET screenCapture = :s")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":s", n(status))
+        .send()
+        .await;
+    if applied(r)? {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("conversation {cid}")))
+    }
+}

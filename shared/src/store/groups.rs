@@ -151,25 +151,6 @@ pub async fn set_name(db: &Db, now: i64, cid: &str, name: &str, event: &GroupEve
     }
 }
 
-/// SealTalk screen-capture notification state of a conversation (META `screenCapture`).
-pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()> {
-    let r = db
-        .client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), super::keys::META_SK)))
-        .update_expression("SET screenCapture = :s")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_values(":s", n(status))
-        .send()
-        .await;
-    if applied(r)? {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("conversation {cid}")))
-    }
-}
-
 /// Group events kept one day (delivery pushes them once).
 pub const GROUP_EVENT_TTL_SECS: i64 = 86_400;
 

@@ -107,19 +107,9 @@ pub async fn update(
     let public = changes.iter().find(|(k, _)| k == "isLook").and_then(|(_, v)| v.as_ref()).map(|v| v.int() == Some(0));
     changes.push(("modifyTime".into(), Some(Field::Int(now))));
     changes.push(("modifier".into(), Some(Field::Int(by.0))));
-    let (expr, mut names, mut values) = update_expr(&changes);
-    names.insert("#kind".into(), "kind".into());
-    values.insert(":g".into(), s("group"));
-    let upd = Update::builder()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), keys::META_SK)))
-        .update_expression(expr)
-        .condition_expression("attribute_exists(pk) AND #kind = :g")
-        .set_expression_attribute_names(Some(names))
-        .set_expression_attribute_values(Some(values))
-        .build()
-        .expect("key and expressions set");
-    if !super::groups::transact(db, vec![TransactWriteItem::builder().update(upd).build()], cid, now, events).await? {
+    let key = Db::key(pk(cid), keys::META_SK);
+    let upd = changes_update(db, key, &changes, "attribute_exists(pk) AND #kind = :g", true);
+    if !super::groups::transact(db, vec![upd], cid, now, events).await? {
         return Err(room_not_found(cid));
     }
     if let Some(public) = public {
@@ -170,17 +160,28 @@ pub async fn update_member(
     events: &[GroupEvent],
 ) -> AppResult<bool> {
     changes.push(("modifyTime".into(), Some(Field::Int(now))));
-    let (expr, names, values) = update_expr(&changes);
+    let upd = changes_update(db, Db::key(pk(cid), member_sk(uid)), &changes, "attribute_exists(pk)", false);
+    super::groups::transact(db, vec![upd], cid, now, events).await
+}
+
+/// `changes` applied to `key` under `cond`, for a transaction; `group`: `cond` names
+/// `#kind = :g` (the item is a group's).
+fn changes_update(db: &Db, key: Item, changes: &Changes, cond: &str, group: bool) -> TransactWriteItem {
+    let (expr, mut names, mut values) = update_expr(changes);
+    if group {
+        names.insert("#kind".into(), "kind".into());
+        values.insert(":g".into(), s("group"));
+    }
     let upd = Update::builder()
         .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .set_key(Some(key))
         .update_expression(expr)
-        .condition_expression("attribute_exists(pk)")
+        .condition_expression(cond)
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values))
         .build()
         .expect("key and expressions set");
-    super::groups::transact(db, vec![TransactWriteItem::builder().update(upd).build()], cid, now, events).await
+    TransactWriteItem::builder().update(upd).build()
 }
 
 /// Make a member an admin or an ordinary member again (never the owner; that is a transfer).
