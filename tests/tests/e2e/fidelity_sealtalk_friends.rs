@@ -51,15 +51,21 @@ async fn all(http: &Http) -> Vec<(String, i64, String)> {
         .collect()
 }
 
+/// Ann and Ben, registered through Shiku, each with a SealTalk session.
+async fn ann_and_ben(app: &TestApp, http: &Http) -> (Person, Person, Http, Http) {
+    let a = register(http, &phone(), "secret1", "Ann").await;
+    let b = register(http, &phone(), "secret1", "Ben").await;
+    let (ha, hb) = (sealtalk_login(app, &a).await, sealtalk_login(app, &b).await);
+    (a, b, ha, hb)
+}
+
 #[tokio::test]
 async fn st_invite_is_sent_and_waits_for_agree() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let a = register(&http, &phone(), "secret1", "Ann").await;
-    let b = register(&http, &phone(), "secret1", "Ben").await;
+    let (a, b, ha, hb) = ann_and_ben(&app, &http).await;
     let c = register(&http, &phone(), "secret1", "Cid").await;
     let (sa, sb, sc) = (a.uid.to_string(), b.uid.to_string(), c.uid.to_string());
-    let (ha, hb) = (sealtalk_login(&app, &a).await, sealtalk_login(&app, &b).await);
     let mut ws_a = Ws::connect(&app, &a.token).await.unwrap();
     let mut ws_b = Ws::connect(&app, &b.token).await.unwrap();
 
@@ -109,10 +115,8 @@ async fn st_invite_is_sent_and_waits_for_agree() {
 async fn st_invite_is_resent_only_after_the_original_windows() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let a = register(&http, &phone(), "secret1", "Ann").await;
-    let b = register(&http, &phone(), "secret1", "Ben").await;
+    let (a, b, ha, hb) = ann_and_ben(&app, &http).await;
     let (sa, sb) = (a.uid.to_string(), b.uid.to_string());
-    let (ha, hb) = (sealtalk_login(&app, &a).await, sealtalk_login(&app, &b).await);
 
     // Pending: re-sent once 3 days have passed since it was sent (friendship:122).
     assert_eq!(action(&invite(&ha, &sb, Some("one")).await), "Sent");
@@ -147,10 +151,8 @@ async fn st_invite_is_resent_only_after_the_original_windows() {
 async fn st_invite_blocked_self_and_after_delete_answer_as_the_original() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let a = register(&http, &phone(), "secret1", "Ann").await;
-    let b = register(&http, &phone(), "secret1", "Ben").await;
+    let (a, b, ha, hb) = ann_and_ben(&app, &http).await;
     let (sa, sb) = (a.uid.to_string(), b.uid.to_string());
-    let (ha, hb) = (sealtalk_login(&app, &a).await, sealtalk_login(&app, &b).await);
 
     // friendship:88-91: blacklisted by the friend → 200 None, nothing stored, nothing told.
     assert_eq!(st_code(&st(&hb, "/user/add_to_blacklist", json!({"friendId": sa})).await), 200);
@@ -208,10 +210,8 @@ async fn st_not_friends_is_404_and_a_strangers_profile_403() {
 async fn st_texts_are_escaped_and_cut_as_the_original() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let a = register(&http, &phone(), "secret1", "Ann").await;
-    let b = register(&http, &phone(), "secret1", "Ben").await;
+    let (a, b, ha, hb) = ann_and_ben(&app, &http).await;
     let (sa, sb) = (a.uid.to_string(), b.uid.to_string());
-    let (ha, hb) = (sealtalk_login(&app, &a).await, sealtalk_login(&app, &b).await);
 
     // Utility.xss(message, 64) (util:114-121, friendship:60-63): escaped, then cut to 64.
     let r = invite(&ha, &sb, Some(&"y".repeat(65))).await;
