@@ -1,0 +1,246 @@
+//! Files (docs/data-model.md "Files"): `FILE#<fid>/META` is the one record of uploads, Shiku
+//! room shares, Minxing group files, attachments and copies. GSI1 `UFILES#<uid>` /
+//! `<createdAt:015>#<fid>` lists a user's files, GSI2 `GFILES#<roomId>` / `<createdAt:013>#<fid>`
+//! a room's, both newest first. `ttl` (epoch s) passed = absent on read. Follows:
+//! `USER#<uid>/FOLLOWFILE#<fid>` (follows.rs); reads of rooms, follows and files in one
+//! BatchGetItem (load.rs).
+
+mod follows;
+mod load;
+
+pub use follows::{follow, follow_in_room, follows_page, unfollow, FollowOutcome};
+pub use load::{load, Loaded, RoomSeen};
+
+use super::keys::{file_pk, gfiles_gsi2pk, gfiles_gsi2sk, ufiles_gsi1pk, ufiles_gsi1sk, FILE_SK};
+use super::{expired, n, s, Db, Item, ItemExt, GSI1, GSI2};
+use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
+use aws_sdk_dynamodb::types::ReturnValue;
+use std::collections::HashMap;
+
+pub use crate::domain::files::{valid_id, FilePage, FileRecord, Vis};
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// The record of an item (None: not a file, or its `ttl` passed at `now_s`).
+pub fn from_item_at(it: &Item, now_s: i64) -> Option<FileRecord> {
+    if expired(it, now_s) || it.str("sk") != Some(FILE_SK) {
+        return None;
+    }
+    Some(FileRecord {
+        id: it.str("pk")?.strip_prefix("FILE#")?.to_string(),
+        name: it.string("name"),
+        content_type: it.string("contentType"),
+        size: it.i64("size").unwrap_or(0),
+        s3_key: it.string("s3key"),
+        owner: UserId(it.i64("owner")?),
+        created_at: it.i64("createdAt").unwrap_or(0),
+        room: it.str("room").map(str::to_string),
+        vis: it.str("vis").and_then(Vis::parse).unwrap_or_default(),
+        url: it.str("url").map(str::to_string),
+        share_type: it.i64("shareType").unwrap_or(0),
+        ttl: it.i64("ttl"),
+        nickname: it.string("nickname"),
+    })
+}
+
+pub fn from_item(it: &Item) -> Option<FileRecord> {
+    from_item_at(it, now_secs())
+}
+
+pub(crate) fn key(fid: &str) -> Item {
+    Db::key(file_pk(fid), FILE_SK)
+}
+
+fn item(f: &FileRecord) -> Item {
+    let mut it = key(&f.id);
+    it.insert("name".into(), s(&f.name));
+    it.insert("contentType".into(), s(&f.content_type));
+    it.insert("size".into(), n(f.size));
+    it.insert("s3key".into(), s(&f.s3_key));
+    it.insert("owner".into(), n(f.owner.0));
+    it.insert("createdAt".into(), n(f.created_at));
+    it.insert("vis".into(), s(f.vis.as_str()));
+    it.insert("gsi1pk".into(), s(ufiles_gsi1pk(f.owner)));
+    it.insert("gsi1sk".into(), s(ufiles_gsi1sk(f.created_at, &f.id)));
+    if let Some(room) = &f.room {
+        it.insert("room".into(), s(room));
+        it.insert("gsi2pk".into(), s(gfiles_gsi2pk(room)));
+        it.insert("gsi2sk".into(), s(gfiles_gsi2sk(f.created_at, &f.id)));
+    }
+    if let Some(url) = &f.url {
+        it.insert("url".into(), s(url));
+    }
+    if f.share_type != 0 {
+        it.insert("shareType".into(), n(f.share_type));
+    }
+    if let Some(t) = f.ttl {
+        it.insert("ttl".into(), n(t));
+    }
+    if !f.nickname.is_empty() {
+        it.insert("nickname".into(), s(&f.nickname));
+    }
+    it
+}
+
+/// Create a record (ids are unique: a duplicate is an error). One PutItem.
+pub async fn put(db: &Db, f: &FileRecord) -> AppResult<()> {
+    db.client
+        .put_item()
+        .table_name(&db.table)
+        .set_item(Some(item(f)))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Create several records (copyFile): one BatchWriteItem per 25 (ids are fresh).
+pub async fn put_many(db: &Db, files: &[FileRecord]) -> AppResult<()> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let reqs = files
+        .iter()
+        .map(|f| {
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item(f))).build().expect("item set"))
+                .build()
+        })
+        .collect();
+    super::batch_write(db, reqs).await
+}
+
+/// A live record (None: unknown, malformed id, or expired). One GetItem.
+pub async fn get(db: &Db, id: &str) -> AppResult<Option<FileRecord>> {
+    get_at(db, id, now_secs()).await
+}
+
+pub async fn get_at(db: &Db, id: &str, now_s: i64) -> AppResult<Option<FileRecord>> {
+    if !valid_id(id) {
+        return Ok(None);
+    }
+    Ok(db.get(file_pk(id), FILE_SK).await?.as_ref().and_then(|it| from_item_at(it, now_s)))
+}
+
+/// Delete a record; answers it as it was (None: already gone). One DeleteItem.
+pub async fn delete(db: &Db, id: &str) -> AppResult<Option<FileRecord>> {
+    if !valid_id(id) {
+        return Ok(None);
+    }
+    let out = db
+        .client
+        .delete_item()
+        .table_name(&db.table)
+        .set_key(Some(key(id)))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await?;
+    Ok(out.attributes.as_ref().and_then(|it| from_item_at(it, i64::MIN)))
+}
+
+/// Which list a page reads.
+#[derive(Debug, Clone)]
+pub enum Listing<'a> {
+    /// A user's files (GSI1 `UFILES#<uid>`).
+    Owner(UserId),
+    /// A room's files (GSI2 `GFILES#<roomId>`), optionally only those before `before_ms` and
+    /// by one uploader.
+    Room { room: &'a str, before_ms: Option<i64>, uploader: Option<UserId> },
+}
+
+/// A cursor is `<index sort key digits>.<fid>`: checked, then turned back into the key.
+fn parse_cursor(cursor: &str, digits: usize) -> AppResult<(String, String)> {
+    let bad = || AppError::invalid("cursor", "unknown cursor");
+    let (ts, fid) = cursor.split_once('.').ok_or_else(bad)?;
+    if ts.len() != digits || !ts.bytes().all(|b| b.is_ascii_digit()) || !valid_id(fid) {
+        return Err(bad());
+    }
+    Ok((format!("{ts}#{fid}"), fid.to_string()))
+}
+
+/// One page of a listing, newest first: `skip` records passed over first (Shiku page index),
+/// then up to `limit`. Reads Query pages until the page is full (one Query unless a filter
+/// or expired records thin it out).
+pub async fn page(
+    db: &Db,
+    listing: Listing<'_>,
+    cursor: Option<&str>,
+    skip: usize,
+    limit: usize,
+    now_s: i64,
+) -> AppResult<FilePage> {
+    let (index, pk_attr, sk_attr, partition, digits) = match &listing {
+        Listing::Owner(uid) => (GSI1, "gsi1pk", "gsi1sk", ufiles_gsi1pk(*uid), 15),
+        Listing::Room { room, .. } => (GSI2, "gsi2pk", "gsi2sk", gfiles_gsi2pk(room), 13),
+    };
+    let mut start: Option<Item> = match cursor {
+        None => None,
+        Some(c) => {
+            let (sk, fid) = parse_cursor(c, digits)?;
+            let mut k = key(&fid);
+            k.insert(pk_attr.into(), s(&partition));
+            k.insert(sk_attr.into(), s(sk));
+            Some(k)
+        }
+    };
+    let want = skip + limit;
+    let mut got: Vec<FileRecord> = vec![];
+    let mut more;
+    loop {
+        let mut q = db
+            .client
+            .query()
+            .table_name(&db.table)
+            .index_name(index)
+            .scan_index_forward(false)
+            .limit((want - got.len()).clamp(1, 1000) as i32)
+            .expression_attribute_values(":p", s(&partition))
+            .set_exclusive_start_key(start.take());
+        let mut cond = format!("{pk_attr} = :p");
+        if let Listing::Room { before_ms: Some(b), .. } = &listing {
+            cond.push_str(&format!(" AND {sk_attr} < :b"));
+            q = q.expression_attribute_values(":b", s(format!("{:013}", (*b).clamp(0, 9_999_999_999_999))));
+        }
+        if let Listing::Room { uploader: Some(u), .. } = &listing {
+            q = q
+                .filter_expression("#o = :o")
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_values(":o", n(u.0));
+        }
+        let out = q.key_condition_expression(cond).send().await?;
+        got.extend(out.items().iter().filter_map(|it| from_item_at(it, now_s)));
+        more = out.last_evaluated_key.is_some();
+        start = out.last_evaluated_key;
+        if !more || got.len() >= want {
+            break;
+        }
+    }
+    got.truncate(want);
+    let items: Vec<FileRecord> = got.into_iter().skip(skip).collect();
+    let next = match items.last() {
+        Some(last) if more && items.len() == limit => {
+            let ts = match listing {
+                Listing::Owner(_) => format!("{:015}", last.created_at),
+                Listing::Room { .. } => format!("{:013}", last.created_at),
+            };
+            Some(format!("{ts}.{}", last.id))
+        }
+        _ => None,
+    };
+    Ok(FilePage { items, next })
+}
+
+/// Records by id, live ones only, one BatchGetItem per 100 (none for none).
+pub async fn many(db: &Db, ids: &[String], now_s: i64) -> AppResult<HashMap<String, FileRecord>> {
+    let keys: Vec<Item> = ids.iter().filter(|i| valid_id(i)).map(|i| key(i)).collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(super::batch_get(db, keys)
+        .await?
+        .iter()
+        .filter_map(|it| from_item_at(it, now_s))
+        .map(|f| (f.id.clone(), f))
+        .collect())
+}

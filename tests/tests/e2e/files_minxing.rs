@@ -1,0 +1,174 @@
+//! Minxing file lists and follows (issue #12 §1): `{items, next_cursor}` newest first, one
+//! Query per page, visibility (owner, `network`, rooms the caller sees), follows 201/200/204.
+
+use crate::files_shares::{calls, upload};
+use e2e::rooms::{room, shiku};
+use e2e::*;
+use serde_json::{json, Value};
+
+fn ids(r: &Resp) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r.text))
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn follow(http: &Http, p: &Person, method: &str, fid: &str) -> Resp {
+    http.json(method, &format!("/api/v1/subscriptions/uploaded_files/{fid}"), Some(&p.token), json!({})).await
+}
+
+#[tokio::test]
+async fn my_uploads_page_with_an_opaque_cursor() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let mut made = vec![];
+    for i in 0..5 {
+        let r = upload(&http, &a, &format!("f{i}.txt"), b"x", &[]).await;
+        assert_eq!(
+            (r.status, r.body["visibility"].clone(), r.body["group_id"].clone()),
+            (201, json!("private"), Value::Null)
+        );
+        made.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    made.reverse();
+    let r = http.get("/api/v1/uploaded_files/uploaded_by_me?limit=2", Some(&a.token)).await;
+    assert_eq!((r.status, ids(&r)), (200, made[0..2].to_vec()));
+    calls(&r, 4, "uploaded_by_me");
+    let f = &r.body["items"][0];
+    assert_eq!(
+        (f["followed"].clone(), f["user_id"].clone(), f["name"].clone()),
+        (json!(false), json!(a.uid), json!("f4.txt"))
+    );
+    assert!(f["download_url"].as_str().unwrap().starts_with("http"));
+    let c1 = r.body["next_cursor"].as_str().unwrap().to_string();
+    let r = http.get(&format!("/api/v1/uploaded_files/uploaded_by_me?limit=2&cursor={c1}"), Some(&a.token)).await;
+    assert_eq!(ids(&r), made[2..4].to_vec());
+    let c2 = r.body["next_cursor"].as_str().unwrap().to_string();
+    let r = http.get(&format!("/api/v1/uploaded_files/uploaded_by_me?limit=2&cursor={c2}"), Some(&a.token)).await;
+    assert_eq!((ids(&r), r.body["next_cursor"].clone()), (made[4..5].to_vec(), Value::Null));
+    let r = http.get("/api/v1/uploaded_files/uploaded_by/current", Some(&a.token)).await;
+    assert_eq!(ids(&r), made);
+    // Bad paging: 400, never 5xx.
+    for q in [
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "cursor=abc",
+        "cursor=123.x",
+        "cursor=0000000000001.ab%2Fc",
+        "cursor=%7B%7D",
+    ] {
+        let r = http.get(&format!("/api/v1/uploaded_files/uploaded_by_me?{q}"), Some(&a.token)).await;
+        assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_request")), "{q}: {}", r.text);
+    }
+    for path in ["uploaded_by_me", "followed_by_me", "uploaded_by/1", "in_group/x"] {
+        let r = http.get(&format!("/api/v1/uploaded_files/{path}"), None).await;
+        assert_eq!(r.status, 401, "{path}");
+    }
+    let r = http.get("/api/v1/uploaded_files/uploaded_by/abc", Some(&a.token)).await;
+    assert_eq!(r.status, 400);
+    let r = http.get("/api/v1/uploaded_files/followed_by_me?cursor=a%2Fb", Some(&a.token)).await;
+    assert_eq!(r.status, 400);
+    let r = upload(&http, &a, "v.txt", b"v", &[("visibility", "everyone")]).await;
+    assert_eq!(r.status, 400);
+    let r = upload(&http, &a, "v.txt", b"v", &[("group_id", "s_1_2")]).await;
+    assert_eq!(r.status, 404, "a 1:1 conversation is no group");
+}
+
+#[tokio::test]
+async fn others_files_show_only_where_the_caller_sees_them() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let [a, b, c] = <[Person; 3]>::try_from(people(&http, 3).await).ok().unwrap();
+    let private_room = room(&http, &a, &[&b], &[("isLook", "1"), ("isNeedVerify", "1")]).await;
+    let public_room = room(&http, &a, &[&b], &[]).await;
+    let mine = upload(&http, &a, "mine.txt", b"1", &[]).await.body["id"].as_str().unwrap().to_string();
+    let net =
+        upload(&http, &a, "net.txt", b"2", &[("visibility", "network")]).await.body["id"].as_str().unwrap().to_string();
+    let priv_g = upload(&http, &a, "pg.txt", b"3", &[("group_id", &private_room)]).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pub_g =
+        upload(&http, &a, "ug.txt", b"4", &[("group_id", &public_room)]).await.body["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/uploaded_files/uploaded_by/{}", a.uid);
+    let r = http.get(&path, Some(&a.token)).await;
+    assert_eq!(ids(&r), vec![pub_g.clone(), priv_g.clone(), net.clone(), mine.clone()]);
+    let r = http.get(&path, Some(&b.token)).await;
+    assert_eq!(ids(&r), vec![pub_g.clone(), priv_g.clone(), net.clone()], "a member: no private file");
+    calls(&r, 4, "uploaded_by");
+    let r = http.get(&path, Some(&c.token)).await;
+    assert_eq!(ids(&r), vec![pub_g.clone(), net.clone()], "an outsider: network and public-group files");
+    // Groups: a public one lists for anyone, a private one only for members.
+    let r = http.get(&format!("/api/v1/uploaded_files/in_group/{public_room}"), Some(&c.token)).await;
+    assert_eq!(ids(&r), vec![pub_g.clone()]);
+    let r = http.get(&format!("/api/v1/uploaded_files/in_group/{private_room}"), Some(&c.token)).await;
+    assert_eq!(r.status, 404);
+    let r = http.get(&format!("/api/v1/uploaded_files/in_group/{private_room}?limit=1"), Some(&b.token)).await;
+    assert_eq!((ids(&r), r.body["next_cursor"].is_string()), (vec![priv_g.clone()], true));
+    calls(&r, 4, "in_group");
+    let cur = r.body["next_cursor"].as_str().unwrap();
+    let r =
+        http.get(&format!("/api/v1/uploaded_files/in_group/{private_room}?limit=1&cursor={cur}"), Some(&b.token)).await;
+    assert_eq!(ids(&r), Vec::<String>::new());
+    let r = http
+        .get(&format!("/api/v1/uploaded_files/in_group/{private_room}?cursor=00000000000000.x"), Some(&b.token))
+        .await;
+    assert_eq!(r.status, 400);
+    // Follows follow visibility.
+    assert_eq!(follow(&http, &c, "POST", &mine).await.status, 404, "another's private file");
+    assert_eq!(follow(&http, &c, "POST", &priv_g).await.status, 404);
+    assert_eq!(follow(&http, &c, "POST", &net).await.status, 201);
+    assert_eq!(follow(&http, &c, "POST", &pub_g).await.status, 201);
+    assert_eq!(follow(&http, &c, "POST", &"0".repeat(37)).await.status, 404);
+    assert_eq!(follow(&http, &c, "POST", "bad%2Fid").await.status, 404);
+    assert_eq!(follow(&http, &c, "DELETE", &mine).await.status, 404, "never followed, invisible");
+}
+
+#[tokio::test]
+async fn follows_are_repeat_safe_and_skip_what_is_no_longer_visible() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let [a, b] = <[Person; 2]>::try_from(people(&http, 2).await).ok().unwrap();
+    let rid = room(&http, &a, &[&b], &[("isLook", "1"), ("isNeedVerify", "1")]).await;
+    let g1 = upload(&http, &a, "g1.txt", b"1", &[("group_id", &rid)]).await.body["id"].as_str().unwrap().to_string();
+    let g2 = upload(&http, &a, "g2.txt", b"2", &[("group_id", &rid)]).await.body["id"].as_str().unwrap().to_string();
+    let own = upload(&http, &b, "own.txt", b"3", &[]).await.body["id"].as_str().unwrap().to_string();
+    let r = follow(&http, &b, "POST", &g1).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    calls(&r, 3, "follow");
+    let r = follow(&http, &b, "POST", &g1).await;
+    assert_eq!(r.status, 200, "already followed");
+    calls(&r, 3, "follow again");
+    assert_eq!(follow(&http, &b, "POST", &g2).await.status, 201);
+    let r = follow(&http, &b, "POST", &own).await;
+    assert_eq!(r.status, 201);
+    calls(&r, 3, "follow own file");
+    let r = http.get("/api/v1/uploaded_files/followed_by_me", Some(&b.token)).await;
+    assert_eq!(ids(&r), vec![own.clone(), g2.clone(), g1.clone()], "newest file first");
+    assert!(r.body["items"].as_array().unwrap().iter().all(|f| f["followed"] == json!(true)));
+    calls(&r, 4, "followed_by_me");
+    let r = http.get("/api/v1/uploaded_files/followed_by_me?limit=2", Some(&b.token)).await;
+    let cur = r.body["next_cursor"].as_str().unwrap().to_string();
+    let r = http.get(&format!("/api/v1/uploaded_files/followed_by_me?limit=2&cursor={cur}"), Some(&b.token)).await;
+    assert_eq!(ids(&r), vec![g1.clone()]);
+    let r = http.get(&format!("/api/v1/uploaded_files/in_group/{rid}"), Some(&b.token)).await;
+    let followed: Vec<Value> = r.body["items"].as_array().unwrap().iter().map(|f| f["followed"].clone()).collect();
+    assert_eq!(followed, vec![json!(true), json!(true)]);
+    // Unfollow: 204, again 204.
+    let r = follow(&http, &b, "DELETE", &g2).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    calls(&r, 3, "unfollow");
+    assert_eq!(follow(&http, &b, "DELETE", &g2).await.status, 204);
+    // B leaves the private room: its files drop out of B's follows.
+    let r = http.json("DELETE", &format!("/api/v1/groups/{rid}/members"), Some(&b.token), json!({})).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = http.get("/api/v1/uploaded_files/followed_by_me", Some(&b.token)).await;
+    assert_eq!(ids(&r), vec![own.clone()]);
+    assert_eq!(follow(&http, &b, "POST", &g2).await.status, 404, "no longer visible");
+    // And Shiku sees B's departure the same way.
+    assert_eq!(shiku(&http, "/room/share/find", &b, &[("roomId", &rid)]).await.shiku_code(), 1010104);
+}
