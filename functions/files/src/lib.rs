@@ -25,6 +25,8 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         (_, "/room/share/delete") => shiku::delete(&c).await,
         (_, "/upload/copyFile") => shiku::copy_file(&c).await,
         ("POST", "/api/v1/uploaded_files") => minxing::upload(&c).await,
+        ("POST", "/api/v1/uploaded_files/presigned") => minxing::presign(&c).await,
+        ("POST", "/api/v1/uploaded_files/{file_id}/complete") => minxing::complete(&c).await,
         ("POST", "/api/v1/photos") => minxing::upload_avatar(&c).await,
         ("GET", "/api/v1/uploaded_files/uploaded_by_me") => minxing::uploaded_by_me(&c).await,
         ("GET", "/api/v1/uploaded_files/uploaded_by/{user_id}") => minxing::uploaded_by(&c).await,

@@ -3,7 +3,7 @@
 use super::base;
 use serde_json::{json, Value};
 use shared::dialects::minxing::files::file_json;
-use shared::domain::files::{valid_id, FileRecord, Vis, DEFAULT_PAGE, MAX_PAGE};
+use shared::domain::files::{valid_id, FileRecord, Vis, DEFAULT_PAGE, MAX_NAME, MAX_PAGE};
 use shared::http::Call;
 use shared::ids::UserId;
 use shared::services::files::{self, download_url, Listed, UploadTo};
@@ -20,6 +20,15 @@ async fn one(c: &Call<'_>, f: &FileRecord, followed: bool) -> AppResult<Value> {
 /// `visibility` `private` (default: me only) or `network` (everyone).
 pub async fn upload(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
+    let (group, vis) = target(c)?;
+    let part = c.params.file("file").or_else(|| c.params.files.first()).ok_or_else(|| AppError::missing("file"))?;
+    let to = UploadTo { group: group.as_deref(), vis };
+    let rec = files::upload(c.ctx, me, &part.filename, &part.content_type, &part.bytes, to).await?;
+    Ok(Reply::data(one(c, &rec, false).await?).status(201))
+}
+
+/// Where a new file goes: `group_id` (a room) or `visibility` (private, network).
+fn target(c: &Call<'_>) -> AppResult<(Option<String>, Vis)> {
     let group = c.params.str("group_id")?;
     if let Some(g) = &group {
         if !shared::domain::chat::valid_id(g) || !shared::domain::chat::is_group(g) {
@@ -31,10 +40,44 @@ pub async fn upload(c: &Call<'_>) -> AppResult<Reply> {
         Some("network") => Vis::Network,
         Some(_) => return Err(AppError::invalid("visibility", "private or network")),
     };
-    let part = c.params.file("file").or_else(|| c.params.files.first()).ok_or_else(|| AppError::missing("file"))?;
-    let to = UploadTo { group: group.as_deref(), vis };
-    let rec = files::upload(c.ctx, me, &part.filename, &part.content_type, &part.bytes, to).await?;
-    Ok(Reply::data(one(c, &rec, false).await?).status(201))
+    Ok((group, vis))
+}
+
+/// `POST /api/v1/uploaded_files/presigned` (files over the multipart limit): `name`,
+/// `content_type`, `size` (1 B – 1 GiB), `group_id` / `visibility` as for uploads. 201
+/// `{id, name, content_type, size, group_id, visibility, upload_url, method, headers,
+/// expires_at}`: PUT the bytes to `upload_url` with exactly `headers` within the hour, then
+/// `POST /api/v1/uploaded_files/{id}/complete`.
+pub async fn presign(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let name = c.params.str_max("name", MAX_NAME)?.ok_or_else(|| AppError::missing("name"))?;
+    let ct = c.params.str_max("content_type", 100)?.ok_or_else(|| AppError::missing("content_type"))?;
+    let size = c.params.req_i64("size")?;
+    let (group, vis) = target(c)?;
+    let up = files::presign_upload(c.ctx, me, &name, &ct, size, UploadTo { group: group.as_deref(), vis }).await?;
+    let f = &up.file;
+    Ok(Reply::data(json!({
+        "id": f.id,
+        "name": f.name,
+        "content_type": f.content_type,
+        "size": f.size,
+        "group_id": f.room,
+        "visibility": f.vis.as_str(),
+        "upload_url": up.put_url,
+        "method": "PUT",
+        "headers": {"Content-Type": f.content_type, "Content-Length": f.size.to_string()},
+        "expires_at": up.expires_at,
+    }))
+    .status(201))
+}
+
+/// `POST /api/v1/uploaded_files/{file_id}/complete`: the PUT is done; 201 with the file (200
+/// when already completed); nothing uploaded or a different length/type: 400.
+pub async fn complete(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let fid = file_id(c)?;
+    let (rec, new) = files::complete_upload(c.ctx, me, &fid).await?;
+    Ok(Reply::data(one(c, &rec, false).await?).status(if new { 201 } else { 200 }))
 }
 
 /// Minxing avatar upload (multipart field `file`, or the first file part; an

@@ -248,3 +248,6 @@ pub fn followfile_sk(fid: &str) -> String {
 }
 
 pub const FOLLOWFILE_PREFIX: &str = "FOLLOWFILE#";
+
+/// A reserved large upload (presigned PUT not completed yet): `FILE#<fid>` / `PENDING`.
+pub const FILE_PENDING_SK: &str = "PENDING";

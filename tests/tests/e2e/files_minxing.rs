@@ -172,3 +172,96 @@ async fn follows_are_repeat_safe_and_skip_what_is_no_longer_visible() {
     // And Shiku sees B's departure the same way.
     assert_eq!(shiku(&http, "/room/share/find", &b, &[("roomId", &rid)]).await.shiku_code(), 1010104);
 }
+
+async fn put(url: &str, headers: &Value, body: Vec<u8>) -> u16 {
+    let mut rb = reqwest::Client::new().put(url).body(body);
+    rb = rb.header("content-type", headers["Content-Type"].as_str().unwrap());
+    rb.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn large_uploads_go_by_presigned_put_and_a_completion_call() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let [a, b] = <[Person; 2]>::try_from(people(&http, 2).await).ok().unwrap();
+    let rid = room(&http, &a, &[&b], &[("isLook", "1"), ("isNeedVerify", "1")]).await;
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let body =
+        json!({"name": "../big.bin", "content_type": "application/octet-stream", "size": bytes.len(), "group_id": rid});
+    let r = http.json("POST", "/api/v1/uploaded_files/presigned", Some(&b.token), body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let d = r.body.clone();
+    assert_eq!(
+        (d["name"].clone(), d["group_id"].clone(), d["method"].clone()),
+        (json!("big.bin"), json!(rid), json!("PUT"))
+    );
+    assert_eq!(d["headers"]["Content-Length"], json!(bytes.len().to_string()));
+    let signed = d["upload_url"]
+        .as_str()
+        .unwrap()
+        .split("X-Amz-SignedHeaders=")
+        .nth(1)
+        .unwrap_or("")
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(signed.contains("content-type") && signed.contains("content-length"), "signed headers: {signed}");
+    let fid = d["id"].as_str().unwrap().to_string();
+    let complete = format!("/api/v1/uploaded_files/{fid}/complete");
+    // Not uploaded yet; not mine.
+    assert_eq!(http.json("POST", &complete, Some(&b.token), json!({})).await.status, 400);
+    assert_eq!(http.json("POST", &complete, Some(&a.token), json!({})).await.status, 404);
+    assert_eq!(put(d["upload_url"].as_str().unwrap(), &d["headers"], bytes.clone()).await, 200);
+    let r = http.json("POST", &complete, Some(&b.token), json!({})).await;
+    assert_eq!(
+        (r.status, r.body["size"].clone(), r.body["group_id"].clone()),
+        (201, json!(300_000), json!(rid)),
+        "{}",
+        r.text
+    );
+    let url = r.body["url"].as_str().unwrap().to_string();
+    assert_eq!(crate::files_shares::fetch(&url).await, bytes);
+    let r = http.json("POST", &complete, Some(&b.token), json!({})).await;
+    assert_eq!(r.status, 200, "completing again answers the file");
+    let r = http.get(&format!("/api/v1/uploaded_files/in_group/{rid}"), Some(&a.token)).await;
+    assert_eq!(ids(&r), vec![fid.clone()]);
+    // A different object than signed (the emulator does not enforce the signature): refused.
+    let body = json!({"name": "x.bin", "content_type": "application/pdf", "size": 10});
+    let d = http.json("POST", "/api/v1/uploaded_files/presigned", Some(&a.token), body).await.body;
+    let wrong = json!({"Content-Type": "application/pdf"});
+    put(d["upload_url"].as_str().unwrap(), &wrong, vec![1u8; 11]).await;
+    let r = http
+        .json(
+            "POST",
+            &format!("/api/v1/uploaded_files/{}/complete", d["id"].as_str().unwrap()),
+            Some(&a.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // Bad requests.
+    let (big, name) = (json!(1_073_741_825i64), json!("n"));
+    for body in [
+        json!({"content_type": "a/b", "size": 1}),
+        json!({"name": name, "size": 1}),
+        json!({"name": name, "content_type": "a/b"}),
+        json!({"name": name, "content_type": "a/b", "size": 0}),
+        json!({"name": name, "content_type": "a/b", "size": big}),
+        json!({"name": name, "content_type": "a/b", "size": "x"}),
+        json!({"name": name, "content_type": "text/html; charset=x", "size": 1}),
+        json!({"name": name, "content_type": "nothing", "size": 1}),
+        json!({"name": name, "content_type": "a/b", "size": 1, "visibility": "all"}),
+    ] {
+        let r = http.json("POST", "/api/v1/uploaded_files/presigned", Some(&a.token), body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+    }
+    let outsider = register(&http, &phone(), "secret1", "O").await;
+    let body = json!({"name": "n", "content_type": "a/b", "size": 1, "group_id": rid});
+    assert_eq!(http.json("POST", "/api/v1/uploaded_files/presigned", Some(&outsider.token), body).await.status, 404);
+    assert_eq!(http.json("POST", "/api/v1/uploaded_files/presigned", None, json!({})).await.status, 401);
+    assert_eq!(
+        http.json("POST", "/api/v1/uploaded_files/nosuchfile/complete", Some(&a.token), json!({})).await.status,
+        404
+    );
+}

@@ -8,9 +8,11 @@
 //! Shiku share routes ask for membership whatever the room (shares.rs); Minxing lists and
 //! follows (lists.rs).
 
+mod large;
 mod lists;
 mod shares;
 
+pub use large::{complete_upload, presign_upload, LargeUpload, MAX_LARGE};
 pub use lists::{follow, followed_by_me, in_group, unfollow, uploaded_by, Listed};
 pub use shares::{add_share, copy, delete_share, find_shares, get_share, NewShare};
 
@@ -166,6 +168,22 @@ pub async fn upload(
         return Err(AppError::invalid("file", "is empty"));
     }
     let mut rec = fresh(ctx, me, filename, content_type, bytes.len() as i64);
+    place(ctx, me, &mut rec, &to).await?;
+    ctx.s3
+        .put_object()
+        .bucket(&ctx.bucket)
+        .key(&rec.s3_key)
+        .content_type(&rec.content_type)
+        .body(ByteStream::from(bytes.to_vec()))
+        .send()
+        .await?;
+    files::put(&ctx.db, &rec).await?;
+    Ok(rec)
+}
+
+/// Put a new record where `to` says: a room (a member; `allowUploadFile`; one BatchGetItem)
+/// or its visibility.
+async fn place(ctx: &Ctx, me: UserId, rec: &mut FileRecord, to: &UploadTo<'_>) -> AppResult<()> {
     rec.vis = to.vis;
     if let Some(g) = to.group {
         let l = files::load(&ctx.db, me, &[g.to_string()], &[], &[], false, ctx.now_secs()).await?;
@@ -177,16 +195,7 @@ pub async fn upload(
         rec.room = Some(g.to_string());
         rec.vis = Vis::Group;
     }
-    ctx.s3
-        .put_object()
-        .bucket(&ctx.bucket)
-        .key(&rec.s3_key)
-        .content_type(&rec.content_type)
-        .body(ByteStream::from(bytes.to_vec()))
-        .send()
-        .await?;
-    files::put(&ctx.db, &rec).await?;
-    Ok(rec)
+    Ok(())
 }
 
 /// `allowUploadFile = 0`: only the owner and admins add files to the room.
@@ -215,6 +224,11 @@ pub async fn delete(ctx: &Ctx, fid: &str) -> AppResult<()> {
 }
 
 /// A presigned download link (attachment, with the file's name) valid for [`DOWNLOAD_TTL`].
+/// A presigning configuration valid for `d`.
+fn download_ttl_cfg(d: Duration) -> AppResult<PresigningConfig> {
+    PresigningConfig::expires_in(d).map_err(AppError::internal)
+}
+
 /// An external link record answers its link.
 pub async fn download_url(ctx: &Ctx, f: &FileRecord) -> AppResult<String> {
     if let Some(u) = &f.url {

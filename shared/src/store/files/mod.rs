@@ -3,13 +3,15 @@
 //! `<createdAt:015>#<fid>` lists a user's files, GSI2 `GFILES#<roomId>` / `<createdAt:013>#<fid>`
 //! a room's, both newest first. `ttl` (epoch s) passed = absent on read. Follows:
 //! `USER#<uid>/FOLLOWFILE#<fid>` (follows.rs); reads of rooms, follows and files in one
-//! BatchGetItem (load.rs).
+//! BatchGetItem (load.rs). Large uploads reserve `FILE#<fid>/PENDING` first (pending.rs).
 
 mod follows;
 mod load;
+mod pending;
 
 pub use follows::{follow, follow_in_room, follows_page, unfollow, FollowOutcome};
 pub use load::{load, Loaded, RoomSeen};
+pub use pending::{complete, get_pending, put_pending};
 
 use super::keys::{file_pk, gfiles_gsi2pk, gfiles_gsi2sk, ufiles_gsi1pk, ufiles_gsi1sk, FILE_SK};
 use super::{expired, n, s, Db, Item, ItemExt, GSI1, GSI2};
@@ -54,7 +56,7 @@ pub(crate) fn key(fid: &str) -> Item {
     Db::key(file_pk(fid), FILE_SK)
 }
 
-fn item(f: &FileRecord) -> Item {
+pub(crate) fn item(f: &FileRecord) -> Item {
     let mut it = key(&f.id);
     it.insert("name".into(), s(&f.name));
     it.insert("contentType".into(), s(&f.content_type));
