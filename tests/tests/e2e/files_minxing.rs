@@ -102,6 +102,22 @@ async fn others_files_show_only_where_the_caller_sees_them() {
     calls(&r, 4, "uploaded_by");
     let r = http.get(&path, Some(&c.token)).await;
     assert_eq!(ids(&r), vec![pub_g.clone(), net.clone()], "an outsider: network and public-group files");
+    // Paging an outsider through A's files: a page may be empty, its cursor never names a
+    // file the outsider does not see (ids are capabilities).
+    let mut seen = vec![];
+    let mut cursor: Option<String> = None;
+    for _ in 0..6 {
+        let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let r = http.get(&format!("{path}?limit=1{q}"), Some(&c.token)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        seen.extend(ids(&r));
+        cursor = r.body["next_cursor"].as_str().map(str::to_string);
+        let Some(cur) = &cursor else { break };
+        for hidden in [&mine, &priv_g] {
+            assert!(!cur.contains(hidden.as_str()) && !cur.contains(&hidden[13..]), "cursor {cur} names {hidden}");
+        }
+    }
+    assert_eq!((seen, cursor), (vec![pub_g.clone(), net.clone()], None));
     // Groups: a public one lists for anyone, a private one only for members.
     let r = http.get(&format!("/api/v1/uploaded_files/in_group/{public_room}"), Some(&c.token)).await;
     assert_eq!(ids(&r), vec![pub_g.clone()]);
@@ -264,4 +280,44 @@ async fn large_uploads_go_by_presigned_put_and_a_completion_call() {
         http.json("POST", "/api/v1/uploaded_files/nosuchfile/complete", Some(&a.token), json!({})).await.status,
         404
     );
+}
+
+/// Records created in the same millisecond page without loss or repeats (the cursor is a
+/// position: millisecond + how many of that millisecond were passed).
+#[tokio::test]
+async fn same_millisecond_records_page_exactly_once() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let up = upload(&http, &a, "x.txt", b"x", &[]).await;
+    let base = shared::store::files::get(&app.ctx.db, up.body["id"].as_str().unwrap()).await.unwrap().unwrap();
+    let ms = base.created_at - 10_000;
+    let mut made = vec![];
+    for i in 0..5 {
+        let mut rec = base.clone();
+        rec.id = format!("{ms:013}{i:024x}");
+        rec.created_at = ms;
+        shared::store::files::put(&app.ctx.db, &rec).await.unwrap();
+        made.push(rec.id);
+    }
+    made.reverse();
+    made.insert(0, base.id.clone());
+    for limit in [1, 2, 3] {
+        let (mut seen, mut cursor) = (vec![], String::new());
+        loop {
+            let r =
+                http.get(&format!("/api/v1/uploaded_files/uploaded_by_me?limit={limit}{cursor}"), Some(&a.token)).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            seen.extend(ids(&r));
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, made, "limit {limit}");
+    }
+    for bad in ["1.0", "1.1000001", "1234567890123456.1", ".1", "1.", "1.1.1", "-1.1"] {
+        let r = http.get(&format!("/api/v1/uploaded_files/uploaded_by_me?cursor={bad}"), Some(&a.token)).await;
+        assert_eq!(r.status, 400, "{bad}");
+    }
 }

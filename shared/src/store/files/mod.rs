@@ -151,19 +151,34 @@ pub enum Listing<'a> {
     Room { room: &'a str, before_ms: Option<i64>, uploader: Option<UserId> },
 }
 
-/// A cursor is `<index sort key digits>.<fid>`: checked, then turned back into the key.
-fn parse_cursor(cursor: &str, digits: usize) -> AppResult<(String, String)> {
+/// Longest run of records with the same `createdAt` a cursor can skip.
+const MAX_SAME_MS: u64 = 100_000;
+
+/// A cursor is a position, never an id (a page may end on a record the caller does not see):
+/// `<createdAt ms>.<n>` = after the first `n` records created at that millisecond (in index
+/// order), i.e. every record created after it is behind us.
+fn parse_cursor(cursor: &str) -> AppResult<(i64, u64)> {
     let bad = || AppError::invalid("cursor", "unknown cursor");
-    let (ts, fid) = cursor.split_once('.').ok_or_else(bad)?;
-    if ts.len() != digits || !ts.bytes().all(|b| b.is_ascii_digit()) || !valid_id(fid) {
+    let (ts, k) = cursor.split_once('.').ok_or_else(bad)?;
+    let digits = |s: &str, max: usize| !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(ts, 15) || !digits(k, 6) {
         return Err(bad());
     }
-    Ok((format!("{ts}#{fid}"), fid.to_string()))
+    let (ts, k) = (ts.parse::<i64>().map_err(|_| bad())?, k.parse::<u64>().map_err(|_| bad())?);
+    if k == 0 || k > MAX_SAME_MS {
+        return Err(bad());
+    }
+    Ok((ts, k))
+}
+
+/// `createdAt` of an index sort key `<ms digits>#<fid>`.
+fn sk_ms(sk: &str) -> Option<i64> {
+    sk.split('#').next()?.parse().ok()
 }
 
 /// One page of a listing, newest first: `skip` records passed over first (Shiku page index),
 /// then up to `limit`. Reads Query pages until the page is full (one Query unless a filter
-/// or expired records thin it out).
+/// or expired records thin it out). The next cursor is a position ([`parse_cursor`]).
 pub async fn page(
     db: &Db,
     listing: Listing<'_>,
@@ -172,22 +187,30 @@ pub async fn page(
     limit: usize,
     now_s: i64,
 ) -> AppResult<FilePage> {
-    let (index, pk_attr, sk_attr, partition, digits) = match &listing {
+    let (index, pk_attr, sk_attr, partition, width) = match &listing {
         Listing::Owner(uid) => (GSI1, "gsi1pk", "gsi1sk", ufiles_gsi1pk(*uid), 15),
         Listing::Room { room, .. } => (GSI2, "gsi2pk", "gsi2sk", gfiles_gsi2pk(room), 13),
     };
-    let mut start: Option<Item> = match cursor {
-        None => None,
-        Some(c) => {
-            let (sk, fid) = parse_cursor(c, digits)?;
-            let mut k = key(&fid);
-            k.insert(pk_attr.into(), s(&partition));
-            k.insert(sk_attr.into(), s(sk));
-            Some(k)
+    let clamp = |ms: i64| ms.clamp(0, if width == 13 { 9_999_999_999_999 } else { 999_999_999_999_999 });
+    // Upper bound (exclusive) of the sort key, and the records at the cursor's ms to skip.
+    let mut bound: Option<String> = None;
+    let (mut pos_ts, mut pos_k) = (i64::MIN, 0u64);
+    if let Some(c) = cursor {
+        let (ts, k) = parse_cursor(c)?;
+        // '$' sorts after '#': every record of that millisecond is still in range.
+        bound = Some(format!("{:0width$}$", clamp(ts)));
+        (pos_ts, pos_k) = (ts, k);
+    }
+    if let Listing::Room { before_ms: Some(b), .. } = &listing {
+        let b = format!("{:0width$}", clamp(*b));
+        if bound.as_ref().is_none_or(|x| b < *x) {
+            bound = Some(b);
         }
-    };
+    }
+    let mut to_skip = pos_k;
     let want = skip + limit;
     let mut got: Vec<FileRecord> = vec![];
+    let mut start: Option<Item> = None;
     let mut more;
     loop {
         let mut q = db
@@ -196,13 +219,13 @@ pub async fn page(
             .table_name(&db.table)
             .index_name(index)
             .scan_index_forward(false)
-            .limit((want - got.len()).clamp(1, 1000) as i32)
+            .limit((want - got.len() + to_skip as usize).clamp(1, 1000) as i32)
             .expression_attribute_values(":p", s(&partition))
             .set_exclusive_start_key(start.take());
         let mut cond = format!("{pk_attr} = :p");
-        if let Listing::Room { before_ms: Some(b), .. } = &listing {
+        if let Some(b) = &bound {
             cond.push_str(&format!(" AND {sk_attr} < :b"));
-            q = q.expression_attribute_values(":b", s(format!("{:013}", (*b).clamp(0, 9_999_999_999_999))));
+            q = q.expression_attribute_values(":b", s(b));
         }
         if let Listing::Room { uploader: Some(u), .. } = &listing {
             q = q
@@ -211,25 +234,36 @@ pub async fn page(
                 .expression_attribute_values(":o", n(u.0));
         }
         let out = q.key_condition_expression(cond).send().await?;
-        got.extend(out.items().iter().filter_map(|it| from_item_at(it, now_s)));
-        more = out.last_evaluated_key.is_some();
+        let items = out.items();
+        let mut consumed = 0;
+        for it in items {
+            if got.len() >= want {
+                break;
+            }
+            consumed += 1;
+            let ms = it.str(sk_attr).and_then(sk_ms).unwrap_or(i64::MIN);
+            if to_skip > 0 && ms == pos_ts {
+                to_skip -= 1;
+                continue;
+            }
+            to_skip = 0;
+            if ms == pos_ts {
+                pos_k += 1;
+            } else {
+                (pos_ts, pos_k) = (ms, 1);
+            }
+            if let Some(f) = from_item_at(it, now_s) {
+                got.push(f);
+            }
+        }
+        more = consumed < items.len() || out.last_evaluated_key.is_some();
         start = out.last_evaluated_key;
-        if !more || got.len() >= want {
+        if start.is_none() || got.len() >= want {
             break;
         }
     }
-    got.truncate(want);
     let items: Vec<FileRecord> = got.into_iter().skip(skip).collect();
-    let next = match items.last() {
-        Some(last) if more && items.len() == limit => {
-            let ts = match listing {
-                Listing::Owner(_) => format!("{:015}", last.created_at),
-                Listing::Room { .. } => format!("{:013}", last.created_at),
-            };
-            Some(format!("{ts}.{}", last.id))
-        }
-        _ => None,
-    };
+    let next = (more && pos_k > 0).then(|| format!("{pos_ts}.{pos_k}"));
     Ok(FilePage { items, next })
 }
 
