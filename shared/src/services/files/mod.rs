@@ -258,4 +258,39 @@ mod tests {
         assert_eq!(clean_name("\u{0}\n"), "file");
         assert_eq!(urlencode("a b/é"), "a%20b%2F%C3%A9");
     }
+
+    #[test]
+    fn ids_are_time_ordered_with_96_random_bits() {
+        let (a, b) = (new_id(1_700_000_000_000), new_id(1_700_000_000_001));
+        assert_eq!((a.len(), &a[..13]), (37, "1700000000000"));
+        assert!(a < b && valid_id(&a) && a[13..].bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(new_id(5)[13..], new_id(5)[13..]);
+    }
+
+    #[test]
+    fn only_our_stable_urls_name_our_files() {
+        let base = "https://api.example.com";
+        let fid = "1700000000000abcdefabcdefabcdefabcdefab";
+        assert_eq!(our_file_id(base, &format!("{base}/files/{fid}")).as_deref(), Some(fid));
+        assert_eq!(our_file_id(base, &format!("{base}/files/{fid}?x=1")).as_deref(), Some(fid));
+        for other in [
+            format!("https://evil.example.com/files/{fid}"),
+            format!("{base}.evil.com/files/{fid}"),
+            format!("{base}/files/../x"),
+            format!("{base}/files/"),
+            format!("{base}/other/{fid}"),
+        ] {
+            assert_eq!(our_file_id(base, &other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn external_links_are_http_with_a_host() {
+        assert!(shares::is_external("https://e.com/a.pdf"));
+        assert!(shares::is_external("HTTP://e.com"));
+        for bad in ["ftp://e.com", "https://", "https:///x", "javascript:x", "https://e.com/a b", "https://e.com/\n"] {
+            assert!(!shares::is_external(bad), "{bad}");
+        }
+        assert!(!shares::is_external(&format!("https://e.com/{}", "a".repeat(1100))));
+    }
 }

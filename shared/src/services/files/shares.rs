@@ -170,11 +170,9 @@ pub async fn copy(ctx: &Ctx, me: UserId, base: &str, paths: &[String], valid_day
         }
         out.push((src.s3_key.clone(), rec));
     }
-    for (from, rec) in &out {
-        if rec.has_object() {
-            copy_object(ctx, from, &rec.s3_key).await?;
-        }
-    }
+    // The copies in parallel (≤ 10 CopyObject).
+    let copies = out.iter().filter(|(_, r)| r.has_object()).map(|(from, r)| copy_object(ctx, from, &r.s3_key));
+    futures_util::future::try_join_all(copies).await?;
     let recs: Vec<FileRecord> = out.into_iter().map(|(_, r)| r).collect();
     files::put_many(&ctx.db, &recs).await?;
     Ok(recs)

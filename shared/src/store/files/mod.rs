@@ -280,3 +280,48 @@ pub async fn many(db: &Db, ids: &[String], now_s: i64) -> AppResult<HashMap<Stri
         .map(|f| (f.id.clone(), f))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(ttl: Option<i64>) -> FileRecord {
+        FileRecord {
+            id: "1700000000000abcdefabcdefabcdefabcdefab".into(),
+            name: "a.txt".into(),
+            content_type: "text/plain".into(),
+            size: 3,
+            s3_key: "files/x".into(),
+            owner: UserId(7),
+            created_at: 1_700_000_000_000,
+            room: Some("r1".into()),
+            vis: Vis::Group,
+            url: None,
+            share_type: 2,
+            ttl,
+            nickname: "N".into(),
+        }
+    }
+
+    #[test]
+    fn a_passed_ttl_reads_as_absent() {
+        let it = item(&rec(Some(1000)));
+        assert!(from_item_at(&it, 999).is_some());
+        assert!(from_item_at(&it, 1000).is_none(), "ttl reached = gone");
+        let back = from_item_at(&item(&rec(None)), i64::MAX).unwrap();
+        assert_eq!(
+            (back.room.as_deref(), back.vis, back.share_type, back.nickname.as_str()),
+            (Some("r1"), Vis::Group, 2, "N")
+        );
+        assert_eq!(it["gsi2pk"].as_s().unwrap(), "GFILES#r1");
+        assert_eq!(it["gsi2sk"].as_s().unwrap(), "1700000000000#1700000000000abcdefabcdefabcdefabcdefab");
+    }
+
+    #[test]
+    fn cursors_are_positions() {
+        assert_eq!(parse_cursor("1700000000000.3").unwrap(), (1_700_000_000_000, 3));
+        for bad in ["", "1", "1.0", "x.1", "1.x", "1.1.1", "-1.1", "1234567890123456.1", "1.1234567"] {
+            assert!(parse_cursor(bad).is_err(), "{bad}");
+        }
+    }
+}
