@@ -120,6 +120,10 @@ fn answer(records: &[EventRecord], failed: Option<(usize, AppError)>) -> AppResu
 /// One stream record. An error means "retry from here"; records that can never be
 /// delivered (unreadable frames, unknown kinds) are skipped, not failed.
 async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecord) -> AppResult<()> {
+    // A file record that left the table (TTL expiry): its S3 object goes too (services::files).
+    if shared::services::files::delete_removed_object(ctx, rec).await? {
+        return Ok(());
+    }
     match delivery::change(rec) {
         // A message that just became a tombstone (conversations::recall): `recall` frames.
         Change::Recalled(m) => {

@@ -439,3 +439,47 @@ async fn share_routes_refuse_bad_input() {
     assert_eq!(raw_get(&format!("{}/files/..%2Fetc", http.base)).await.0, 404);
     assert_eq!(raw_get(&format!("{}/files/{}", http.base, "z".repeat(80))).await.0, 404);
 }
+
+/// A file record leaving the table (DynamoDB's TTL deletion; simulated by a plain DeleteItem,
+/// as DynamoDB Local does not expire items) takes its S3 object with it (delivery); a
+/// reservation (`PENDING`) leaving does not.
+#[tokio::test]
+async fn a_removed_record_takes_its_object_along() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "A").await;
+    let up = upload(&http, &a, "x.txt", b"x", &[]).await;
+    let keep = upload(&http, &a, "y.txt", b"y", &[]).await;
+    let rec = shared::store::files::get(&app.ctx.db, up.body["id"].as_str().unwrap()).await.unwrap().unwrap();
+    let kept = shared::store::files::get(&app.ctx.db, keep.body["id"].as_str().unwrap()).await.unwrap().unwrap();
+    // A reservation item of the kept file's id leaving must not touch its object.
+    let mut pending = shared::store::Db::key(format!("FILE#{}", kept.id), "PENDING");
+    pending.insert("s3key".into(), aws_sdk_dynamodb::types::AttributeValue::S(kept.s3_key.clone()));
+    let db = &app.ctx.db;
+    db.client.put_item().table_name(&db.table).set_item(Some(pending.clone())).send().await.unwrap();
+    db.client
+        .delete_item()
+        .table_name(&db.table)
+        .set_key(Some(shared::store::Db::key(format!("FILE#{}", kept.id), "PENDING")))
+        .send()
+        .await
+        .unwrap();
+    db.client
+        .delete_item()
+        .table_name(&db.table)
+        .set_key(Some(shared::store::Db::key(format!("FILE#{}", rec.id), "META")))
+        .send()
+        .await
+        .unwrap();
+    let s3 = &app.ctx.s3;
+    let mut gone = false;
+    for _ in 0..100 {
+        if s3.head_object().bucket(&app.ctx.bucket).key(&rec.s3_key).send().await.is_err() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the removed record's object is deleted");
+    assert!(s3.head_object().bucket(&app.ctx.bucket).key(&kept.s3_key).send().await.is_ok(), "other objects stay");
+}

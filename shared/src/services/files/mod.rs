@@ -212,6 +212,15 @@ pub async fn copy_object(ctx: &Ctx, from: &str, to: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Delivery: the object of a file record that left the table (TTL expiry, or a delete whose
+/// object delete already ran: S3 deletes are repeat-safe). One DeleteObject.
+pub async fn delete_removed_object(ctx: &Ctx, rec: &aws_lambda_events::dynamodb::EventRecord) -> AppResult<bool> {
+    let Some(key) = files::removed_object(rec) else { return Ok(false) };
+    ctx.s3.delete_object().bucket(&ctx.bucket).key(&key).send().await?;
+    tracing::info!(key, "object of a removed file record deleted");
+    Ok(true)
+}
+
 /// Delete a record, then its object (a failed object delete leaves an orphan object, never a
 /// dangling record). DeleteItem + DeleteObject.
 pub async fn delete(ctx: &Ctx, fid: &str) -> AppResult<()> {

@@ -267,6 +267,20 @@ pub async fn page(
     Ok(FilePage { items, next })
 }
 
+/// The S3 key of a file record a stream REMOVE record reports (a TTL expiry by DynamoDB, or
+/// any delete): every record owns its object, so the object goes too. None for anything else
+/// (reservations `PENDING`, links without an object, other items).
+pub fn removed_object(rec: &aws_lambda_events::dynamodb::EventRecord) -> Option<String> {
+    if rec.event_name != "REMOVE" {
+        return None;
+    }
+    let old: Item = rec.change.old_image.clone().into();
+    if !old.str("pk")?.starts_with("FILE#") || old.str("sk")? != FILE_SK || old.str("url").is_some() {
+        return None;
+    }
+    old.str("s3key").filter(|k| k.starts_with("files/")).map(str::to_string)
+}
+
 /// Records by id, live ones only, one BatchGetItem per 100 (none for none).
 pub async fn many(db: &Db, ids: &[String], now_s: i64) -> AppResult<HashMap<String, FileRecord>> {
     let keys: Vec<Item> = ids.iter().filter(|i| valid_id(i)).map(|i| key(i)).collect();
