@@ -1,6 +1,6 @@
 //! DynamoDB Streams fan-out. Items marked with `ev` (the template's stream
-//! filter passes only those) are pushed to the live WebSocket connections of
-//! the users who should see them. Records are handled in stream order; per
+//! filter passes those, and removed file records, whose S3 object is deleted)
+//! are pushed to the live WebSocket connections of the users who should see them. Records are handled in stream order; per
 //! batch and conversation, however many of its records the batch holds: one
 //! member Query page per ~1 MB (projected to uid, DND flag and, for groups, the
 //! members' live connection ids; a 1000-member room is one page), read at the
