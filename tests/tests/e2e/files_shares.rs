@@ -86,6 +86,10 @@ async fn shares_of_our_files_are_copies_seen_by_shiku_and_minxing() {
     let now_s = chrono_now_s();
     assert!((s["time"].as_i64().unwrap() - now_s).abs() < 60);
     let share_url = s["url"].as_str().unwrap().to_string();
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.send(c.get(&share_url)).await;
+    assert_eq!(r.status, 302);
+    calls(&r, 1, "GET /files/{fid}");
     assert_eq!(share_url, format!("{}/files/{sid}", http.base));
     assert_eq!(fetch(&share_url).await, b"hello world", "the copy has the bytes");
     // No two records on one S3 key: the share is a copy.
