@@ -1,6 +1,6 @@
 //! DynamoDB Streams fan-out. Items marked with `ev` (the template's stream
-//! filter passes only those) are pushed to the live WebSocket connections of
-//! the users who should see them. Records are handled in stream order; per
+//! filter passes those, and removed file records, whose S3 object is deleted)
+//! are pushed to the live WebSocket connections of the users who should see them. Records are handled in stream order; per
 //! batch and conversation, however many of its records the batch holds: one
 //! member Query page per ~1 MB (projected to uid, DND flag and, for groups, the
 //! members' live connection ids; a 1000-member room is one page), read at the
@@ -120,6 +120,10 @@ fn answer(records: &[EventRecord], failed: Option<(usize, AppError)>) -> AppResu
 /// One stream record. An error means "retry from here"; records that can never be
 /// delivered (unreadable frames, unknown kinds) are skipped, not failed.
 async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecord) -> AppResult<()> {
+    // A file record that left the table (TTL expiry): its S3 object goes too (services::files).
+    if shared::services::files::delete_removed_object(ctx, rec).await? {
+        return Ok(());
+    }
     match delivery::change(rec) {
         // A message that just became a tombstone (conversations::recall): `recall` frames.
         Change::Recalled(m) => {

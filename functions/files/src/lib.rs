@@ -1,13 +1,16 @@
-//! `files` endpoints: uploads to S3 and file records.
-//! Routes: infra/template.yaml, `FilesFunction`.
+//! `files` endpoints: uploads to S3, file records, Shiku room shares and copies, Minxing file
+//! lists and follows, and the stable capability URL `GET /files/{fid}`.
+//! Routes: infra/template.yaml, `FilesFunction`. Rules: shared::services::files (one files
+//! model for every dialect: a Shiku room share IS a Minxing group file).
+
+mod minxing;
+mod shiku;
 
 use lambda_http::{Body, Request, Response};
-use serde_json::{json, Value};
-use shared::domain::files::FileRecord;
+use serde_json::json;
 use shared::http::{serve, Call};
-use shared::services::files::{self, download_url};
-use shared::services::profiles::avatars;
-use shared::{AppError, AppResult, Ctx, Reply};
+use shared::services::files;
+use shared::{AppResult, Ctx, Reply};
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -15,52 +18,43 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
-        ("POST", "/api/v1/uploaded_files") => upload(&c).await,
-        ("POST", "/api/v1/photos") => upload_avatar(&c).await,
+        ("GET", "/files/{fid}") => capability(&c).await,
+        (_, "/room/add/share") => shiku::add_share(&c).await,
+        (_, "/room/share/find") => shiku::find(&c).await,
+        (_, "/room/share/get") => shiku::get(&c).await,
+        (_, "/room/share/delete") => shiku::delete(&c).await,
+        (_, "/upload/copyFile") => shiku::copy_file(&c).await,
+        ("POST", "/api/v1/uploaded_files") => minxing::upload(&c).await,
+        ("POST", "/api/v1/uploaded_files/presigned") => minxing::presign(&c).await,
+        ("POST", "/api/v1/uploaded_files/{file_id}/complete") => minxing::complete(&c).await,
+        ("POST", "/api/v1/photos") => minxing::upload_avatar(&c).await,
+        ("GET", "/api/v1/uploaded_files/uploaded_by_me") => minxing::uploaded_by_me(&c).await,
+        ("GET", "/api/v1/uploaded_files/uploaded_by/{user_id}") => minxing::uploaded_by(&c).await,
+        ("GET", "/api/v1/uploaded_files/in_group/{group_id}") => minxing::in_group(&c).await,
+        ("GET", "/api/v1/uploaded_files/followed_by_me") => minxing::followed_by_me(&c).await,
+        ("POST", "/api/v1/subscriptions/uploaded_files/{file_id}") => minxing::follow(&c).await,
+        ("DELETE", "/api/v1/subscriptions/uploaded_files/{file_id}") => minxing::unfollow(&c).await,
         _ => Err(c.not_found()),
     }
 }
 
-pub async fn file_json(ctx: &Ctx, f: &FileRecord) -> AppResult<Value> {
-    Ok(json!({
-        "id": f.id,
-        "name": f.name,
-        "content_type": f.content_type,
-        "size": f.size,
-        "user_id": f.owner.0,
-        "created_at": f.created_at,
-        "download_url": download_url(ctx, f).await?,
-    }))
-}
-
-/// Multipart upload (field `file`, or the first file part): object first, then
-/// the record, so a record never points at a missing object.
-async fn upload(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let part = c.params.file("file").or_else(|| c.params.files.first()).ok_or_else(|| AppError::missing("file"))?;
-    let rec = files::upload(c.ctx, me, &part.filename, &part.content_type, &part.bytes).await?;
-    Ok(Reply::data(file_json(c.ctx, &rec).await?).status(201))
-}
-
-/// Minxing avatar upload (multipart field `file`, or the first file part; an
-/// image): stored at `avatars/<uid>/<id>` in S3. With `auto_save` (default true)
-/// the key becomes the profile's avatar, shown by every dialect as a presigned URL.
-async fn upload_avatar(c: &Call<'_>) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let auto_save = match c.params.str("auto_save")?.as_deref() {
-        None | Some("true") | Some("1") => true,
-        Some("false") | Some("0") => false,
-        Some(_) => return Err(AppError::invalid("auto_save", "true or false")),
+/// This deployment's API base (stable file URLs are `<base>/files/<fid>`).
+pub(crate) fn base(c: &Call<'_>) -> String {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    let domain = match c.req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(rc)) => rc.domain_name.clone(),
+        _ => None,
     };
-    let part = c.params.file("file").or_else(|| c.params.files.first()).ok_or_else(|| AppError::missing("file"))?;
-    let (key, url) = avatars::upload_avatar(c.ctx, me, &part.content_type, &part.bytes, auto_save).await?;
-    Ok(Reply::data(json!({
-        "avatar_url": url,
-        "url": url,
-        "key": key,
-        "size": part.bytes.len(),
-        "content_type": part.content_type,
-        "auto_save": auto_save,
-    }))
-    .status(201))
+    files::api_base(c.ctx, domain.as_deref())
+}
+
+/// `GET /files/{fid}` (no session: the unguessable id is the capability): 302 to a fresh 1 h
+/// presigned GET; 404 `{"error":"not_found"}` once the record is gone or expired.
+async fn capability(c: &Call<'_>) -> AppResult<Reply> {
+    let fid = c.path_param("fid")?;
+    match files::capability(c.ctx, &fid).await? {
+        Some(url) => Ok(Reply::raw(302, None).header("location", url).header("cache-control", "no-store")),
+        None => Ok(Reply::raw(404, Some(json!({"error": "not_found", "error_description": "file not found"})))),
+    }
 }

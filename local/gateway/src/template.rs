@@ -523,7 +523,7 @@ mod tests {
         let sc = &t.stream_consumers[0];
         assert_eq!(t.function(&sc.function).binary, "delivery");
         assert_eq!(sc.batch_size, 100);
-        assert_eq!(sc.filter_patterns.len(), 1);
+        assert_eq!(sc.filter_patterns.len(), 2, "events with `ev`; removed file records");
         assert!(sc.report_item_failures && sc.bisect_on_error);
         assert_eq!(sc.max_retries, Some(5));
         assert_eq!(sc.max_record_age_secs, Some(3600));

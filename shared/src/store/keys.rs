@@ -214,3 +214,40 @@ pub fn favorites_prefix(kind: Option<i64>) -> String {
         None => "FAV#".to_string(),
     }
 }
+
+// ---- files: records, their user/room indexes, follows ------------------------------------
+
+/// A file record: `FILE#<fid>` / [`FILE_SK`].
+pub fn file_pk(fid: &str) -> String {
+    format!("FILE#{fid}")
+}
+
+pub const FILE_SK: &str = "META";
+
+/// GSI1 of a file: the uploader's files, `UFILES#<uid>` / `<createdAt:015>#<fid>`.
+pub fn ufiles_gsi1pk(uid: crate::ids::UserId) -> String {
+    format!("UFILES#{uid}")
+}
+
+pub fn ufiles_gsi1sk(created_ms: i64, fid: &str) -> String {
+    format!("{created_ms:015}#{fid}")
+}
+
+/// GSI2 of a file shared in a room: `GFILES#<roomId>` / `<createdAt:013>#<fid>`.
+pub fn gfiles_gsi2pk(room: &str) -> String {
+    format!("GFILES#{room}")
+}
+
+pub fn gfiles_gsi2sk(created_ms: i64, fid: &str) -> String {
+    format!("{created_ms:013}#{fid}")
+}
+
+/// A followed file: `USER#<uid>` / `FOLLOWFILE#<fid>` (ids are time-ordered: newest last).
+pub fn followfile_sk(fid: &str) -> String {
+    format!("{FOLLOWFILE_PREFIX}{fid}")
+}
+
+pub const FOLLOWFILE_PREFIX: &str = "FOLLOWFILE#";
+
+/// A reserved large upload (presigned PUT not completed yet): `FILE#<fid>` / `PENDING`.
+pub const FILE_PENDING_SK: &str = "PENDING";

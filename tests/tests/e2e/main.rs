@@ -15,6 +15,8 @@ mod fidelity_sealtalk_users;
 mod fidelity_shiku;
 mod fidelity_xuanxuan;
 mod files;
+mod files_minxing;
+mod files_shares;
 mod groups_minxing;
 mod groups_rooms;
 mod hard_auth;

@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod codes;
+pub mod files;
 pub mod relations;
 pub mod rooms;
 pub mod users;
