@@ -132,6 +132,12 @@ async fn feed_posts_threads_lists_and_deletes() {
     assert_eq!(ids(&r), vec![m1]);
     let r = list(&http, &format!("/api/v1/messages?newer_than={m1}"), c, 5).await;
     assert_eq!(ids(&r), vec![id(&s2)]);
+    let r = list(&http, &format!("/api/v1/messages?newer_than={}&older_than={m1}", id(&s2)), c, 5).await;
+    assert!(ids(&r).is_empty(), "an empty range is an empty page");
+    let r = list(&http, "/api/v1/messages?older_than=1&newer_than=9007199254740991", c, 5).await;
+    assert!(ids(&r).is_empty());
+    let r = list(&http, &format!("/api/v1/messages/in_thread/{m1}?cursor=9007199254740991"), c, 5).await;
+    assert!(ids(&r).is_empty(), "past the last reply");
 
     // A thread from any of its ids: starter then replies, oldest first.
     let want = vec![m1, id(&r1), id(&r2), id(&r3)];

@@ -307,6 +307,10 @@ pub async fn page(
         Some(_) => return Ok((vec![], false)),
         None => format!("{prefix}{}", "9".repeat(16)),
     };
+    if lo > hi {
+        // newer_than ≥ older_than: nothing between (DynamoDB refuses an empty BETWEEN).
+        return Ok((vec![], false));
+    }
     q = q
         .key_condition_expression(format!("{pk_attr} = :p AND {sk_attr} BETWEEN :lo AND :hi"))
         .expression_attribute_values(":lo", s(lo))
@@ -338,6 +342,9 @@ pub async fn get(db: &Db, mid: i64) -> AppResult<Option<Post>> {
 pub async fn replies(db: &Db, root: i64, after: Option<i64>, limit: i32) -> AppResult<(Vec<i64>, bool)> {
     let lo = super::keys::feed_reply_sk(after.map(|a| a + 1).unwrap_or(0));
     let hi = super::keys::feed_reply_sk(crate::domain::feed::MAX_ID);
+    if lo > hi {
+        return Ok((vec![], false));
+    }
     let out = db
         .client
         .query()
