@@ -319,6 +319,22 @@ async fn feed_private_group_posts_exist_only_for_members() {
     assert_error(&r, 404);
     let r = call(&http, "POST", "/api/v1/messages/liked_by/current", Some(member), like).await;
     assert_eq!(r.status, 201, "a member still likes it: {}", r.text);
+
+    // The operator removes any post, a private room's included.
+    let sid = id(&post(&http, member, json!({"body": "again", "group_id": private})).await);
+    let r =
+        http.shiku("/user/login", &[("telephone", "admin"), ("password", &shared::auth::md5_hex("admin123"))]).await;
+    let token = r.shiku_ok()["access_token"].as_str().unwrap().to_string();
+    let op = Person {
+        uid: r.body["data"]["userId"].as_i64().unwrap(),
+        token,
+        phone: String::new(),
+        password: String::new(),
+    };
+    let r = call(&http, "DELETE", &format!("/api/v1/messages/{sid}"), Some(&op), Value::Null).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = list(&http, &format!("/api/v1/messages/in_group/{private}"), member, 5).await;
+    assert!(ids(&r).is_empty());
 }
 
 #[tokio::test]

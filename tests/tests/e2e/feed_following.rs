@@ -196,3 +196,24 @@ async fn notification_counts_add_up_unread_unseen_and_requests() {
     assert!(calls <= 6, "notification_counts: {calls} calls");
     assert_eq!(counts(&http, c).await.0["pending_requests_count"], 0, "not C's room");
 }
+
+#[tokio::test]
+async fn feed_fan_out_reaches_thirty_followers_in_two_batches() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = people(&http, 31).await;
+    let author = &p[0];
+    for fan in &p[1..] {
+        follow(&http, fan, author).await;
+    }
+    let started = tokio::time::Instant::now();
+    let mid = post(&http, author, json!({"body": "to all of you"})).await;
+    for fan in &p[1..] {
+        wait_inbox(&app, fan, 1).await;
+    }
+    let took = started.elapsed();
+    assert!(took < WAIT, "every inbox within {WAIT:?}: {took:?}");
+    for fan in [&p[1], &p[15], &p[30]] {
+        assert_eq!(ids(&following(&http, fan, "").await), vec![mid]);
+    }
+}
