@@ -224,15 +224,25 @@ async fn feed_bad_input_is_a_clear_error() {
     }
     assert_error(&call(&http, "GET", "/api/v1/messages/from_user/abc", Some(a), Value::Null).await, 400);
     assert_error(&call(&http, "GET", "/api/v1/messages/in_group/no$such", Some(a), Value::Null).await, 404);
-    for (method, body, status) in [
-        ("POST", json!({}), 400),
-        ("POST", json!({"message_id": "x"}), 400),
-        ("POST", json!({"message_id": 424_242}), 404),
-        ("DELETE", json!({"message_id": [m]}), 400),
-    ] {
-        let r = call(&http, method, "/api/v1/messages/liked_by/current", Some(b), body).await;
-        assert_error(&r, status);
+    for path in ["/api/v1/messages/liked_by/current", "/api/v1/messages/bookmarked_by/current"] {
+        for (method, body, status) in [
+            ("POST", json!({}), 400),
+            ("POST", json!({"message_id": "x"}), 400),
+            ("POST", json!({"message_id": 424_242}), 404),
+            ("DELETE", json!({"message_id": [m]}), 400),
+            ("DELETE", json!({}), 400),
+        ] {
+            assert_error(&call(&http, method, path, Some(b), body).await, status);
+        }
+        assert_eq!(call(&http, "POST", path, None, json!({"message_id": m})).await.status, 401);
+        assert_error(&call(&http, "GET", &format!("{path}?cursor=zz"), Some(b), Value::Null).await, 400);
     }
+    for path in ["/api/v1/messages/following", "/api/v1/networks/notification_counts", "/api/v1/messages"] {
+        assert_eq!(call(&http, "GET", path, None, Value::Null).await.status, 401, "{path}");
+    }
+    let r = call(&http, "GET", &format!("/api/v1/messages/in_thread/{m}?cursor=1x"), Some(b), Value::Null).await;
+    assert_error(&r, 400);
+    assert_error(&call(&http, "GET", "/api/v1/messages/from_user/current?limit=100", Some(b), Value::Null).await, 400);
     // Someone else's file is as unknown as a missing one.
     let part = reqwest::multipart::Part::bytes(vec![7u8; 64]).file_name("a.bin");
     let form = reqwest::multipart::Form::new().part("file", part);

@@ -360,3 +360,48 @@ pub async fn replies(db: &Db, root: i64, after: Option<i64>, limit: i32) -> AppR
     let ids = out.items.unwrap_or_default().iter().filter_map(|it| it.i64("mid")).collect();
     Ok((ids, out.last_evaluated_key.is_some()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::events::Change;
+    use crate::store::stream::decode;
+
+    fn post(id: i64, thread: i64) -> Post {
+        Post {
+            id,
+            thread_id: thread,
+            replied_to_id: (id != thread).then_some(thread),
+            sender: UserId(7),
+            group_id: Some("g1".into()),
+            private_group: true,
+            body: "hi".into(),
+            attachments: vec![Attachment {
+                id: "f1".into(),
+                name: "a.txt".into(),
+                content_type: "text/plain".into(),
+                size: 3,
+                s3_key: "files/f1".into(),
+            }],
+            likes: 0,
+            replies: 0,
+            last_replies: vec![],
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_post_item_reads_back_and_only_starters_fan_out() {
+        let p = post(2048, 2048);
+        assert_eq!(post_from(&post_item(&p)), Some(p.clone()));
+        match decode("INSERT", post_item(&p), Item::new()) {
+            Change::Feed(got) => assert_eq!(got, p),
+            other => panic!("a starter fans out: {other:?}"),
+        }
+        // A like changes the META (MODIFY): nothing to deliver.
+        assert!(matches!(decode("MODIFY", post_item(&p), post_item(&p)), Change::Nothing));
+        let reply = post(4096, 2048);
+        assert!(matches!(decode("INSERT", post_item(&reply), Item::new()), Change::NoRule(None)));
+        assert!(!post_item(&reply).contains_key("gsi2pk"), "replies are not in the group's starters");
+    }
+}
