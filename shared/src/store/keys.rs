@@ -287,3 +287,8 @@ pub const FEEDSEEN_SK: &str = "FEEDSEEN";
 pub fn attachment_key(fid: &str) -> (String, &'static str) {
     (format!("FILE#{fid}"), "META")
 }
+
+/// Authors with too many fans to fan out (pulled on read instead): one item `FEEDBIG/LIST`,
+/// string set `uids`, optional `maxFanout` (the threshold; default domain::feed::MAX_FANOUT).
+pub const FEEDBIG_PK: &str = "FEEDBIG";
+pub const FEEDBIG_SK: &str = "LIST";

@@ -217,3 +217,49 @@ async fn feed_fan_out_reaches_thirty_followers_in_two_batches() {
         assert_eq!(ids(&following(&http, fan, "").await), vec![mid]);
     }
 }
+
+#[tokio::test]
+async fn feed_authors_with_too_many_fans_are_pulled_on_read() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    // This table's fan-out threshold: 1 fan (the default is 10 000).
+    let db = &app.ctx.db;
+    let mut it = shared::store::Db::key("FEEDBIG", "LIST");
+    it.insert("maxFanout".into(), aws_sdk_dynamodb::types::AttributeValue::N("1".into()));
+    db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await.unwrap();
+    let p = people(&http, 5).await;
+    let (star, b, c, d, small) = (&p[0], &p[1], &p[2], &p[3], &p[4]);
+    follow(&http, b, star).await;
+    follow(&http, c, star).await;
+    follow(&http, b, small).await;
+
+    let older = post(&http, small, json!({"body": "one fan only: fanned out"})).await;
+    let mid = post(&http, star, json!({"body": "too many fans"})).await;
+    // The fan-out puts the author on the pulled list; then B's following shows the post.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let r = loop {
+        let r = following(&http, b, "?limit=10").await;
+        if ids(&r).contains(&mid) {
+            break r;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the pulled post never showed: {}", r.text);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(ids(&r), vec![mid, older], "pulled and fanned-out posts merged, newest first");
+    let r = following(&http, b, "?limit=10").await;
+    assert_eq!(ids(&r), vec![mid, older]);
+    // Token, inbox Query, BatchGetItem (posts, relations, seen mark, pulled list), one Query per
+    // pulled author, BatchGetItem of their posts' marks, profiles.
+    assert!(r.ddb_calls() <= 6, "inbox + one pulled author: {} calls", r.ddb_calls());
+    assert_eq!(inbox_len(&app, b).await, 1, "only the small author's ref: the star's post was pulled");
+    assert_eq!(ids(&following(&http, c, "").await), vec![mid]);
+    let r = following(&http, d, "").await;
+    assert!(ids(&r).is_empty(), "not a fan: {}", r.text);
+    assert!(r.ddb_calls() <= 5, "a reader who follows no pulled author: {} calls", r.ddb_calls());
+    assert_eq!(ids(&following(&http, star, "").await), vec![mid], "the author's own ref is still written");
+    // Paging goes through the merge: one per page.
+    let r = following(&http, b, "?limit=1").await;
+    assert_eq!(ids(&r), vec![mid]);
+    let cur = r.body["next_cursor"].as_str().expect("a next page").to_string();
+    assert_eq!(ids(&following(&http, b, &format!("?limit=1&cursor={cur}")).await), vec![older]);
+}

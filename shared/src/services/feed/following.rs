@@ -7,8 +7,10 @@
 //! the number of people I follow. Reading instead would be one Query per followed person
 //! (500 follows = 500 Queries a page).
 //!
-//! Not built: authors with more than [`MAX_FANOUT`] fans would not be fanned out but pulled
-//! on read (≤ 10 such authors per reader); today their fans beyond the cap get no inbox ref.
+//! Authors with more than [`MAX_FANOUT`] fans (threshold: `maxFanout` on `FEEDBIG/LIST`) are
+//! not fanned out to their fans: the fan-out adds them to `FEEDBIG/LIST` and every following
+//! read pulls the newest starters of those its reader follows (≤ [`MAX_PULLED`], one Query
+//! each) and merges them with the inbox page.
 
 use super::{finish, Page, Paging};
 use crate::domain::feed::{self as rules, Post, MAX_FANOUT, MAX_UNSEEN};
@@ -18,59 +20,124 @@ use crate::store::feed::{self as store, inbox, Need, Source};
 use crate::store::{conversations, relations, requests};
 use crate::Ctx;
 
+/// Most authors pulled on read per page (the rest stay unread: documented).
+pub const MAX_PULLED: usize = 10;
+
 /// `GET /messages/following`: my inbox, each post re-checked (deleted, unfollowed, blocked,
-/// left or private room → skipped). The first page (no `older_than`/`newer_than`) moves my
-/// seen mark to its newest entry.
+/// left or private room → skipped), merged with the starters of the authors I follow that are
+/// pulled on read (too many fans to fan out, ≤ [`MAX_PULLED`]). The first page (no
+/// `older_than`/`newer_than`) moves my seen mark to its newest entry.
 pub async fn following(ctx: &Ctx, me: UserId, p: Paging) -> AppResult<Page> {
     let db = &ctx.db;
+    let now = ctx.now_secs();
     let src = Source::Inbox(me);
-    let (rows, more) = store::page(db, &src, p.older_than, p.newer_than, p.limit as i32, ctx.now_secs()).await?;
-    let mut need = Need::default();
+    let (mut rows, mut more) = store::page(db, &src, p.older_than, p.newer_than, p.limit as i32, now).await?;
+    let mut need = Need { following_meta: true, ..Default::default() };
     for r in &rows {
         need.posts.push(r.mid);
         need.marks.push(r.mid);
-        if let Some(g) = &r.group {
-            if !need.rooms.contains(g) {
-                need.rooms.push(g.clone());
-            }
-        } else if let Some(s) = r.sender.filter(|s| *s != me && !need.follows.contains(s)) {
+        if let Some(g) = r.group.as_ref().filter(|g| !need.rooms.contains(g)) {
+            need.rooms.push(g.clone());
+        }
+        if let Some(s) = r.sender.filter(|s| *s != me && !need.follows.contains(s)) {
             need.follows.push(s);
         }
     }
-    // Group posts by people I follow in public rooms I am not in: their relation is needed too.
-    for r in &rows {
-        if let (Some(_), Some(s)) = (&r.group, r.sender) {
-            if s != me && !need.follows.contains(&s) {
-                need.follows.push(s);
+    // My relations to the authors this container already knows are pulled on read ride along.
+    let known = known_bigs(&db.table);
+    for b in known.iter().filter(|b| **b != me) {
+        if !need.follows.contains(b) {
+            need.follows.push(*b);
+        }
+    }
+    let mut l = store::load(db, me, &need).await?;
+    // Authors pulled on read: which of them I follow (known ones: in the load above; new ones:
+    // one more BatchGetItem), their newest starters (one Query each, in parallel), then those
+    // posts' marks and rooms (one BatchGetItem).
+    remember_bigs(&db.table, &l.bigs);
+    let bigs: Vec<UserId> = l.bigs.iter().copied().filter(|b| *b != me).collect();
+    if !bigs.is_empty() {
+        let new: Vec<UserId> = bigs.iter().copied().filter(|b| !known.contains(b)).collect();
+        if !new.is_empty() {
+            let f = store::load(db, me, &Need { follows: new, ..Default::default() }).await?;
+            l.follows.extend(f.follows);
+        }
+        let pulled: Vec<UserId> = bigs.into_iter().filter(|b| l.follows.contains(b)).take(MAX_PULLED).collect();
+        let sources: Vec<Source> = pulled.iter().map(|b| Source::User(*b)).collect();
+        let pages = futures_util::future::join_all(
+            sources.iter().map(|s| store::page(db, s, p.older_than, p.newer_than, p.limit as i32, now)),
+        )
+        .await;
+        let mut extra = vec![];
+        for page in pages {
+            let (got, m) = page?;
+            more |= m;
+            extra.extend(got.into_iter().filter(|r| r.post.as_ref().is_some_and(Post::is_starter)));
+        }
+        if !extra.is_empty() {
+            let x = store::load(db, me, &super::need_for(&extra, false)).await?;
+            l.liked.extend(x.liked);
+            l.bookmarked.extend(x.bookmarked);
+            for (g, acc) in x.rooms {
+                l.rooms.entry(g).or_insert(acc);
+            }
+            rows.extend(extra);
+            rows.sort_by_key(|r| std::cmp::Reverse(r.mid));
+            rows.dedup_by_key(|r| r.mid);
+            if rows.len() > p.limit as usize {
+                rows.truncate(p.limit as usize);
+                more = true;
             }
         }
     }
-    let l = store::load(db, me, &need).await?;
     let newest = rows.first().map(|r| r.mid);
     let follows = l.follows.clone();
+    let seen = l.seen;
     let page = finish(ctx, rows, more, &l, p, |post, room| {
         rules::in_following(me, post, room, follows.contains(&post.sender))
     })
     .await?;
     if p.older_than.is_none() && p.newer_than.is_none() {
-        if let Some(m) = newest {
+        if let Some(m) = newest.filter(|m| *m > seen) {
             inbox::see(db, me, m).await?;
         }
     }
     Ok(page)
 }
 
+/// Authors pulled on read, as last read in this container (per table): a page reads my
+/// relations to them in its first BatchGetItem instead of a second one.
+static KNOWN_BIGS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Vec<UserId>>>> =
+    std::sync::OnceLock::new();
+
+fn known_bigs(table: &str) -> Vec<UserId> {
+    let m = KNOWN_BIGS.get_or_init(Default::default);
+    m.lock().map(|m| m.get(table).cloned().unwrap_or_default()).unwrap_or_default()
+}
+
+fn remember_bigs(table: &str, bigs: &[UserId]) {
+    let m = KNOWN_BIGS.get_or_init(Default::default);
+    if let Ok(mut m) = m.lock() {
+        m.insert(table.to_string(), bigs.to_vec());
+    }
+}
+
 /// Who gets a starter in their following inbox: the author, the author's fans when the post
-/// is network-visible (at most [`MAX_FANOUT`]), the room's members for group posts.
+/// is network-visible (unless they are more than the threshold: the author is then pulled on
+/// read), the room's members for group posts. One GetItem (threshold and the pulled authors),
+/// one Query of the fans, one Query of the members.
 pub async fn audience(ctx: &Ctx, post: &Post) -> AppResult<Vec<UserId>> {
     let db = &ctx.db;
     let mut to = vec![post.sender];
     if post.network_visible() {
-        let fans = relations::fans(db, post.sender, None, Some(MAX_FANOUT + 1)).await?;
-        if fans.items.len() <= MAX_FANOUT {
+        let (bigs, max) = inbox::bigs(db).await?;
+        let max = max.unwrap_or(MAX_FANOUT);
+        let fans = relations::fans(db, post.sender, None, Some(max + 1)).await?;
+        if fans.items.len() <= max {
             to.extend(fans.items.iter().map(|r| r.owner));
-        } else {
-            tracing::warn!(author = post.sender.0, "more fans than the fan-out cap: not fanned out");
+        } else if !bigs.contains(&post.sender) {
+            tracing::info!(author = post.sender.0, "more fans than the fan-out threshold: pulled on read from now on");
+            inbox::add_big(db, post.sender).await?;
         }
     }
     if let Some(g) = &post.group_id {

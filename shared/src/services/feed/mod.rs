@@ -113,7 +113,7 @@ async fn finish(
     Ok(Page { items, next, cards })
 }
 
-fn need_for(rows: &[Row], read_posts: bool) -> Need {
+pub(crate) fn need_for(rows: &[Row], read_posts: bool) -> Need {
     let mut need = Need::default();
     for r in rows {
         need.marks.push(r.mid);

@@ -4,9 +4,29 @@
 use crate::domain::feed::{Post, INBOX_TTL_SECS};
 use crate::error::AppResult;
 use crate::ids::UserId;
-use crate::store::keys::{feed_sort, feedin_pk, user_pk, FEEDSEEN_SK};
+use crate::store::keys::{feed_sort, feedin_pk, user_pk, FEEDBIG_PK, FEEDBIG_SK, FEEDSEEN_SK};
 use crate::store::{n, s, Db, ItemExt};
-use aws_sdk_dynamodb::types::{PutRequest, Select, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Select, WriteRequest};
+
+/// Authors pulled on read and the fan-out threshold (None: the default). One GetItem.
+pub async fn bigs(db: &Db) -> AppResult<(Vec<UserId>, Option<usize>)> {
+    let Some(it) = db.get(FEEDBIG_PK, FEEDBIG_SK).await? else { return Ok((vec![], None)) };
+    let uids = it.strings("uids").iter().filter_map(|u| u.parse().ok()).map(UserId).collect();
+    Ok((uids, it.i64("maxFanout").filter(|m| *m >= 0).map(|m| m as usize)))
+}
+
+/// Add `uid` to the authors pulled on read (idempotent `ADD` to a string set).
+pub async fn add_big(db: &Db, uid: UserId) -> AppResult<()> {
+    db.client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(FEEDBIG_PK, FEEDBIG_SK)))
+        .update_expression("ADD uids :u")
+        .expression_attribute_values(":u", AttributeValue::Ss(vec![uid.0.to_string()]))
+        .send()
+        .await?;
+    Ok(())
+}
 
 /// One inbox ref per recipient: ⌈n/25⌉ BatchWriteItem. Retry-safe: a redelivered stream
 /// record rewrites the same keys with the same values.

@@ -18,7 +18,8 @@ pub mod writes;
 
 use super::keys::{
     attachment_key, bookmark_sk, conv_pk, feed_pk, feed_sort, feedgrp_gsi2pk, like_sk, member_sk, rel_pk, rel_sk,
-    ufeed_gsi1pk, user_pk, BOOKMARK_PREFIX, FEEDNET_GSI2PK, FEED_META_SK, LIKE_PREFIX,
+    ufeed_gsi1pk, user_pk, BOOKMARK_PREFIX, FEEDBIG_PK, FEEDBIG_SK, FEEDNET_GSI2PK, FEEDSEEN_SK, FEED_META_SK,
+    LIKE_PREFIX,
 };
 use super::{files, n, relations, rooms, s, Db, Item, ItemExt, GSI1, GSI2};
 use crate::domain::feed::{Attachment, Mark, Post, ReplySummary, RoomAccess};
@@ -146,6 +147,8 @@ pub struct Need {
     pub files: Vec<String>,
     /// Profiles.
     pub users: Vec<UserId>,
+    /// The reader's seen mark and the list of authors pulled on read.
+    pub following_meta: bool,
 }
 
 /// What [`load`] found.
@@ -159,6 +162,10 @@ pub struct Loaded {
     pub follows: HashSet<UserId>,
     pub files: Vec<FileRecord>,
     pub profiles: Vec<crate::domain::users::UserProfile>,
+    /// The reader's seen mark (0: never; read with `following_meta`).
+    pub seen: i64,
+    /// Authors pulled on read (read with `following_meta`).
+    pub bigs: Vec<UserId>,
 }
 
 /// Everything in `need`, for reader `me`: one consistent BatchGetItem per 100 keys (a page of
@@ -196,6 +203,10 @@ pub async fn load(db: &Db, me: UserId, need: &Need) -> AppResult<Loaded> {
     for u in &need.users {
         add(user_pk(*u), "PROFILE".into());
     }
+    if need.following_meta {
+        add(user_pk(me), FEEDSEEN_SK.into());
+        add(FEEDBIG_PK.into(), FEEDBIG_SK.into());
+    }
     let mut out = Loaded::default();
     for g in &need.rooms {
         out.rooms.insert(g.clone(), RoomAccess::default());
@@ -212,6 +223,10 @@ pub async fn load(db: &Db, me: UserId, need: &Need) -> AppResult<Loaded> {
             if let Some(p) = super::profiles::from_item(&it) {
                 out.profiles.push(p);
             }
+        } else if pk == me_pk && sk == FEEDSEEN_SK {
+            out.seen = it.i64("seen").unwrap_or(0);
+        } else if pk == FEEDBIG_PK && sk == FEEDBIG_SK {
+            out.bigs = it.strings("uids").iter().filter_map(|u| u.parse().ok()).map(UserId).collect();
         } else if pk == me_pk && sk.starts_with(LIKE_PREFIX) {
             if let Ok(m) = sk[LIKE_PREFIX.len()..].parse() {
                 out.liked.insert(m);
