@@ -419,3 +419,28 @@ async fn feed_likes_and_bookmarks_never_drift() {
     assert_eq!((f["type"].clone(), f["replied_to_id"].as_i64()), (json!("reply"), Some(m2)));
     ws.close().await;
 }
+
+#[tokio::test]
+async fn feed_concurrent_replies_all_count() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = people(&http, 6).await;
+    let m = id(&post(&http, &p[0], json!({"body": "busy thread"})).await);
+    let replies = futures_util::future::join_all(p.iter().map(|who| {
+        let http = &http;
+        async move {
+            let r = call(http, "POST", "/api/v1/messages", Some(who), json!({"body": "me", "replied_to_id": m})).await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            id(&r.body)
+        }
+    }))
+    .await;
+    let r = list(&http, "/api/v1/messages?threaded=extended", &p[1], 5).await;
+    assert_eq!(item(&r, m)["replies_count"], 6, "no reply lost its count");
+    let mut newest = replies.clone();
+    newest.sort();
+    let last: Vec<i64> = item(&r, m)["last_replies"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(last, newest[4..].to_vec(), "the newest two");
+    let r = list(&http, &format!("/api/v1/messages/in_thread/{m}"), &p[1], 5).await;
+    assert_eq!(ids(&r).len(), 7);
+}

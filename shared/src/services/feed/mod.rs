@@ -284,7 +284,12 @@ pub async fn post(ctx: &Ctx, me: UserId, d: Draft) -> AppResult<(Shown, bool, Ha
         }
         post.private_group = !acc.public;
     }
-    for _ in 0..4 {
+    for attempt in 0..8 {
+        if attempt > 0 {
+            // Concurrent replies to one thread: spread the retries out.
+            let ms = rand::random::<u64>() % (10 << attempt.min(4));
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         post.id = rules::new_id(now, rand::random::<u16>());
         post.thread_id = post.id;
         let mut root = None;
