@@ -152,6 +152,11 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
         }
         // Nickname/avatar changes (store/profiles.rs): to everyone who follows or befriended the user.
         Change::Profile { uid, frame } => deliver_profile_change(ctx, uid, &frame).await?,
+        // A new feed thread starter: its readers' following inbox refs (services::feed::following).
+        Change::Feed(post) => {
+            let to = shared::services::feed::following::fan_out(ctx, &post).await?;
+            tracing::info!(mid = post.id, to, "feed fanned out");
+        }
         Change::NoRule(other) => tracing::debug!(?other, "no delivery rule"),
         Change::Nothing => {}
     }

@@ -17,6 +17,8 @@ pub enum Change {
     UserEvent { to: i64, frame: String },
     /// A nickname/avatar change (`ev = profile`): to the user's fans.
     Profile { uid: i64, frame: String },
+    /// A new feed thread starter (`ev = feed`): written into its readers' following inboxes.
+    Feed(crate::domain::feed::Post),
     /// An INSERT with no delivery rule (its `ev`).
     NoRule(Option<String>),
     /// Nothing to deliver (other MODIFYs, REMOVEs, records missing what their kind needs).

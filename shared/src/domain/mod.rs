@@ -5,6 +5,7 @@ pub mod chat;
 pub mod config;
 pub mod events;
 pub mod favorites;
+pub mod feed;
 pub mod files;
 pub mod geo;
 pub mod ids;

@@ -180,3 +180,26 @@ pub fn profile_changed_frame(uid: crate::ids::UserId, nickname: &str, avatar: Op
         "nickname": nickname, "avatar": avatar, "ts": ts,
     })
 }
+
+// ---- feed: the Minxing work circle -------------------------------------------------------
+
+/// `{"event":"feed","type":"reply"|"like",…}` to a post's author: `message_id` (the reply or
+/// the liked post), `thread_id`, `replied_to_id` (replies), `user_id` (who), `created_at`.
+pub fn feed_event(
+    kind: &str,
+    message_id: i64,
+    thread_id: i64,
+    replied_to_id: Option<i64>,
+    by: crate::ids::UserId,
+    ts: i64,
+) -> Value {
+    json!({
+        "event": "feed",
+        "type": kind,
+        "message_id": message_id,
+        "thread_id": thread_id,
+        "replied_to_id": replied_to_id,
+        "user_id": by.0,
+        "created_at": ts,
+    })
+}

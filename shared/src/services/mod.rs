@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod courses;
 pub mod delivery;
 pub mod favorites;
+pub mod feed;
 pub mod files;
 pub mod integrations;
 pub mod join_requests;

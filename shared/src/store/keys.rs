@@ -251,3 +251,81 @@ pub const FOLLOWFILE_PREFIX: &str = "FOLLOWFILE#";
 
 /// A reserved large upload (presigned PUT not completed yet): `FILE#<fid>` / `PENDING`.
 pub const FILE_PENDING_SK: &str = "PENDING";
+
+// ---- feed: Minxing work circle (store/feed/) -------------------------------------------
+
+/// A post's partition: `FEED#<mid>` (its `META`; a starter also holds its `NET` ref and its
+/// replies' `REPLY#<mid:016>` refs).
+pub fn feed_pk(mid: i64) -> String {
+    format!("FEED#{mid}")
+}
+
+/// The post item: `FEED#<mid>/META`.
+pub const FEED_META_SK: &str = "META";
+/// A network-visible starter's ref: `FEED#<mid>/NET`, GSI2 [`FEEDNET_GSI2PK`] / `<mid:016>`.
+pub const FEED_NET_SK: &str = "NET";
+/// GSI2 partition of the network feed (one network).
+pub const FEEDNET_GSI2PK: &str = "FEEDNET#1";
+
+/// The sort form of a post id: 16 digits (ids are < 2^53 < 10^16).
+pub fn feed_sort(mid: i64) -> String {
+    format!("{mid:016}")
+}
+
+/// A reply's ref in its thread: `FEED#<root>/REPLY#<mid:016>`.
+pub fn feed_reply_sk(mid: i64) -> String {
+    format!("REPLY#{mid:016}")
+}
+
+/// Prefix of a thread's reply refs.
+pub const FEED_REPLY_PREFIX: &str = "REPLY#";
+
+/// GSI1 partition of a user's posts: `UFEED#<uid>` / `<mid:016>`.
+pub fn ufeed_gsi1pk(uid: crate::ids::UserId) -> String {
+    format!("UFEED#{uid}")
+}
+
+/// GSI2 partition of a group's starters: `FEEDGRP#<gid>` / `<mid:016>`.
+pub fn feedgrp_gsi2pk(gid: &str) -> String {
+    format!("FEEDGRP#{gid}")
+}
+
+/// A user's like of a post: `USER#<uid>/LIKE#<mid:016>`, GSI1 `LIKES#<mid>` / `<uid:012>`.
+pub fn like_sk(mid: i64) -> String {
+    format!("LIKE#{mid:016}")
+}
+
+/// A user's bookmark of a post: `USER#<uid>/BOOKMARK#<mid:016>`.
+pub fn bookmark_sk(mid: i64) -> String {
+    format!("BOOKMARK#{mid:016}")
+}
+
+pub const LIKE_PREFIX: &str = "LIKE#";
+pub const BOOKMARK_PREFIX: &str = "BOOKMARK#";
+
+pub fn likes_gsi1pk(mid: i64) -> String {
+    format!("LIKES#{mid}")
+}
+
+/// A posting client id, claimed in the post's transaction: `USER#<uid>/FEEDCID#<client id>`.
+pub fn feed_client_sk(client_id: &str) -> String {
+    format!("FEEDCID#{client_id}")
+}
+
+/// A user's following inbox: `FEEDIN#<uid>` / `<mid:016>` (fan-out refs, `ttl` 180 days).
+pub fn feedin_pk(uid: crate::ids::UserId) -> String {
+    format!("FEEDIN#{uid}")
+}
+
+/// The newest following post a user has seen: `USER#<uid>/FEEDSEEN`.
+pub const FEEDSEEN_SK: &str = "FEEDSEEN";
+
+/// A file record read for an attachment (store/files.rs owns the item): `FILE#<fid>/META`.
+pub fn attachment_key(fid: &str) -> (String, &'static str) {
+    (file_pk(fid), FILE_SK)
+}
+
+/// Authors with too many fans to fan out (pulled on read instead): one item `FEEDBIG/LIST`,
+/// string set `uids`, optional `maxFanout` (the threshold; default domain::feed::MAX_FANOUT).
+pub const FEEDBIG_PK: &str = "FEEDBIG";
+pub const FEEDBIG_SK: &str = "LIST";

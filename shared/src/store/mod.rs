@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod courses;
 pub mod events;
 pub mod favorites;
+pub mod feed;
 pub mod files;
 pub mod geo;
 pub mod group_counts;

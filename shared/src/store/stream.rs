@@ -47,6 +47,7 @@ pub fn decode(event_name: &str, new: Item, old: Item) -> Change {
             (Some(uid), Some(frame)) => Change::Profile { uid, frame: frame.to_string() },
             _ => Change::Nothing,
         },
+        Some("feed") => super::feed::post_from(&new).map_or(Change::Nothing, Change::Feed),
         other => Change::NoRule(other.map(str::to_string)),
     }
 }

@@ -7,6 +7,8 @@ mod chat;
 mod chat_dialects;
 mod contacts;
 mod delivery;
+mod feed;
+mod feed_following;
 mod fidelity_minxing;
 mod fidelity_networks;
 mod fidelity_sealtalk_friends;

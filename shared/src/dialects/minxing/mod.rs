@@ -1,6 +1,7 @@
 //! Minxing JSON shapes rendered by more than one function (users, groups).
 
 pub mod chat;
+pub mod feed;
 pub mod files;
 pub mod relations;
 pub mod rooms;
