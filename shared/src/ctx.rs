@@ -39,8 +39,9 @@ pub struct Settings {
 pub struct PublicUrls {
     /// HTTP API base without a trailing slash; None: `https://<request domain>`.
     pub api_url: Option<String>,
-    /// Download base of the file bucket, with a trailing slash.
-    pub download_url: String,
+    /// Shiku `/config` `downloadUrl` when the operator serves files from elsewhere (a CDN in
+    /// front of the bucket; env `DOWNLOAD_URL`). None: `<api base>/files/`, this stack's route.
+    pub download_url: Option<String>,
 }
 
 /// Abuse limits; the defaults are the production values (overridable with `LIMIT_*`
@@ -143,13 +144,8 @@ impl Ctx {
         let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
         let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true");
         let bucket = env("BUCKET_NAME");
-        let public = PublicUrls {
-            api_url: None,
-            download_url: std::env::var("DOWNLOAD_URL")
-                .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| format!("https://{bucket}.s3.amazonaws.com/")),
-        };
+        let public =
+            PublicUrls { api_url: None, download_url: std::env::var("DOWNLOAD_URL").ok().filter(|v| !v.is_empty()) };
         let settings = Settings {
             expose_verification_codes: std::env::var("EXPOSE_VERIFICATION_CODES").is_ok_and(|v| v == "true"),
             limits: Limits::from_env(),
@@ -179,10 +175,7 @@ impl Ctx {
                 expose_verification_codes: true,
                 limits: Limits::default(),
                 // Path-style objects on the S3 emulator; the gateway sets `api_url` once bound.
-                public: PublicUrls {
-                    api_url: None,
-                    download_url: format!("{}/{}/", cfg.s3_endpoint.trim_end_matches('/'), cfg.bucket),
-                },
+                public: PublicUrls { api_url: None, download_url: None },
             },
         );
         let ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk)

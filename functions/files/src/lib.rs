@@ -1,5 +1,6 @@
 //! `files` endpoints: uploads to S3, file records, Shiku room shares and copies, Minxing file
-//! lists and follows, and the stable capability URL `GET /files/{fid}`.
+//! lists and follows, the stable capability URL `GET /files/{fid}` and Shiku's avatar URLs
+//! `GET /avatar/{o|t}/{uid % 10000}/{uid}.jpg`.
 //! Routes: infra/template.yaml, `FilesFunction`. Rules: shared::services::files (one files
 //! model for every dialect: a Shiku room share IS a Minxing group file).
 
@@ -19,6 +20,7 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
         ("GET", "/files/{fid}") => capability(&c).await,
+        ("GET", "/avatar/{size}/{dir}/{file}") => shiku::avatar(&c).await,
         (_, "/room/add/share") => shiku::add_share(&c).await,
         (_, "/room/share/find") => shiku::find(&c).await,
         (_, "/room/share/get") => shiku::get(&c).await,

@@ -2,7 +2,7 @@
 //! A share is a file record of the room (shared::services::files).
 
 use super::base;
-use serde_json::Value;
+use serde_json::{json, Value};
 use shared::dialects::shiku::files::{copies_json, share_json};
 use shared::domain::files::{MAX_NAME, MAX_URL};
 use shared::http::Call;
@@ -118,4 +118,21 @@ pub async fn copy_file(c: &Call<'_>) -> AppResult<Reply> {
     let base = base(c);
     let copies = files::copy(c.ctx, me, &base, &paths, valid).await?;
     Ok(Reply::data(copies_json(&base, &copies)))
+}
+
+/// `GET /avatar/{o|t}/{uid % 10000}/{uid}.jpg` (no session, as the original's file server):
+/// 302 to the user's avatar (presigned for an hour when uploaded here); 404 when the path is not
+/// that shape, the account is unknown or has no avatar (clients then show their default). The
+/// thumbnail (`t`) is the same picture: no resized copy is kept.
+pub async fn avatar(c: &Call<'_>) -> AppResult<Reply> {
+    let not_found = || Ok(Reply::raw(404, Some(json!({"error": "not_found", "error_description": "no avatar"}))));
+    let (size, dir, file) = (c.path_param("size")?, c.path_param("dir")?, c.path_param("file")?);
+    let uid = file.strip_suffix(".jpg").and_then(|u| u.parse::<i64>().ok()).filter(|u| *u > 0);
+    let Some(uid) = uid.filter(|u| matches!(size.as_str(), "o" | "t") && dir == (u % 10_000).to_string()) else {
+        return not_found();
+    };
+    match shared::services::profiles::avatars::of_user(c.ctx, UserId(uid)).await? {
+        Some(url) => Ok(Reply::raw(302, None).header("location", url).header("cache-control", "no-store")),
+        None => not_found(),
+    }
 }

@@ -23,23 +23,20 @@ pub const SHIKU_CONFIG_ID: i64 = 10000;
 /// The Shiku `/config` answer: the stored document (or the default) plus every field of seed
 /// 001 that names this deployment, unless the operator stored a non-empty value for it:
 /// `apiUrl` (the HTTP API base, with a trailing slash), `uploadUrl` (the upload endpoint,
-/// `POST /api/v1/uploaded_files`), `downloadUrl` and `downloadAvatarUrl` (the file bucket's
-/// download base; avatars live in it too) and `id`. `request_domain`: the domain the request
-/// reached, the API base when this deployment has no configured one (deployed stacks). One
-/// GetItem.
+/// `POST /api/v1/uploaded_files`), `downloadUrl` (`<base>/files/`: stable file URLs are
+/// `<base>/files/<fid>`; or the operator's `DOWNLOAD_URL`), `downloadAvatarUrl` (`<base>/`:
+/// Shiku clients load `avatar/{o|t}/<uid % 10000>/<uid>.jpg` under it, `GET /avatar/…`) and
+/// `id`. `request_domain`: the domain the request reached, the API base when this deployment
+/// has no configured one (deployed stacks). One GetItem.
 pub async fn shiku_for_clients(ctx: &Ctx, request_domain: Option<&str>) -> AppResult<Value> {
     let mut doc = shiku(ctx).await?;
-    let public = &ctx.settings.public;
-    let base = match (&public.api_url, request_domain) {
-        (Some(u), _) => u.trim_end_matches('/').to_string(),
-        (None, Some(d)) => format!("https://{d}"),
-        (None, None) => String::new(),
-    };
+    let base = super::files::api_base(ctx, request_domain);
+    let download = ctx.settings.public.download_url.clone().unwrap_or_else(|| format!("{base}/files/"));
     let derived = [
         ("apiUrl", format!("{base}/")),
         ("uploadUrl", format!("{base}/api/v1/uploaded_files")),
-        ("downloadUrl", public.download_url.clone()),
-        ("downloadAvatarUrl", public.download_url.clone()),
+        ("downloadUrl", download),
+        ("downloadAvatarUrl", format!("{base}/")),
     ];
     let Some(o) = doc.as_object_mut() else { return Ok(doc) };
     for (k, v) in derived {

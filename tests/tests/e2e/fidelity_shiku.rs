@@ -42,11 +42,10 @@ async fn config_answers_every_seed_field_pointing_at_this_deployment() {
     let api = format!("{}/", app.http_url);
     assert_eq!(d["apiUrl"], api.as_str(), "{}", r.text);
     assert_eq!(d["uploadUrl"], format!("{api}api/v1/uploaded_files").as_str(), "{}", r.text);
-    // The download base is this stack's bucket.
-    for f in ["downloadUrl", "downloadAvatarUrl"] {
-        let u = d[f].as_str().unwrap();
-        assert!(u.starts_with("http") && u.contains(&app.config.bucket) && u.ends_with('/'), "{f}: {u}");
-    }
+    // Downloads go through this stack's routes (the bucket is private): stable file URLs
+    // `<api>files/<fid>`, avatars `<api>avatar/{o|t}/<uid % 10000>/<uid>.jpg`.
+    assert_eq!(d["downloadUrl"], format!("{api}files/").as_str(), "{}", r.text);
+    assert_eq!(d["downloadAvatarUrl"], api.as_str(), "{}", r.text);
     assert_eq!(d["id"], 10000);
 }
 
@@ -164,4 +163,46 @@ async fn the_bare_number_md5_is_not_a_login_name_elsewhere() {
     assert_eq!(r.status, 200, "{}", r.text);
     let r = grant(md5_hex(&p.phone)).await;
     assert_eq!((r.status, r.body["error"].as_str()), (400, Some("invalid_grant")), "{}", r.text);
+}
+
+/// GET without following redirects: (status, location).
+async fn no_follow(url: &str) -> (u16, Option<String>) {
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = c.get(url).send().await.unwrap();
+    let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+    (r.status().as_u16(), loc)
+}
+
+/// Shiku clients load avatars at `downloadAvatarUrl + avatar/{o|t}/<uid % 10000>/<uid>.jpg`:
+/// a redirect to the picture once there is one, 404 before and for any other shape.
+#[tokio::test]
+async fn avatars_load_from_the_shiku_avatar_path() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Ava").await;
+    let base = http.shiku_get("/config", &[]).await.shiku_ok()["downloadAvatarUrl"].as_str().unwrap().to_string();
+    let path = |size: &str, uid: i64| format!("{base}avatar/{size}/{}/{uid}.jpg", uid % 10_000);
+    assert_eq!(no_follow(&path("o", a.uid)).await.0, 404, "no avatar yet");
+    let img: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(img.clone()).file_name("a.png").mime_str("image/png").unwrap());
+    let r = http
+        .send(
+            http.client
+                .post(format!("{}/api/v1/photos?auto_save=true", http.base))
+                .bearer_auth(&a.token)
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    for size in ["o", "t"] {
+        let (status, loc) = no_follow(&path(size, a.uid)).await;
+        assert_eq!(status, 302, "{size}");
+        let got = reqwest::get(loc.unwrap()).await.unwrap().bytes().await.unwrap();
+        assert_eq!(got.to_vec(), img, "{size}: the uploaded picture");
+    }
+    let wrong_dir = format!("{base}avatar/o/{}/{}.jpg", (a.uid + 1) % 10_000, a.uid);
+    for bad in [wrong_dir, path("x", a.uid), format!("{base}avatar/o/1/abc.jpg"), path("o", 99_999_999)] {
+        assert_eq!(no_follow(&bad).await.0, 404, "{bad}");
+    }
 }

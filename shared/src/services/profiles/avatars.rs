@@ -26,6 +26,14 @@ pub async fn avatar_url(ctx: &Ctx, stored: Option<&str>) -> Option<String> {
     profiles::avatar_url(ctx, stored).await
 }
 
+/// The avatar of `uid` as a loadable link (None: no such account, or no avatar). One GetItem.
+/// Shiku clients load avatars by user id (`downloadAvatarUrl` + `avatar/o/<uid % 10000>/<uid>.jpg`),
+/// as the original's file server published them: anyone holding the id sees the picture.
+pub async fn of_user(ctx: &Ctx, uid: UserId) -> AppResult<Option<String>> {
+    let Some(u) = crate::store::users::get(&ctx.db, uid).await? else { return Ok(None) };
+    Ok(avatar_url(ctx, u.avatar.as_deref()).await)
+}
+
 /// S3 key prefix of a user's avatars; only keys under it may be set as that user's avatar.
 pub fn avatar_prefix(uid: UserId) -> String {
     format!("avatars/{uid}/")
