@@ -11,6 +11,7 @@ pub mod events;
 pub mod favorites;
 pub mod files;
 pub mod geo;
+pub mod gone;
 pub mod group_counts;
 pub mod groups;
 pub mod invites;
