@@ -132,7 +132,7 @@ pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
 /// left, kicked from or dismissed a group row `isDeleted:true`. Rows carry `user`
 /// `{id, nickname, portraitUri}` (friends and blacklist: the copy kept on the relation).
 /// Costs: session, profile, two relation Queries, the tombstone Query, one membership Query
-/// + META BatchGetItem; when groups changed, one member Query per changed group and the
+/// and a META BatchGetItem; when groups changed, one member Query per changed group and the
 /// members' profiles (⌈n/100⌉ BatchGetItem).
 pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;

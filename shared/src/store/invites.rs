@@ -5,8 +5,9 @@
 //!
 //! Every MEMBER item moves, in the same transaction, the user's group counter (conditioned on
 //! the cap, store/group_counts.rs) and the room's `memberCount` (conditioned on its capacity).
-//! Transactions hold 100 items; a member costs two (MEMBER + counter), so adds and removals go
-//! in transactions of [`MAX_IN_ONE_ADD`] members (a 1000-member invite is 21 transactions).
+//! Transactions hold 100 items; an added member costs two (MEMBER + counter), so adds go in
+//! transactions of [`MAX_IN_ONE_ADD`] members (a 1000-member invite is 21 transactions); a
+//! removed one three (plus its tombstone, store/gone.rs), so removals go by [`MAX_IN_ONE_REMOVE`].
 
 use super::conversations::{member_ids, member_item, member_sk, pk, put, REFUSED_ROOM_FULL};
 use super::group_counts::{counter, groups_key, member_count, too_many_groups};
