@@ -126,9 +126,14 @@ pub async fn find(c: &Call<'_>) -> AppResult<Reply> {
 /// Everything that changed since `version` (epoch ms; 0 or negative = all): my profile,
 /// friends, blacklist, groups and their members — SealTalk's offline catch-up. As the
 /// original (user.coffee:741-882): `version` is null when nothing changed, `group_members`
-/// null when no group changed.
-/// Costs: session, profile, two relation Queries, one membership Query + META
-/// BatchGetItem, then one member Query per group that changed.
+/// null when no group changed; removals since `version` come from the tombstones
+/// (`relations::gone_since`): an ended friendship is a friend row with status 30
+/// (friendship:323-345), an unblock a blacklist row `status:false` (user:540-565), a group
+/// left, kicked from or dismissed a group row `isDeleted:true`. Rows carry `user`
+/// `{id, nickname, portraitUri}` (friends and blacklist: the copy kept on the relation).
+/// Costs: session, profile, two relation Queries, the tombstone Query, one membership Query
+/// and a META BatchGetItem; when groups changed, one member Query per changed group and the
+/// members' profiles (⌈n/100⌉ BatchGetItem).
 pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let raw = c.path_param("version")?;
@@ -140,10 +145,11 @@ pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
         .max(0);
     let db = &c.ctx.db;
     let mine = profiles::require(c.ctx, me).await?;
-    let (following, blocked, convs) = tokio::try_join!(
+    let (following, blocked, convs, gone) = tokio::try_join!(
         relations::list(db, me, ListKind::Following, None, None),
         relations::list(db, me, ListKind::Blacklist, None, None),
         chat::conversations_of(db, me),
+        relations::gone_since(db, me, since, c.ctx.now_secs()),
     )?;
     let mut version: Option<i64> = None;
     let mut bump = |t: i64| version = Some(version.map_or(t, |v| v.max(t)));
@@ -153,26 +159,38 @@ pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
         u["timestamp"] = json!(mine.updated_at);
         u
     });
-    let friends: Vec<Value> = following
-        .items
-        .iter()
-        .filter(|r| r.modify_time > since)
-        .map(|r| {
-            bump(r.modify_time);
-            json!({"friendId": r.other.to_string(), "displayName": r.remark, "status": if r.status == 2 { 20 } else { 10 }, "timestamp": r.modify_time})
-        })
-        .collect();
-    let blacklist: Vec<Value> = blocked
-        .items
-        .iter()
-        .filter(|r| r.modify_time > since)
-        .map(|r| {
-            bump(r.modify_time);
-            json!({"friendId": r.other.to_string(), "status": true, "timestamp": r.modify_time})
-        })
-        .collect();
+    let other_json = |id: &str, nickname: &str, avatar: Option<&str>| json!({"id": id, "nickname": nickname, "portraitUri": avatar.unwrap_or_default()});
+    // A tombstone of something live again (befriended, blocked, joined anew) is not reported.
+    let gone_of = |kind: &str, live: &dyn Fn(&str) -> bool| {
+        gone.iter().filter(|g| g.kind == kind && !live(&g.other)).cloned().collect::<Vec<_>>()
+    };
+    let mut friends = vec![];
+    for r in following.items.iter().filter(|r| r.modify_time > since) {
+        bump(r.modify_time);
+        let id = r.other.to_string();
+        let status = if r.status == relations::Status::Friends { 20 } else { 10 };
+        let user = other_json(&id, &r.to_nickname, r.to_avatar.as_deref());
+        friends.push(json!({"friendId": id, "displayName": r.remark, "status": status, "timestamp": r.modify_time, "user": user}));
+    }
+    for g in gone_of(relations::gone::FRIEND, &|id| following.items.iter().any(|r| r.other.to_string() == id)) {
+        bump(g.at);
+        let user = other_json(&g.other, &g.name, g.avatar.as_deref());
+        friends.push(json!({"friendId": g.other, "displayName": "", "status": 30, "timestamp": g.at, "user": user}));
+    }
+    let mut blacklist = vec![];
+    for r in blocked.items.iter().filter(|r| r.modify_time > since) {
+        bump(r.modify_time);
+        let id = r.other.to_string();
+        let user = other_json(&id, &r.to_nickname, r.to_avatar.as_deref());
+        blacklist.push(json!({"friendId": id, "status": true, "timestamp": r.modify_time, "user": user}));
+    }
+    for g in gone_of(relations::gone::BLOCK, &|id| blocked.items.iter().any(|r| r.other.to_string() == id)) {
+        bump(g.at);
+        let user = other_json(&g.other, &g.name, g.avatar.as_deref());
+        blacklist.push(json!({"friendId": g.other, "status": false, "timestamp": g.at, "user": user}));
+    }
     let mut groups = vec![];
-    let mut group_members = vec![];
+    let mut members_of = vec![];
     for (conv, m) in convs.iter().filter(|(conv, _)| conv.kind == Kind::Group) {
         let changed = conv.created_at.max(m.joined_at);
         if changed <= since {
@@ -185,13 +203,32 @@ pub async fn sync(c: &Call<'_>) -> AppResult<Reply> {
             "group": {"id": conv.id, "name": conv.name, "portraitUri": "", "timestamp": conv.created_at},
         }));
         // One Query (META + members); showMember = 0 hides plain members as in every member list.
-        let Some((_, _, members)) = rooms::members_as_seen_by(db, &conv.id, m.uid).await? else {
-            continue;
-        };
+        // The group is new to me (created or joined since `version`): all its members are.
+        if let Some((_, _, members)) = rooms::members_as_seen_by(db, &conv.id, m.uid).await? {
+            members_of.push((conv.id.clone(), members));
+        }
+    }
+    for g in gone_of(relations::gone::GROUP, &|cid| convs.iter().any(|(conv, _)| conv.id == cid)) {
+        bump(g.at);
+        let role = if g.role == "owner" { 0 } else { 1 };
+        groups.push(json!({
+            "groupId": g.other, "displayName": "", "role": role, "isDeleted": true,
+            "group": {"id": g.other, "name": g.name, "portraitUri": "", "timestamp": g.at},
+        }));
+    }
+    let uids: Vec<UserId> = members_of.iter().flat_map(|(_, ms)| ms.iter().map(|m| m.uid)).collect();
+    let cards = if uids.is_empty() { vec![] } else { profiles::many(c.ctx, &uids).await? };
+    let mut group_members = vec![];
+    for (gid, members) in &members_of {
         for member in members {
+            let user = match cards.iter().find(|k| k.user.uid == member.uid) {
+                Some(k) => user_json(k),
+                None => other_json(&member.uid.to_string(), "", None),
+            };
             group_members.push(json!({
-                "groupId": conv.id, "memberId": member.uid.to_string(), "displayName": "",
-                "role": if member.role == "owner" { 0 } else { 1 }, "isDeleted": false, "timestamp": member.joined_at,
+                "groupId": gid, "memberId": member.uid.to_string(), "displayName": member.nickname,
+                "role": if member.role == "owner" { 0 } else { 1 }, "isDeleted": false,
+                "timestamp": member.joined_at.max(member.modified_at), "user": user,
             }));
         }
     }

@@ -5,8 +5,9 @@
 //!
 //! Every MEMBER item moves, in the same transaction, the user's group counter (conditioned on
 //! the cap, store/group_counts.rs) and the room's `memberCount` (conditioned on its capacity).
-//! Transactions hold 100 items; a member costs two (MEMBER + counter), so adds and removals go
-//! in transactions of [`MAX_IN_ONE_ADD`] members (a 1000-member invite is 21 transactions).
+//! Transactions hold 100 items; an added member costs two (MEMBER + counter), so adds go in
+//! transactions of [`MAX_IN_ONE_ADD`] members (a 1000-member invite is 21 transactions); a
+//! removed one three (plus its tombstone, store/gone.rs), so removals go by [`MAX_IN_ONE_REMOVE`].
 
 use super::conversations::{member_item, member_sk, pk, put, REFUSED_ROOM_FULL};
 use super::group_counts::{counter, groups_key, member_count, too_many_groups};
@@ -20,6 +21,23 @@ use std::collections::{HashMap, HashSet};
 
 /// Members added or removed per transaction (two items each, plus META and the event).
 pub const MAX_IN_ONE_ADD: usize = 49;
+/// Members removed per transaction: three items each (MEMBER, counter, the removed user's
+/// tombstone `GONE#group#<cid>`, store/gone.rs), plus META and the event.
+pub const MAX_IN_ONE_REMOVE: usize = 32;
+
+/// The tombstone of `uid`'s membership of `cid` (named `name`, "" when unknown), gone at `now`
+/// (SealTalk sync: `isDeleted`).
+fn gone(db: &Db, cid: &str, uid: UserId, role: &str, now: i64, name: &str) -> TransactWriteItem {
+    let g = super::gone::Gone {
+        kind: super::gone::GROUP.into(),
+        other: cid.to_string(),
+        at: now,
+        name: name.to_string(),
+        avatar: None,
+        role: role.into(),
+    };
+    super::gone::put(db, uid, &g)
+}
 
 /// What the invite rules look at for `uids` invited by `inviter` (to `cid`, when the room
 /// exists already): from consistent BatchGetItems of 100 keys, in parallel (profiles when
@@ -225,15 +243,16 @@ fn delete_member(db: &Db, cid: &str, uid: UserId) -> TransactWriteItem {
 }
 
 /// Remove members (leave, kick) with their `event`, in one transaction per
-/// [`MAX_IN_ONE_ADD`] (each chunk carries its own copy of the event; counters go down with
-/// the member items). Ok(false): one of them was not a member (nothing of that chunk was
+/// [`MAX_IN_ONE_REMOVE`] (each chunk carries its own copy of the event; counters go down and
+/// tombstones are written with the member items). Ok(false): one of them was not a member (nothing of that chunk was
 /// written).
 pub async fn remove_members(db: &Db, now: i64, cid: &str, uids: &[UserId], event: &GroupEvent) -> AppResult<bool> {
-    for chunk in uids.chunks(MAX_IN_ONE_ADD) {
+    for chunk in uids.chunks(MAX_IN_ONE_REMOVE) {
         let mut writes: Vec<TransactWriteItem> = vec![];
         for u in chunk {
             writes.push(delete_member(db, cid, *u));
             writes.push(counter(db, *u, -1, false));
+            writes.push(gone(db, cid, *u, MEMBER, now, ""));
         }
         writes.push(member_count(db, cid, -(chunk.len() as i64), None));
         if !transact(db, writes, cid, now, std::slice::from_ref(event)).await? {
@@ -250,7 +269,8 @@ pub async fn remove_member(db: &Db, now: i64, cid: &str, uid: UserId, event: &Gr
 
 /// Dismiss a group. One transaction deletes META, leaves the `DISMISSED` marker (the id is
 /// never used again, so its messages stay unreachable) and writes the event (to every former
-/// member); then the member items go with their counters, 50 per transaction. A room without
+/// member); then the member items go with their counters and tombstones (the dismisser's
+/// says "owner"), [`MAX_IN_ONE_REMOVE`] per transaction. A room without
 /// META is gone for every reader (membership checks read META too), so a failure there leaves
 /// nothing visible. Returns the former members; not found when the group is already gone.
 pub async fn dismiss(db: &Db, now: i64, cid: &str, event: GroupEvent) -> AppResult<Vec<UserId>> {
@@ -258,6 +278,8 @@ pub async fn dismiss(db: &Db, now: i64, cid: &str, event: GroupEvent) -> AppResu
         return Err(AppError::not_found(format!("conversation {cid}")));
     };
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
+    let by = event.by;
+    let name = room.name();
     let meta = Delete::builder()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), super::keys::META_SK)))
@@ -269,11 +291,17 @@ pub async fn dismiss(db: &Db, now: i64, cid: &str, event: GroupEvent) -> AppResu
     if !transact(db, writes, cid, now, &[event.also_to(&uids)]).await? {
         return Err(AppError::not_found(format!("conversation {cid}")));
     }
-    for chunk in uids.chunks(50) {
+    for chunk in uids.chunks(MAX_IN_ONE_REMOVE) {
         let mut left = chunk.to_vec();
         // A member item that went meanwhile cancels its chunk: retry with those still there.
         for _ in 0..3 {
-            let writes = left.iter().flat_map(|u| [delete_member(db, cid, *u), counter(db, *u, -1, false)]).collect();
+            let role = |u: UserId| if u == by { super::rooms::OWNER } else { MEMBER };
+            let writes = left
+                .iter()
+                .flat_map(|u| {
+                    [delete_member(db, cid, *u), counter(db, *u, -1, false), gone(db, cid, *u, role(*u), now, &name)]
+                })
+                .collect();
             if transact(db, writes, cid, now, &[]).await? {
                 break;
             }

@@ -119,6 +119,17 @@ pub fn friend_event_key(to: crate::ids::UserId, now: i64, id: &str) -> (String, 
     (format!("EVENT#{to}"), format!("{now:013}#{id}"))
 }
 
+/// A tombstone of something `USER#<uid>` lost (store/gone.rs): `GONE#<kind>#<other>`, kind
+/// `friend` (a friendship ended), `block` (an unblock), `group` (left, kicked, dismissed);
+/// written in the transaction of the removal, `ttl` [`GONE_TTL_SECS`]. Read by SealTalk's
+/// `/user/sync` with one Query on the prefix [`GONE_PREFIX`]; no list reads them.
+pub fn gone_sk(kind: &str, other: &str) -> String {
+    format!("{GONE_PREFIX}{kind}#{other}")
+}
+pub const GONE_PREFIX: &str = "GONE#";
+/// Tombstones are kept 30 days: a client whose last sync is older must sync from 0.
+pub const GONE_TTL_SECS: i64 = 30 * 86_400;
+
 /// Telephone lookup allowance (store::lookups): `LOOKUP#<uid>` / `H#<epoch hour>`, `D#<epoch day>`.
 pub fn lookup_pk(uid: crate::ids::UserId) -> String {
     format!("LOOKUP#{uid}")

@@ -12,6 +12,7 @@ pub mod favorites;
 pub mod feed;
 pub mod files;
 pub mod geo;
+pub mod gone;
 pub mod group_counts;
 pub mod groups;
 pub mod invites;

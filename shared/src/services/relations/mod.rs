@@ -19,6 +19,8 @@ use crate::store::{profiles, settings, Db};
 use std::collections::HashMap;
 
 pub use crate::domain::relations::{ListKind, Patch, ReqState, Request, Status};
+/// Tombstones (kinds `gone::FRIEND`, `BLOCK`, `GROUP`), read by [`gone_since`].
+pub use crate::store::gone::{self, Gone};
 pub use crate::store::relations::{fans, get, is_blocked, list, refresh_profile, requests, Page};
 pub use rules::{Edit, Pair, REFUSED_BLOCKED, REFUSED_BY_TARGET};
 
@@ -49,6 +51,11 @@ where
         let p = load(db, me, other).await?;
         let edit = op(&p, now)?;
         let outcome = edit.outcome.unwrap_or(Outcome::Done);
+        let gone = [(&p.mine, &edit.mine), (&p.theirs, &edit.theirs)]
+            .into_iter()
+            .filter_map(|(before, after)| Some((before.as_ref()?, after.as_ref()?)))
+            .flat_map(|(before, after)| tombstones(before, after.as_ref(), now))
+            .collect();
         let events = edit
             .events
             .iter()
@@ -62,6 +69,7 @@ where
             req_to_me: edit.req_to_me,
             req_to_them: edit.req_to_them,
             events,
+            gone,
         };
         let v = Versions {
             me,
@@ -80,6 +88,34 @@ where
         }
     }
     Err(AppError::Conflict("the relation changed concurrently; try again".into()))
+}
+
+/// What `before.owner` lost when their relation became `after` (None: deleted): a friendship
+/// that ended, a block that was lifted. SealTalk's sync reports them (friend status 30,
+/// blacklist `status:false`); no list reads them.
+pub fn tombstones(before: &Relation, after: Option<&Relation>, now: i64) -> Vec<(UserId, Gone)> {
+    let mut out = vec![];
+    let tomb = |kind: &str| Gone {
+        kind: kind.to_string(),
+        other: before.other.to_string(),
+        at: now,
+        name: after.map_or(&before.to_nickname, |a| &a.to_nickname).clone(),
+        avatar: after.map_or(&before.to_avatar, |a| &a.to_avatar).clone(),
+        role: String::new(),
+    };
+    if before.status == Status::Friends && after.is_none_or(|a| a.status != Status::Friends) {
+        out.push((before.owner, tomb(gone::FRIEND)));
+    }
+    if before.blacklist && after.is_none_or(|a| !a.blacklist) {
+        out.push((before.owner, tomb(gone::BLOCK)));
+    }
+    out
+}
+
+/// Every tombstone of `me` newer than `since` (one Query): what SealTalk's sync reports as
+/// removed (ended friendships, unblocks, groups left).
+pub async fn gone_since(db: &Db, me: UserId, since: i64, now_secs: i64) -> AppResult<Vec<Gone>> {
+    gone::of_user(db, me, since, now_secs).await
 }
 
 /// The pair as read (one consistent BatchGetItem): unknown `me` or `other` → NotFound.

@@ -199,3 +199,25 @@ fn invite_of_someone_who_blocked_me_is_refused_and_accept_ignores_blocks() {
     assert_eq!(q.mine.as_ref().unwrap().status, FRIENDS);
     assert!(q.theirs.as_ref().unwrap().blacklist && q.theirs.as_ref().unwrap().status == FRIENDS);
 }
+
+#[test]
+fn tombstones_record_ended_friendships_and_unblocks_only() {
+    use super::{gone, tombstones};
+    let mut friend = Relation::new(UserId(1), UserId(2), "B", None, 0);
+    friend.status = FRIENDS;
+    let kinds = |before: &Relation, after: Option<&Relation>| -> Vec<String> {
+        tombstones(before, after, 9)
+            .into_iter()
+            .map(|(owner, g)| format!("{}:{}:{}:{}", owner, g.kind, g.other, g.at))
+            .collect()
+    };
+    assert_eq!(kinds(&friend, None), vec![format!("1:{}:2:9", gone::FRIEND)]);
+    let mut follow = friend.clone();
+    follow.status = FOLLOWING;
+    assert_eq!(kinds(&friend, Some(&follow)), vec![format!("1:{}:2:9", gone::FRIEND)]);
+    let mut blocked = friend.clone();
+    blocked.blacklist = true;
+    assert!(kinds(&friend, Some(&blocked)).is_empty(), "a block keeps the friendship");
+    assert_eq!(kinds(&blocked, Some(&friend)), vec![format!("1:{}:2:9", gone::BLOCK)]);
+    assert!(kinds(&follow, Some(&friend)).is_empty());
+}

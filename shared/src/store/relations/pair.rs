@@ -50,6 +50,9 @@ pub struct Writes {
     pub req_to_them: Option<Option<Request>>,
     /// Live events: (recipient, frame as JSON text), written only when something else is.
     pub events: Vec<(UserId, String)>,
+    /// Tombstones (owner, what they lost: an ended friendship, an unblock), written only
+    /// with the change they record (store/gone.rs).
+    pub gone: Vec<(UserId, crate::store::gone::Gone)>,
 }
 
 /// A 0/1 flag of a settings item (number, bool or string); absent → `default`.
@@ -166,6 +169,9 @@ pub async fn commit(db: &Db, now: i64, v: &Versions, w: &Writes) -> AppResult<bo
     for (to, frame) in &w.events {
         let put = Put::builder().table_name(&db.table).set_item(Some(event_item(*to, frame, now)));
         items.push(TransactWriteItem::builder().put(put.build().expect("table and item set")).build());
+    }
+    for (owner, g) in &w.gone {
+        items.push(crate::store::gone::put(db, *owner, g));
     }
     match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
         Ok(_) => Ok(true),
