@@ -138,6 +138,9 @@ async fn sync_reports_groups_left_kicked_and_dismissed() {
         assert!(gr["group"]["timestamp"].as_i64().unwrap() > since[i], "{res}");
         assert!(version_of(&res) > since[i]);
         assert_eq!(gr["role"], if i == 0 { 0 } else { 1 }, "{res}");
+        // Those who lost it to the dismissal (a, d) get its last name; b and c left before.
+        let name = if i == 0 || i == 3 { "Seals" } else { "" };
+        assert_eq!(gr["group"]["name"], name, "member {i}: {res}");
     }
     // Other dialects: the group is gone from every list.
     let r = http.get("/sealtalk/user/groups", Some(&b.token)).await;
