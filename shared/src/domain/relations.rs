@@ -206,6 +206,28 @@ pub enum Op {
     Patch(Patch, Status),
 }
 
+/// Kinds of [`Gone`]: an ended friendship, a lifted block, a lost group membership.
+pub const GONE_FRIEND: &str = "friend";
+pub const GONE_BLOCK: &str = "block";
+pub const GONE_GROUP: &str = "group";
+
+/// A tombstone: what a user lost and when (SealTalk `/user/sync` reports removals from them;
+/// store/gone.rs keeps them 30 days).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gone {
+    /// [`GONE_FRIEND`], [`GONE_BLOCK`] or [`GONE_GROUP`].
+    pub kind: String,
+    /// The other user's id, or the group's conversation id.
+    pub other: String,
+    /// When it went (epoch ms).
+    pub at: i64,
+    /// The other user's nickname / the group's name, as known at removal ("" unknown).
+    pub name: String,
+    pub avatar: Option<String>,
+    /// The membership's role at removal (groups: "owner" or "member").
+    pub role: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,25 +10,7 @@ use crate::error::AppResult;
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-pub const FRIEND: &str = "friend";
-pub const BLOCK: &str = "block";
-pub const GROUP: &str = "group";
-
-/// One tombstone as read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gone {
-    /// [`FRIEND`], [`BLOCK`] or [`GROUP`].
-    pub kind: String,
-    /// The other user's id, or the group's conversation id.
-    pub other: String,
-    /// When it went (epoch ms).
-    pub at: i64,
-    /// The other user's nickname / the group's name, as known at removal ("" unknown).
-    pub name: String,
-    pub avatar: Option<String>,
-    /// The membership's role at removal (groups: "owner" or "member").
-    pub role: String,
-}
+pub use crate::domain::relations::{Gone, GONE_BLOCK as BLOCK, GONE_FRIEND as FRIEND, GONE_GROUP as GROUP};
 
 /// The tombstone item of `owner` (unconditional Put: a newer removal replaces an older one).
 pub fn item(owner: UserId, g: &Gone) -> Item {
