@@ -65,7 +65,8 @@ async fn every_route_but_the_exempt_ones_needs_the_login() {
     assert_eq!(st_code(&r), 200);
 }
 
-/// user:506-536 add_to_blacklist of an unknown user → 404; user:569-574 upload_contacts → 404
+/// user:506-536 add_to_blacklist of an unknown user → 404, of oneself → 200 (the original
+/// upserts the row; we store nothing, as unblocking oneself); user:569-574 upload_contacts → 404
 /// "Not implements."; user:314-316 logout → 200.
 #[tokio::test]
 async fn user_blacklist_contacts_and_logout() {
@@ -75,6 +76,10 @@ async fn user_blacklist_contacts_and_logout() {
     let a = &p[0];
     let r = sealtalk(&http, a, "/user/add_to_blacklist", json!({"friendId": "99999999"})).await;
     assert_eq!(r.status, 404, "{}", r.text);
+    let r = sealtalk(&http, a, "/user/add_to_blacklist", json!({"friendId": a.uid.to_string()})).await;
+    assert_eq!(st_code(&r), 200);
+    let r = http.get("/sealtalk/user/blacklist", Some(&a.token)).await;
+    assert_eq!(r.body["result"], json!([]), "{}", r.text);
     let r = sealtalk(&http, a, "/user/upload_contacts", json!({})).await;
     assert_eq!(r.status, 404, "{}", r.text);
     let r = sealtalk(&http, a, "/user/logout", json!({})).await;
@@ -92,7 +97,8 @@ async fn group_display_name_branches() {
     let ids = vec![a.uid.to_string(), b.uid.to_string()];
     let r = sealtalk(&http, a, "/group/create", json!({"name": "Seals", "memberIds": ids})).await;
     let gid = r.body["result"]["id"].as_str().unwrap().to_string();
-    let set = |by, name: String| sealtalk(&http, by, "/group/set_display_name", json!({"groupId": gid, "displayName": name}));
+    let set =
+        |by, name: String| sealtalk(&http, by, "/group/set_display_name", json!({"groupId": gid, "displayName": name}));
     assert_eq!(set(b, "x".repeat(33)).await.status, 400);
     assert_eq!(set(c, "Me".into()).await.status, 404);
     assert_eq!(st_code(&set(b, "字".repeat(32)).await), 200);
