@@ -245,7 +245,6 @@ pub async fn of_user(db: &Db, uid: UserId) -> AppResult<Vec<(Room, RoomMember)>>
 
 pub use super::groups::GroupEvent;
 
-
 /// The `DISMISSED` marker of `room`, dismissed at `now` by `by`: the id is never used again
 /// (creation is conditioned on its absence) and former members may still read what it was.
 pub(crate) fn dismissed_item(cid: &str, room: &Room, members: &[UserId], now: i64, by: UserId) -> Item {

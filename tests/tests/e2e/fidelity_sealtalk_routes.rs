@@ -135,3 +135,22 @@ async fn latest_update_invalid_version() {
         assert_eq!(r.status, 400, "{q}: {}", r.text);
     }
 }
+
+/// group:873-880 set_portrait_uri: the xss-escaped text must pass `isURL` (http/https, a host)
+/// and be 12–256 characters → else 400.
+#[tokio::test]
+async fn group_portrait_must_be_a_url_with_a_host() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let p = people(&http, 2).await;
+    let (a, b) = (&p[0], &p[1]);
+    let ids = vec![a.uid.to_string(), b.uid.to_string()];
+    let r = sealtalk(&http, a, "/group/create", json!({"name": "Seals", "memberIds": ids})).await;
+    let gid = r.body["result"]["id"].as_str().unwrap().to_string();
+    let set =
+        |uri: &'static str| sealtalk(&http, a, "/group/set_portrait_uri", json!({"groupId": gid, "portraitUri": uri}));
+    for bad in ["http://<x>/abcd.png", "https://:80/abcdef", "ftp://example.com/a.png", "http://a.b/"] {
+        assert_eq!(set(bad).await.status, 400, "{bad}");
+    }
+    assert_eq!(st_code(&set("https://example.com/a.png").await), 200);
+}
