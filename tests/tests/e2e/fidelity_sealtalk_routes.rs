@@ -154,3 +154,21 @@ async fn group_portrait_must_be_a_url_with_a_host() {
     }
     assert_eq!(st_code(&set("https://example.com/a.png").await), 200);
 }
+
+/// misc:36-42: `semver.valid` takes `v1.0.2`, pre-releases and build metadata; a pre-release of
+/// the latest version is older than it (`semver.gte` false → the release object).
+#[tokio::test]
+async fn latest_update_takes_semver_forms() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    for (v, status) in
+        [("v1.0.2", 204), ("=1.0.2", 204), ("1.0.2%2Bbuild.5", 204), ("1.0.2-beta.1", 200), ("1.0.1-rc", 200)]
+    {
+        let r = http.get(&format!("/sealtalk/misc/latest_update?version={v}"), None).await;
+        assert_eq!(r.status, status, "{v}: {}", r.text);
+    }
+    for v in ["1.0", "1.0.2-", "1.0.2%2B", "1.0.2-be%20ta"] {
+        let r = http.get(&format!("/sealtalk/misc/latest_update?version={v}"), None).await;
+        assert_eq!(r.status, 400, "{v}: {}", r.text);
+    }
+}
