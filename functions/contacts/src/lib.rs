@@ -43,7 +43,7 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("POST", "/api/v1/subscriptions/users/{user_id}") => minxing::subscribe(&c).await,
         ("GET", "/api/v1/subscriptions/users") => minxing::subscriptions(&c).await,
         // SealTalk
-        ("POST", "/sealtalk/user/add_to_blacklist") => sealtalk::relation_op(&c, Op::Block).await,
+        ("POST", "/sealtalk/user/add_to_blacklist") => sealtalk::block(&c).await,
         ("POST", "/sealtalk/user/remove_from_blacklist") => sealtalk::unblock(&c).await,
         ("GET", "/sealtalk/user/blacklist") => sealtalk::blacklist(&c).await,
         ("POST", "/sealtalk/friendship/invite") => sealtalk::invite(&c).await,

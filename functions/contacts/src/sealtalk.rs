@@ -55,15 +55,6 @@ fn user_json(uid: UserId, loaded: &Loaded, seen: &Seen) -> Value {
     shared::dialects::sealtalk::users::user_json(uid, u, u.and_then(|u| u.avatar.as_deref()), fields)
 }
 
-/// `user/add_to_blacklist`, `user/remove_from_blacklist`: `op` on my relation with
-/// `friendId`, empty reply.
-pub async fn relation_op(c: &Call<'_>, op: Op) -> AppResult<Reply> {
-    let me = c.session().await?.uid;
-    let to = friend_id(c)?;
-    rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &op).await?;
-    Ok(Reply::empty())
-}
-
 /// `friendship/agree` (a pending request), `friendship/ignore` (a pending request),
 /// `friendship/delete` (a friend): 404 in any other state, yourself included.
 pub async fn friendship_op(c: &Call<'_>, op: Op) -> AppResult<Reply> {
@@ -151,6 +142,18 @@ pub async fn profile(c: &Call<'_>) -> AppResult<Reply> {
         "displayName": r.remark,
         "user": user_json(to, &loaded, &loaded.seen_by(me)),
     })))
+}
+
+/// `user/add_to_blacklist`: an unknown user → 404 (user:513); oneself → 200 with nothing stored
+/// (the original upserts a self row and answers 200, user:506-536; a self-block means nothing).
+pub async fn block(c: &Call<'_>) -> AppResult<Reply> {
+    let me = c.session().await?.uid;
+    let to = friend_id(c)?;
+    if to == me {
+        return Ok(Reply::empty());
+    }
+    rel::apply(&c.ctx.db, c.ctx.now_ms(), me, to, &Op::Block).await?;
+    Ok(Reply::empty())
 }
 
 /// `user/remove_from_blacklist`: the original updates with no existence check (user:539-566),

@@ -17,7 +17,6 @@ const MIN_NAME: usize = 2;
 const MAX_NAME: usize = 32;
 const MAX_DISPLAY_NAME: usize = 32;
 const MAX_PORTRAIT: usize = 256;
-const MIN_PORTRAIT: usize = 12;
 /// The original's `MAX_GROUP_MEMBER_COUNT` (group.coffee:86-87): more ids → 400.
 const MAX_GROUP_MEMBERS: usize = 500;
 
@@ -213,17 +212,13 @@ pub async fn set_bulletin(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::empty())
 }
 
-/// `POST /group/set_portrait_uri` `{groupId, portraitUri}` (an http(s) URL, ≤ 256).
+/// `POST /group/set_portrait_uri` `{groupId, portraitUri}` (an http(s) URL with a host, 12–256).
 pub async fn set_portrait_uri(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let gid = group_id(c)?;
     let uri = c.params.str_max("portraitUri", MAX_PORTRAIT)?.ok_or_else(|| AppError::missing("portraitUri"))?;
-    if !(uri.starts_with("http://") || uri.starts_with("https://")) || uri.contains(char::is_whitespace) {
-        return Err(AppError::invalid("portraitUri", "must be an http(s) URL"));
-    }
-    if uri.chars().count() < MIN_PORTRAIT {
-        return Err(AppError::invalid("portraitUri", "Length of portraitUri invalid."));
-    }
+    // As the user's portrait (group.coffee:877-880: isURL with a host, 12–256 characters).
+    shared::dialects::sealtalk::input::check_portrait_url("portraitUri", &uri)?;
     let ev = GroupEvent::new("portrait", me, json!({"portraitUri": uri}));
     let ch: Changes = vec![("portrait".into(), Some(Field::from(uri.as_str())))];
     svc::update_as_admin(&c.ctx.db, c.ctx.now_ms(), me, &gid, ch, &[ev]).await.map_err(not_creator)?;

@@ -1,7 +1,7 @@
 //! Client version data (CONFIG/versions): `desktop`, `iOS`, `Android`.
 
 use serde_json::{json, Value};
-use shared::domain::config::client_version;
+use shared::domain::config::{client_version, parse_version};
 use shared::http::Call;
 use shared::services::config;
 use shared::{AppError, AppResult, Reply};
@@ -12,14 +12,31 @@ async fn load(c: &Call<'_>) -> AppResult<Value> {
 
 /// 204 when the client is up to date, 400 on an invalid version, else the bare desktop release.
 pub async fn sealtalk_latest_update(c: &Call<'_>) -> AppResult<Reply> {
-    let client = c.params.req_str("version")?;
-    let client = client_version(&client)?;
+    let (client, pre) = semver(&c.params.req_str("version")?)?;
     let doc = load(c).await?;
     let desktop = doc.get("desktop").cloned().unwrap_or(json!({}));
-    match config::newer(desktop.get("version").and_then(Value::as_str), client) {
+    let latest = desktop.get("version").and_then(Value::as_str);
+    // A pre-release of the latest version is older than it (semver.gte, misc:39).
+    match config::newer(latest, client) || (pre && latest.and_then(parse_version) == Some(client)) {
         true => Ok(Reply::raw(200, Some(desktop))),
         false => Ok(Reply::raw(204, None)),
     }
+}
+
+/// The forms `semver.valid` takes (misc:36): an optional `v`/`=` prefix, `x.y.z`, then an
+/// optional `-pre.release` and `+build`; answers the core and whether it is a pre-release.
+fn semver(v: &str) -> AppResult<((u64, u64, u64), bool)> {
+    let bad = || AppError::invalid("version", "Invalid version.");
+    let v = v.trim();
+    let v = v.strip_prefix(['v', '=']).unwrap_or(v);
+    let ids_ok =
+        |s: &str| s.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let (v, build) = v.split_once('+').map_or((v, None), |(a, b)| (a, Some(b)));
+    let (core, pre) = v.split_once('-').map_or((v, None), |(a, b)| (a, Some(b)));
+    if !build.is_none_or(ids_ok) || !pre.is_none_or(ids_ok) {
+        return Err(bad());
+    }
+    Ok((parse_version(core).ok_or_else(bad)?, pre.is_some()))
 }
 
 /// `/misc/client_version` answers the bare object; `/misc/mobile_version` the enveloped one.

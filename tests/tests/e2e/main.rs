@@ -13,6 +13,7 @@ mod fidelity_minxing;
 mod fidelity_networks;
 mod fidelity_sealtalk_friends;
 mod fidelity_sealtalk_groups;
+mod fidelity_sealtalk_routes;
 mod fidelity_sealtalk_sync;
 mod fidelity_sealtalk_users;
 mod fidelity_shiku;
