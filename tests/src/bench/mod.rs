@@ -4,8 +4,10 @@
 //! - [`fanout`]: send → last WebSocket delivery in a big group, delivery's DynamoDB calls
 //! - [`scan_compare`]: our fan-out vs "Scan every connection per message" (RCUs, time)
 //! - [`sync`]: Queries of a sync after N missed messages
+//! - [`feed`]: following page with 500 follows, a post's fan-out to 500 fans (not in the default run)
 
 pub mod fanout;
+pub mod feed;
 pub mod group_send;
 pub mod scan_compare;
 pub mod sync;

@@ -7,7 +7,11 @@
 //!   1000-member group on real WebSockets, (c) our fan-out vs a Scan of every
 //!   connection, (d) sync after N missed messages
 //!
+//! - `feed` (only when asked for): following page with 500 follows, a post's fan-out to 500 fans
+//!
 //! `BENCH_SECTIONS` (default `baseline,a,b,c,d`) picks sections; sizes: see tests/src/bench/mod.rs.
+//! Output: `bench-results/$BENCH_OUT`; default `latest.md` (the baseline run), except a run of
+//! the `feed` section alone, which writes `feed-latest.md` and leaves the baseline alone.
 
 #[path = "../bench/mod.rs"]
 mod bench;
@@ -126,8 +130,13 @@ fn http_event(method: &str, path: &str) -> serde_json::Value {
 async fn main() {
     let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "baseline,a,b,c,d".into());
     let want = |s: &str| sections.split(',').any(|x| x.trim() == s);
+    let feed_only = sections.split(',').all(|x| x.trim() == "feed");
+    let out_name = std::env::var("BENCH_OUT")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| if feed_only { "feed-latest.md" } else { "latest.md" }.into());
     let mut out = String::new();
-    writeln!(out, "# Benchmark baseline\n").unwrap();
+    writeln!(out, "# {}\n", if feed_only { "Benchmark: feed (issue 12 §5)" } else { "Benchmark baseline" }).unwrap();
     writeln!(
         out,
         "Machine: {} cores; local stack (DynamoDB Local, moto S3, local gateway) on loopback.\n",
@@ -169,11 +178,20 @@ async fn main() {
     }
     // Sections in the order a, b, c, d.
     out.push_str(&cd);
+    if want("feed") {
+        // On its own table, like (c) and (d) (the first one when it runs alone).
+        eprintln!("==> feed: following page with 500 follows, fan-out to 500 fans");
+        if feed_only {
+            out.push_str(&bench::feed::run(&app).await);
+        } else {
+            out.push_str(&bench::feed::run(&spawn_app().await).await);
+        }
+    }
     let dir = root().join("bench-results");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("latest.md"), &out).unwrap();
+    std::fs::write(dir.join(&out_name), &out).unwrap();
     println!("{out}");
-    eprintln!("==> written to bench-results/latest.md");
+    eprintln!("==> written to bench-results/{out_name}");
 }
 
 async fn baseline(out: &mut String, app: &TestApp, stack_ms: f64) {
