@@ -318,6 +318,15 @@ pub mod rooms {
     pub async fn sealtalk(http: &Http, p: &Person, path: &str, body: Value) -> Resp {
         http.json("POST", &format!("/sealtalk{path}"), Some(&p.token), body).await
     }
+
+    /// A SealTalk group "Seals" created by `owner` with `members`; answers its id.
+    pub async fn sealtalk_group(http: &Http, owner: &Person, members: &[&Person]) -> String {
+        let mut ids: Vec<String> = vec![owner.uid.to_string()];
+        ids.extend(members.iter().map(|p| p.uid.to_string()));
+        let r = sealtalk(http, owner, "/group/create", json!({"name": "Seals", "memberIds": ids})).await;
+        assert_eq!(r.body["code"], 200, "{}", r.text);
+        r.body["result"]["id"].as_str().unwrap().to_string()
+    }
 }
 
 /// SealTalk POST without a token (the client's cookie store carries the session).

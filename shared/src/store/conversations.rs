@@ -307,21 +307,7 @@ pub async fn visible_to(db: &Db, cid: &str, member: &Member, mut msgs: Vec<Messa
 
 /// Hide the whole conversation up to `seq` for one member (Minxing "delete for me" of a 1:1 chat).
 pub async fn clear_for(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<()> {
-    let r = db
-        .client
-        .update_item()
-        .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
-        .update_expression("SET clearedSeq = :s")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_values(":s", n(seq))
-        .send()
-        .await;
-    if applied(r)? {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("conversation {cid}")))
-    }
+    set_number(db, cid, member_sk(uid), "clearedSeq", seq).await
 }
 
 /// The caller's MEMBER items of several conversations, with their META (only live
@@ -352,14 +338,21 @@ pub async fn memberships(
 
 /// SealTalk screen-capture notification state of a conversation (META `screenCapture`).
 pub async fn set_screen_capture(db: &Db, cid: &str, status: i64) -> AppResult<()> {
+    set_number(db, cid, super::keys::META_SK.to_string(), "screenCapture", status).await
+}
+
+/// `SET <attr> = value` on an existing item of conversation `cid` (one UpdateItem); the
+/// conversation's not-found when the item is absent.
+async fn set_number(db: &Db, cid: &str, sk: String, attr: &str, value: i64) -> AppResult<()> {
     let r = db
         .client
         .update_item()
         .table_name(&db.table)
-        .set_key(Some(Db::key(pk(cid), super::keys::META_SK)))
-        .update_expression("SET screenCapture = :s")
+        .set_key(Some(Db::key(pk(cid), sk)))
+        .update_expression("SET #a = :v")
         .condition_expression("attribute_exists(pk)")
-        .expression_attribute_values(":s", n(status))
+        .expression_attribute_names("#a", attr)
+        .expression_attribute_values(":v", n(value))
         .send()
         .await;
     if applied(r)? {

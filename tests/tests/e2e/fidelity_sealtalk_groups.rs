@@ -1,17 +1,9 @@
 //! SealTalk `/group/*` statuses as the original server answers them (rongcloud/sealtalk-server,
 //! src/routes/group.coffee; /work/briefs/sealtalk-table.md §3 /group, DIFF-2, DIFF-42..61).
 
-use e2e::rooms::sealtalk;
+use e2e::rooms::{sealtalk, sealtalk_group};
 use e2e::*;
 use serde_json::json;
-
-async fn group(http: &Http, owner: &Person, members: &[&Person]) -> String {
-    let mut ids: Vec<String> = vec![owner.uid.to_string()];
-    ids.extend(members.iter().map(|p| p.uid.to_string()));
-    let r = sealtalk(http, owner, "/group/create", json!({"name": "Seals", "memberIds": ids})).await;
-    assert_eq!(r.body["code"], 200, "{}", r.text);
-    r.body["result"]["id"].as_str().unwrap().to_string()
-}
 
 /// group.coffee:84-87 and the bulkUpsert: `[]`, only the creator, a list without the creator,
 /// more than 500 ids → 400.
@@ -52,7 +44,7 @@ async fn outsiders_get_403_and_unknown_groups_404() {
     let http = Http::new(&app);
     let p = people(&http, 4).await;
     let (a, b, c, d) = (&p[0], &p[1], &p[2], &p[3]);
-    let gid = group(&http, a, &[b, c]).await;
+    let gid = sealtalk_group(&http, a, &[b, c]).await;
     assert_eq!(http.get(&format!("/sealtalk/group/{gid}/members"), Some(&d.token)).await.status, 403);
     assert_eq!(http.get("/sealtalk/group/nope/members", Some(&d.token)).await.status, 404);
     assert_eq!(sealtalk(&http, d, "/group/quit", json!({"groupId": gid})).await.status, 403);
@@ -78,7 +70,7 @@ async fn creator_only_changes_answer_400() {
     let http = Http::new(&app);
     let p = people(&http, 3).await;
     let (a, b, d) = (&p[0], &p[1], &p[2]);
-    let gid = group(&http, a, &[b]).await;
+    let gid = sealtalk_group(&http, a, &[b]).await;
     for g in [gid.as_str(), "nope"] {
         for who in [b, d] {
             let r = sealtalk(&http, who, "/group/rename", json!({"groupId": g, "name": "Mine"})).await;
@@ -108,7 +100,7 @@ async fn existing_members_cannot_be_added_again() {
     let http = Http::new(&app);
     let p = people(&http, 3).await;
     let (a, b, c) = (&p[0], &p[1], &p[2]);
-    let gid = group(&http, a, &[b]).await;
+    let gid = sealtalk_group(&http, a, &[b]).await;
     let add = |ids: Vec<i64>| {
         let ids: Vec<String> = ids.iter().map(|x| x.to_string()).collect();
         sealtalk(&http, a, "/group/add", json!({"groupId": gid, "memberIds": ids}))
@@ -144,7 +136,7 @@ async fn dismissed_group_answers_with_deleted_at_to_former_members() {
     let http = Http::new(&app);
     let p = people(&http, 3).await;
     let (a, b, outsider) = (&p[0], &p[1], &p[2]);
-    let g = group(&http, a, &[b]).await;
+    let g = sealtalk_group(&http, a, &[b]).await;
     let r = sealtalk(&http, a, "/group/set_bulletin", json!({"groupId": g, "bulletin": "hello <all>"})).await;
     assert_eq!(r.body["code"], 200, "{}", r.text);
     let live = http.get(&format!("/sealtalk/group/{g}"), Some(&b.token)).await;

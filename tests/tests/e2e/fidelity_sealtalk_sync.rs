@@ -4,7 +4,7 @@
 //! and the `user {id, nickname, portraitUri}` sub-objects, while the other dialects' lists
 //! never show these tombstones.
 
-use e2e::rooms::{sealtalk, shiku};
+use e2e::rooms::{sealtalk, sealtalk_group, shiku};
 use e2e::*;
 use serde_json::{json, Value};
 
@@ -100,14 +100,6 @@ async fn sync_reports_unfriend_and_unblock_with_users() {
     assert_eq!(r.body["result"], json!([]), "{}", r.text);
 }
 
-async fn group(http: &Http, owner: &Person, members: &[&Person]) -> String {
-    let mut ids: Vec<String> = vec![owner.uid.to_string()];
-    ids.extend(members.iter().map(|p| p.uid.to_string()));
-    let r = sealtalk(http, owner, "/group/create", json!({"name": "Seals", "memberIds": ids})).await;
-    assert_eq!(r.body["code"], 200, "{}", r.text);
-    r.body["result"]["id"].as_str().unwrap().to_string()
-}
-
 /// group:quit/kick/dismiss mark the member rows `isDeleted` (group.coffee:641-650); sync
 /// reports the group with `isDeleted:true` to whoever left, was kicked, or lost it.
 #[tokio::test]
@@ -116,7 +108,7 @@ async fn sync_reports_groups_left_kicked_and_dismissed() {
     let http = Http::new(&app);
     let p = people(&http, 4).await;
     let (a, b, c, d) = (&p[0], &p[1], &p[2], &p[3]);
-    let g = group(&http, a, &[b, c, d]).await;
+    let g = sealtalk_group(&http, a, &[b, c, d]).await;
     let mut since = vec![];
     for who in [a, b, c, d] {
         let res = sync(&http, who, 0).await;
