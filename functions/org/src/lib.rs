@@ -1,6 +1,7 @@
 //! `org` endpoints (routes: infra/template.yaml, `OrgFunction`): Minxing networks, the Shiku
 //! org directory (`/org/*`, shiku.rs).
 
+mod minxing;
 mod shiku;
 
 use lambda_http::{Body, Request, Response};
@@ -16,6 +17,8 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
         ("GET", "/api/v1/users/current/networks") => networks(&c).await,
         ("POST", "/api/v1/networks/{network_id}/members") => join_network(&c).await,
+        ("GET", "/api/v1/departments") => minxing::departments(&c).await,
+        ("GET", "/api/v1/departments/search") => minxing::search(&c).await,
         (_, "/org/company/create") => shiku::company_create(&c).await,
         (_, "/org/company/get") => shiku::company_get(&c).await,
         (_, "/org/company/getByUserId") => shiku::company_by_user(&c).await,

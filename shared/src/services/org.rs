@@ -434,3 +434,60 @@ pub async fn set_position(
 pub async fn refresh_nickname(ctx: &Ctx, uid: UserId, nickname: &str) -> AppResult<()> {
     org::refresh_nickname(&ctx.db, uid, nickname).await
 }
+
+/// A page of the directory search over the caller's companies: employees whose nickname or
+/// position contains `q` (case-insensitive), within the subtree of `under` when given,
+/// ordered by (company, user), after the cursor `<cid>.<uid>` (an employee id).
+pub struct Search {
+    pub q: Option<String>,
+    pub under: Option<DeptId>,
+    pub limit: usize,
+    pub after: Option<(CompanyId, UserId)>,
+}
+
+/// Search result: (employee, department name) items and whether more follow.
+pub async fn search(ctx: &Ctx, me: UserId, s: &Search) -> AppResult<(Vec<(Employee, String)>, bool)> {
+    let q = s.q.as_ref().map(|q| q.to_lowercase());
+    let mut trees = my_trees(ctx, me).await?;
+    if let Some(d) = s.under {
+        trees.retain(|t| t.company.id == d.company);
+        let found = trees.first().is_some_and(|t| t.depts.iter().any(|x| x.id == d));
+        if !found {
+            return Err(AppError::not_found(format!("department {d}")));
+        }
+    }
+    let mut out = vec![];
+    for t in &trees {
+        let names: std::collections::HashMap<DeptId, &Department> = t.depts.iter().map(|d| (d.id, d)).collect();
+        let inside = |mut id: DeptId| -> bool {
+            let Some(target) = s.under else { return true };
+            for _ in 0..=MAX_DEPTH + 1 {
+                if id == target {
+                    return true;
+                }
+                match names.get(&id).and_then(|d| d.parent) {
+                    Some(p) => id = p,
+                    None => return false,
+                }
+            }
+            false
+        };
+        for e in &t.employees {
+            if s.after.is_some_and(|(c, u)| (e.company, e.uid) <= (c, u)) || !inside(e.dept) {
+                continue;
+            }
+            let hit = q.as_ref().is_none_or(|q| {
+                e.nickname.to_lowercase().contains(q)
+                    || e.position.as_ref().is_some_and(|p| p.to_lowercase().contains(q))
+            });
+            if hit {
+                let dn = names.get(&e.dept).map(|d| d.name.clone()).unwrap_or_default();
+                out.push((e.clone(), dn));
+            }
+        }
+    }
+    out.sort_by_key(|(e, _)| (e.company, e.uid));
+    let more = out.len() > s.limit;
+    out.truncate(s.limit);
+    Ok((out, more))
+}

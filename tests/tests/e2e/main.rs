@@ -34,6 +34,7 @@ mod hard_uploads;
 mod hard_xuanxuan;
 mod integrations;
 mod org;
+mod org_minxing;
 mod realtime;
 mod routes;
 mod security;
