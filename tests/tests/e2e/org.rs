@@ -135,6 +135,22 @@ async fn org_company_lifecycle_and_roles() {
     let e = ok(&http, "/org/employee/get", b, &[("employeeId", &eid)]).await;
     assert_eq!(e["nickname"], "Carol", "{e}");
 
+    // Shiku /user/login companyId and one's own /user/get company/companyId
+    let r =
+        http.shiku("/user/login", &[("telephone", &c.phone), ("password", &shared::auth::md5_hex("secret1"))]).await;
+    assert_eq!(r.shiku_ok()["companyId"].to_string(), cid, "{}", r.text);
+    let r = http
+        .shiku("/user/login", &[("telephone", &outsider.phone), ("password", &shared::auth::md5_hex("secret1"))])
+        .await;
+    assert_eq!(r.shiku_ok()["companyId"], 0, "{}", r.text);
+    let u = ok(&http, "/user/get", c, &[]).await;
+    assert_eq!(
+        (u["companyId"].to_string(), u["company"]["companyName"].as_str()),
+        (cid.clone(), Some("ACME 2")),
+        "{u}"
+    );
+    let u = ok(&http, "/user/get", outsider, &[]).await;
+    assert_eq!((u["companyId"].as_i64(), u["company"].is_null()), (Some(0), true), "{u}");
     // my companies
     let mine = ok(&http, "/org/company/getByUserId", c, &[("userId", &c.uid.to_string())]).await;
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
