@@ -450,7 +450,43 @@ async fn org_call_budgets() {
         eprintln!("calls {path}: {}", r.ddb_calls());
         assert!(r.ddb_calls() <= max, "{path}: {} calls > {max}", r.ddb_calls());
     }
+    // writes by id: token + one BatchGetItem + one write
+    let r =
+        call(&http, "/org/department/create", a, &[("companyId", &cid), ("parentId", &cid), ("departName", "D")]).await;
+    let did = r.shiku_ok()["id"].as_str().unwrap().to_string();
+    let writes = [
+        (
+            "/org/department/create",
+            vec![("companyId", cid.clone()), ("parentId", did.clone()), ("departName", "Sub".into())],
+        ),
+        ("/org/department/modify", vec![("departmentId", did.clone()), ("departName", "D2".into())]),
+        (
+            "/org/employee/modifyDpart",
+            vec![("companyId", cid.clone()), ("userId", "900001".into()), ("newDepartmentId", did.clone())],
+        ),
+        (
+            "/org/employee/modifyRole",
+            vec![("companyId", cid.clone()), ("userId", "900002".into()), ("role", "2".into())],
+        ),
+        ("/org/company/setManager", vec![("companyId", cid.clone()), ("managerId", "[900003,900004]".into())]),
+        ("/org/company/modify", vec![("companyId", cid.clone()), ("noticeContent", "n".into())]),
+        ("/org/employee/delete", vec![("departmentId", did.clone()), ("userIds", "[900001]".into())]),
+    ];
+    eprintln!("calls /org/department/create: {}", r.ddb_calls());
+    assert!(r.ddb_calls() <= 3, "department/create: {}", r.ddb_calls());
+    for (path, form) in writes {
+        let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = call(&http, path, a, &f).await;
+        r.shiku_ok();
+        eprintln!("calls {path}: {}", r.ddb_calls());
+        assert!(r.ddb_calls() <= 3, "{path}: {} calls > 3", r.ddb_calls());
+    }
     let t = ok(&http, "/org/company/get", a, &[("companyId", &cid)]).await;
-    assert_eq!(t["empNum"], 99);
-    assert_eq!(t["departments"][0]["employees"].as_array().unwrap().len(), 99);
+    assert_eq!(t["empNum"], 98);
+    assert_eq!(t["departments"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        t["departments"][0]["employees"].as_array().unwrap().len(),
+        98,
+        "one moved out of the root (then removed)"
+    );
 }
