@@ -64,6 +64,9 @@ pub async fn login(c: &Call<'_>) -> AppResult<Reply> {
     let serial = serial(c)?;
     let (user, issued) = sessions::login(c.ctx, &source_ip(&c.req), &name, canonical, SHIKU_TTL, serial).await?;
     let mut out = session_view(&user, &issued);
+    // Seed 001: the first company the user works for, 0 if none (GSI1 Query, + BatchGet if any).
+    let company = shared::services::org::first_company(c.ctx, user.uid).await?;
+    out["companyId"] = json!(company.map(|x| x.id.0).unwrap_or(0));
     out["login"] = json!({
         "isFirstLogin": 0,
         "loginTime": c.ctx.now_secs(),

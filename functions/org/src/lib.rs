@@ -1,4 +1,8 @@
-//! `org` endpoints (routes: infra/template.yaml, `OrgFunction`).
+//! `org` endpoints (routes: infra/template.yaml, `OrgFunction`): Minxing networks, the Shiku
+//! org directory (`/org/*`, shiku.rs).
+
+mod minxing;
+mod shiku;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -13,6 +17,32 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
         ("GET", "/api/v1/users/current/networks") => networks(&c).await,
         ("POST", "/api/v1/networks/{network_id}/members") => join_network(&c).await,
+        ("GET", "/api/v1/departments") => minxing::departments(&c).await,
+        ("GET", "/api/v1/departments/search") => minxing::search(&c).await,
+        (_, "/org/company/create") => shiku::company_create(&c).await,
+        (_, "/org/company/get") => shiku::company_get(&c).await,
+        (_, "/org/company/getByUserId") => shiku::company_by_user(&c).await,
+        (_, "/org/company/list") => shiku::company_list(&c).await,
+        (_, "/org/company/modify") => shiku::company_modify(&c).await,
+        (_, "/org/company/delete") => shiku::company_delete(&c).await,
+        (_, "/org/company/quit") => shiku::company_quit(&c).await,
+        (_, "/org/company/employees") => shiku::company_employees(&c).await,
+        (_, "/org/company/setManager") => shiku::set_manager(&c).await,
+        (_, "/org/company/managerList") => shiku::manager_list(&c).await,
+        (_, "/org/department/create") => shiku::dept_create(&c).await,
+        (_, "/org/department/modify") => shiku::dept_modify(&c).await,
+        (_, "/org/department/delete") => shiku::dept_delete(&c).await,
+        (_, "/org/department/list") => shiku::dept_list(&c).await,
+        (_, "/org/department/get") => shiku::dept_get(&c).await,
+        (_, "/org/departmemt/empList") => shiku::dept_employees(&c).await,
+        (_, "/org/department/empList") => shiku::dept_employees(&c).await,
+        (_, "/org/employee/add") => shiku::employee_add(&c).await,
+        (_, "/org/employee/delete") => shiku::employee_delete(&c).await,
+        (_, "/org/employee/modifyDpart") => shiku::employee_move(&c).await,
+        (_, "/org/employee/modifyRole") => shiku::employee_role_set(&c).await,
+        (_, "/org/employee/modifyPosition") => shiku::employee_position(&c).await,
+        (_, "/org/employee/get") => shiku::employee_get(&c).await,
+        (_, "/org/employee/role") => shiku::employee_role(&c).await,
         _ => Err(c.not_found()),
     }
 }

@@ -35,6 +35,14 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let (v, seen, st) = profiles::view_with_settings(c.ctx, me, uid).await?;
     let mut o = user_json(&v, &seen, c.ctx.now_secs());
     o["settings"] = settings_json(&st);
+    if uid == me {
+        // Seed 001 `company`/`companyId`: one's own first company (null / 0 if none), read
+        // for one's own profile only (GSI1 Query, + BatchGet if any); others' profiles keep
+        // their 2-call budget and show none.
+        let company = shared::services::org::first_company(c.ctx, me).await?;
+        o["companyId"] = json!(company.as_ref().map(|x| x.id.0).unwrap_or(0));
+        o["company"] = company.map_or(Value::Null, |x| shared::dialects::shiku::org::company_json(&x, None));
+    }
     Ok(Reply::data(o))
 }
 

@@ -340,3 +340,41 @@ pub fn attachment_key(fid: &str) -> (String, &'static str) {
 /// string set `uids`, optional `maxFanout` (the threshold; default domain::feed::MAX_FANOUT).
 pub const FEEDBIG_PK: &str = "FEEDBIG";
 pub const FEEDBIG_SK: &str = "LIST";
+
+// ---- org directory: companies, departments, employees ---------------------------------
+
+/// Partition of one company: `ORG#<cid>` holding `META`, `DEPT#<n>`, `EMP#<uid>` (the whole
+/// tree is one Query; ids carry the company id, so every by-id call lands here).
+pub fn org_pk(cid: crate::domain::org::CompanyId) -> String {
+    format!("ORG#{cid}")
+}
+/// The company item: `ORG#<cid>/META` (the conversations' META_SK spelling).
+pub const ORG_META_SK: &str = "META";
+/// A department: `ORG#<cid>/DEPT#<n:06>`.
+pub fn org_dept_sk(n: i64) -> String {
+    format!("DEPT#{n:06}")
+}
+pub const ORG_DEPT_PREFIX: &str = "DEPT#";
+/// An employee: `ORG#<cid>/EMP#<uid:012>`.
+pub fn org_emp_sk(uid: crate::ids::UserId) -> String {
+    format!("EMP#{:012}", uid.0)
+}
+pub const ORG_EMP_PREFIX: &str = "EMP#";
+/// GSI1 of an employee item: `UORG#<uid>` / `<cid:012>` (a user's companies).
+pub fn org_user_gsi1pk(uid: crate::ids::UserId) -> String {
+    format!("UORG#{uid}")
+}
+pub fn org_user_gsi1sk(cid: crate::domain::org::CompanyId) -> String {
+    format!("{:012}", cid.0)
+}
+/// GSI2 of an employee item: `DEPTEMP#<did>` / `<uid:012>` (a department's employees).
+pub fn org_dept_gsi2pk(did: crate::domain::org::DeptId) -> String {
+    format!("DEPTEMP#{did}")
+}
+pub fn org_dept_gsi2sk(uid: crate::ids::UserId) -> String {
+    format!("{:012}", uid.0)
+}
+/// The company id counter: `COUNTER/company`.
+pub fn company_counter() -> (&'static str, &'static str) {
+    ("COUNTER", "company")
+}

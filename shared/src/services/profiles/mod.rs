@@ -155,6 +155,12 @@ pub(crate) async fn after_change(ctx: &Ctx, e: &Edit, p: &UserProfile, live: boo
     if let Err(e) = relations::refresh_profile(&ctx.db, uid, nickname, avatar).await {
         tracing::warn!(%uid, error = %e, "could not refresh relations after a profile change");
     }
+    if e.nickname.is_some() {
+        // the org directory's nickname copies (one GSI1 Query + one UpdateItem per company)
+        if let Err(e) = crate::services::org::refresh_nickname(ctx, uid, nickname).await {
+            tracing::warn!(%uid, error = %e, "could not refresh org nicknames after a profile change");
+        }
+    }
     if !live {
         return;
     }
