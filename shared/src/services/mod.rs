@@ -14,6 +14,7 @@ pub mod integrations;
 pub mod join_requests;
 pub mod keys;
 pub mod nearby;
+pub mod ocus;
 pub mod org;
 pub mod presence;
 pub mod privacy;
