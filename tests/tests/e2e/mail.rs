@@ -139,6 +139,15 @@ async fn mail_to_ten_recipients_within_budget() {
     // A comma-separated list and `to` with ids work the same.
     let r = send(&http, &p[0], json!({"to": format!("{},{}", p[1].uid, p[2].uid), "subject": "x"})).await;
     assert_eq!((r.status, ids(&r.body["to"])), (201, vec![p[1].uid, p[2].uid]), "{}", r.text);
+    // Login names: one BatchGetItem more.
+    let db = &app.ctx.db;
+    shared::store::users::create_fixed(db, 1, shared::UserId(777_777), "Named", "mail.bob").await.unwrap();
+    let r = send(&http, &p[0], json!({"to": ["Mail.Bob"], "cc": [p[3].uid.to_string()], "subject": "by name"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    calls(&r, 5, "POST /api/v1/mails (a login name)");
+    assert_eq!((ids(&r.body["to"]), ids(&r.body["cc"])), (vec![777_777], vec![p[3].uid]));
+    assert_eq!(r.body["to"][0]["name"], json!("Named"));
+    assert_eq!(mailbox(&app, 777_777).await, 1);
 }
 
 #[tokio::test]
