@@ -1,4 +1,7 @@
-//! `mail` endpoints (routes: infra/template.yaml, `MailFunction`).
+//! `mail` endpoints (routes: infra/template.yaml, `MailFunction`): Minxing internal mail
+//! (minxing.rs). Rules: shared::services::mail.
+
+mod minxing;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{serve, Call};
@@ -8,7 +11,10 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
 }
 
-/// Not built yet (later issues): every route answers the dialect's not-found.
 async fn route(c: Call<'_>) -> AppResult<Reply> {
-    Err(c.not_found())
+    match (c.method.as_str(), c.route.as_str()) {
+        ("POST", "/api/v1/mails") => minxing::send(&c).await,
+        ("GET", "/api/v1/mails/{mail_id}") => minxing::get(&c).await,
+        _ => Err(c.not_found()),
+    }
 }

@@ -203,3 +203,22 @@ pub fn feed_event(
         "created_at": ts,
     })
 }
+
+// ---- mail: Minxing internal mail -----------------------------------------------------------
+
+/// `{"event":"mail","type":"new",…}` to a mail's recipients, in every dialect's socket: the
+/// mail's `id` (read it with `GET /api/v1/mails/{id}`), `subject`, `from` / `fromNickname`
+/// (the sender), `attachments` (their count), `created_at`; never the body (up to 100 KB).
+pub fn mail_event(m: &crate::domain::mail::Mail) -> Value {
+    json!({
+        "event": "mail",
+        "type": "new",
+        "id": m.id,
+        "subject": m.subject,
+        "from": m.sender.id.0,
+        "fromNickname": m.sender.name,
+        "attachments": m.attachments.len(),
+        "created_at": m.created_at,
+        "ts": m.created_at,
+    })
+}

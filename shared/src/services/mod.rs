@@ -13,6 +13,7 @@ pub mod files;
 pub mod integrations;
 pub mod join_requests;
 pub mod keys;
+pub mod mail;
 pub mod nearby;
 pub mod ocus;
 pub mod org;

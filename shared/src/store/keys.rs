@@ -378,3 +378,23 @@ pub fn org_dept_gsi2sk(uid: crate::ids::UserId) -> String {
 pub fn company_counter() -> (&'static str, &'static str) {
     ("COUNTER", "company")
 }
+
+// ---- mail (Minxing): a mail and its participants' copies -------------------------------
+
+/// A mail's partition: `MAIL#<id>` holding `META` (the mail, written last: the commit point)
+/// and one `RCPT#<uid>` per participant.
+pub fn mail_pk(id: &str) -> String {
+    format!("MAIL#{id}")
+}
+pub const MAIL_META_SK: &str = "META";
+/// A participant's copy (read flag, box `in` | `sent`): `MAIL#<id>/RCPT#<uid>`.
+pub fn mail_rcpt_sk(uid: crate::ids::UserId) -> String {
+    format!("RCPT#{uid}")
+}
+/// GSI1 of a copy: `MAILBOX#<uid>` / `<createdAt:013>#<id>` (a user's mails, newest last).
+pub fn mailbox_gsi1pk(uid: crate::ids::UserId) -> String {
+    format!("MAILBOX#{uid}")
+}
+pub fn mailbox_gsi1sk(created_ms: i64, id: &str) -> String {
+    format!("{created_ms:013}#{id}")
+}

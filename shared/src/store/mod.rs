@@ -21,6 +21,7 @@ pub mod keys;
 pub mod limits;
 pub mod live;
 pub mod lookups;
+pub mod mail;
 pub mod messages;
 pub mod notices;
 pub mod org;

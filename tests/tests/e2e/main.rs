@@ -33,6 +33,7 @@ mod hard_stream;
 mod hard_uploads;
 mod hard_xuanxuan;
 mod integrations;
+mod mail;
 mod org;
 mod org_minxing;
 mod realtime;
