@@ -37,21 +37,11 @@ async fn shown(ctx: &Ctx, mail: Mail, read: bool) -> Shown {
     }
     let mut downloads = HashMap::new();
     for a in &mail.attachments {
-        if let Some(url) = presign(ctx, a).await {
+        if let Some(url) = crate::services::files::presign_get(ctx, &a.s3_key).await {
             downloads.insert(a.id.clone(), url);
         }
     }
     Shown { mail, read, avatars, downloads }
-}
-
-async fn presign(ctx: &Ctx, a: &Attachment) -> Option<String> {
-    use aws_sdk_s3::presigning::PresigningConfig;
-    if a.s3_key.is_empty() {
-        return None;
-    }
-    let cfg = PresigningConfig::expires_in(crate::services::files::DOWNLOAD_TTL).ok()?;
-    let req = ctx.s3.get_object().bucket(&ctx.bucket).key(&a.s3_key).presigned(cfg).await.ok()?;
-    Some(req.uri().to_string())
 }
 
 /// Accounts named in `to` and `cc`, in order: ids as given, login names through their

@@ -384,15 +384,13 @@ pub async fn delete(ctx: &Ctx, me: UserId, mid: i64) -> AppResult<()> {
 /// Presigned download links of the attachments on `items` (valid an hour, signed locally:
 /// no call), by file id.
 pub async fn attachment_urls(ctx: &Ctx, items: &[&Shown]) -> HashMap<String, String> {
-    use aws_sdk_s3::presigning::PresigningConfig;
     let mut out = HashMap::new();
     for a in items.iter().flat_map(|s| s.post.attachments.iter()) {
-        if out.contains_key(&a.id) || a.s3_key.is_empty() {
+        if out.contains_key(&a.id) {
             continue;
         }
-        let Ok(cfg) = PresigningConfig::expires_in(crate::services::files::DOWNLOAD_TTL) else { continue };
-        if let Ok(req) = ctx.s3.get_object().bucket(&ctx.bucket).key(&a.s3_key).presigned(cfg).await {
-            out.insert(a.id.clone(), req.uri().to_string());
+        if let Some(url) = crate::services::files::presign_get(ctx, &a.s3_key).await {
+            out.insert(a.id.clone(), url);
         }
     }
     out

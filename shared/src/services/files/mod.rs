@@ -238,6 +238,16 @@ fn download_ttl_cfg(d: Duration) -> AppResult<PresigningConfig> {
     PresigningConfig::expires_in(d).map_err(AppError::internal)
 }
 
+/// A presigned GET of an S3 key for [`DOWNLOAD_TTL`] (no network call); None for an empty key.
+pub async fn presign_get(ctx: &Ctx, s3_key: &str) -> Option<String> {
+    if s3_key.is_empty() {
+        return None;
+    }
+    let cfg = PresigningConfig::expires_in(DOWNLOAD_TTL).ok()?;
+    let req = ctx.s3.get_object().bucket(&ctx.bucket).key(s3_key).presigned(cfg).await.ok()?;
+    Some(req.uri().to_string())
+}
+
 /// An external link record answers its link.
 pub async fn download_url(ctx: &Ctx, f: &FileRecord) -> AppResult<String> {
     if let Some(u) = &f.url {
