@@ -11,6 +11,7 @@ pub mod geo;
 pub mod ids;
 pub mod join_requests;
 pub mod keypairs;
+pub mod ocus;
 pub mod org;
 pub mod relations;
 pub mod rooms;

@@ -28,8 +28,9 @@ pub async fn resolve(ctx: &Ctx, me: UserId, target: Target) -> AppResult<String>
     match target {
         Target::Conversation(cid) => Ok(cid),
         Target::User(to) => {
-            users::require(&ctx.db, to).await?;
-            Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.0.id)
+            let u = users::require(&ctx.db, to).await?;
+            let ocu = crate::services::ocus::is_public_account(&u).then_some(to);
+            Ok(convs::ensure_single_ocu(&ctx.db, ctx.now_ms(), me, to, ocu).await?.0.id)
         }
     }
 }
@@ -254,9 +255,10 @@ pub async fn private_chat(ctx: &Ctx, me: UserId, to: UserId, create: bool) -> Ap
     if to == me {
         return Err(AppError::invalid("targetId", "cannot be yourself"));
     }
-    users::require(&ctx.db, to).await?;
+    let u = users::require(&ctx.db, to).await?;
     if create {
-        Ok(Some(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.0.id))
+        let ocu = crate::services::ocus::is_public_account(&u).then_some(to);
+        Ok(Some(convs::ensure_single_ocu(&ctx.db, ctx.now_ms(), me, to, ocu).await?.0.id))
     } else {
         let cid = single_id(me, to);
         Ok(convs::member(&ctx.db, &cid, me).await?.map(|_| cid))

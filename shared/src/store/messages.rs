@@ -110,7 +110,8 @@ pub async fn store_claimed(
         .expression_attribute_values(":t", n(now))
         .expression_attribute_values(":p", s(preview(m)))
         .expression_attribute_values(":s", n(m.sender.0))
-        .return_values(ReturnValue::UpdatedOld);
+        // All old attributes: `ocu` tells a 1:1 chat with a public account (inbox index below).
+        .return_values(ReturnValue::AllOld);
     if check_mute_all {
         update = update.expression_attribute_values(":now", n(now_secs));
     }
@@ -142,6 +143,11 @@ pub async fn store_claimed(
     }
     // Marks items the delivery function pushes (stream filter in the template).
     it.insert("ev".into(), s("message"));
+    // To a public account from someone else: its /mp inbox (store/ocus.rs), no extra call.
+    if let Some(ocu) = old.i64("ocu").map(UserId).filter(|o| *o != m.sender) {
+        it.insert("gsi1pk".into(), s(super::keys::mpin_gsi1pk(ocu)));
+        it.insert("gsi1sk".into(), s(super::keys::mpin_gsi1sk(now, cid, seq)));
+    }
     let id_item = match claim {
         Some(token) => {
             let settle = Update::builder()

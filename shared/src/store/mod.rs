@@ -23,6 +23,7 @@ pub mod live;
 pub mod lookups;
 pub mod messages;
 pub mod notices;
+pub mod ocus;
 pub mod org;
 pub mod profiles;
 pub mod pushes;
