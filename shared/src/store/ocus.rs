@@ -116,6 +116,16 @@ pub async fn seen(db: &Db, me: UserId, uids: &[UserId], with_ocu: bool) -> AppRe
     Ok(out)
 }
 
+/// Before an account writes to `to` (one BatchGetItem): both profiles and `to`'s relation
+/// to the account (is `to` a fan?).
+pub async fn pair(db: &Db, account: UserId, to: UserId) -> AppResult<(Option<User>, Option<User>, Option<Relation>)> {
+    let keys = vec![super::profiles::key(account), super::profiles::key(to), super::relations::key(to, account)];
+    let items = super::batch_get(db, keys).await?;
+    let user = |uid: UserId| items.iter().filter_map(super::users::from_item).find(|u| u.uid == uid);
+    let rel = items.iter().filter_map(super::relations::rel_from).find(|r| r.owner == to);
+    Ok((user(account), user(to), rel))
+}
+
 /// OCU records of many accounts (⌈n/100⌉ BatchGetItem; unknown / never written are absent).
 pub async fn get_many(db: &Db, uids: &[UserId]) -> AppResult<Vec<Ocu>> {
     if uids.is_empty() {

@@ -33,6 +33,8 @@ mod hard_stream;
 mod hard_uploads;
 mod hard_xuanxuan;
 mod integrations;
+mod ocus;
+mod ocus_minxing;
 mod org;
 mod org_minxing;
 mod realtime;

@@ -80,12 +80,18 @@ pub async fn send(ctx: &Ctx, me: UserId, to: UserId, body: String) -> AppResult<
     if body.len() > MAX_CONTENT {
         return Err(AppError::invalid("body", format!("longer than {MAX_CONTENT} bytes")));
     }
-    require_account(ctx, me).await?;
-    let u = peer(ctx, me, to).await?;
+    if to == me {
+        return Err(AppError::invalid("toUserId", "cannot be yourself"));
+    }
+    let (account, u, their) = ocus::pair(&ctx.db, me, to).await?;
+    if !account.as_ref().is_some_and(is_public_account) {
+        return Err(AppError::forbidden("only a public account's own session may use /mp"));
+    }
+    let u = u.ok_or_else(|| AppError::not_found(format!("user {to}")))?;
     if is_public_account(&u) {
         return Err(AppError::forbidden("public accounts do not write to each other"));
     }
-    let fan = rel::get(&ctx.db, to, me).await?.is_some_and(|r| r.status >= FOLLOWING && r.ocu);
+    let fan = their.is_some_and(|r| r.status >= FOLLOWING && r.ocu);
     if !fan && convs::get(&ctx.db, &single_id(me, to)).await?.is_none() {
         return Err(AppError::forbidden("only fans and users who wrote to the account can be written to"));
     }
