@@ -92,7 +92,9 @@ pub async fn send_at(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: boo
         if check_mute_all && sc.room_talk_time > now_secs {
             return Err(AppError::Refused { code: convs::REFUSED_ALL_MUTED, message: "the room is muted".into() });
         }
-        messages::store_claimed(db, now, cid, &m, check_mute_all, claim.as_ref().map(|(_, t)| t.as_str())).await
+        let to_account = sc.ocu.is_some_and(|o| o != m.sender);
+        let claim = claim.as_ref().map(|(_, t)| t.as_str());
+        messages::store_claimed(db, now, cid, &m, check_mute_all, claim, to_account).await
     }
     .await;
     if let (Err(_), Some((id, token))) = (&stored, &claim) {

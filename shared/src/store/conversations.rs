@@ -32,6 +32,7 @@ pub(crate) fn conv_from(it: &Item) -> Option<Conversation> {
         show_read: it.i64("showRead") == Some(1) || it.bool("showRead") == Some(true),
         screen_capture: it.i64("screenCapture").unwrap_or(0),
         ocu: it.i64("ocu").map(UserId),
+        ocu_in: it.i64("ocuIn").is_some_and(|v| v > 0),
         id,
     })
 }

@@ -243,6 +243,16 @@ async fn mp_fans_messages_and_home() {
     let long = "d".repeat(257);
     assert_eq!(http.shiku_as("/mp/home", &acc.token, &[("description", &long)]).await.shiku_code(), 1010101);
 
+    // Opening a chat with the account is not writing to it: the account may answer only after.
+    let r = http
+        .json("POST", &format!("/api/v1/conversations2/to_user/{}", acc.uid), Some(&stranger.token), json!({}))
+        .await;
+    let scid = r.body["id"].as_str().unwrap().to_string();
+    let r = http.shiku_as("/mp/msg/send", &acc.token, &[("toUserId", &sid), ("body", "hello?")]).await;
+    assert_eq!(r.shiku_code(), 1030103);
+    send_http(&http, stranger, &scid, "hi there").await;
+    mp(&http, &acc, "/mp/msg/send", &[("toUserId", &sid), ("body", "hello!")]).await;
+
     // Dropping a fan ends the subscription (no block): it may subscribe again.
     assert_eq!(http.shiku_as("/mp/fans/delete", &acc.token, &[("toUserId", &sid)]).await.shiku_code(), 1010104);
     assert_eq!(http.shiku_as("/mp/fans/delete", &acc.token, &[]).await.shiku_code(), 1010102);
@@ -280,4 +290,8 @@ async fn mp_call_counts() {
         assert!((1..=max).contains(&n), "{path}: {n} calls");
     }
     eprintln!("calls {}", seen.join(" "));
+    // A dropped fan who never wrote cannot be written to any more (their chat still exists).
+    http.shiku_as("/mp/fans/delete", &acc.token, &[("toUserId", &fanid)]).await.shiku_ok();
+    let r = http.shiku_as("/mp/msg/send", &acc.token, &[("toUserId", &fanid), ("body", "still there?")]).await;
+    assert_eq!(r.shiku_code(), 1030103);
 }

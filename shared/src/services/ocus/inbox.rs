@@ -1,6 +1,6 @@
 //! A public account's side of its chats (`/mp/fans`, `/mp/msg*`): its fans, the messages
 //! others sent it (GSI1 `MPIN#<ocu>`, indexed by the send itself), and sending to a user —
-//! only to a fan or to someone whose 1:1 chat with the account exists (they opened it).
+//! only to a fan or to someone who wrote to it (the 1:1 META's `ocuIn`, set by their send).
 
 use super::{is_public_account, require_account};
 use crate::domain::chat::{single_id, Message, NewMessage, MAX_CONTENT};
@@ -75,7 +75,7 @@ pub async fn history(ctx: &Ctx, me: UserId, to: UserId, index: usize, size: usiz
     Ok((u, page_slice(msgs, index, size)))
 }
 
-/// `/mp/msg/send`: a text from the account to a fan, or to a user whose chat with it exists.
+/// `/mp/msg/send`: a text from the account to a fan, or to a user who wrote to it.
 pub async fn send(ctx: &Ctx, me: UserId, to: UserId, body: String) -> AppResult<Message> {
     if body.len() > MAX_CONTENT {
         return Err(AppError::invalid("body", format!("longer than {MAX_CONTENT} bytes")));
@@ -92,7 +92,10 @@ pub async fn send(ctx: &Ctx, me: UserId, to: UserId, body: String) -> AppResult<
         return Err(AppError::forbidden("public accounts do not write to each other"));
     }
     let fan = their.is_some_and(|r| r.status >= FOLLOWING && r.ocu);
-    if !fan && convs::get(&ctx.db, &single_id(me, to)).await?.is_none() {
+    // "Wrote to it": the user sent at least one message in the 1:1 chat (META `ocuIn`).
+    let wrote =
+        || async { Ok::<_, AppError>(convs::get(&ctx.db, &single_id(me, to)).await?.is_some_and(|c| c.ocu_in)) };
+    if !fan && !wrote().await? {
         return Err(AppError::forbidden("only fans and users who wrote to the account can be written to"));
     }
     let (conv, _) = convs::ensure_single_ocu(&ctx.db, ctx.now_ms(), me, to, Some(me)).await?;
