@@ -26,6 +26,10 @@ pub struct Conversation {
     pub show_read: bool,
     /// SealTalk screen-capture notification (0 off, 1 on), one value per conversation.
     pub screen_capture: i64,
+    /// A 1:1 chat with a public account: that account (messages to it are indexed for /mp/msg).
+    pub ocu: Option<UserId>,
+    /// Someone other than that account wrote in it (META `ocuIn`): the account may answer.
+    pub ocu_in: bool,
 }
 
 #[derive(Debug, Clone)]

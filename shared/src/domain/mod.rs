@@ -12,6 +12,7 @@ pub mod ids;
 pub mod join_requests;
 pub mod keypairs;
 pub mod mail;
+pub mod ocus;
 pub mod org;
 pub mod relations;
 pub mod rooms;

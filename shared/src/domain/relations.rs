@@ -73,6 +73,9 @@ pub struct Relation {
     pub chat_record_timeout: f64,
     /// Version of the stored item (optimistic concurrency; 0 = never stored).
     pub ver: i64,
+    /// `other` is a public account and this follow is a subscription (indexed apart from
+    /// friends and follows, store/relations).
+    pub ocu: bool,
 }
 
 impl Relation {
@@ -93,6 +96,7 @@ impl Relation {
             is_open_top_chat: false,
             chat_record_timeout: -1.0,
             ver: 0,
+            ocu: false,
         }
     }
 
@@ -161,6 +165,8 @@ pub enum Outcome {
     AlreadyFollowing,
     /// Were already friends.
     AlreadyFriends,
+    /// Now subscribed to a public account (a follow that never becomes a friendship).
+    Subscribed,
     /// Any other change (remark, blacklist, delete, …).
     Done,
 }
@@ -176,6 +182,8 @@ pub enum ListKind {
     Following,
     /// blocked by the owner
     Blacklist,
+    /// subscriptions to public accounts (status 1, not blocked)
+    Subscriptions,
 }
 
 /// What one may change on one's own relation with someone one follows (or is friends with).

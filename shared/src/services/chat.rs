@@ -28,8 +28,9 @@ pub async fn resolve(ctx: &Ctx, me: UserId, target: Target) -> AppResult<String>
     match target {
         Target::Conversation(cid) => Ok(cid),
         Target::User(to) => {
-            users::require(&ctx.db, to).await?;
-            Ok(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.0.id)
+            let u = users::require(&ctx.db, to).await?;
+            let ocu = crate::services::ocus::is_public_account(&u).then_some(to);
+            Ok(convs::ensure_single_ocu(&ctx.db, ctx.now_ms(), me, to, ocu).await?.0.id)
         }
     }
 }
@@ -91,7 +92,9 @@ pub async fn send_at(db: &Db, now: i64, cid: &str, m: NewMessage, as_member: boo
         if check_mute_all && sc.room_talk_time > now_secs {
             return Err(AppError::Refused { code: convs::REFUSED_ALL_MUTED, message: "the room is muted".into() });
         }
-        messages::store_claimed(db, now, cid, &m, check_mute_all, claim.as_ref().map(|(_, t)| t.as_str())).await
+        let to_account = sc.ocu.is_some_and(|o| o != m.sender);
+        let claim = claim.as_ref().map(|(_, t)| t.as_str());
+        messages::store_claimed(db, now, cid, &m, check_mute_all, claim, to_account).await
     }
     .await;
     if let (Err(_), Some((id, token))) = (&stored, &claim) {
@@ -254,9 +257,10 @@ pub async fn private_chat(ctx: &Ctx, me: UserId, to: UserId, create: bool) -> Ap
     if to == me {
         return Err(AppError::invalid("targetId", "cannot be yourself"));
     }
-    users::require(&ctx.db, to).await?;
+    let u = users::require(&ctx.db, to).await?;
     if create {
-        Ok(Some(convs::ensure_single(&ctx.db, ctx.now_ms(), me, to).await?.0.id))
+        let ocu = crate::services::ocus::is_public_account(&u).then_some(to);
+        Ok(Some(convs::ensure_single_ocu(&ctx.db, ctx.now_ms(), me, to, ocu).await?.0.id))
     } else {
         let cid = single_id(me, to);
         Ok(convs::member(&ctx.db, &cid, me).await?.map(|_| cid))

@@ -11,8 +11,9 @@ use crate::store::{conversations as convs, groups, invites, users, Db};
 /// The 1:1 conversation of `me` and `other` (an existing user), made on first use (then
 /// `true`).
 pub async fn open_single(db: &Db, now: i64, me: UserId, other: UserId) -> AppResult<(Conversation, bool)> {
-    users::require(db, other).await?;
-    convs::ensure_single(db, now, me, other).await
+    let u = users::require(db, other).await?;
+    let ocu = crate::services::ocus::is_public_account(&u).then_some(other);
+    convs::ensure_single_ocu(db, now, me, other, ocu).await
 }
 
 /// A conversation `me` is in, with `me`'s membership (not found otherwise).

@@ -57,7 +57,25 @@ pub async fn login(
     ttl: i64,
     serial: Option<String>,
 ) -> AppResult<(User, Issued)> {
+    login_where(ctx, ip, name, canonical, ttl, serial, |_| true).await
+}
+
+/// [`login`] only for the accounts `allow` accepts (`/mp/login`: public accounts); anyone
+/// else is a failed attempt (BadCredentials), so the answer does not tell which it was.
+pub async fn login_where(
+    ctx: &Ctx,
+    ip: &str,
+    name: &LoginName,
+    canonical: String,
+    ttl: i64,
+    serial: Option<String>,
+    allow: impl Fn(&User) -> bool,
+) -> AppResult<(User, Issued)> {
     let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
+    if !allow(&user) {
+        attempt.failed(&ctx.db).await?;
+        return Err(AppError::BadCredentials);
+    }
     let extra = attempt.success_items(&ctx.db);
     let issued = tokens::issue_with(&ctx.db, ctx.now_secs(), user.uid, ttl, serial, extra).await?;
     Ok((user, issued))

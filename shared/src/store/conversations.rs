@@ -31,6 +31,8 @@ pub(crate) fn conv_from(it: &Item) -> Option<Conversation> {
         pair: it.strings("pair").iter().filter_map(|x| x.parse().ok()).map(UserId).collect(),
         show_read: it.i64("showRead") == Some(1) || it.bool("showRead") == Some(true),
         screen_capture: it.i64("screenCapture").unwrap_or(0),
+        ocu: it.i64("ocu").map(UserId),
+        ocu_in: it.i64("ocuIn").is_some_and(|v| v > 0),
         id,
     })
 }
@@ -92,11 +94,40 @@ pub async fn get(db: &Db, cid: &str) -> AppResult<Option<Conversation>> {
 
 /// The 1:1 conversation of `a` and `b`, created on first use (idempotent).
 pub async fn ensure_single(db: &Db, now: i64, a: UserId, b: UserId) -> AppResult<(Conversation, bool)> {
+    ensure_single_ocu(db, now, a, b, None).await
+}
+
+/// [`ensure_single`] where the caller knows one side is the public account `ocu`: META
+/// carries `ocu` (set on an older conversation that lacks it: one more UpdateItem, once), so
+/// every later send to the account is indexed for its inbox at no extra call.
+pub async fn ensure_single_ocu(
+    db: &Db,
+    now: i64,
+    a: UserId,
+    b: UserId,
+    ocu: Option<UserId>,
+) -> AppResult<(Conversation, bool)> {
     let cid = single_id(a, b);
-    if let Some(c) = get(db, &cid).await? {
+    let ocu = ocu.filter(|o| *o == a || *o == b);
+    if let Some(mut c) = get(db, &cid).await? {
+        if let (Some(o), None) = (ocu, c.ocu) {
+            db.client
+                .update_item()
+                .table_name(&db.table)
+                .set_key(Some(Db::key(pk(&cid), "META")))
+                .update_expression("SET ocu = :o")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":o", n(o.0))
+                .send()
+                .await?;
+            c.ocu = Some(o);
+        }
         return Ok((c, false));
     }
     let mut meta = Db::key(pk(&cid), "META");
+    if let Some(o) = ocu {
+        meta.insert("ocu".into(), n(o.0));
+    }
     meta.insert("kind".into(), s("single"));
     meta.insert("lastSeq".into(), n(0));
     meta.insert("createdAt".into(), n(now));

@@ -398,3 +398,24 @@ pub fn mailbox_gsi1pk(uid: crate::ids::UserId) -> String {
 pub fn mailbox_gsi1sk(created_ms: i64, id: &str) -> String {
     format!("{created_ms:013}#{id}")
 }
+
+// ---- public accounts: OCU records, directory, subscriptions, the /mp inbox ------------
+
+/// A public account's record: `USER#<uid>/OCU` (description, menu tree, `listed`).
+pub const OCU_SK: &str = "OCU";
+/// GSI1 of a listed OCU record: `OCUS` / `<uid:012>` (Minxing's directory, one Query page).
+pub const OCUS_GSI1PK: &str = "OCUS";
+pub fn ocus_gsi1sk(uid: crate::ids::UserId) -> String {
+    format!("{:012}", uid.0)
+}
+/// GSI2 sort key tag of a subscription (a follow of a public account) under `RELS#<a>`:
+/// `P#<ocu:012>`, outside the friend (`2#`) and follow (`1#`) ranges.
+pub const SUBSCRIPTION_TAG: &str = "P";
+/// GSI1 of a message sent to a public account by someone else: `MPIN#<ocu>` /
+/// `<ts:013>#<cid>#<seq:012>` (the account's inbox, `/mp/msg`, newest first).
+pub fn mpin_gsi1pk(ocu: crate::ids::UserId) -> String {
+    format!("MPIN#{ocu}")
+}
+pub fn mpin_gsi1sk(ts: i64, cid: &str, seq: i64) -> String {
+    format!("{ts:013}#{cid}#{seq:012}")
+}

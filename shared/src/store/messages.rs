@@ -46,6 +46,8 @@ pub struct SendContext {
     pub sender: Option<Member>,
     /// The peer of a 1:1 chat blacklisted the sender.
     pub blocked: bool,
+    /// A 1:1 chat with this public account (META `ocu`).
+    pub ocu: Option<UserId>,
 }
 
 /// One consistent BatchGetItem: META, the sender's MEMBER item when `member`, the `peer`'s
@@ -77,7 +79,12 @@ pub async fn send_context(
         false => None,
     };
     let blocked = items.iter().any(|it| sk(it).starts_with("REL#") && it.bool("blacklist") == Some(true));
-    Ok(Some(SendContext { room_talk_time: meta.i64("talkTime").unwrap_or(0), sender, blocked }))
+    Ok(Some(SendContext {
+        room_talk_time: meta.i64("talkTime").unwrap_or(0),
+        sender,
+        blocked,
+        ocu: meta.i64("ocu").map(UserId),
+    }))
 }
 
 /// Take the next seq (one atomic `ADD` on META: no contention between senders, whatever the
@@ -93,6 +100,7 @@ pub async fn store_claimed(
     m: &NewMessage,
     check_mute_all: bool,
     claim: Option<&str>,
+    to_account: bool,
 ) -> AppResult<Message> {
     let now_secs = now / 1000;
     let mut cond = "attribute_exists(pk)".to_string();
@@ -104,13 +112,19 @@ pub async fn store_claimed(
         .update_item()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), "META")))
-        .update_expression("ADD lastSeq :one SET lastTs = :t, lastPreview = :p, lastSender = :s")
+        .update_expression(if to_account {
+            // A user wrote to the public account of this 1:1 chat: it may answer (/mp/msg/send).
+            "ADD lastSeq :one SET lastTs = :t, lastPreview = :p, lastSender = :s, ocuIn = :one"
+        } else {
+            "ADD lastSeq :one SET lastTs = :t, lastPreview = :p, lastSender = :s"
+        })
         .condition_expression(cond)
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":t", n(now))
         .expression_attribute_values(":p", s(preview(m)))
         .expression_attribute_values(":s", n(m.sender.0))
-        .return_values(ReturnValue::UpdatedOld);
+        // All old attributes: `ocu` tells a 1:1 chat with a public account (inbox index below).
+        .return_values(ReturnValue::AllOld);
     if check_mute_all {
         update = update.expression_attribute_values(":now", n(now_secs));
     }
@@ -142,6 +156,11 @@ pub async fn store_claimed(
     }
     // Marks items the delivery function pushes (stream filter in the template).
     it.insert("ev".into(), s("message"));
+    // To a public account from someone else: its /mp inbox (store/ocus.rs), no extra call.
+    if let Some(ocu) = old.i64("ocu").map(UserId).filter(|o| *o != m.sender) {
+        it.insert("gsi1pk".into(), s(super::keys::mpin_gsi1pk(ocu)));
+        it.insert("gsi1sk".into(), s(super::keys::mpin_gsi1sk(now, cid, seq)));
+    }
     let id_item = match claim {
         Some(token) => {
             let settle = Update::builder()

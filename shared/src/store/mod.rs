@@ -24,6 +24,7 @@ pub mod lookups;
 pub mod mail;
 pub mod messages;
 pub mod notices;
+pub mod ocus;
 pub mod org;
 pub mod profiles;
 pub mod pushes;

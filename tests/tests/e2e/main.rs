@@ -34,6 +34,8 @@ mod hard_uploads;
 mod hard_xuanxuan;
 mod integrations;
 mod mail;
+mod ocus;
+mod ocus_minxing;
 mod org;
 mod org_minxing;
 mod realtime;

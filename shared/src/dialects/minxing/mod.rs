@@ -4,6 +4,7 @@ pub mod chat;
 pub mod feed;
 pub mod files;
 pub mod mail;
+pub mod ocus;
 pub mod org;
 pub mod relations;
 pub mod rooms;

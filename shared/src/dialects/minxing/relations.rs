@@ -25,7 +25,7 @@ pub fn request_pending(o: Outcome) -> bool {
 /// HTTP status of a subscribe: 201 when something new happened, 200 when it already existed.
 pub fn subscribe_status(o: Outcome) -> u16 {
     match o {
-        Outcome::Requested | Outcome::Friends => 201,
+        Outcome::Requested | Outcome::Friends | Outcome::Subscribed => 201,
         _ => 200,
     }
 }

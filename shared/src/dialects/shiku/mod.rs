@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod codes;
 pub mod files;
+pub mod ocus;
 pub mod org;
 pub mod relations;
 pub mod rooms;

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 /// 2 friends now, 3 already following / requested, 4 already friends; 0 anything else.
 pub fn add_type(o: Outcome) -> i64 {
     match o {
-        Outcome::Requested => 1,
+        // A public account subscribed: following, which never turns into a friendship.
+        Outcome::Requested | Outcome::Subscribed => 1,
         Outcome::Friends => 2,
         Outcome::AlreadyFollowing => 3,
         Outcome::AlreadyFriends => 4,

@@ -6,6 +6,7 @@ use crate::domain::relations::{
 };
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
+use crate::services::ocus::is_public_account;
 use crate::store::users::User;
 use serde_json::{json, Value};
 
@@ -60,6 +61,14 @@ impl Edit {
 
 /// The rule of one [`Op`].
 pub fn decide(p: &Pair, now: i64, op: &Op) -> AppResult<Edit> {
+    if matches!(op, Op::Follow(_) | Op::Invite(_)) {
+        if is_public_account(&p.me) {
+            return Err(AppError::forbidden("a public account does not follow or befriend users"));
+        }
+        if is_public_account(&p.other) {
+            return op_subscribe(p, now);
+        }
+    }
     match op {
         Op::Follow(message) => op_follow(p, now, message),
         Op::Invite(message) => op_invite(p, now, message),
@@ -135,6 +144,36 @@ pub fn op_follow(p: &Pair, now: i64, message: &str) -> AppResult<Edit> {
         return Ok(Edit::done(Outcome::AlreadyFollowing));
     }
     Ok(send_request(p, now, message))
+}
+
+/// Follow / add friend / invite aimed at a public account = subscribe: my relation says
+/// following with `ocu` (indexed as a subscription, never friends), no request, no event.
+pub fn op_subscribe(p: &Pair, now: i64) -> AppResult<Edit> {
+    if p.theirs.as_ref().is_some_and(|r| r.blacklist) {
+        return Err(blocked_by_target());
+    }
+    let mine = p.mine.as_ref();
+    if mine.is_some_and(|r| r.status == FOLLOWING && r.ocu && !r.blacklist) {
+        return Ok(Edit::done(Outcome::AlreadyFollowing));
+    }
+    let mut r = rel_or_new(&p.mine, p.me.uid, &p.other, now);
+    r.status = FOLLOWING;
+    r.ocu = true;
+    r.blacklist = false;
+    Ok(Edit { mine: Some(Some(r)), outcome: Some(Outcome::Subscribed), ..Default::default() })
+}
+
+/// A public account ends `p.other`'s subscription to it (`/mp/fans/delete`): the fan's
+/// relation back to a stranger (kept when it still holds a remark or flags). Not a fan → 404.
+pub fn op_drop_fan(p: &Pair, now: i64) -> AppResult<Edit> {
+    let Some(theirs) = p.theirs.as_ref().filter(|r| r.status >= FOLLOWING && r.ocu) else {
+        return Err(AppError::not_found(format!("fan {}", p.other.uid)));
+    };
+    let mut r = theirs.clone();
+    r.status = STRANGER;
+    r.ocu = false;
+    r.modify_time = now;
+    Ok(Edit { theirs: Some(keep_or_delete(r)), outcome: Some(Outcome::Done), ..Default::default() })
 }
 
 /// SealTalk `friendship/invite` re-sends a pending request only after 3 days and an ignored one

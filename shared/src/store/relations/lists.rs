@@ -96,6 +96,7 @@ fn rel_range(kind: ListKind, after: Option<&str>) -> (String, String) {
         ListKind::FollowOnly => ("1#", "1#~"),
         ListKind::Following => ("1#", "2#~"),
         ListKind::Blacklist => ("X#", "X#~"),
+        ListKind::Subscriptions => ("P#", "P#~"),
     };
     let lo = match after {
         // "<after>$" sorts after "<after>" and before the next key (all keys have the same length).

@@ -6,8 +6,9 @@
 //! remark, per-chat flags, and b's nickname/avatar so lists need no per-friend reads.
 //! Indexes (sparse, recomputed on every write):
 //! - GSI1 `FANS#<b>` / `<a:012>` while a follows b (status ≥ 1): fans list = one Query.
-//! - GSI2 `RELS#<a>` / `1#<b:012>` following only, `2#<b:012>` friend, `X#<b:012>` blocked:
-//!   friend list, following list, blacklist = one Query page each.
+//! - GSI2 `RELS#<a>` / `1#<b:012>` following only, `2#<b:012>` friend, `X#<b:012>` blocked,
+//!   `P#<b:012>` subscribed to the public account b (`ocu`): friend list, following list,
+//!   blacklist, subscriptions = one Query page each.
 //!
 //! A friend request from `f` to `t` is `USER#<t>` / `NEWFRIEND#<f>` (one per pair, state
 //! pending/accepted/ignored) with GSI2 `NEWFRIENDS#<t>` / `<time:013>#<f:012>` (newest first),
@@ -23,7 +24,7 @@ pub mod lists;
 pub mod pair;
 pub mod requests;
 
-use super::keys::{fans_gsi1pk, fans_gsi1sk, rel_pk, rel_sk, rels_gsi2pk, rels_gsi2sk};
+use super::keys::{fans_gsi1pk, fans_gsi1sk, rel_pk, rel_sk, rels_gsi2pk, rels_gsi2sk, SUBSCRIPTION_TAG};
 use super::{is_condition_failure, n, s, Db, Item, ItemExt};
 use crate::error::AppResult;
 use crate::ids::UserId;
@@ -68,6 +69,9 @@ fn rel_item(r: &Relation) -> Item {
     it.insert("isOpenTopChat".into(), AttributeValue::Bool(r.is_open_top_chat));
     it.insert("chatRecordTimeOut".into(), n(r.chat_record_timeout));
     it.insert("ver".into(), n(r.ver));
+    if r.ocu {
+        it.insert("ocu".into(), AttributeValue::Bool(true));
+    }
     if r.status >= FOLLOWING {
         it.insert("gsi1pk".into(), s(fans_gsi1pk(r.other)));
         it.insert("gsi1sk".into(), s(fans_gsi1sk(r.owner)));
@@ -77,6 +81,7 @@ fn rel_item(r: &Relation) -> Item {
     } else {
         match r.status {
             Status::Friends => Some("2"),
+            Status::Following if r.ocu => Some(SUBSCRIPTION_TAG),
             Status::Following => Some("1"),
             Status::Stranger => None,
         }
@@ -104,6 +109,7 @@ pub fn rel_from(it: &Item) -> Option<Relation> {
         is_open_top_chat: it.bool("isOpenTopChat").unwrap_or(false),
         chat_record_timeout: it.f64("chatRecordTimeOut").unwrap_or(-1.0),
         ver: it.i64("ver").unwrap_or(0),
+        ocu: it.bool("ocu").unwrap_or(false),
     })
 }
 
@@ -166,5 +172,9 @@ mod tests {
         assert_eq!(rel_item(&r).str("gsi2sk"), Some("X#000000000002"));
         assert_eq!(rel_from(&rel_item(&r)).unwrap(), r);
         assert_eq!(key(UserId(1), UserId(2)).get("sk"), Some(&s("REL#2")));
+        let sub = Relation { status: FOLLOWING, ocu: true, ..Relation::new(UserId(1), UserId(9), "Acc", None, 0) };
+        let it = rel_item(&sub);
+        assert_eq!((it.str("gsi2sk"), it.str("gsi1pk")), (Some("P#000000000009"), Some("FANS#9")));
+        assert_eq!(rel_from(&it).unwrap(), sub);
     }
 }
