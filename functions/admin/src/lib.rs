@@ -1,4 +1,7 @@
-//! `admin` endpoints (routes: infra/template.yaml, `AdminFunction`).
+//! `admin` endpoints (routes: infra/template.yaml, `AdminFunction`): the operator console's
+//! web page (web.rs).
+
+mod web;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{serve, Call};
@@ -8,7 +11,10 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
 }
 
-/// Not built yet (later issues): every route answers the dialect's not-found.
 async fn route(c: Call<'_>) -> AppResult<Reply> {
-    Err(c.not_found())
+    match (c.method.as_str(), c.route.as_str()) {
+        ("GET", "/console") => web::page(),
+        ("GET", "/console/assets/{name}") => web::asset(&c),
+        _ => Err(c.not_found()),
+    }
 }
