@@ -1,5 +1,7 @@
 //! `accounts` endpoints (routes: infra/template.yaml, `AccountsFunction`).
 
+mod broadcasts;
+
 use lambda_http::{Body, Request, Response};
 use shared::http::{serve, Call};
 use shared::{AppResult, Ctx, Reply};
@@ -8,7 +10,15 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
 }
 
-/// Not built yet (later issues): every route answers the dialect's not-found.
+/// Routes not listed are not built yet (later issues): the dialect's not-found.
 async fn route(c: Call<'_>) -> AppResult<Reply> {
-    Err(c.not_found())
+    match (c.method.as_str(), c.route.as_str()) {
+        // Mass sends (broadcasts.rs)
+        (_, "/mp/textToAll") => broadcasts::text_to_all(&c).await,
+        (_, "/mp/pushToAll") => broadcasts::push_to_all(&c).await,
+        (_, "/mp/manyToAll") => broadcasts::many_to_all(&c).await,
+        (_, "/mp/push") => broadcasts::push_list(&c).await,
+        (_, "/mp/many") => broadcasts::many_list(&c).await,
+        _ => Err(c.not_found()),
+    }
 }
