@@ -17,6 +17,8 @@ const NO_TOKEN: i64 = 1030101;
 const PER_DAY: i64 = 1101001;
 const WAIT: Duration = Duration::from_secs(10);
 
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 /// A public account (Shiku `userType` 2) registered through Shiku.
 async fn account(http: &Http, nickname: &str) -> Person {
     let pw = shared::auth::md5_hex("secret1");
@@ -176,7 +178,7 @@ async fn broadcasts_refuse_bad_input_and_non_accounts() {
     let a = [("title", "t"), ("sub", "s"), ("img", "https://i.example/x.png"), ("url", "https://u.example")];
     assert_eq!(code(http.shiku_as("/mp/pushToAll", &user.token, &a).await), FORBIDDEN);
 
-    let bad: Vec<(&str, Vec<(&str, &str)>, i64)> = vec![
+    let bad: Vec<(&str, Form, i64)> = vec![
         ("/mp/textToAll", vec![], MISSING),
         ("/mp/textToAll", vec![("title", "   ")], MISSING),
         ("/mp/pushToAll", vec![("title", "t"), ("sub", "s"), ("img", "https://i.example/x.png")], MISSING),
