@@ -73,6 +73,9 @@ async fn list(c: &Call<'_>, which: &str) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let index = c.params.i64_in("pageIndex", 0, 99, 0)? as usize;
     let size = c.params.i64_in("pageSize", 1, 50, 10)? as usize;
+    if (index + 1) * size > 1000 {
+        return Err(AppError::invalid("pageIndex", "at most the newest 1000 sends are listed"));
+    }
     let v = broadcasts::sent(c.ctx, me, which, index, size).await?;
     Ok(Reply::data(Value::Array(v.iter().map(sent_json).collect())))
 }

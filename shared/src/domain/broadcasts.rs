@@ -66,7 +66,7 @@ fn url_field(name: &str, v: &str) -> AppResult<String> {
 
 impl Broadcast {
     pub fn text(title: &str) -> AppResult<Broadcast> {
-        Ok(Broadcast::Text { text: text_field("title", title, MAX_TEXT)? })
+        Broadcast::Text { text: text_field("title", title, MAX_TEXT)? }.fits()
     }
 
     /// One article (`sub` required, as in seed 001 `/mp/pushToAll`).
@@ -77,7 +77,7 @@ impl Broadcast {
             img: url_field("img", img)?,
             url: url_field("url", url)?,
         };
-        Ok(Broadcast::Articles { articles: vec![a] })
+        Broadcast::Articles { articles: vec![a] }.fits()
     }
 
     /// 2–8 articles from parallel lists of equal lengths (`sub` optional: empty or as long).
@@ -107,7 +107,15 @@ impl Broadcast {
                 url: url_field("url", &urls[i])?,
             });
         }
-        Ok(Broadcast::Articles { articles })
+        Broadcast::Articles { articles }.fits()
+    }
+
+    /// A copy must fit one message (`MAX_CONTENT` bytes of content).
+    fn fits(self) -> AppResult<Broadcast> {
+        if self.message().1.len() > crate::domain::chat::MAX_CONTENT {
+            return Err(AppError::invalid("title", "the articles are too large for one message"));
+        }
+        Ok(self)
     }
 
     /// The list it shows in (`/mp/push` or `/mp/many`).
@@ -164,6 +172,12 @@ mod tests {
         assert!(Broadcast::article("t", "s", "ftp://x", "https://x").is_err());
         assert!(Broadcast::article("t", "s", "http://x", "https:///path").is_err());
         assert!(Broadcast::text("  ").is_err());
+        // The field limits keep the largest copy (escapes included) within one message.
+        let t = vec!["\u{1}".repeat(199) + "x"; 8];
+        let s = vec!["\u{1}".repeat(499) + "x"; 8];
+        let u = vec![format!("https://x.example/{}", "%".repeat(980)); 8];
+        let b = Broadcast::articles(&t, &s, &u, &u).expect("the largest articles fit");
+        assert!(b.message().1.len() > 40_000);
     }
 
     #[test]

@@ -90,12 +90,17 @@ async fn broadcasts_reach_every_fan_once() {
     let acc = account(&http, "News").await;
     let f = fans(&http, &acc, 3).await;
     let stranger = register(&http, &phone(), "secret1", "Stranger").await;
+    // A fan who then blacklisted the account: no copy.
+    let blocker = &fans(&http, &acc, 1).await[0];
+    let r = http.shiku_as("/friends/blacklist/add", &blocker.token, &[("toUserId", &acc.uid.to_string())]).await;
+    r.shiku_ok();
     let mut ws = Ws::connect(&app, &f[0].token).await.unwrap();
 
     let job = send(&http, &acc, "/mp/textToAll", &[("title", "hello, fans")]).await;
     let e = wait_done(&http, &acc, "/mp/push", &job).await;
     assert_eq!((e["type"].clone(), e["title"].clone()), (json!(1), json!("hello, fans")));
-    assert_eq!((e["sentCount"].clone(), e["failedCount"].clone()), (json!(3), json!(0)));
+    // The blocker is still indexed as a fan: counted as failed.
+    assert_eq!((e["sentCount"].clone(), e["failedCount"].clone()), (json!(3), json!(1)));
     let frame = ws.next_event("message", WAIT).await.expect("the fan's socket hears the copy");
     assert_eq!((frame["sender"].as_i64(), frame["content"].clone()), (Some(acc.uid), json!("hello, fans")));
     for fan in &f {
@@ -104,6 +109,7 @@ async fn broadcasts_reach_every_fan_once() {
         assert_eq!((h[0]["body"].clone(), h[0]["sender"].as_i64()), (json!("hello, fans"), Some(acc.uid)));
     }
     assert!(history(&http, &stranger, &acc).await.is_empty(), "not a fan: nothing");
+    assert!(history(&http, blocker, &acc).await.is_empty(), "blacklisted the account: nothing");
 
     let job2 = send(
         &http,
@@ -247,6 +253,8 @@ async fn broadcasts_refuse_bad_input_and_non_accounts() {
     assert_eq!(listed(&http, &acc, "/mp/many").await.len(), 1);
     let r = http.shiku_as("/mp/push", &acc.token, &[("pageSize", "x")]).await;
     assert_eq!(r.shiku_code(), INVALID);
+    let r = http.shiku_as("/mp/push", &acc.token, &[("pageIndex", "40"), ("pageSize", "50")]).await;
+    assert_eq!(r.shiku_code(), INVALID, "past the newest 1000: {}", r.text);
 
     // 10 mass sends a day (the one above included), then the refusal; nothing more stored.
     for i in 1..10 {
