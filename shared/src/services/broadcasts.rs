@@ -5,11 +5,11 @@
 //! counter `LIMIT#user:<uid>` / `BCAST#<day>` ≤ [`MAX_PER_DAY`], and the job item), then the
 //! answer. The worker, per page of [`PAGE`] fans (GSI1 `FANS#<account>`, one Query): one
 //! ordinary 1:1 send per fan from the account ([`COPIES_IN_FLIGHT`] at once), its 1:1
-//! conversation made on first use, client id `job-<job>-<fan>` (the message store's claim:
+//! conversation made when the send finds none, client id `job-<job>-<fan>` (the message store's claim:
 //! a page run twice stores nothing twice), then the checkpoint.
 
 use crate::domain::broadcasts::{copy_client_id, Broadcast, Sent, MAX_PER_DAY};
-use crate::domain::chat::NewMessage;
+use crate::domain::chat::{single_id, NewMessage};
 use crate::domain::jobs::{Job, JobKind, Step};
 use crate::error::{refused, AppError, AppResult};
 use crate::ids::UserId;
@@ -62,11 +62,16 @@ async fn page(ctx: &Ctx, job: &Job, b: &Broadcast, cursor: Option<String>) -> Ap
 async fn copy(ctx: &Ctx, job: &Job, b: &Broadcast, fan: UserId) -> AppResult<bool> {
     let (kind, content, object_name) = b.message();
     let m = NewMessage { sender: job.owner, kind, content, client_id: Some(copy_client_id(&job.id, fan)), object_name };
-    let sent = async {
-        let (conv, _) = convs::ensure_single(&ctx.db, ctx.now_ms(), job.owner, fan).await?;
-        chat::send(ctx, &conv.id, m).await
-    }
-    .await;
+    // The 1:1 conversation id is known; it is made only when the send finds none (an
+    // account's later sends to the same fans save the conversation read).
+    let cid = single_id(job.owner, fan);
+    let sent = match chat::send(ctx, &cid, m.clone()).await {
+        Err(AppError::NotFound(_)) => match convs::ensure_single(&ctx.db, ctx.now_ms(), job.owner, fan).await {
+            Ok(_) => chat::send(ctx, &cid, m).await,
+            Err(e) => Err(e),
+        },
+        other => other,
+    };
     match sent {
         Ok(_) => Ok(true),
         Err(e @ (AppError::Internal(_) | AppError::RateLimited(_))) => Err(e),
