@@ -17,6 +17,8 @@ pub mod refused {
     pub const NEEDS_VERIFY: i64 = 1100904;
     /// The user is in too many groups.
     pub const TOO_MANY_GROUPS: i64 = 1100905;
+    /// A public account's mass sends for today are used up (services::broadcasts).
+    pub const BROADCASTS_PER_DAY: i64 = 1101001;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -419,3 +419,22 @@ pub fn mpin_gsi1pk(ocu: crate::ids::UserId) -> String {
 pub fn mpin_gsi1sk(ts: i64, cid: &str, seq: i64) -> String {
     format!("{ts:013}#{cid}#{seq:012}")
 }
+
+// ---- jobs: resumable work paged by the stream worker (mass sends, console broadcasts) ----
+
+/// A job: `JOB#<id>` / `META` (kind, payload, checkpoint, counts, `ev = job`).
+pub fn job_pk(id: &str) -> String {
+    format!("JOB#{id}")
+}
+pub const JOB_SK: &str = "META";
+/// GSI1 of a job: `JOBS#<owner>` / `<list>#<created ms:013>#<id>` (an owner's jobs of one
+/// list, newest first with one Query).
+pub fn jobs_gsi1pk(owner: crate::ids::UserId) -> String {
+    format!("JOBS#{owner}")
+}
+pub fn jobs_gsi1sk(list: &str, created_ms: i64, id: &str) -> String {
+    format!("{list}#{created_ms:013}#{id}")
+}
+pub fn jobs_gsi1_prefix(list: &str) -> String {
+    format!("{list}#")
+}

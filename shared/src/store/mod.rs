@@ -16,6 +16,7 @@ pub mod gone;
 pub mod group_counts;
 pub mod groups;
 pub mod invites;
+pub mod jobs;
 pub mod keypairs;
 pub mod keys;
 pub mod limits;

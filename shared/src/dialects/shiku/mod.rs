@@ -1,5 +1,6 @@
 //! Shiku dialect: envelope, error codes, JSON views of domain types, request structs.
 
+pub mod broadcasts;
 pub mod chat;
 pub mod codes;
 pub mod files;
