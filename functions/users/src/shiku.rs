@@ -39,9 +39,17 @@ pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
         // Seed 001 `company`/`companyId`: one's own first company (null / 0 if none), read
         // for one's own profile only (GSI1 Query, + BatchGet if any); others' profiles keep
         // their 2-call budget and show none.
-        let company = shared::services::org::first_company(c.ctx, me).await?;
+        // Seed 001 `money`/`moneyTotal` (issue 14): one's own wallet, one GetItem read
+        // alongside the company lookup (+1 call on one's own profile only).
+        let (company, wallet) = tokio::try_join!(
+            shared::services::org::first_company(c.ctx, me),
+            shared::services::wallet::balance(c.ctx, me)
+        )?;
         o["companyId"] = json!(company.as_ref().map(|x| x.id.0).unwrap_or(0));
         o["company"] = company.map_or(Value::Null, |x| shared::dialects::shiku::org::company_json(&x, None));
+        for (k, v) in shared::dialects::shiku::wallet::money_fields(&wallet) {
+            o[k] = v;
+        }
     }
     Ok(Reply::data(o))
 }

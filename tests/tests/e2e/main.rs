@@ -42,3 +42,4 @@ mod stress;
 mod system;
 mod users;
 mod users_extras;
+mod wallet;
