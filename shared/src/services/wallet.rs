@@ -122,7 +122,7 @@ pub struct Paid {
 
 /// `time` in epoch milliseconds, or seconds (values below 10^11).
 pub fn time_ms(time: i64) -> i64 {
-    if time.abs() < 100_000_000_000 {
+    if time.unsigned_abs() < 100_000_000_000 {
         time.saturating_mul(1000)
     } else {
         time
@@ -152,7 +152,7 @@ pub async fn withdraw_with<P: PayoutProvider>(
     w: &Withdrawal<'_>,
 ) -> AppResult<Paid> {
     let now = ctx.now_ms();
-    if (time_ms(w.time) - now).abs() > TIME_SKEW_MS {
+    if time_ms(w.time).saturating_sub(now).saturating_abs() > TIME_SKEW_MS {
         return Err(refuse(refused::WALLET_STALE_TIME, "time is more than 5 minutes off the server clock"));
     }
     let secret = w.secret.trim().to_ascii_lowercase();
@@ -247,6 +247,8 @@ mod tests {
         assert_eq!(s, md5_hex("ko7") + &md5_hex("tok501000"));
         assert_eq!(time_ms(1_700_000_000), 1_700_000_000_000);
         assert_eq!(time_ms(1_700_000_000_123), 1_700_000_000_123);
+        assert_eq!(time_ms(i64::MIN), i64::MIN);
+        assert_eq!(time_ms(-5), -5000);
         assert!(same(b"ab", b"ab") && !same(b"ab", b"ac") && !same(b"ab", b"abc"));
     }
 }

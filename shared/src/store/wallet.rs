@@ -18,6 +18,21 @@ pub async fn get(db: &Db, uid: UserId) -> AppResult<Wallet> {
     Ok(db.get(user_pk(uid), WALLET_SK).await?.map(|it| from_item(&it)).unwrap_or_default())
 }
 
+/// The WALLET item's key, for a caller's BatchGetItem (own `/user/get`).
+pub fn key(uid: UserId) -> Item {
+    Db::key(user_pk(uid), WALLET_SK)
+}
+
+/// Whether an item read in such a batch is a WALLET item.
+pub fn is_wallet(it: &Item) -> bool {
+    it.str("sk") == Some(WALLET_SK)
+}
+
+/// The wallet among items read in a batch (none = all zero).
+pub fn find(items: &[Item]) -> Wallet {
+    items.iter().find(|it| is_wallet(it)).map(from_item).unwrap_or_default()
+}
+
 fn from_item(it: &Item) -> Wallet {
     Wallet {
         balance: Fen(it.i64("balance").unwrap_or(0)),
