@@ -22,3 +22,4 @@ pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod users;
+pub mod wallet;

@@ -27,3 +27,4 @@ pub mod room_invites;
 pub mod rooms;
 pub mod sessions;
 pub mod settings;
+pub mod wallet;

@@ -438,3 +438,24 @@ pub fn jobs_gsi1sk(list: &str, created_ms: i64, id: &str) -> String {
 pub fn jobs_gsi1_prefix(list: &str) -> String {
     format!("{list}#")
 }
+
+// ---- wallet (issue 14): balance, transactions, journal, used withdrawal secrets ---------
+
+/// The user's wallet: USER#<uid>/WALLET (balance, total, ver; fen).
+pub const WALLET_SK: &str = "WALLET";
+/// A wallet transaction of the user: USER#<uid>/TX#<ms:013>#<txid>.
+pub fn wallet_tx_sk(now_ms: i64, txid: &str) -> String {
+    format!("{WALLET_TX_PREFIX}{now_ms:013}#{txid}")
+}
+pub const WALLET_TX_PREFIX: &str = "TX#";
+/// The day's double-entry journal: JOURNAL#<yyyymmdd> (UTC) / <ms:013>#<txid>#<leg>.
+pub fn journal_pk(now_ms: i64) -> String {
+    format!("JOURNAL#{}", crate::domain::wallet::utc_day(now_ms))
+}
+pub fn journal_sk(now_ms: i64, txid: &str, leg: usize) -> String {
+    format!("{now_ms:013}#{txid}#{leg}")
+}
+/// A used withdrawal secret: USER#<uid>/PAYSECRET#<sha256 hex> (with `ttl`).
+pub fn pay_secret_sk(hash: &str) -> String {
+    format!("PAYSECRET#{hash}")
+}

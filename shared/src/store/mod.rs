@@ -37,6 +37,7 @@ pub mod settings;
 pub mod stream;
 pub mod tokens;
 pub mod users;
+pub mod wallet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;

@@ -14,7 +14,7 @@ const INVALID: i64 = 1010101;
 const MISSING: i64 = 1010102;
 const FORBIDDEN: i64 = 1030103;
 const NO_TOKEN: i64 = 1030101;
-const PER_DAY: i64 = 1101001;
+const PER_DAY: i64 = 1101101;
 const WAIT: Duration = Duration::from_secs(10);
 
 type Form<'a> = Vec<(&'a str, &'a str)>;

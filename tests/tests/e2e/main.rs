@@ -46,3 +46,4 @@ mod stress;
 mod system;
 mod users;
 mod users_extras;
+mod wallet;

@@ -9,3 +9,4 @@ pub mod org;
 pub mod relations;
 pub mod rooms;
 pub mod users;
+pub mod wallet;
