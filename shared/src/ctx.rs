@@ -29,6 +29,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Public addresses of this deployment (Shiku `/config`).
     pub public: PublicUrls,
+    /// Wallet providers (issue 14; domain/wallet.rs `Providers`).
+    pub wallet: crate::domain::wallet::Providers,
 }
 
 /// Where clients reach this deployment. Deployed stacks: `DOWNLOAD_URL` from the template
@@ -102,6 +104,26 @@ impl Limits {
     }
 }
 
+/// Wallet providers of a deployed stack (issue 14): `PAYMENT_PROVIDER` / `PAYOUT_PROVIDER`
+/// (template parameters PaymentProvider / PayoutProvider) name a real provider; none is
+/// built yet, so every value (including "local": no free money on a deployed stack) leaves
+/// them unset and the wallet refuses recharges and withdrawals. `PAYOUT_API_KEY`: the
+/// withdrawal secret's apiKey. Only `Ctx::local` has the local providers.
+fn wallet_from_env() -> crate::domain::wallet::Providers {
+    for var in ["PAYMENT_PROVIDER", "PAYOUT_PROVIDER"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.is_empty() && v != "none" {
+                tracing::warn!(var, value = %v, "unknown wallet provider: the wallet refuses");
+            }
+        }
+    }
+    crate::domain::wallet::Providers {
+        payment: None,
+        payout: None,
+        payout_api_key: std::env::var("PAYOUT_API_KEY").unwrap_or_default(),
+    }
+}
+
 /// Explicit endpoints for the local stack; on AWS everything comes from the environment.
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
@@ -150,6 +172,7 @@ impl Ctx {
             expose_verification_codes: std::env::var("EXPOSE_VERIFICATION_CODES").is_ok_and(|v| v == "true"),
             limits: Limits::from_env(),
             public,
+            wallet: wallet_from_env(),
         };
         let mut ctx = Ctx::build(&sdk, env("TABLE_NAME"), bucket, env("WS_ENDPOINT"), path_style, settings);
         // Deployed stacks send codes by SMS; only the local stack logs them.
@@ -176,6 +199,7 @@ impl Ctx {
                 limits: Limits::default(),
                 // Path-style objects on the S3 emulator; the gateway sets `api_url` once bound.
                 public: PublicUrls { api_url: None, download_url: None },
+                wallet: crate::domain::wallet::Providers::local(),
             },
         );
         let ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk)

@@ -17,6 +17,21 @@ pub mod refused {
     pub const NEEDS_VERIFY: i64 = 1100904;
     /// The user is in too many groups.
     pub const TOO_MANY_GROUPS: i64 = 1100905;
+    /// A public account's mass sends for today are used up (services::broadcasts).
+    pub const BROADCASTS_PER_DAY: i64 = 1101101;
+    // ---- wallet (issue 14) ----
+    /// The balance does not cover the withdrawal.
+    pub const WALLET_INSUFFICIENT: i64 = 1101001;
+    /// The withdrawal `secret` does not match.
+    pub const WALLET_BAD_SECRET: i64 = 1101002;
+    /// The withdrawal `time` is more than 5 minutes off the server clock.
+    pub const WALLET_STALE_TIME: i64 = 1101003;
+    /// The withdrawal `secret` was used before (a replay).
+    pub const WALLET_REPLAYED: i64 = 1101004;
+    /// No WeChat binding (`/user/bind/wxcode`) to pay out to.
+    pub const WALLET_NO_WX: i64 = 1101005;
+    /// The payout provider refused; the debit was reversed.
+    pub const WALLET_PAYOUT_FAILED: i64 = 1101006;
 }
 
 #[derive(Debug, thiserror::Error)]

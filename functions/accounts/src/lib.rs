@@ -1,6 +1,8 @@
 //! `accounts` endpoints (routes: infra/template.yaml, `AccountsFunction`): public accounts —
-//! Shiku `/mp/*` and `/public/menu/list` (shiku.rs), Minxing ocus (minxing.rs).
+//! Shiku `/mp/*` and `/public/menu/list` (shiku.rs), mass sends (broadcasts.rs), Minxing ocus
+//! (minxing.rs).
 
+mod broadcasts;
 mod minxing;
 mod shiku;
 
@@ -32,7 +34,12 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         ("DELETE", "/api/v1/subscriptions/ocus/{ocu_id}") => minxing::unsubscribe(&c).await,
         ("GET", "/api/v1/ocus/{ocu_id}") => minxing::ocu(&c).await,
         ("GET", "/api/v1/conversations/{conversation_id}/ocu_menus/{menu_id}") => minxing::menu_action(&c).await,
-        // Mass sends (services::broadcasts) go here.
+        // Mass sends (broadcasts.rs)
+        (_, "/mp/textToAll") => broadcasts::text_to_all(&c).await,
+        (_, "/mp/pushToAll") => broadcasts::push_to_all(&c).await,
+        (_, "/mp/manyToAll") => broadcasts::many_to_all(&c).await,
+        (_, "/mp/push") => broadcasts::push_list(&c).await,
+        (_, "/mp/many") => broadcasts::many_list(&c).await,
         _ => Err(c.not_found()),
     }
 }

@@ -15,6 +15,9 @@
 //! a function error instead, so the event source (BisectBatchOnFunctionError)
 //! splits the batch and a record that keeps failing ends up alone, given up
 //! after MaximumRetryAttempts without holding back the records after it.
+//!
+//! Job items (`ev = job`, services::jobs) are worked here too: one page per record (a
+//! mass send: ≤ 200 copies, 32 in flight), each checkpoint's MODIFY triggering the next.
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -157,6 +160,13 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
             let to = shared::services::feed::following::fan_out(ctx, &post).await?;
             tracing::info!(mid = post.id, to, "feed fanned out");
         }
+        // A running job (services::jobs): its next page, then its checkpoint (whose MODIFY
+        // brings the page after). A replayed record re-runs a page that stores nothing twice.
+        Change::Job(job) => match job.kind {
+            shared::domain::jobs::JobKind::Broadcast => {
+                shared::services::broadcasts::step(ctx, &job).await?;
+            }
+        },
         Change::NoRule(other) => tracing::debug!(?other, "no delivery rule"),
         Change::Nothing => {}
     }

@@ -32,9 +32,20 @@ pub(crate) fn uid_or_me(p: &Params, name: &str, me: UserId) -> AppResult<UserId>
 pub async fn get(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let uid = uid_or_me(&c.params, "userId", me)?;
-    let (v, seen, st) = profiles::view_with_settings(c.ctx, me, uid).await?;
+    let (v, seen, st, wallet) = if uid == me {
+        // Seed 001 `money`/`moneyTotal` (issue 14): one's own wallet, read in the profile's
+        // BatchGetItem (no extra call); others' profiles carry neither.
+        let (v, seen, st, w) = profiles::view_own(c.ctx, me).await?;
+        (v, seen, st, Some(w))
+    } else {
+        let (v, seen, st) = profiles::view_with_settings(c.ctx, me, uid).await?;
+        (v, seen, st, None)
+    };
     let mut o = user_json(&v, &seen, c.ctx.now_secs());
     o["settings"] = settings_json(&st);
+    for (k, val) in wallet.iter().flat_map(shared::dialects::shiku::wallet::money_fields) {
+        o[k] = val;
+    }
     if uid == me {
         // Seed 001 `company`/`companyId`: one's own first company (null / 0 if none), read
         // for one's own profile only (GSI1 Query, + BatchGet if any); others' profiles keep

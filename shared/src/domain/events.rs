@@ -19,6 +19,8 @@ pub enum Change {
     Profile { uid: i64, frame: String },
     /// A new feed thread starter (`ev = feed`): written into its readers' following inboxes.
     Feed(crate::domain::feed::Post),
+    /// A job item written or checkpointed while running (`ev = job`): its next page.
+    Job(crate::domain::jobs::Job),
     /// An INSERT with no delivery rule (its `ev`).
     NoRule(Option<String>),
     /// Nothing to deliver (other MODIFYs, REMOVEs, records missing what their kind needs).

@@ -1,6 +1,7 @@
 //! Typed entities and ids ("parse, don't validate"): no DynamoDB types, no JSON, no I/O.
 
 pub mod apps;
+pub mod broadcasts;
 pub mod chat;
 pub mod config;
 pub mod events;
@@ -9,6 +10,7 @@ pub mod feed;
 pub mod files;
 pub mod geo;
 pub mod ids;
+pub mod jobs;
 pub mod join_requests;
 pub mod keypairs;
 pub mod mail;
@@ -20,3 +22,4 @@ pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod users;
+pub mod wallet;

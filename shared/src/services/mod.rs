@@ -2,6 +2,7 @@
 //! here once. Services use `domain`, `store` and `realtime`; never `dialects` or JSON views.
 
 pub mod accounts;
+pub mod broadcasts;
 pub mod chat;
 pub mod config;
 pub mod conversations;
@@ -11,6 +12,7 @@ pub mod favorites;
 pub mod feed;
 pub mod files;
 pub mod integrations;
+pub mod jobs;
 pub mod join_requests;
 pub mod keys;
 pub mod mail;
@@ -25,3 +27,4 @@ pub mod room_invites;
 pub mod rooms;
 pub mod sessions;
 pub mod settings;
+pub mod wallet;

@@ -419,3 +419,43 @@ pub fn mpin_gsi1pk(ocu: crate::ids::UserId) -> String {
 pub fn mpin_gsi1sk(ts: i64, cid: &str, seq: i64) -> String {
     format!("{ts:013}#{cid}#{seq:012}")
 }
+
+// ---- jobs: resumable work paged by the stream worker (mass sends, console broadcasts) ----
+
+/// A job: `JOB#<id>` / `META` (kind, payload, checkpoint, counts, `ev = job`).
+pub fn job_pk(id: &str) -> String {
+    format!("JOB#{id}")
+}
+pub const JOB_SK: &str = "META";
+/// GSI1 of a job: `JOBS#<owner>` / `<list>#<created ms:013>#<id>` (an owner's jobs of one
+/// list, newest first with one Query).
+pub fn jobs_gsi1pk(owner: crate::ids::UserId) -> String {
+    format!("JOBS#{owner}")
+}
+pub fn jobs_gsi1sk(list: &str, created_ms: i64, id: &str) -> String {
+    format!("{list}#{created_ms:013}#{id}")
+}
+pub fn jobs_gsi1_prefix(list: &str) -> String {
+    format!("{list}#")
+}
+
+// ---- wallet (issue 14): balance, transactions, journal, used withdrawal secrets ---------
+
+/// The user's wallet: USER#<uid>/WALLET (balance, total, ver; fen).
+pub const WALLET_SK: &str = "WALLET";
+/// A wallet transaction of the user: USER#<uid>/TX#<ms:013>#<txid>.
+pub fn wallet_tx_sk(now_ms: i64, txid: &str) -> String {
+    format!("{WALLET_TX_PREFIX}{now_ms:013}#{txid}")
+}
+pub const WALLET_TX_PREFIX: &str = "TX#";
+/// The day's double-entry journal: JOURNAL#<yyyymmdd> (UTC) / <ms:013>#<txid>#<leg>.
+pub fn journal_pk(now_ms: i64) -> String {
+    format!("JOURNAL#{}", crate::domain::wallet::utc_day(now_ms))
+}
+pub fn journal_sk(now_ms: i64, txid: &str, leg: usize) -> String {
+    format!("{now_ms:013}#{txid}#{leg}")
+}
+/// A used withdrawal secret: USER#<uid>/PAYSECRET#<sha256 hex> (with `ttl`).
+pub fn pay_secret_sk(hash: &str) -> String {
+    format!("PAYSECRET#{hash}")
+}

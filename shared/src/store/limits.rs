@@ -11,6 +11,8 @@
 //!     deleted by a success; `ttl` = window end.
 //!   - `LOCK`: `lockUntil`, `lockSecs` (the last lock's length: each new lock doubles it),
 //!     `ttl` = lockUntil + [`BACKOFF_MEMORY`]; deleted by a success.
+//!   - `BCAST#<day start:010>`: `n` = mass sends of a public account that day
+//!     ([`user_window_item`], in the job's own transaction: services::broadcasts).
 //!
 //! Fixed windows let a burst straddle two windows (at most twice the limit in a short
 //! time); the account lock then takes over with its back-off.
@@ -87,6 +89,26 @@ pub async fn hit_window(db: &Db, pk: String, label: &str, now: i64, rule: Rule, 
         .send()
         .await;
     super::applied(out)
+}
+
+/// The counter update of [`hit_window`] on `LIMIT#user:<uid>` / `<label>#<window start:010>`
+/// as one item of a caller's TransactWriteItems (e.g. a mass send counted in the same
+/// transaction as its job): the transaction fails on this item's condition when the window
+/// already holds `rule.max` events.
+pub fn user_window_item(db: &Db, uid: UserId, label: &str, now: i64, rule: Rule) -> TransactWriteItem {
+    let key = Db::key(Subject::User(uid).pk(), window_sk(label, now, rule.window));
+    let up = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(key))
+        .update_expression("ADD n :one SET #ttl = :end")
+        .condition_expression("attribute_not_exists(n) OR n < :max")
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":end", n(window_end(now, rule)))
+        .expression_attribute_values(":max", n(rule.max))
+        .build()
+        .expect("table, key and expression set");
+    TransactWriteItem::builder().update(up).build()
 }
 
 /// Count one event of `kind` from `ip`: one conditional UpdateItem. `RateLimited` when

@@ -16,6 +16,7 @@ pub mod gone;
 pub mod group_counts;
 pub mod groups;
 pub mod invites;
+pub mod jobs;
 pub mod keypairs;
 pub mod keys;
 pub mod limits;
@@ -36,6 +37,7 @@ pub mod settings;
 pub mod stream;
 pub mod tokens;
 pub mod users;
+pub mod wallet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;

@@ -18,6 +18,13 @@ pub fn decode_record(rec: &EventRecord) -> Change {
 
 /// Decode a record from its event name and images (`new_image`, `old_image`).
 pub fn decode(event_name: &str, new: Item, old: Item) -> Change {
+    // A running job, new or checkpointed (store/jobs.rs): the worker's next page.
+    if new.str("ev") == Some(super::jobs::EV_JOB) && (event_name == "INSERT" || event_name == "MODIFY") {
+        return match super::jobs::job_from(&new) {
+            Some(j) if j.status == crate::domain::jobs::JobStatus::Running => Change::Job(j),
+            _ => Change::Nothing,
+        };
+    }
     if event_name == "MODIFY" {
         return match recalled_now(&old, &new) {
             Some(m) => Change::Recalled(m),

@@ -5,7 +5,9 @@
 //! - [`scan_compare`]: our fan-out vs "Scan every connection per message" (RCUs, time)
 //! - [`sync`]: Queries of a sync after N missed messages
 //! - [`feed`]: following page with 500 follows, a post's fan-out to 500 fans (not in the default run)
+//! - [`broadcast`]: a public account's mass send to 10 000 fans, interrupted worker (not in the default run)
 
+pub mod broadcast;
 pub mod fanout;
 pub mod feed;
 pub mod group_send;

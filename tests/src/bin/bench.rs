@@ -8,10 +8,12 @@
 //!   connection, (d) sync after N missed messages
 //!
 //! - `feed` (only when asked for): following page with 500 follows, a post's fan-out to 500 fans
+//! - `broadcast` (only when asked for): a public account's mass send to 10 000 fans
 //!
 //! `BENCH_SECTIONS` (default `baseline,a,b,c,d`) picks sections; sizes: see tests/src/bench/mod.rs.
 //! Output: `bench-results/$BENCH_OUT`; default `latest.md` (the baseline run), except a run of
-//! the `feed` section alone, which writes `feed-latest.md` and leaves the baseline alone.
+//! the `feed` section alone, which writes `feed-latest.md` and leaves the baseline alone (and
+//! of `broadcast` alone: `broadcast-latest.md`).
 
 #[path = "../bench/mod.rs"]
 mod bench;
@@ -131,12 +133,26 @@ async fn main() {
     let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "baseline,a,b,c,d".into());
     let want = |s: &str| sections.split(',').any(|x| x.trim() == s);
     let feed_only = sections.split(',').all(|x| x.trim() == "feed");
-    let out_name = std::env::var("BENCH_OUT")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| if feed_only { "feed-latest.md" } else { "latest.md" }.into());
+    let broadcast_only = sections.split(',').all(|x| x.trim() == "broadcast");
+    let out_name = std::env::var("BENCH_OUT").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+        if feed_only {
+            "feed-latest.md"
+        } else if broadcast_only {
+            "broadcast-latest.md"
+        } else {
+            "latest.md"
+        }
+        .into()
+    });
     let mut out = String::new();
-    writeln!(out, "# {}\n", if feed_only { "Benchmark: feed (issue 12 §5)" } else { "Benchmark baseline" }).unwrap();
+    let title = if feed_only {
+        "Benchmark: feed (issue 12 §5)"
+    } else if broadcast_only {
+        "Benchmark: mass send (issue 13)"
+    } else {
+        "Benchmark baseline"
+    };
+    writeln!(out, "# {title}\n").unwrap();
     writeln!(
         out,
         "Machine: {} cores; local stack (DynamoDB Local, moto S3, local gateway) on loopback.\n",
@@ -185,6 +201,15 @@ async fn main() {
             out.push_str(&bench::feed::run(&app).await);
         } else {
             out.push_str(&bench::feed::run(&spawn_app().await).await);
+        }
+    }
+    if want("broadcast") {
+        // On its own table (the first one when it runs alone).
+        eprintln!("==> broadcast: a public account's mass send to its fans");
+        if broadcast_only {
+            out.push_str(&bench::broadcast::run(&app).await);
+        } else {
+            out.push_str(&bench::broadcast::run(&spawn_app().await).await);
         }
     }
     let dir = root().join("bench-results");

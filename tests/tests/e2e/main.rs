@@ -3,6 +3,7 @@
 //! backends start once; every test gets its own table, bucket and gateway.
 
 mod auth;
+mod broadcasts;
 mod chat;
 mod chat_dialects;
 mod contacts;
@@ -45,3 +46,4 @@ mod stress;
 mod system;
 mod users;
 mod users_extras;
+mod wallet;

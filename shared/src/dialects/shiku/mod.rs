@@ -1,5 +1,6 @@
 //! Shiku dialect: envelope, error codes, JSON views of domain types, request structs.
 
+pub mod broadcasts;
 pub mod chat;
 pub mod codes;
 pub mod files;
@@ -8,3 +9,4 @@ pub mod org;
 pub mod relations;
 pub mod rooms;
 pub mod users;
+pub mod wallet;

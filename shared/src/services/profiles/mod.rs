@@ -81,6 +81,15 @@ pub async fn view_with_settings(ctx: &Ctx, viewer: UserId, uid: UserId) -> AppRe
     Ok((c, seen, settings::from_item(extra.first())))
 }
 
+/// One's own profile with its settings and wallet (Shiku `/user/get` of oneself, issue 14):
+/// the WALLET item rides in the same BatchGetItem, so `money`/`moneyTotal` cost no call.
+pub async fn view_own(ctx: &Ctx, me: UserId) -> AppResult<(Card, Seen, Settings, crate::domain::wallet::Wallet)> {
+    let (c, seen, extra) = view_with(ctx, me, me, vec![settings::key(me), crate::store::wallet::key(me)]).await?;
+    let wallet = crate::store::wallet::find(&extra);
+    let st = extra.iter().find(|it| !crate::store::wallet::is_wallet(it));
+    Ok((c, seen, settings::from_item(st), wallet))
+}
+
 async fn view_with(
     ctx: &Ctx,
     viewer: UserId,
