@@ -72,7 +72,8 @@
 
   async function loadUsers() {
     const f = fields($("#users-search"));
-    const list = await call("/console/userList", { ...f, pageIndex: state.usersPage, pageSize: 20 });
+    const d = await call("/console/userList", { ...f, pageIndex: state.usersPage, pageSize: 20 });
+    const list = d.list ?? d;
     $("#users-page").textContent = state.usersPage + 1;
     const tbody = $("#users-table tbody");
     tbody.replaceChildren();
@@ -92,7 +93,7 @@
         if (confirm(`Delete ${u.nickname} (${u.userId})?`)) act("Delete", async () => { await call("/console/deleteUser", { userId: u.userId }); await loadUsers(); });
       }, `Delete ${u.nickname}`);
     }
-    $("#users-next").disabled = list.length < 20;
+    $("#users-next").disabled = d.more === undefined ? list.length < 20 : !d.more;
     $("#users-prev").disabled = state.usersPage === 0;
   }
 
@@ -106,7 +107,8 @@
 
   async function loadRooms() {
     const f = fields($("#rooms-search"));
-    const list = await call("/console/roomList", { ...f, pageIndex: state.roomsPage, pageSize: 20 });
+    const d = await call("/console/roomList", { ...f, pageIndex: state.roomsPage, pageSize: 20 });
+    const list = d.list ?? d;
     $("#rooms-page").textContent = state.roomsPage + 1;
     const tbody = $("#rooms-table tbody");
     tbody.replaceChildren();
@@ -121,13 +123,14 @@
         if (confirm(`Dismiss room ${r.name}?`)) act("Dismiss", async () => { await call("/console/deleteRoom", { roomId: r.id }); await loadRooms(); });
       }, `Dismiss ${r.name}`);
     }
-    $("#rooms-next").disabled = list.length < 20;
+    $("#rooms-next").disabled = d.more === undefined ? list.length < 20 : !d.more;
     $("#rooms-prev").disabled = state.roomsPage === 0;
   }
 
   async function loadMembers(r) {
     state.room = r;
-    const list = await call("/console/roomUserManager", { id: r.id, pageIndex: 0, pageSize: 100 });
+    const d = await call("/console/roomUserManager", { id: r.id, pageIndex: 0, pageSize: 100 });
+    const list = d.list ?? d;
     $("#members").hidden = false;
     $("#m-room").textContent = r.name;
     const tbody = $("#members-table tbody");
@@ -144,7 +147,8 @@
   async function loadLogs(kind, params) {
     state.logs = { kind, params };
     const path = kind === "group" ? "/console/groupchat_logs_all" : "/console/chat_logs_all";
-    const list = await call(path, { ...params, pageIndex: 0, pageSize: 50 });
+    const d = await call(path, { ...params, pageIndex: 0, pageSize: 50 });
+    const list = d.list ?? d;
     $("#logs-caption").textContent = kind === "group" ? `Messages of room ${params.room_jid_id}` : "1:1 messages";
     const tbody = $("#logs-table tbody");
     tbody.replaceChildren();

@@ -72,17 +72,21 @@ impl Browser {
         e.click().await.unwrap();
     }
 
-    /// The live status line's text once it reads `want` (the page reports every action there).
-    pub async fn status_is(&self, want: &str) {
+    /// Waits until the live status line (where the page reports every action) contains `want`.
+    pub async fn status_contains(&self, want: &str) {
         let start = Instant::now();
         loop {
             let got = self.text("#status").await;
-            if got == want {
+            if got.contains(want) {
                 return;
             }
             assert!(start.elapsed() < Duration::from_secs(15), "status {got:?}, waiting for {want:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    pub async fn wait_for(&self, css: &str) {
+        self.client.wait().at_most(Duration::from_secs(15)).for_element(Locator::Css(css)).await.unwrap();
     }
 
     pub async fn text(&self, css: &str) -> String {

@@ -4,8 +4,10 @@
 
 mod auth;
 mod broadcasts;
+mod browser;
 mod chat;
 mod chat_dialects;
+mod console_web;
 mod contacts;
 mod delivery;
 mod feed;
