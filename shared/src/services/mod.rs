@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod chat;
 pub mod config;
+pub mod console;
 pub mod conversations;
 pub mod courses;
 pub mod delivery;
@@ -15,6 +16,7 @@ pub mod join_requests;
 pub mod keys;
 pub mod nearby;
 pub mod ocus;
+pub mod operators;
 pub mod org;
 pub mod presence;
 pub mod privacy;

@@ -39,7 +39,8 @@ async fn check_password(ctx: &Ctx, ip: &str, name: &LoginName, canonical: String
         }
     };
     match user {
-        Some(user) if ok => Ok((user, attempt)),
+        // A disabled account (operator console) fails like a wrong password.
+        Some(user) if ok && !user.disabled => Ok((user, attempt)),
         _ => {
             attempt.failed(&ctx.db).await?;
             Err(AppError::BadCredentials)
@@ -60,6 +61,31 @@ pub async fn login(
     let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
     let extra = attempt.success_items(&ctx.db);
     let issued = tokens::issue_with(&ctx.db, ctx.now_secs(), user.uid, ttl, serial, extra).await?;
+    Ok((user, issued))
+}
+
+/// Operator console login (`/console/login`): [`check_password`], then `allowed` (the
+/// operator rule, services::operators); an account that is not allowed fails like a wrong
+/// password (the attempt counts, the answer is `BadCredentials`: the console does not tell
+/// which accounts exist or what their passwords are). Success: one console token
+/// (`TokenKind::Console`, `CONSOLE_TTL`) written with the end of the attempt.
+pub async fn login_console(
+    ctx: &Ctx,
+    ip: &str,
+    name: &LoginName,
+    canonical: String,
+    allowed: impl FnOnce(&User) -> bool,
+) -> AppResult<(User, Issued)> {
+    use crate::domain::sessions::{TokenKind, CONSOLE_TTL};
+    let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
+    if !allowed(&user) {
+        attempt.failed(&ctx.db).await?;
+        return Err(AppError::BadCredentials);
+    }
+    let extra = attempt.success_items(&ctx.db);
+    let issued =
+        tokens::issue_kind_with(&ctx.db, ctx.now_secs(), user.uid, TokenKind::Console, CONSOLE_TTL, None, extra)
+            .await?;
     Ok((user, issued))
 }
 

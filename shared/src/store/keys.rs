@@ -378,3 +378,13 @@ pub fn org_dept_gsi2sk(uid: crate::ids::UserId) -> String {
 pub fn company_counter() -> (&'static str, &'static str) {
     ("COUNTER", "company")
 }
+
+// ---- operator console: audit trail ------------------------------------------------------
+
+/// One console mutation: `AUDIT#<yyyymmdd>` (UTC day) / `<ts ms:013>#<rand>`.
+pub fn audit_pk(day: &str) -> String {
+    format!("AUDIT#{day}")
+}
+pub fn audit_sk(at_ms: i64, rand: u32) -> String {
+    format!("{at_ms:013}#{rand:08x}")
+}

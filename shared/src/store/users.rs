@@ -197,6 +197,7 @@ pub fn from_item(it: &Item) -> Option<User> {
         },
         avatar: it.str("avatar").map(str::to_string),
         created_at: it.i64("createdAt").unwrap_or(0),
+        disabled: it.bool("disabled") == Some(true),
     })
 }
 

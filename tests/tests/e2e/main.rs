@@ -5,6 +5,7 @@
 mod auth;
 mod chat;
 mod chat_dialects;
+mod console;
 mod contacts;
 mod delivery;
 mod feed;

@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod codes;
+pub mod console;
 pub mod files;
 pub mod org;
 pub mod relations;
