@@ -6,8 +6,9 @@ use serde_json::json;
 use shared::auth::{canonical_password, source_ip, token_from_request};
 use shared::dialects::shiku::console::{console_login_json, console_user_json};
 use shared::domain::sessions::{Session, CONSOLE_TTL};
+use shared::domain::users::NewUser;
 use shared::http::Call;
-use shared::ids::{LoginName, UserId};
+use shared::ids::{LoginName, Telephone, UserId};
 use shared::services::{console, operators};
 use shared::{AppError, AppResult, Reply};
 
@@ -100,4 +101,30 @@ pub async fn user_status(c: &Call<'_>) -> AppResult<Reply> {
         "total": total,
         "time": c.ctx.now_ms(),
     })))
+}
+
+/// telephone (areaCode, default 86), nickname, password (md5 as Shiku clients send it, or
+/// plain) → the new account, as `/user/register` makes it (no SMS code: an operator vouches).
+pub async fn add_user(c: &Call<'_>) -> AppResult<Reply> {
+    let op = operator(c).await?;
+    let p = &c.params;
+    let phone = Telephone::parse(p.str("areaCode")?.as_deref(), &p.req_str("telephone")?)?;
+    let canonical = canonical_password(c.dialect, &p.req_str("password")?)?;
+    let nickname = p.str_max("nickname", 64)?.ok_or_else(|| AppError::missing("nickname"))?;
+    let new = NewUser { nickname, telephone: Some(phone), ..Default::default() };
+    let user = console::add_user(c.ctx, &op, &c.route, &source_ip(&c.req), new, canonical).await?;
+    Ok(Reply::data(console_user_json(&user, false, c.ctx.now_secs())))
+}
+
+/// userId: 10000, 10005, or 0 / absent = both → `{created: [ids made now]}`.
+pub async fn init_system_users(c: &Call<'_>) -> AppResult<Reply> {
+    let op = operator(c).await?;
+    let which = match c.params.i64("userId")? {
+        None | Some(0) => None,
+        Some(10000) => Some(UserId(10000)),
+        Some(10005) => Some(operators::SERVICE_UID),
+        Some(_) => return Err(AppError::invalid("userId", "must be 0, 10000 or 10005")),
+    };
+    let created = console::init_system_users(c.ctx, &op, &c.route, which).await?;
+    Ok(Reply::data(json!({"created": created.iter().map(|u| u.0).collect::<Vec<_>>()})))
 }

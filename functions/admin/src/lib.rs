@@ -20,6 +20,8 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         (_, "/console/updateUser") => console::update_user(&c).await,
         (_, "/console/deleteUser") => console::delete_user(&c).await,
         (_, "/console/userStatus") => console::user_status(&c).await,
+        (_, "/console/useralladd") => console::add_user(&c).await,
+        (_, "/console/initSysUser") => console::init_system_users(&c).await,
         _ => Err(c.not_found()),
     }
 }

@@ -109,3 +109,35 @@ pub async fn user_list(
 pub async fn user_status(ctx: &Ctx) -> AppResult<(i64, i64)> {
     crate::services::profiles::presence_counts(ctx).await
 }
+
+/// `/console/useralladd`: an account made by an operator, through the registration rule
+/// (services::accounts), its audit entry in the creation transaction.
+pub async fn add_user(
+    ctx: &Ctx,
+    op: &Session,
+    route: &str,
+    ip: &str,
+    new: crate::domain::users::NewUser,
+    canonical: String,
+) -> AppResult<User> {
+    // The id is known only once created: the entry names the login telephone.
+    let who = new.telephone.as_ref().map(|t| format!("phone:{}", t.full())).unwrap_or_default();
+    let entry = audit(ctx, op, route, vec![who]);
+    crate::services::accounts::register_with(ctx, ip, new, canonical, Some(&entry)).await
+}
+
+/// `/console/initSysUser`: the built-in accounts 10000 "System" and 10005 "Service"
+/// (`which` = one of them, None = both), idempotent; each creation with its audit entry in
+/// its transaction. Answers the ids created now.
+pub async fn init_system_users(ctx: &Ctx, op: &Session, route: &str, which: Option<UserId>) -> AppResult<Vec<UserId>> {
+    let all = [(SYSTEM_UID, "System", "system"), (SERVICE_UID, "Service", "service")];
+    let mut created = vec![];
+    for (uid, nickname, username) in all.into_iter().filter(|(u, ..)| which.is_none_or(|w| w == *u)) {
+        let entry = audit(ctx, op, route, vec![target(uid)]);
+        let extra = vec![store::audit::put(&ctx.db, &entry)];
+        if users::create_fixed_with(&ctx.db, ctx.now_ms(), uid, nickname, username, extra).await? {
+            created.push(uid);
+        }
+    }
+    Ok(created)
+}

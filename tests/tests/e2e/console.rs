@@ -238,3 +238,66 @@ async fn user_list_pages_searches_and_filters_within_budget() {
     let r = http.shiku_as("/console/userList", &alice.token, &[]).await;
     assert_eq!(r.shiku_code(), TOKEN_INVALID, "{}", r.text);
 }
+
+#[tokio::test]
+async fn useralladd_and_init_sys_user_are_audited_and_idempotent() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let tok = console_login(&http).await;
+    let user = register(&http, &phone(), "secret1", "Dave").await;
+
+    // initSysUser: 10000 exists (provisioned), 10005 is made once
+    let r = http.shiku_as("/console/initSysUser", &tok, &[]).await;
+    assert_eq!(r.shiku_ok()["created"], serde_json::json!([10005]), "{}", r.text);
+    assert_eq!(audited(&app, "/console/initSysUser", "user:10005").await, 1);
+    let r = http.shiku_as("/console/initSysUser", &tok, &[("userId", "0")]).await;
+    assert_eq!(r.shiku_ok()["created"], serde_json::json!([]), "{}", r.text);
+    assert_eq!(audited(&app, "/console/initSysUser", "user:10005").await, 1, "no change, no audit");
+    let r = http.shiku_as("/user/get", &user.token, &[("userId", "10005")]).await;
+    assert_eq!(r.shiku_ok()["nickname"], "Service", "{}", r.text);
+    for v in ["7", "x"] {
+        let r = http.shiku_as("/console/initSysUser", &tok, &[("userId", v)]).await;
+        assert_eq!(r.shiku_code(), BAD_PARAM, "{}", r.text);
+    }
+    let r = http.shiku_as("/console/initSysUser", &user.token, &[]).await;
+    assert_eq!(r.shiku_code(), TOKEN_INVALID, "{}", r.text);
+    let r = http.shiku_as("/console/deleteUser", &tok, &[("userId", "10005")]).await;
+    assert_eq!(r.shiku_code(), FORBIDDEN, "{}", r.text);
+
+    // useralladd: the account logs in through Shiku with the operator-given password
+    let tel = phone();
+    let r = http
+        .shiku_as(
+            "/console/useralladd",
+            &tok,
+            &[("telephone", &tel), ("nickname", "Erin"), ("password", &md5_hex("pw123456"))],
+        )
+        .await;
+    let d = r.shiku_ok().clone();
+    assert_eq!((&d["nickname"], &d["status"]), (&Value::from("Erin"), &Value::from(1)), "{}", r.text);
+    assert_eq!(audited(&app, "/console/useralladd", &format!("phone:86{tel}")).await, 1);
+    let r = http
+        .shiku("/user/login", &[("telephone", &md5_hex(&format!("86{tel}"))), ("password", &md5_hex("pw123456"))])
+        .await;
+    assert_eq!(r.shiku_ok()["userId"], d["userId"]);
+    // taken number, missing fields, user token
+    let r = http
+        .shiku_as(
+            "/console/useralladd",
+            &tok,
+            &[("telephone", &tel), ("nickname", "Again"), ("password", &md5_hex("x"))],
+        )
+        .await;
+    assert_eq!(r.shiku_code(), 1040103, "{}", r.text);
+    assert_eq!(audited(&app, "/console/useralladd", &format!("phone:86{tel}")).await, 1, "refused, no audit");
+    let r = http.shiku_as("/console/useralladd", &tok, &[("telephone", &phone()), ("nickname", "NoPw")]).await;
+    assert_eq!(r.shiku_code(), MISSING, "{}", r.text);
+    let r = http
+        .shiku_as("/console/useralladd", &tok, &[("telephone", "12ab"), ("nickname", "X"), ("password", "p")])
+        .await;
+    assert_eq!(r.shiku_code(), BAD_PARAM, "{}", r.text);
+    let r = http
+        .shiku_as("/console/useralladd", &user.token, &[("telephone", &phone()), ("nickname", "X"), ("password", "p")])
+        .await;
+    assert_eq!(r.shiku_code(), TOKEN_INVALID, "{}", r.text);
+}
