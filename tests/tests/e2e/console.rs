@@ -17,6 +17,7 @@ const BAD_CREDENTIALS: i64 = 1040102;
 /// The provisioned operator `admin` / `admin123` (shared::provision) logs in to the console.
 async fn console_login(http: &Http) -> String {
     let r = http.shiku("/console/login", &[("telephone", "admin"), ("password", &md5_hex("admin123"))]).await;
+    assert!(r.ddb_calls() <= 4, "login: {} calls", r.ddb_calls());
     let d = r.shiku_ok();
     assert_eq!(d["expires_in"], 8 * 3600, "{}", r.text);
     d["access_token"].as_str().unwrap().to_string()
@@ -75,7 +76,9 @@ async fn console_tokens_are_for_operators_and_console_routes_only() {
     assert!(r.ddb_calls() <= 2, "userStatus: {} calls", r.ddb_calls());
 
     // logout revokes the console token (and only it)
-    http.shiku_as("/console/logout", &tok, &[]).await.shiku_ok();
+    let r = http.shiku_as("/console/logout", &tok, &[]).await;
+    assert!(r.ddb_calls() <= 3, "logout: {} calls", r.ddb_calls());
+    r.shiku_ok();
     let r = http.shiku_as("/console/userStatus", &tok, &[]).await;
     assert_eq!(r.shiku_code(), TOKEN_INVALID, "{}", r.text);
     http.shiku_as("/user/get", &alice.token, &[("userId", &alice.uid.to_string())]).await.shiku_ok();
@@ -112,7 +115,9 @@ async fn delete_user_disables_frees_names_revokes_and_closes_sockets() {
     assert_eq!(r.shiku_code(), TOKEN_INVALID, "{}", r.text);
     assert_eq!(audited(&app, "/console/deleteUser", &format!("user:{uid}")).await, 0);
 
-    http.shiku_as("/console/deleteUser", &tok, &[("userId", &uid)]).await.shiku_ok();
+    let r = http.shiku_as("/console/deleteUser", &tok, &[("userId", &uid)]).await;
+    assert!(r.ddb_calls() <= 10, "deleteUser: {} calls", r.ddb_calls());
+    r.shiku_ok();
     assert_eq!(audited(&app, "/console/deleteUser", &format!("user:{uid}")).await, 1);
     assert!(closed_within(&mut ws, WAIT).await, "bob's socket stayed open");
     // his next Shiku call is refused, so is his login; the number registers again
@@ -151,6 +156,7 @@ async fn update_user_status_disables_and_enables() {
             .query(&[("access_token", t), ("userId", uid.as_str())])
     };
     let r = http.send(get(&tok)).await;
+    assert!(r.ddb_calls() <= 4, "updateUserGET: {} calls", r.ddb_calls());
     let d = r.shiku_ok();
     assert_eq!(
         (d["userId"].as_i64(), &d["nickname"], &d["status"]),
@@ -168,6 +174,7 @@ async fn update_user_status_disables_and_enables() {
     assert_eq!(r.shiku_code(), FORBIDDEN, "{}", r.text);
 
     let r = http.shiku_as("/console/updateUser", &tok, &[("userId", &uid), ("status", "0")]).await;
+    assert!(r.ddb_calls() <= 9, "updateUser0: {} calls", r.ddb_calls());
     assert_eq!(r.shiku_ok()["status"], 0, "{}", r.text);
     assert_eq!(audited(&app, "/console/updateUser", &format!("user:{uid}")).await, 1);
     let r = http.shiku_as("/user/get", &carol.token, &[("userId", &uid)]).await;
@@ -248,6 +255,7 @@ async fn useralladd_and_init_sys_user_are_audited_and_idempotent() {
 
     // initSysUser: 10000 exists (provisioned), 10005 is made once
     let r = http.shiku_as("/console/initSysUser", &tok, &[]).await;
+    assert!(r.ddb_calls() <= 3, "initSysUser: {} calls", r.ddb_calls());
     assert_eq!(r.shiku_ok()["created"], serde_json::json!([10005]), "{}", r.text);
     assert_eq!(audited(&app, "/console/initSysUser", "user:10005").await, 1);
     let r = http.shiku_as("/console/initSysUser", &tok, &[("userId", "0")]).await;
@@ -273,6 +281,7 @@ async fn useralladd_and_init_sys_user_are_audited_and_idempotent() {
             &[("telephone", &tel), ("nickname", "Erin"), ("password", &md5_hex("pw123456"))],
         )
         .await;
+    assert!(r.ddb_calls() <= 3, "useralladd: {} calls", r.ddb_calls());
     let d = r.shiku_ok().clone();
     assert_eq!((&d["nickname"], &d["status"]), (&Value::from("Erin"), &Value::from(1)), "{}", r.text);
     assert_eq!(audited(&app, "/console/useralladd", &format!("phone:86{tel}")).await, 1);
