@@ -48,6 +48,14 @@ async fn check_password(ctx: &Ctx, ip: &str, name: &LoginName, canonical: String
     }
 }
 
+/// What a successful password check writes with its token: the end of the attempt and a
+/// check that the account was not disabled since it was read (operator console).
+fn success_items(ctx: &Ctx, user: &User, attempt: &Attempt) -> Vec<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let mut items = attempt.success_items(&ctx.db);
+    items.push(crate::store::console::enabled_check(&ctx.db, user.uid));
+    items
+}
+
 /// Password login (Shiku, SealTalk): [`check_password`], then one access token of `ttl`
 /// (with the device `serial`), written in one transaction with the end of the attempt.
 pub async fn login(
@@ -59,7 +67,7 @@ pub async fn login(
     serial: Option<String>,
 ) -> AppResult<(User, Issued)> {
     let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
-    let extra = attempt.success_items(&ctx.db);
+    let extra = success_items(ctx, &user, &attempt);
     let issued = tokens::issue_with(&ctx.db, ctx.now_secs(), user.uid, ttl, serial, extra).await?;
     Ok((user, issued))
 }
@@ -82,7 +90,7 @@ pub async fn login_console(
         attempt.failed(&ctx.db).await?;
         return Err(AppError::BadCredentials);
     }
-    let extra = attempt.success_items(&ctx.db);
+    let extra = success_items(ctx, &user, &attempt);
     let issued =
         tokens::issue_kind_with(&ctx.db, ctx.now_secs(), user.uid, TokenKind::Console, CONSOLE_TTL, None, extra)
             .await?;
@@ -93,7 +101,7 @@ pub async fn login_console(
 /// written in one transaction with the end of the attempt.
 pub async fn login_pair(ctx: &Ctx, ip: &str, name: &LoginName, canonical: String) -> AppResult<(Issued, Issued)> {
     let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
-    tokens::issue_pair(&ctx.db, ctx.now_secs(), user.uid, attempt.success_items(&ctx.db)).await
+    tokens::issue_pair(&ctx.db, ctx.now_secs(), user.uid, success_items(ctx, &user, &attempt)).await
 }
 
 /// OAuth2 refresh grant with rotation and reuse detection (store/tokens.rs `refresh`);

@@ -8,7 +8,7 @@ use crate::domain::secrets::md5_hex;
 use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
 use crate::ids::{LoginName, UserId};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 
 /// Every LOGIN# key an account may hold (telephone, md5 with and without area code, email,
 /// username); only those still pointing at the account are freed.
@@ -41,6 +41,18 @@ fn profile_update(db: &Db, uid: UserId, disabled: bool, now_ms: i64) -> Transact
     };
     let u = u.condition_expression("attribute_exists(pk)").build().expect("key and expression set");
     TransactWriteItem::builder().update(u).build()
+}
+
+/// A ConditionCheck for a login's token transaction: the account is not disabled (a login
+/// whose password check read the account before the console disabled it issues nothing).
+pub fn enabled_check(db: &Db, uid: UserId) -> TransactWriteItem {
+    let c = ConditionCheck::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(user_pk(uid), PROFILE_SK)))
+        .condition_expression("attribute_not_exists(disabled)")
+        .build()
+        .expect("key and condition set");
+    TransactWriteItem::builder().condition_check(c).build()
 }
 
 /// Set or clear the account's `disabled` flag; with `free_names`, also delete the LOGIN#

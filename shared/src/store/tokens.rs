@@ -96,7 +96,7 @@ pub async fn issue_kind_with(
     } else {
         let mut items = vec![put(db, it)];
         items.extend(extra);
-        db.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+        send_login(db, items).await?;
     }
     Ok(issued)
 }
@@ -114,8 +114,18 @@ pub async fn issue_pair(db: &Db, now: i64, uid: UserId, extra: Vec<TransactWrite
     let (access, refresh) = new_pair(now, uid);
     let mut items = vec![put(db, item(&access.session, now)), put(db, item(&refresh.session, now))];
     items.extend(extra);
-    db.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+    send_login(db, items).await?;
     Ok((access, refresh))
+}
+
+/// A login's token transaction: a failed condition among the caller's items (the account
+/// was disabled meanwhile, store/console.rs `enabled_check`) is `BadCredentials`.
+async fn send_login(db: &Db, items: Vec<TransactWriteItem>) -> AppResult<()> {
+    match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if super::is_condition_failure(&e) => Err(AppError::BadCredentials),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Longest rotation chain followed when a reused refresh token revokes its descendants.
