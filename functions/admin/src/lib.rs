@@ -1,4 +1,8 @@
-//! `admin` endpoints (routes: infra/template.yaml, `AdminFunction`).
+//! `admin` endpoints (routes: infra/template.yaml, `AdminFunction`): the Shiku operator
+//! console's JSON routes (`/console/*`, console.rs). Every route but `/console/login` takes
+//! a console token (shared::services::operators); user tokens are refused.
+
+mod console;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{serve, Call};
@@ -8,7 +12,16 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
 }
 
-/// Not built yet (later issues): every route answers the dialect's not-found.
 async fn route(c: Call<'_>) -> AppResult<Reply> {
-    Err(c.not_found())
+    match (c.method.as_str(), c.route.as_str()) {
+        (_, "/console/login") => console::login(&c).await,
+        (_, "/console/logout") => console::logout(&c).await,
+        (_, "/console/userList") => console::user_list(&c).await,
+        (_, "/console/updateUser") => console::update_user(&c).await,
+        (_, "/console/deleteUser") => console::delete_user(&c).await,
+        (_, "/console/userStatus") => console::user_status(&c).await,
+        (_, "/console/useralladd") => console::add_user(&c).await,
+        (_, "/console/initSysUser") => console::init_system_users(&c).await,
+        _ => Err(c.not_found()),
+    }
 }

@@ -6,6 +6,7 @@ mod auth;
 mod broadcasts;
 mod chat;
 mod chat_dialects;
+mod console;
 mod contacts;
 mod delivery;
 mod feed;
