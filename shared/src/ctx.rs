@@ -31,6 +31,20 @@ pub struct Settings {
     pub public: PublicUrls,
     /// Wallet providers (issue 14; domain/wallet.rs `Providers`).
     pub wallet: crate::domain::wallet::Providers,
+    /// Login names (telephone with or without area code, username, email) whose accounts are
+    /// console operators besides those of role `operator` (env `CONSOLE_OPERATORS`, comma
+    /// separated; template parameter `ConsoleOperators`): services::operators.
+    pub console_operators: Vec<String>,
+}
+
+/// `CONSOLE_OPERATORS`: comma-separated login names.
+fn console_operators_from_env() -> Vec<String> {
+    std::env::var("CONSOLE_OPERATORS")
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Where clients reach this deployment. Deployed stacks: `DOWNLOAD_URL` from the template
@@ -173,6 +187,7 @@ impl Ctx {
             limits: Limits::from_env(),
             public,
             wallet: wallet_from_env(),
+            console_operators: console_operators_from_env(),
         };
         let mut ctx = Ctx::build(&sdk, env("TABLE_NAME"), bucket, env("WS_ENDPOINT"), path_style, settings);
         // Deployed stacks send codes by SMS; only the local stack logs them.
@@ -200,6 +215,7 @@ impl Ctx {
                 // Path-style objects on the S3 emulator; the gateway sets `api_url` once bound.
                 public: PublicUrls { api_url: None, download_url: None },
                 wallet: crate::domain::wallet::Providers::local(),
+                console_operators: console_operators_from_env(),
             },
         );
         let ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk)

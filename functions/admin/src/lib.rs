@@ -1,6 +1,9 @@
-//! `admin` endpoints (routes: infra/template.yaml, `AdminFunction`): the operator console's
-//! web page (web.rs).
+//! `admin` endpoints (routes: infra/template.yaml, `AdminFunction`): the Shiku operator
+//! console's JSON routes (`/console/*`, console.rs). Every route but `/console/login` takes
+//! a console token (shared::services::operators); user tokens are refused. The web console
+//! (web.rs) is a page over these routes.
 
+mod console;
 mod web;
 
 use lambda_http::{Body, Request, Response};
@@ -13,6 +16,14 @@ pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
 
 async fn route(c: Call<'_>) -> AppResult<Reply> {
     match (c.method.as_str(), c.route.as_str()) {
+        (_, "/console/login") => console::login(&c).await,
+        (_, "/console/logout") => console::logout(&c).await,
+        (_, "/console/userList") => console::user_list(&c).await,
+        (_, "/console/updateUser") => console::update_user(&c).await,
+        (_, "/console/deleteUser") => console::delete_user(&c).await,
+        (_, "/console/userStatus") => console::user_status(&c).await,
+        (_, "/console/useralladd") => console::add_user(&c).await,
+        (_, "/console/initSysUser") => console::init_system_users(&c).await,
         ("GET", "/console") => web::page(),
         ("GET", "/console/assets/{name}") => web::asset(&c),
         _ => Err(c.not_found()),

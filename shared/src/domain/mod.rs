@@ -1,6 +1,7 @@
 //! Typed entities and ids ("parse, don't validate"): no DynamoDB types, no JSON, no I/O.
 
 pub mod apps;
+pub mod audit;
 pub mod broadcasts;
 pub mod chat;
 pub mod config;

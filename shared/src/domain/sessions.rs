@@ -11,11 +11,15 @@ pub const MINXING_ACCESS_TTL: i64 = 604_800;
 pub const MINXING_REFRESH_TTL: i64 = 30 * 86_400;
 /// SealTalk session cookies.
 pub const SEALTALK_TTL: i64 = 30 * 86_400;
+/// Operator console tokens (`/console/login`): good on `/console/*` only.
+pub const CONSOLE_TTL: i64 = 8 * 3_600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     Access,
     Refresh,
+    /// An operator's console token: authenticates `/console/*` and nothing else.
+    Console,
 }
 
 impl TokenKind {
@@ -23,6 +27,7 @@ impl TokenKind {
         match self {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
+            TokenKind::Console => "console",
         }
     }
 }

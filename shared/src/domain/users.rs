@@ -48,6 +48,9 @@ pub struct User {
     pub profile: Profile,
     pub avatar: Option<String>,
     pub created_at: i64,
+    /// Disabled by the operator console (`/console/updateUser` status 0, `/console/deleteUser`):
+    /// its password logins fail and its tokens were revoked.
+    pub disabled: bool,
 }
 
 impl NewUser {
@@ -178,6 +181,7 @@ mod tests {
             profile: Profile::default(),
             avatar: None,
             created_at: 0,
+            disabled: false,
         };
         UserProfile {
             user,

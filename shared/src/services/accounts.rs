@@ -69,9 +69,22 @@ pub async fn reset_password(ctx: &Ctx, phone: Telephone, new: String) -> AppResu
 
 /// Create an account with the canonical password (hashed here). "Already registered" tells
 /// whether a login name has an account: it counts as an existence answer of the source `ip`.
-pub async fn register(ctx: &Ctx, ip: &str, mut new: NewUser, canonical: String) -> AppResult<User> {
+pub async fn register(ctx: &Ctx, ip: &str, new: NewUser, canonical: String) -> AppResult<User> {
+    register_with(ctx, ip, new, canonical, None).await
+}
+
+/// [`register`] with an audit entry in the account's creation transaction (the operator
+/// console's `/console/useralladd`).
+pub async fn register_with(
+    ctx: &Ctx,
+    ip: &str,
+    mut new: NewUser,
+    canonical: String,
+    audit: Option<&crate::domain::audit::AuditEntry>,
+) -> AppResult<User> {
     new.password_hash = hash_new_password(canonical).await?;
-    match users::create(&ctx.db, ctx.now_ms(), new).await {
+    let extra = audit.map(|a| crate::store::audit::put(&ctx.db, a)).into_iter().collect();
+    match users::create_with(&ctx.db, ctx.now_ms(), new, extra).await {
         Err(AppError::AccountExists) => {
             ip_limit(ctx, ip, IpKind::Exists).await?;
             Err(AppError::AccountExists)

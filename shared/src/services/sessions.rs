@@ -39,12 +39,21 @@ async fn check_password(ctx: &Ctx, ip: &str, name: &LoginName, canonical: String
         }
     };
     match user {
-        Some(user) if ok => Ok((user, attempt)),
+        // A disabled account (operator console) fails like a wrong password.
+        Some(user) if ok && !user.disabled => Ok((user, attempt)),
         _ => {
             attempt.failed(&ctx.db).await?;
             Err(AppError::BadCredentials)
         }
     }
+}
+
+/// What a successful password check writes with its token: the end of the attempt and a
+/// check that the account was not disabled since it was read (operator console).
+fn success_items(ctx: &Ctx, user: &User, attempt: &Attempt) -> Vec<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let mut items = attempt.success_items(&ctx.db);
+    items.push(crate::store::console::enabled_check(&ctx.db, user.uid));
+    items
 }
 
 /// Password login (Shiku, SealTalk): [`check_password`], then one access token of `ttl`
@@ -76,8 +85,33 @@ pub async fn login_where(
         attempt.failed(&ctx.db).await?;
         return Err(AppError::BadCredentials);
     }
-    let extra = attempt.success_items(&ctx.db);
+    let extra = success_items(ctx, &user, &attempt);
     let issued = tokens::issue_with(&ctx.db, ctx.now_secs(), user.uid, ttl, serial, extra).await?;
+    Ok((user, issued))
+}
+
+/// Operator console login (`/console/login`): [`check_password`], then `allowed` (the
+/// operator rule, services::operators); an account that is not allowed fails like a wrong
+/// password (the attempt counts, the answer is `BadCredentials`: the console does not tell
+/// which accounts exist or what their passwords are). Success: one console token
+/// (`TokenKind::Console`, `CONSOLE_TTL`) written with the end of the attempt.
+pub async fn login_console(
+    ctx: &Ctx,
+    ip: &str,
+    name: &LoginName,
+    canonical: String,
+    allowed: impl FnOnce(&User) -> bool,
+) -> AppResult<(User, Issued)> {
+    use crate::domain::sessions::{TokenKind, CONSOLE_TTL};
+    let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
+    if !allowed(&user) {
+        attempt.failed(&ctx.db).await?;
+        return Err(AppError::BadCredentials);
+    }
+    let extra = success_items(ctx, &user, &attempt);
+    let issued =
+        tokens::issue_kind_with(&ctx.db, ctx.now_secs(), user.uid, TokenKind::Console, CONSOLE_TTL, None, extra)
+            .await?;
     Ok((user, issued))
 }
 
@@ -85,7 +119,7 @@ pub async fn login_where(
 /// written in one transaction with the end of the attempt.
 pub async fn login_pair(ctx: &Ctx, ip: &str, name: &LoginName, canonical: String) -> AppResult<(Issued, Issued)> {
     let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
-    tokens::issue_pair(&ctx.db, ctx.now_secs(), user.uid, attempt.success_items(&ctx.db)).await
+    tokens::issue_pair(&ctx.db, ctx.now_secs(), user.uid, success_items(ctx, &user, &attempt)).await
 }
 
 /// OAuth2 refresh grant with rotation and reuse detection (store/tokens.rs `refresh`);

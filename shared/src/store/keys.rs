@@ -459,3 +459,13 @@ pub fn journal_sk(now_ms: i64, txid: &str, leg: usize) -> String {
 pub fn pay_secret_sk(hash: &str) -> String {
     format!("PAYSECRET#{hash}")
 }
+
+// ---- operator console: audit trail ------------------------------------------------------
+
+/// One console mutation: `AUDIT#<yyyymmdd>` (UTC day) / `<ts ms:013>#<rand>`.
+pub fn audit_pk(day: &str) -> String {
+    format!("AUDIT#{day}")
+}
+pub fn audit_sk(at_ms: i64, rand: u32) -> String {
+    format!("{at_ms:013}#{rand:08x}")
+}

@@ -2,9 +2,11 @@
 //! one entity's keys and operations; nothing outside `store` builds keys.
 
 pub mod apps;
+pub mod audit;
 pub mod codes;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod conversations;
 pub mod courses;
 pub mod events;

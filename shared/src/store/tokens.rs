@@ -37,7 +37,11 @@ fn session_from(it: &Item) -> Option<Session> {
     let hash = it.str("pk")?.strip_prefix("TOKEN#")?.to_string();
     Some(Session {
         uid: UserId(it.i64("uid")?),
-        kind: if it.str("kind") == Some("refresh") { TokenKind::Refresh } else { TokenKind::Access },
+        kind: match it.str("kind") {
+            Some("refresh") => TokenKind::Refresh,
+            Some("console") => TokenKind::Console,
+            _ => TokenKind::Access,
+        },
         hash,
         expires_at: it.i64("ttl").unwrap_or(0),
         serial: it.str("serial").map(str::to_string),
@@ -72,14 +76,27 @@ pub async fn issue_with(
     serial: Option<String>,
     extra: Vec<TransactWriteItem>,
 ) -> AppResult<Issued> {
-    let issued = new_session(uid, TokenKind::Access, now, ttl, serial);
+    issue_kind_with(db, now, uid, TokenKind::Access, ttl, serial, extra).await
+}
+
+/// [`issue_with`] of any kind (the operator console's tokens: `TokenKind::Console`).
+pub async fn issue_kind_with(
+    db: &Db,
+    now: i64,
+    uid: UserId,
+    kind: TokenKind,
+    ttl: i64,
+    serial: Option<String>,
+    extra: Vec<TransactWriteItem>,
+) -> AppResult<Issued> {
+    let issued = new_session(uid, kind, now, ttl, serial);
     let it = item(&issued.session, now);
     if extra.is_empty() {
         db.client.put_item().table_name(&db.table).set_item(Some(it)).send().await?;
     } else {
         let mut items = vec![put(db, it)];
         items.extend(extra);
-        db.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+        send_login(db, items).await?;
     }
     Ok(issued)
 }
@@ -97,8 +114,18 @@ pub async fn issue_pair(db: &Db, now: i64, uid: UserId, extra: Vec<TransactWrite
     let (access, refresh) = new_pair(now, uid);
     let mut items = vec![put(db, item(&access.session, now)), put(db, item(&refresh.session, now))];
     items.extend(extra);
-    db.client.transact_write_items().set_transact_items(Some(items)).send().await?;
+    send_login(db, items).await?;
     Ok((access, refresh))
+}
+
+/// A login's token transaction: a failed condition among the caller's items (the account
+/// was disabled meanwhile, store/console.rs `enabled_check`) is `BadCredentials`.
+async fn send_login(db: &Db, items: Vec<TransactWriteItem>) -> AppResult<()> {
+    match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if super::is_condition_failure(&e) => Err(AppError::BadCredentials),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Longest rotation chain followed when a reused refresh token revokes its descendants.
@@ -200,13 +227,17 @@ pub async fn resolve(db: &Db, now: i64, token: &str) -> AppResult<Session> {
     lookup(db, now, &hash).await?.ok_or(AppError::TokenInvalid)
 }
 
-/// The live ACCESS session of a token: what every route but `/oauth2/token`, and the
-/// WebSocket `$connect`, accept. A refresh token is `TokenInvalid` here.
+/// The live ACCESS session of a token: what every route but `/oauth2/token` and
+/// `/console/*`, and the WebSocket `$connect`, accept. A refresh or console token is
+/// `TokenInvalid` here.
 pub async fn resolve_access(db: &Db, now: i64, token: &str) -> AppResult<Session> {
-    resolve(db, now, token).await.and_then(|s| match s.kind {
-        TokenKind::Access => Ok(s),
-        TokenKind::Refresh => Err(AppError::TokenInvalid),
-    })
+    resolve_kind(db, now, token, TokenKind::Access).await
+}
+
+/// The live session of a token of `kind` only (`/console/*`: `TokenKind::Console`);
+/// any other kind is `TokenInvalid`.
+pub async fn resolve_kind(db: &Db, now: i64, token: &str, kind: TokenKind) -> AppResult<Session> {
+    resolve(db, now, token).await.and_then(|s| if s.kind == kind { Ok(s) } else { Err(AppError::TokenInvalid) })
 }
 
 /// A live session by token hash; expired items and used refresh tokens (tombstones) are absent.

@@ -51,6 +51,11 @@ async fn next_user_id(db: &Db) -> AppResult<UserId> {
 
 /// Create an account; `AccountExists` if any of its login names is taken.
 pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
+    create_with(db, now_ms, new, vec![]).await
+}
+
+/// [`create`] with `extra` items in its transaction (the console's audit entry).
+pub async fn create_with(db: &Db, now_ms: i64, new: NewUser, extra: Vec<TransactWriteItem>) -> AppResult<User> {
     let names = new.login_names();
     if names.is_empty() {
         return Err(AppError::missing("telephone"));
@@ -92,6 +97,7 @@ pub async fn create(db: &Db, now_ms: i64, new: NewUser) -> AppResult<User> {
         it.insert("description".into(), s(d));
     }
     let mut items = vec![put_item(db, it.clone())];
+    items.extend(extra);
     for name in &names {
         let mut l = Db::key(login_pk(name), "LOGIN");
         l.insert("uid".into(), n(uid.0));
@@ -197,6 +203,7 @@ pub fn from_item(it: &Item) -> Option<User> {
         },
         avatar: it.str("avatar").map(str::to_string),
         created_at: it.i64("createdAt").unwrap_or(0),
+        disabled: it.bool("disabled") == Some(true),
     })
 }
 
@@ -232,6 +239,19 @@ pub async fn all(db: &Db) -> AppResult<Vec<User>> {
 /// A built-in account with a fixed id (the Shiku system account 10000): profile and
 /// username only, no password (nobody can log in as it). Creating it again is a no-op.
 pub async fn create_fixed(db: &Db, now_ms: i64, uid: UserId, nickname: &str, username: &str) -> AppResult<()> {
+    create_fixed_with(db, now_ms, uid, nickname, username, vec![]).await.map(|_| ())
+}
+
+/// [`create_fixed`] with `extra` items in its transaction (the console's audit entry);
+/// whether it was created (false: it existed, nothing written).
+pub async fn create_fixed_with(
+    db: &Db,
+    now_ms: i64,
+    uid: UserId,
+    nickname: &str,
+    username: &str,
+    extra: Vec<TransactWriteItem>,
+) -> AppResult<bool> {
     let mut it = Db::key(pk(uid), PROFILE_SK);
     it.insert("uid".into(), n(uid.0));
     it.insert("nickname".into(), s(nickname));
@@ -243,11 +263,12 @@ pub async fn create_fixed(db: &Db, now_ms: i64, uid: UserId, nickname: &str, use
     it.insert("gsi1sk".into(), s(format!("{:012}", uid.0)));
     let mut l = Db::key(login_pk(&LoginName::Username(username.to_string())), "LOGIN");
     l.insert("uid".into(), n(uid.0));
-    let r =
-        db.client.transact_write_items().transact_items(put_item(db, it)).transact_items(put_item(db, l)).send().await;
+    let mut items = vec![put_item(db, it), put_item(db, l)];
+    items.extend(extra);
+    let r = db.client.transact_write_items().set_transact_items(Some(items)).send().await;
     match r {
-        Ok(_) => Ok(()),
-        Err(e) if is_condition_failure(&e) => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }

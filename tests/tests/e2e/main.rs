@@ -7,6 +7,7 @@ mod broadcasts;
 mod browser;
 mod chat;
 mod chat_dialects;
+mod console;
 mod console_web;
 mod contacts;
 mod delivery;

@@ -3,6 +3,7 @@
 pub mod broadcasts;
 pub mod chat;
 pub mod codes;
+pub mod console;
 pub mod files;
 pub mod ocus;
 pub mod org;

@@ -18,6 +18,7 @@ fn user(uid: i64, nick: &str) -> User {
         profile: Default::default(),
         avatar: None,
         created_at: 0,
+        disabled: false,
     }
 }
 
