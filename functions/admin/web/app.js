@@ -83,7 +83,7 @@
       cell(tr, u.userId); cell(tr, u.nickname); cell(tr, u.telephone);
       cell(tr, u.onlinestate ? "online" : "offline"); cell(tr, u.status === 0 ? "disabled" : "active");
       const td = tr.insertCell();
-      button(td, "Edit", () => editUser(u), `Edit ${u.nickname}`);
+      // Profile edits (/console/updateUser fields) are not built server-side yet: no Edit button.
       if (u.status === 0) {
         button(td, "Enable", () => act("Enable", async () => { await call("/console/updateUser", { userId: u.userId, status: 1 }); await loadUsers(); }), `Enable ${u.nickname}`);
       } else {
@@ -95,14 +95,6 @@
     }
     $("#users-next").disabled = d.more === undefined ? list.length < 20 : !d.more;
     $("#users-prev").disabled = state.usersPage === 0;
-  }
-
-  function editUser(u) {
-    const f = $("#user-edit");
-    f.hidden = false;
-    f.userId.value = u.userId; $("#ue-id").textContent = u.userId;
-    f.nickname.value = u.nickname || ""; f.description.value = u.description || ""; f.password.value = "";
-    f.nickname.focus();
   }
 
   async function loadRooms() {
@@ -183,11 +175,6 @@
     $("#users-search").addEventListener("submit", (e) => { e.preventDefault(); state.usersPage = 0; act("Search users", loadUsers); });
     $("#users-prev").addEventListener("click", () => { state.usersPage = Math.max(0, state.usersPage - 1); act("Users", loadUsers); });
     $("#users-next").addEventListener("click", () => { state.usersPage += 1; act("Users", loadUsers); });
-    $("#user-edit").addEventListener("submit", (e) => {
-      e.preventDefault();
-      act("Save user", async () => { await call("/console/updateUser", fields(e.target)); e.target.hidden = true; await loadUsers(); });
-    });
-    $("#ue-cancel").addEventListener("click", () => { $("#user-edit").hidden = true; });
     $("#rooms-search").addEventListener("submit", (e) => { e.preventDefault(); state.roomsPage = 0; act("Search rooms", loadRooms); });
     $("#rooms-prev").addEventListener("click", () => { state.roomsPage = Math.max(0, state.roomsPage - 1); act("Rooms", loadRooms); });
     $("#rooms-next").addEventListener("click", () => { state.roomsPage += 1; act("Rooms", loadRooms); });

@@ -21,7 +21,10 @@ impl Drop for Browser {
 
 fn tool(var: &str, default: &str) -> String {
     let path = std::env::var(var).unwrap_or_else(|_| default.to_string());
-    assert!(std::path::Path::new(&path).exists(), "{path} missing: run `make setup` (installs chromium and chromium-driver)");
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "{path} missing: run `make setup` (installs chromium and chromium-driver)"
+    );
     path
 }
 
@@ -67,9 +70,29 @@ impl Browser {
         e.send_keys(text).await.unwrap();
     }
 
+    /// Find `css` and run `f` on it, finding it again when the page re-rendered it in between
+    /// (a stale element): the page redraws its tables after every load.
+    async fn on<T, F, Fut>(&self, css: &str, f: F) -> T
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
+        let start = Instant::now();
+        loop {
+            let e = self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
+            match f(e).await {
+                Ok(v) => return v,
+                Err(err) if start.elapsed() < Duration::from_secs(10) => {
+                    let _ = err;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(err) => panic!("{css}: {err}"),
+            }
+        }
+    }
+
     pub async fn click(&self, css: &str) {
-        let e = self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
-        e.click().await.unwrap();
+        self.on(css, |e| async move { e.click().await }).await
     }
 
     /// Waits until the live status line (where the page reports every action) contains `want`.
@@ -90,8 +113,7 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let e = self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap();
-        e.text().await.unwrap()
+        self.on(css, |e| async move { e.text().await }).await
     }
 
     /// A PNG of the window, written to `target/tmp/console/<name>.png` (returned).

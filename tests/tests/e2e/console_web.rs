@@ -49,7 +49,10 @@ async fn operator_signs_in_finds_and_disables_a_shiku_user() {
     // The disabled user's session is gone (tokens revoked), and signing in again fails.
     assert_eq!(http.shiku_as("/user/get", &p.token, &[]).await.shiku_code(), 1030102);
     let again = http
-        .shiku("/user/login", &[("telephone", "13800000123"), ("areaCode", "86"), ("password", &shared::auth::md5_hex("secret1"))])
+        .shiku(
+            "/user/login",
+            &[("telephone", "13800000123"), ("areaCode", "86"), ("password", &shared::auth::md5_hex("secret1"))],
+        )
         .await;
     assert_ne!(again.shiku_code(), 1, "{}", again.text);
 
