@@ -15,6 +15,8 @@ CARGO       ?= cargo
 JAVA        ?= java
 NPM         ?= npm
 CURL        ?= curl
+CHROMIUM    ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
 
 VENV        := $(LOCAL_DIR)/venv
 VENV_STAMP  := $(VENV)/.setup-complete
@@ -42,18 +44,19 @@ LOCAL_DATA_DIR ?= $(LOCAL_DIR)/data
 export SAM_CLI_TELEMETRY := 0
 
 # Environment handed to the test suite, the local stack and the benchmark.
-RUN_ENV := DDB_LOCAL_DIR="$(DDB_LOCAL_DIR)" MOTO_SERVER="$(MOTO_SERVER)" SAM_CLI_TELEMETRY=0
+RUN_ENV := DDB_LOCAL_DIR="$(DDB_LOCAL_DIR)" MOTO_SERVER="$(MOTO_SERVER)" SAM_CLI_TELEMETRY=0 \
+           CHROMIUM="$(CHROMIUM)" CHROMEDRIVER="$(CHROMEDRIVER)"
 DEV_ENV := $(RUN_ENV) HTTP_PORT="$(HTTP_PORT)" WS_PORT="$(WS_PORT)" DDB_PORT="$(DDB_PORT)" \
            S3_PORT="$(S3_PORT)" LOCAL_DATA_DIR="$(LOCAL_DATA_DIR)"
 
 # Prints a free TCP port on the loopback interface.
 FREE_PORT := $(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
-.PHONY: help setup setup-venv setup-ddb lint fmt-check clippy test dev dev-reset bench build
+.PHONY: help setup setup-venv setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench build
 
 help:
 	@echo "targets:"
-	@echo "  setup      install SAM CLI, moto server and DynamoDB Local into .local/"
+	@echo "  setup      install SAM CLI, moto server and DynamoDB Local into .local/, Chromium (apt)"
 	@echo "  lint       sam validate --lint on $(TEMPLATE)"
 	@echo "  fmt-check  cargo fmt --check"
 	@echo "  clippy     cargo clippy with -D warnings"
@@ -64,10 +67,22 @@ help:
 	@echo "  build      sam build (needs cargo-lambda, installed on demand)"
 
 # ---- setup --------------------------------------------------------------------
-setup: setup-venv setup-ddb
+setup: setup-venv setup-ddb setup-browser
 	@echo "==> setup complete"
 	@echo "    moto_server:   $(MOTO_SERVER)"
 	@echo "    DynamoDB Local: $(DDB_JAR)"
+	@echo "    Chromium:       $(CHROMIUM) (driver $(CHROMEDRIVER))"
+
+# Headless Chromium + ChromeDriver for the web console's browser test (Debian packages;
+# needs root or sudo once; the package lists are refreshed only when the install fails).
+setup-browser:
+	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+	 echo "==> installing chromium and chromium-driver (apt)"; \
+	 SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	 export DEBIAN_FRONTEND=noninteractive; \
+	 $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver \
+	   || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; }; \
+	 test -x "$(CHROMIUM)" && test -x "$(CHROMEDRIVER)"
 
 setup-venv: $(VENV_STAMP)
 setup-ddb: $(DDB_STAMP)

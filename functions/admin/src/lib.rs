@@ -1,8 +1,10 @@
 //! `admin` endpoints (routes: infra/template.yaml, `AdminFunction`): the Shiku operator
 //! console's JSON routes (`/console/*`, console.rs). Every route but `/console/login` takes
-//! a console token (shared::services::operators); user tokens are refused.
+//! a console token (shared::services::operators); user tokens are refused. The web console
+//! (web.rs) is a page over these routes.
 
 mod console;
+mod web;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{serve, Call};
@@ -22,6 +24,8 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         (_, "/console/userStatus") => console::user_status(&c).await,
         (_, "/console/useralladd") => console::add_user(&c).await,
         (_, "/console/initSysUser") => console::init_system_users(&c).await,
+        ("GET", "/console") => web::page(),
+        ("GET", "/console/assets/{name}") => web::asset(&c),
         _ => Err(c.not_found()),
     }
 }

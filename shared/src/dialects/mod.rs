@@ -58,6 +58,8 @@ pub struct Reply {
     pub status: Option<u16>,
     pub headers: Vec<(String, String)>,
     pub message: Option<String>,
+    /// A static text body sent as-is (the web console's page and assets), with its type.
+    pub text: Option<(&'static str, &'static str)>,
 }
 
 impl Reply {
@@ -70,6 +72,10 @@ impl Reply {
     /// A body sent as-is with the given status (no envelope).
     pub fn raw(status: u16, body: Option<Value>) -> Self {
         Reply { data: body, raw: true, status: Some(status), ..Default::default() }
+    }
+    /// A static text body (`content_type`, `body`) sent as-is: no envelope.
+    pub fn text(content_type: &'static str, body: &'static str) -> Self {
+        Reply { text: Some((content_type, body)), ..Default::default() }
     }
     pub fn status(mut self, status: u16) -> Self {
         self.status = Some(status);
@@ -147,6 +153,13 @@ pub fn render(dialect: Dialect, now_ms: i64, result: Result<Reply, AppError>) ->
 }
 
 fn render_ok(dialect: Dialect, now_ms: i64, r: Reply) -> Response<Body> {
+    if let Some((content_type, body)) = r.text {
+        let mut b = Response::builder().status(r.status.unwrap_or(200)).header("content-type", content_type);
+        for (k, v) in &r.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        return b.body(Body::Text(body.to_string())).unwrap_or_else(|_| Response::new(Body::Empty));
+    }
     if r.raw {
         return json_response(r.status.unwrap_or(200), &r.headers, r.data.as_ref());
     }

@@ -4,9 +4,11 @@
 
 mod auth;
 mod broadcasts;
+mod browser;
 mod chat;
 mod chat_dialects;
 mod console;
+mod console_web;
 mod contacts;
 mod delivery;
 mod feed;
