@@ -117,9 +117,8 @@ fn no_scan_no_crud_templates_and_stubs_get_nothing() {
             assert!(!g.contains("CrudPolicy") && !g.starts_with("s3:*"), "{f}: {g} (list the actions)");
         }
     }
-    for stub in ["AdminFunction"] {
-        assert!(t[stub].is_empty(), "{stub} answers not-found on every route: {:?}", t[stub]);
-    }
+    // No stub functions are left (every function answers some route), so no "stubs get
+    // nothing" check remains; grants vs the code's calls are not checked yet (see the note).
     let writes = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"];
     // Functions that only read: no write action may creep in.
     let readers = ["OrgFunction"];
