@@ -61,6 +61,6 @@ async fn planned_routes_answer_the_stub_not_found_and_built_ones_do_not() {
         wrong.join("\n  ")
     );
     // The stub not-found is the dialect's not-found: Shiku code 1010106, 404 elsewhere.
-    let shiku = http.shiku("/console/login", &[]).await;
+    let shiku = http.shiku("/console/roomList", &[]).await;
     assert_eq!(shiku.shiku_code(), 1010106, "{}", shiku.text);
 }
