@@ -450,7 +450,7 @@ pub fn wallet_tx_sk(now_ms: i64, txid: &str) -> String {
 pub const WALLET_TX_PREFIX: &str = "TX#";
 /// The day's double-entry journal: JOURNAL#<yyyymmdd> (UTC) / <ms:013>#<txid>#<leg>.
 pub fn journal_pk(now_ms: i64) -> String {
-    format!("JOURNAL#{}", crate::domain::wallet::utc_day(now_ms))
+    format!("JOURNAL#{}", crate::clock::utc_day(now_ms))
 }
 pub fn journal_sk(now_ms: i64, txid: &str, leg: usize) -> String {
     format!("{now_ms:013}#{txid}#{leg}")
