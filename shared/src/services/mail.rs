@@ -4,7 +4,7 @@
 //! of the copies, TransactWriteItems of META + the live events), + 1 BatchGetItem when some are
 //! named by login name; reading 2, 3 when it marks the copy read.
 
-use crate::domain::mail::{dedupe, id_for_client, Addr, Attachment, Copy, Draft, Mail, MailBox, Party};
+use crate::domain::mail::{dedupe, id_for_client, Addr, Copy, Draft, Mail, MailBox, Party};
 use crate::error::{AppError, AppResult};
 use crate::ids::{LoginName, UserId};
 use crate::realtime::frames;
@@ -90,24 +90,7 @@ pub async fn send(ctx: &Ctx, me: UserId, d: Draft) -> AppResult<(Shown, bool)> {
     let sender = party(me)?;
     let to_p = to.iter().map(|u| party(*u)).collect::<AppResult<Vec<_>>>()?;
     let cc_p = cc.iter().map(|u| party(*u)).collect::<AppResult<Vec<_>>>()?;
-    // Someone else's file is as unknown as a missing one.
-    let mut attachments: Vec<Attachment> = vec![];
-    for fid in &d.attachment_ids {
-        let f = l
-            .files
-            .iter()
-            .find(|f| &f.id == fid && f.owner == me)
-            .ok_or_else(|| AppError::not_found(format!("file {fid}")))?;
-        if !attachments.iter().any(|a| &a.id == fid) {
-            attachments.push(Attachment {
-                id: f.id.clone(),
-                name: f.name.clone(),
-                content_type: f.content_type.clone(),
-                size: f.size,
-                s3_key: f.s3_key.clone(),
-            });
-        }
-    }
+    let attachments = crate::services::files::own_attachments(&l.files, me, &d.attachment_ids)?;
     let mail = Mail { id, sender, to: to_p, cc: cc_p, subject: d.subject, body: d.body, attachments, created_at: now };
     let recipients = mail.recipients();
     let mut copies: Vec<Copy> =

@@ -10,7 +10,7 @@ use super::events::EVENT_TTL_SECS;
 use super::keys::{friend_event_key, login_pk, mail_pk, mail_rcpt_sk, mailbox_gsi1pk, mailbox_gsi1sk, MAIL_META_SK};
 use super::{failed_conditions, n, s, Db, Item, ItemExt};
 use crate::domain::files::FileRecord;
-use crate::domain::mail::{Attachment, Copy, Mail, MailBox, Party};
+use crate::domain::mail::{Copy, Mail, MailBox, Party};
 use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
 use crate::ids::{LoginName, UserId};
@@ -38,27 +38,6 @@ fn parties_of(text: Option<&str>) -> Vec<Party> {
         .collect()
 }
 
-fn attachments_text(a: &[Attachment]) -> String {
-    let v: Vec<Value> = a
-        .iter()
-        .map(|f| json!({"id": f.id, "name": f.name, "type": f.content_type, "size": f.size, "key": f.s3_key}))
-        .collect();
-    Value::Array(v).to_string()
-}
-
-fn attachments_of(text: Option<&str>) -> Vec<Attachment> {
-    let Some(Value::Array(l)) = text.and_then(|t| serde_json::from_str::<Value>(t).ok()) else { return vec![] };
-    l.iter()
-        .map(|f| Attachment {
-            id: f["id"].as_str().unwrap_or_default().to_string(),
-            name: f["name"].as_str().unwrap_or_default().to_string(),
-            content_type: f["type"].as_str().unwrap_or_default().to_string(),
-            size: f["size"].as_i64().unwrap_or(0),
-            s3_key: f["key"].as_str().unwrap_or_default().to_string(),
-        })
-        .collect()
-}
-
 fn meta_item(m: &Mail) -> Item {
     let mut it = Db::key(mail_pk(&m.id), MAIL_META_SK);
     it.insert("sender".into(), s(parties_text(std::slice::from_ref(&m.sender))));
@@ -67,7 +46,7 @@ fn meta_item(m: &Mail) -> Item {
     it.insert("cc".into(), s(parties_text(&m.cc)));
     it.insert("subject".into(), s(&m.subject));
     it.insert("body".into(), s(&m.body));
-    it.insert("attachments".into(), s(attachments_text(&m.attachments)));
+    it.insert("attachments".into(), s(super::files::attachments_text(&m.attachments)));
     it.insert("createdAt".into(), n(m.created_at));
     it
 }
@@ -83,7 +62,7 @@ fn mail_from(it: &Item) -> Option<Mail> {
         cc: parties_of(it.str("cc")),
         subject: it.string("subject"),
         body: it.string("body"),
-        attachments: attachments_of(it.str("attachments")),
+        attachments: super::files::attachments_of(it.str("attachments")),
         created_at: it.i64("createdAt").unwrap_or(0),
     })
 }
@@ -261,6 +240,7 @@ pub async fn mark_read(db: &Db, id: &str, reader: UserId, now_ms: i64) -> AppRes
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::feed::Attachment;
 
     #[test]
     fn meta_round_trips() {

@@ -12,7 +12,7 @@ mod marks;
 
 pub use marks::set_mark;
 
-use crate::domain::feed::{self as rules, Attachment, Post, RoomAccess, MAX_ATTACHMENTS};
+use crate::domain::feed::{self as rules, Post, RoomAccess, MAX_ATTACHMENTS};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::realtime::frames;
@@ -232,24 +232,7 @@ pub async fn post(ctx: &Ctx, me: UserId, d: Draft) -> AppResult<(Shown, bool, Ha
     let l = store::load(db, me, &need).await?;
     let cards: HashMap<UserId, Card> =
         profiles::cards(ctx, l.profiles.clone()).await.into_iter().map(|c| (c.user.uid, c)).collect();
-    // Someone else's file is as unknown as a missing one.
-    let mut attachments: Vec<Attachment> = vec![];
-    for id in &d.attachment_ids {
-        let f = l
-            .files
-            .iter()
-            .find(|f| &f.id == id && f.owner == me)
-            .ok_or_else(|| AppError::not_found(format!("file {id}")))?;
-        if !attachments.iter().any(|a| &a.id == id) {
-            attachments.push(Attachment {
-                id: f.id.clone(),
-                name: f.name.clone(),
-                content_type: f.content_type.clone(),
-                size: f.size,
-                s3_key: f.s3_key.clone(),
-            });
-        }
-    }
+    let attachments = crate::services::files::own_attachments(&l.files, me, &d.attachment_ids)?;
     let now = ctx.now_ms();
     let mut post = Post {
         id: 0,

@@ -16,6 +16,7 @@ pub use large::{complete_upload, presign_upload, LargeUpload, MAX_LARGE};
 pub use lists::{follow, followed_by_me, in_group, unfollow, uploaded_by, Listed};
 pub use shares::{add_share, copy, delete_share, find_shares, get_share, NewShare};
 
+use crate::domain::feed::Attachment;
 use crate::domain::files::{valid_id, FileRecord, Vis};
 use crate::domain::rooms::Room;
 use crate::error::{AppError, AppResult};
@@ -236,6 +237,28 @@ pub async fn delete(ctx: &Ctx, fid: &str) -> AppResult<()> {
 /// A presigning configuration valid for `d`.
 fn download_ttl_cfg(d: Duration) -> AppResult<PresigningConfig> {
     PresigningConfig::expires_in(d).map_err(AppError::internal)
+}
+
+/// The attachments named by `ids` among `files` (read by the caller), in order, repeats
+/// dropped: only `me`'s own records; someone else's file is as unknown as a missing one (404).
+pub fn own_attachments(files: &[FileRecord], me: UserId, ids: &[String]) -> AppResult<Vec<Attachment>> {
+    let mut out: Vec<Attachment> = vec![];
+    for id in ids {
+        let f = files
+            .iter()
+            .find(|f| &f.id == id && f.owner == me)
+            .ok_or_else(|| AppError::not_found(format!("file {id}")))?;
+        if !out.iter().any(|a| &a.id == id) {
+            out.push(Attachment {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                content_type: f.content_type.clone(),
+                size: f.size,
+                s3_key: f.s3_key.clone(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// A presigned GET of an S3 key for [`DOWNLOAD_TTL`] (no network call); None for an empty key.

@@ -22,38 +22,13 @@ use super::keys::{
     LIKE_PREFIX,
 };
 use super::{files, n, relations, rooms, s, Db, Item, ItemExt, GSI1, GSI2};
-use crate::domain::feed::{Attachment, Mark, Post, ReplySummary, RoomAccess};
+use crate::domain::feed::{Mark, Post, ReplySummary, RoomAccess};
 use crate::domain::files::FileRecord;
 use crate::error::AppResult;
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-
-pub(crate) fn attachments_text(a: &[Attachment]) -> String {
-    let v: Vec<Value> = a
-        .iter()
-        .map(|f| json!({"id": f.id, "name": f.name, "type": f.content_type, "size": f.size, "key": f.s3_key}))
-        .collect();
-    Value::Array(v).to_string()
-}
-
-fn attachments_of(text: Option<&str>) -> Vec<Attachment> {
-    let Some(v) = text.and_then(|t| serde_json::from_str::<Value>(t).ok()) else { return vec![] };
-    v.as_array()
-        .map(|l| {
-            l.iter()
-                .map(|f| Attachment {
-                    id: f["id"].as_str().unwrap_or_default().to_string(),
-                    name: f["name"].as_str().unwrap_or_default().to_string(),
-                    content_type: f["type"].as_str().unwrap_or_default().to_string(),
-                    size: f["size"].as_i64().unwrap_or(0),
-                    s3_key: f["key"].as_str().unwrap_or_default().to_string(),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 pub(crate) fn replies_text(r: &[ReplySummary]) -> String {
     let v: Vec<Value> =
@@ -94,7 +69,7 @@ pub(crate) fn post_item(p: &Post) -> Item {
     }
     it.insert("body".into(), s(&p.body));
     if !p.attachments.is_empty() {
-        it.insert("attachments".into(), s(attachments_text(&p.attachments)));
+        it.insert("attachments".into(), s(files::attachments_text(&p.attachments)));
     }
     it.insert("likes".into(), n(0));
     it.insert("replies".into(), n(0));
@@ -124,7 +99,7 @@ pub fn post_from(it: &Item) -> Option<Post> {
         group_id: it.str("gid").map(str::to_string),
         private_group: it.bool("privateGroup").unwrap_or(false),
         body: it.string("body"),
-        attachments: attachments_of(it.str("attachments")),
+        attachments: files::attachments_of(it.str("attachments")),
         likes: it.i64("likes").unwrap_or(0).max(0),
         replies: it.i64("replies").unwrap_or(0).max(0),
         last_replies: replies_of(it.str("lastReplies")),
@@ -380,6 +355,7 @@ pub async fn replies(db: &Db, root: i64, after: Option<i64>, limit: i32) -> AppR
 mod tests {
     use super::*;
     use crate::domain::events::Change;
+    use crate::domain::feed::Attachment;
     use crate::store::stream::decode;
 
     fn post(id: i64, thread: i64) -> Post {

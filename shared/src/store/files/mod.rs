@@ -15,15 +15,40 @@ pub use pending::{complete, get_pending, put_pending};
 
 use super::keys::{file_pk, gfiles_gsi2pk, gfiles_gsi2sk, ufiles_gsi1pk, ufiles_gsi1sk, FILE_SK};
 use super::{expired, n, s, Db, Item, ItemExt, GSI1, GSI2};
+use crate::domain::feed::Attachment;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::ReturnValue;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub use crate::domain::files::{valid_id, FilePage, FileRecord, Vis};
 
 fn now_secs() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Attachments (feed posts, mails) as the JSON text kept on their item: `[{id, name, type,
+/// size, key}]`, and back (a malformed text reads as none).
+pub(crate) fn attachments_text(a: &[Attachment]) -> String {
+    let v: Vec<Value> = a
+        .iter()
+        .map(|f| json!({"id": f.id, "name": f.name, "type": f.content_type, "size": f.size, "key": f.s3_key}))
+        .collect();
+    Value::Array(v).to_string()
+}
+
+pub(crate) fn attachments_of(text: Option<&str>) -> Vec<Attachment> {
+    let Some(Value::Array(l)) = text.and_then(|t| serde_json::from_str::<Value>(t).ok()) else { return vec![] };
+    l.iter()
+        .map(|f| Attachment {
+            id: f["id"].as_str().unwrap_or_default().to_string(),
+            name: f["name"].as_str().unwrap_or_default().to_string(),
+            content_type: f["type"].as_str().unwrap_or_default().to_string(),
+            size: f["size"].as_i64().unwrap_or(0),
+            s3_key: f["key"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect()
 }
 
 /// The record of an item (None: not a file, or its `ttl` passed at `now_s`).
