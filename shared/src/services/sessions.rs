@@ -4,7 +4,7 @@
 //! account's lock, then issue the token in the transaction that ends the attempt" is here once.
 
 use crate::auth::{hash_password, new_token, verify_password};
-use crate::domain::sessions::{DeviceCheck, IpKind, Issued, Purpose, SerialMatch};
+use crate::domain::sessions::{DeviceCheck, IpKind, Issued, Purpose, SerialMatch, TokenKind, CONSOLE_TTL};
 use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
 use crate::ids::{LoginName, Telephone, UserId};
@@ -80,38 +80,43 @@ pub async fn login_where(
     serial: Option<String>,
     allow: impl Fn(&User) -> bool,
 ) -> AppResult<(User, Issued)> {
+    login_kind(ctx, ip, name, canonical, TokenKind::Access, ttl, serial, allow).await
+}
+
+/// Operator console login (`/console/login`): [`login_where`] with the operator rule as
+/// `allowed` (services::operators), issuing one console token (`TokenKind::Console`,
+/// `CONSOLE_TTL`): an account that is not allowed fails like a wrong password, so the console
+/// does not tell which accounts exist or what their passwords are.
+pub async fn login_console(
+    ctx: &Ctx,
+    ip: &str,
+    name: &LoginName,
+    canonical: String,
+    allowed: impl Fn(&User) -> bool,
+) -> AppResult<(User, Issued)> {
+    login_kind(ctx, ip, name, canonical, TokenKind::Console, CONSOLE_TTL, None, allowed).await
+}
+
+/// [`check_password`], then `allow`, then one token of `kind` written in one transaction with
+/// the end of the attempt.
+#[allow(clippy::too_many_arguments)]
+async fn login_kind(
+    ctx: &Ctx,
+    ip: &str,
+    name: &LoginName,
+    canonical: String,
+    kind: TokenKind,
+    ttl: i64,
+    serial: Option<String>,
+    allow: impl Fn(&User) -> bool,
+) -> AppResult<(User, Issued)> {
     let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
     if !allow(&user) {
         attempt.failed(&ctx.db).await?;
         return Err(AppError::BadCredentials);
     }
     let extra = success_items(ctx, &user, &attempt);
-    let issued = tokens::issue_with(&ctx.db, ctx.now_secs(), user.uid, ttl, serial, extra).await?;
-    Ok((user, issued))
-}
-
-/// Operator console login (`/console/login`): [`check_password`], then `allowed` (the
-/// operator rule, services::operators); an account that is not allowed fails like a wrong
-/// password (the attempt counts, the answer is `BadCredentials`: the console does not tell
-/// which accounts exist or what their passwords are). Success: one console token
-/// (`TokenKind::Console`, `CONSOLE_TTL`) written with the end of the attempt.
-pub async fn login_console(
-    ctx: &Ctx,
-    ip: &str,
-    name: &LoginName,
-    canonical: String,
-    allowed: impl FnOnce(&User) -> bool,
-) -> AppResult<(User, Issued)> {
-    use crate::domain::sessions::{TokenKind, CONSOLE_TTL};
-    let (user, attempt) = check_password(ctx, ip, name, canonical).await?;
-    if !allowed(&user) {
-        attempt.failed(&ctx.db).await?;
-        return Err(AppError::BadCredentials);
-    }
-    let extra = success_items(ctx, &user, &attempt);
-    let issued =
-        tokens::issue_kind_with(&ctx.db, ctx.now_secs(), user.uid, TokenKind::Console, CONSOLE_TTL, None, extra)
-            .await?;
+    let issued = tokens::issue_kind_with(&ctx.db, ctx.now_secs(), user.uid, kind, ttl, serial, extra).await?;
     Ok((user, issued))
 }
 
