@@ -101,6 +101,25 @@ impl Http {
     }
 }
 
+/// A public account (Shiku `userType` 2) registered through Shiku, password `secret1`.
+pub async fn public_account(http: &Http, nickname: &str) -> Person {
+    let phone = phone();
+    let pw = md5_hex("secret1");
+    let r = http
+        .shiku(
+            "/user/register",
+            &[("telephone", &phone), ("areaCode", "86"), ("password", &pw), ("nickname", nickname), ("userType", "2")],
+        )
+        .await;
+    let d = r.shiku_ok();
+    Person {
+        uid: d["userId"].as_i64().unwrap(),
+        token: d["access_token"].as_str().unwrap().to_string(),
+        phone,
+        password: "secret1".into(),
+    }
+}
+
 /// A person registered through Shiku.
 pub struct Person {
     pub uid: i64,

@@ -19,25 +19,6 @@ const WAIT: Duration = Duration::from_secs(10);
 
 type Form<'a> = Vec<(&'a str, &'a str)>;
 
-/// A public account (Shiku `userType` 2) registered through Shiku.
-async fn account(http: &Http, nickname: &str) -> Person {
-    let pw = shared::auth::md5_hex("secret1");
-    let phone = phone();
-    let r = http
-        .shiku(
-            "/user/register",
-            &[("telephone", &phone), ("areaCode", "86"), ("password", &pw), ("nickname", nickname), ("userType", "2")],
-        )
-        .await;
-    let d = r.shiku_ok();
-    Person {
-        uid: d["userId"].as_i64().unwrap(),
-        token: d["access_token"].as_str().unwrap().to_string(),
-        phone,
-        password: "secret1".into(),
-    }
-}
-
 /// `n` fans of `acc` (Shiku follow).
 async fn fans(http: &Http, acc: &Person, n: usize) -> Vec<Person> {
     let p = people(http, n).await;
@@ -87,7 +68,7 @@ async fn send(http: &Http, acc: &Person, path: &str, form: &[(&str, &str)]) -> S
 async fn broadcasts_reach_every_fan_once() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let acc = account(&http, "News").await;
+    let acc = public_account(&http, "News").await;
     let f = fans(&http, &acc, 3).await;
     let stranger = register(&http, &phone(), "secret1", "Stranger").await;
     // A fan who then blacklisted the account: no copy.
@@ -172,7 +153,7 @@ async fn broadcasts_reach_every_fan_once() {
 async fn broadcasts_refuse_bad_input_and_non_accounts() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let acc = account(&http, "News").await;
+    let acc = public_account(&http, "News").await;
     let user = register(&http, &phone(), "secret1", "Plain").await;
     let code = |r: Resp| r.shiku_code();
 
@@ -270,7 +251,7 @@ async fn broadcasts_refuse_bad_input_and_non_accounts() {
 async fn replayed_and_interrupted_pages_deliver_nothing_twice() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let acc = account(&http, "News").await;
+    let acc = public_account(&http, "News").await;
     let f = fans(&http, &acc, 4).await;
 
     // A worker killed mid-page: the copy to one fan stored, then the worker gone. The stream

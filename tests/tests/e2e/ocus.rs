@@ -4,25 +4,6 @@ use e2e::*;
 use serde_json::{json, Value};
 use shared::auth::md5_hex;
 
-/// A public account registered through Shiku (`userType` 2).
-pub async fn account(http: &Http, nickname: &str) -> Person {
-    let phone = phone();
-    let pw = md5_hex("secret1");
-    let r = http
-        .shiku(
-            "/user/register",
-            &[("telephone", &phone), ("areaCode", "86"), ("password", &pw), ("nickname", nickname), ("userType", "2")],
-        )
-        .await;
-    let d = r.shiku_ok();
-    Person {
-        uid: d["userId"].as_i64().unwrap(),
-        token: d["access_token"].as_str().unwrap().to_string(),
-        phone,
-        password: "secret1".into(),
-    }
-}
-
 pub async fn mp(http: &Http, p: &Person, path: &str, form: &[(&str, &str)]) -> Value {
     http.shiku_as(path, &p.token, form).await.shiku_ok().clone()
 }
@@ -39,7 +20,7 @@ fn names(tree: &Value) -> Vec<String> {
 async fn mp_login_menus_and_public_menu_list() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let acc = account(&http, "News").await;
+    let acc = public_account(&http, "News").await;
     let user = register(&http, &phone(), "secret1", "Reader").await;
     let pw = md5_hex("secret1");
 
@@ -158,7 +139,7 @@ async fn mp_login_menus_and_public_menu_list() {
 async fn mp_fans_messages_and_home() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let acc = account(&http, "Shop").await;
+    let acc = public_account(&http, "Shop").await;
     let p = people(&http, 3).await;
     let (fan, writer, stranger) = (&p[0], &p[1], &p[2]);
     let accid = acc.uid.to_string();
@@ -267,7 +248,7 @@ async fn mp_fans_messages_and_home() {
 async fn mp_call_counts() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let acc = account(&http, "Count").await;
+    let acc = public_account(&http, "Count").await;
     let fan = register(&http, &phone(), "secret1", "F").await;
     let accid = acc.uid.to_string();
     let fanid = fan.uid.to_string();

@@ -1,7 +1,7 @@
 //! Minxing ocus (public accounts) and the cross-dialect rules: a Minxing subscription is a
 //! Shiku fan; a public account chats with a Minxing user.
 
-use crate::ocus::{account, mp};
+use crate::ocus::mp;
 use e2e::*;
 use serde_json::{json, Value};
 
@@ -18,9 +18,9 @@ fn ids(items: &Value) -> Vec<i64> {
 async fn mx_subscriptions_directory_and_budgets() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let a1 = account(&http, "Alpha").await;
-    let a2 = account(&http, "Beta").await;
-    let hidden = account(&http, "Hidden").await;
+    let a1 = public_account(&http, "Alpha").await;
+    let a2 = public_account(&http, "Beta").await;
+    let hidden = public_account(&http, "Hidden").await;
     let u = register(&http, &phone(), "secret1", "Reader").await;
     let other = register(&http, &phone(), "secret1", "Other").await;
     let (tok, _) = minxing_login(&http, &u.phone, "secret1").await;
@@ -128,7 +128,7 @@ async fn mx_subscriptions_directory_and_budgets() {
 async fn mx_user_chats_with_a_public_account_and_taps_its_menu() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let acc = account(&http, "Desk").await;
+    let acc = public_account(&http, "Desk").await;
     let u = register(&http, &phone(), "secret1", "Mx").await;
     let stranger = register(&http, &phone(), "secret1", "St").await;
     let (tok, _) = minxing_login(&http, &u.phone, "secret1").await;
