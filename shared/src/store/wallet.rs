@@ -93,6 +93,11 @@ pub async fn apply(db: &Db, uid: UserId, now_ms: i64, change: &Change<'_>) -> Ap
                 };
             }
             _ if attempt < ATTEMPTS && is_conflict(&e) => {
+                // A debit that lost a race: when the balance no longer covers it, refuse now
+                // instead of contending again (a run on one wallet drains in one round).
+                if c_debit(change) > 0 && get(db, uid).await?.balance.0 < c_debit(change) {
+                    return Ok(Err(Refusal::Insufficient));
+                }
                 let base = 5u64 * u64::from(attempt.min(10));
                 tokio::time::sleep(Duration::from_millis(base + rand::random::<u64>() % (base * 2 + 1))).await;
             }
@@ -105,7 +110,16 @@ fn is_conflict<E: std::fmt::Debug, R: std::fmt::Debug>(
     e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
 ) -> bool {
     let text = format!("{e:?}");
-    text.contains("TransactionConflict") || text.contains("TransactionInProgress")
+    // DynamoDB Local answers a transaction that waited too long for an item lock with a
+    // 500 ("will succeed in actual DynamoDB"): the same contention, retried the same way.
+    text.contains("TransactionConflict")
+        || text.contains("TransactionInProgress")
+        || text.contains("too long waiting for a lock")
+}
+
+/// The fen a change takes from the balance (0 for a credit).
+fn c_debit(c: &Change<'_>) -> i64 {
+    (-c.delta).max(0)
 }
 
 fn writes(db: &Db, uid: UserId, now_ms: i64, c: &Change<'_>) -> Vec<TransactWriteItem> {
