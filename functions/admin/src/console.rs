@@ -91,14 +91,16 @@ pub async fn delete_user(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::empty())
 }
 
-/// `{onlineCount, offlineCount, total, time}` from the presence counters.
+/// `{onlineCount, offlineCount, total, messagesToday, time}` from the counters
+/// (store/stats.rs; messages: delivered today, UTC).
 pub async fn user_status(c: &Call<'_>) -> AppResult<Reply> {
     operator(c).await?;
-    let (online, total) = console::user_status(c.ctx).await?;
+    let n = console::user_status(c.ctx).await?;
     Ok(Reply::data(json!({
-        "onlineCount": online,
-        "offlineCount": total - online,
-        "total": total,
+        "onlineCount": n.online,
+        "offlineCount": n.accounts - n.online,
+        "total": n.accounts,
+        "messagesToday": n.messages,
         "time": c.ctx.now_ms(),
     })))
 }

@@ -87,6 +87,8 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
     for c in convs.values_mut() {
         c.flush(ctx).await;
     }
+    let sent: Vec<i64> = convs.values().flat_map(|c| c.posted.iter().map(|m| m.ts)).collect();
+    delivery::count_delivered(ctx, &sent).await;
     // Offline push jobs of what was posted (ids are per message: a retry rewrites the same job).
     let mut posted: Vec<(&String, &Conv)> = convs.iter().filter(|(_, c)| !c.posted.is_empty()).collect();
     posted.sort_by_key(|(_, c)| c.first);

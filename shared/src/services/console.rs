@@ -105,9 +105,10 @@ pub async fn user_list(
     Ok((list, more))
 }
 
-/// `/console/userStatus`: (online now, all accounts): one BatchGetItem of the counters.
-pub async fn user_status(ctx: &Ctx) -> AppResult<(i64, i64)> {
-    crate::services::profiles::presence_counts(ctx).await
+/// `/console/userStatus`: online now, all accounts and messages delivered today (UTC): one
+/// BatchGetItem of the counters.
+pub async fn user_status(ctx: &Ctx) -> AppResult<crate::store::stats::Counts> {
+    crate::store::stats::counts(&ctx.db, &crate::clock::utc_day(ctx.now_ms())).await
 }
 
 /// `/console/useralladd`: an account made by an operator, through the registration rule

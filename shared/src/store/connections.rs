@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 /// API Gateway closes connections after 2 hours; keep records a little longer.
 pub const CONN_TTL: i64 = 3 * 3600;
 
-use super::keys::conn_pk;
+use super::keys::{conn_pk, online_counter as online_key};
 pub use super::live::{of_users, of_users_consistent};
 
 fn presence_key(uid: UserId) -> Item {
@@ -69,25 +69,14 @@ pub async fn connect_session(
 fn online_counter(db: &Db, delta: i64) -> Update {
     Update::builder()
         .table_name(&db.table)
-        .set_key(Some(Db::key("COUNTER", "online")))
+        .set_key(Some({
+            let (pk, sk) = online_key();
+            Db::key(pk, sk)
+        }))
         .update_expression("ADD v :d")
         .expression_attribute_values(":d", n(delta))
         .build()
         .expect("set")
-}
-
-/// (live connections, accounts ever created): one BatchGetItem of the two counters.
-pub async fn presence_counts(db: &Db) -> AppResult<(i64, i64)> {
-    let items = super::batch_get(db, vec![Db::key("COUNTER", "online"), Db::key("COUNTER", "user")]).await?;
-    let (mut online, mut total) = (0, 0);
-    for it in items {
-        match it.str("sk") {
-            Some("online") => online = it.i64("v").unwrap_or(0),
-            Some("user") => total = it.i64("v").unwrap_or(0),
-            _ => {}
-        }
-    }
-    Ok((online.clamp(0, total.max(0)), total))
 }
 
 /// The user behind a connection, if the connection is known and not expired.

@@ -166,6 +166,21 @@ pub fn group_event_sk(now_ms: i64, id: &str) -> String {
     format!("EVT#{now_ms:013}#{id}")
 }
 
+/// Live WebSocket connections: `COUNTER/online` (store/connections.rs).
+pub fn online_counter() -> (&'static str, &'static str) {
+    ("COUNTER", "online")
+}
+
+/// Accounts ever created, the user id sequence: `COUNTER/user` (store/users.rs).
+pub fn user_counter() -> (&'static str, &'static str) {
+    ("COUNTER", "user")
+}
+
+/// Messages delivered on a UTC day (store/stats.rs): `COUNTER/msg#<yyyymmdd>`.
+pub fn messages_day_counter(day: &str) -> (&'static str, String) {
+    ("COUNTER", format!("msg#{day}"))
+}
+
 /// The room call number counter: `COUNTER/room-call`.
 pub fn room_call_counter() -> (&'static str, &'static str) {
     ("COUNTER", "room-call")

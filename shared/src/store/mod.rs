@@ -36,6 +36,7 @@ pub mod requests;
 pub mod room_writes;
 pub mod rooms;
 pub mod settings;
+pub mod stats;
 pub mod stream;
 pub mod tokens;
 pub mod users;

@@ -10,7 +10,7 @@ use crate::ids::{LoginName, Telephone, UserId};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 
 pub use super::keys::user_pk as pk;
-use super::keys::{login_pk, PROFILE_SK};
+use super::keys::{login_pk, user_counter, PROFILE_SK};
 
 /// Shiku user ids start at 10000000 (10000 is reserved for the system account).
 pub const FIRST_USER_ID: i64 = 10_000_000;
@@ -39,7 +39,10 @@ async fn next_user_id(db: &Db) -> AppResult<UserId> {
         .client
         .update_item()
         .table_name(&db.table)
-        .set_key(Some(Db::key("COUNTER", "user")))
+        .set_key(Some({
+            let (pk, sk) = user_counter();
+            Db::key(pk, sk)
+        }))
         .update_expression("ADD v :one")
         .expression_attribute_values(":one", n(1))
         .return_values(ReturnValue::UpdatedNew)

@@ -310,3 +310,30 @@ async fn useralladd_and_init_sys_user_are_audited_and_idempotent() {
         .await;
     assert_eq!(r.shiku_code(), TOKEN_INVALID, "{}", r.text);
 }
+
+async fn messages_today(http: &Http, tok: &str) -> i64 {
+    let r = http.shiku_as("/console/userStatus", tok, &[]).await;
+    r.shiku_ok()["messagesToday"].as_i64().unwrap_or_else(|| panic!("{}", r.text))
+}
+
+/// The dashboard's `messagesToday` counts what the delivery worker delivered today: a
+/// group message counts once, not once per member.
+#[tokio::test]
+async fn user_status_counts_messages_delivered_today() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let tok = console_login(&http).await;
+    let ps = people(&http, 3).await;
+    let cid = group(&http, &ps[0], &[&ps[1], &ps[2]], "counted").await;
+    let before = messages_today(&http, &tok).await;
+    for i in 0..3 {
+        send_http(&http, &ps[0], &cid, &format!("count me {i}")).await;
+    }
+    let t = Instant::now();
+    let mut now = before;
+    while now < before + 3 && t.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        now = messages_today(&http, &tok).await;
+    }
+    assert!(now >= before + 3, "messagesToday {before} → {now} after 3 sends");
+}

@@ -191,7 +191,8 @@ pub async fn online(ctx: &Ctx, uid: UserId) -> AppResult<bool> {
 
 /// (online, all accounts): counters kept on connect/disconnect and registration.
 pub async fn presence_counts(ctx: &Ctx) -> AppResult<(i64, i64)> {
-    connections::presence_counts(&ctx.db).await
+    let c = crate::store::stats::counts(&ctx.db, &crate::clock::utc_day(ctx.now_ms())).await?;
+    Ok((c.online, c.accounts))
 }
 
 /// File a report about a user or a room: one of them, never oneself, and it must exist.

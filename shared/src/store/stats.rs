@@ -1,0 +1,51 @@
+//! Counters the dashboards read (`COUNTER/*`, keys.rs): live connections, accounts ever
+//! created and messages delivered per UTC day. The day counter is bumped by the delivery
+//! worker once per stream batch (not on the send path), so a send costs no extra write.
+
+use super::keys::{messages_day_counter, online_counter, user_counter};
+use super::{n, Db, ItemExt};
+use crate::error::AppResult;
+
+/// The dashboard counters at one read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Live WebSocket connections (never above `accounts`).
+    pub online: i64,
+    /// Accounts ever created.
+    pub accounts: i64,
+    /// Messages delivered on the day asked for.
+    pub messages: i64,
+}
+
+/// One BatchGetItem of the three counters (absent = 0).
+pub async fn counts(db: &Db, day: &str) -> AppResult<Counts> {
+    let (online, accounts, messages) = (online_counter(), user_counter(), messages_day_counter(day));
+    let keys = vec![Db::key(online.0, online.1), Db::key(accounts.0, accounts.1), Db::key(messages.0, &messages.1)];
+    let mut c = Counts::default();
+    for it in super::batch_get(db, keys).await? {
+        let v = it.i64("v").unwrap_or(0);
+        match it.str("sk") {
+            Some(sk) if sk == online.1 => c.online = v,
+            Some(sk) if sk == accounts.1 => c.accounts = v,
+            Some(sk) if sk == messages.1 => c.messages = v,
+            _ => {}
+        }
+    }
+    // Connections that expired without a `$disconnect` are never subtracted: clamp.
+    c.online = c.online.clamp(0, c.accounts.max(0));
+    Ok(c)
+}
+
+/// Add `count` messages to `day`'s counter (one UpdateItem).
+pub async fn add_messages(db: &Db, day: &str, count: i64) -> AppResult<()> {
+    let (pk, sk) = messages_day_counter(day);
+    db.client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk, sk)))
+        .update_expression("ADD v :d")
+        .expression_attribute_values(":d", n(count))
+        .send()
+        .await?;
+    Ok(())
+}
