@@ -3,7 +3,7 @@
 "use strict";
 (() => {
   let token = null;
-  const state = { usersPage: 0, roomsPage: 0, room: null, logs: null };
+  const state = { usersPage: 0, roomsPage: 0, room: null, logs: null, job: null };
   const $ = (sel) => document.querySelector(sel);
   const status = (text) => { $("#status").textContent = text; };
 
@@ -83,7 +83,7 @@
       cell(tr, u.userId); cell(tr, u.nickname); cell(tr, u.telephone);
       cell(tr, u.onlinestate ? "online" : "offline"); cell(tr, u.status === 0 ? "disabled" : "active");
       const td = tr.insertCell();
-      // Profile edits (/console/updateUser fields) are not built server-side yet: no Edit button.
+      button(td, "Edit", () => editUser(u), `Edit ${u.nickname}`);
       if (u.status === 0) {
         button(td, "Enable", () => act("Enable", async () => { await call("/console/updateUser", { userId: u.userId, status: 1 }); await loadUsers(); }), `Enable ${u.nickname}`);
       } else {
@@ -95,6 +95,36 @@
     }
     $("#users-next").disabled = d.more === undefined ? list.length < 20 : !d.more;
     $("#users-prev").disabled = state.usersPage === 0;
+  }
+
+  function editUser(u) {
+    const f = $("#user-edit");
+    f.hidden = false;
+    $("#e-id").textContent = `${u.nickname} (${u.userId})`;
+    f.userId.value = u.userId; f.nickname.value = u.nickname ?? ""; f.description.value = u.description ?? "";
+    f.sex.value = ""; f.userType.value = ""; f.password.value = "";
+    f.nickname.focus();
+  }
+
+  async function saveUser(f) {
+    const v = fields(f);
+    await call("/console/updateUser", v);
+    f.password.value = "";
+    f.hidden = true;
+    await loadUsers();
+  }
+
+  // A comma separated id list as the JSON list the routes take.
+  const idList = (text) => JSON.stringify((text || "").split(/[\s,]+/).filter(Boolean).map(Number));
+
+  async function addRoom(f) {
+    const v = fields(f);
+    const room = { name: v.name, desc: v.desc, userId: Number(v.userId) };
+    const d = await call("/console/addRoom", { room: JSON.stringify(room), ids: idList(v.ids) });
+    f.reset();
+    state.roomsPage = 0;
+    await loadRooms();
+    status(`Room created: ${d.name ?? v.name} (${d.id ?? ""})`);
   }
 
   async function loadRooms() {
@@ -136,8 +166,23 @@
     }
   }
 
+  // Tombstones every match of the shown filters, a call at a time (each ≤ 1000 messages).
+  async function deleteAllLogs() {
+    const { kind, params } = state.logs;
+    const path = kind === "group" ? "/console/groupchat_logs_all/del" : "/console/chat_logs_all/del";
+    let deleted = 0;
+    for (;;) {
+      const d = await call(path, params);
+      deleted += d.deleted ?? 0;
+      if (!d.more) break;
+    }
+    await loadLogs(kind, params);
+    return deleted;
+  }
+
   async function loadLogs(kind, params) {
     state.logs = { kind, params };
+    $("#logs-del-all").disabled = false;
     const path = kind === "group" ? "/console/groupchat_logs_all" : "/console/chat_logs_all";
     const d = await call(path, { ...params, pageIndex: 0, pageSize: 50 });
     const list = d.list ?? d;
@@ -154,6 +199,21 @@
         await call(`${path}/del`, { ...params, messageId: m.messageId }); await loadLogs(kind, params);
       }), "Delete this message");
     }
+  }
+
+  function showJob(j) {
+    $("#job").textContent = `Job ${j.jobId}: ${j.status ?? "queued"}` +
+      (j.done != null ? `, ${j.done} sent` : "") + (j.failed ? `, ${j.failed} failed` : "");
+    $("#job").dataset.status = j.status ?? "queued";
+  }
+  function startJob(path, d) {
+    state.job = { path, jobId: d.jobId };
+    $("#job-refresh").hidden = false;
+    showJob(d);
+  }
+  async function jobProgress() {
+    if (!state.job) return;
+    showJob(await call(state.job.path, { jobId: state.job.jobId }));
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -180,10 +240,24 @@
     $("#rooms-next").addEventListener("click", () => { state.roomsPage += 1; act("Rooms", loadRooms); });
     $("#logs-single").addEventListener("submit", (e) => { e.preventDefault(); act("1:1 messages", () => loadLogs("single", fields(e.target))); });
     $("#logs-group").addEventListener("submit", (e) => { e.preventDefault(); act("Room messages", () => loadLogs("group", fields(e.target))); });
+    $("#users-table").addEventListener("keydown", (e) => { if (e.key === "Escape") $("#user-edit").hidden = true; });
+    $("#user-edit").addEventListener("submit", (e) => { e.preventDefault(); act("Save user", () => saveUser(e.target)); });
+    $("#e-cancel").addEventListener("click", () => { $("#user-edit").hidden = true; });
+    $("#room-add").addEventListener("submit", (e) => { e.preventDefault(); act("Create room", () => addRoom(e.target)); });
+    $("#logs-del-all").addEventListener("click", () => {
+      if (state.logs && confirm("Delete every message matching these filters?")) {
+        act("Delete messages", async () => { const n = await deleteAllLogs(); status(`Deleted ${n} messages`); });
+      }
+    });
     $("#broadcast").addEventListener("submit", (e) => {
       e.preventDefault();
-      act("Broadcast", async () => { const d = await call("/console/pushToAll", fields(e.target)); status(`Broadcast queued: ${JSON.stringify(d)}`); });
+      act("Broadcast", async () => { startJob("/console/pushToAll", await call("/console/pushToAll", fields(e.target))); e.target.reset(); });
     });
+    $("#send-one").addEventListener("submit", (e) => {
+      e.preventDefault();
+      act("Send", async () => { startJob("/console/sendMessage", await call("/console/sendMessage", fields(e.target))); });
+    });
+    $("#job-refresh").addEventListener("click", () => act("Progress", jobProgress));
     show("signin");
   });
 })();
