@@ -71,7 +71,9 @@ pub fn token_from_request(dialect: Dialect, req: &Request, params: &Params) -> O
 /// refresh token is good for `/oauth2/token` alone).
 pub async fn authenticate(ctx: &Ctx, dialect: Dialect, req: &Request, params: &Params) -> AppResult<Session> {
     let token = token_from_request(dialect, req, params).ok_or(AppError::TokenMissing)?;
-    tokens::resolve_access(&ctx.db, ctx.now_secs(), &token).await
+    let sess = tokens::resolve_access(&ctx.db, ctx.now_secs(), &token).await?;
+    crate::metrics::record_user(sess.uid);
+    Ok(sess)
 }
 
 /// The client address as API Gateway saw it (`requestContext.http.sourceIp`). Never a

@@ -237,9 +237,15 @@ impl Ctx {
     }
 }
 
-/// JSON logs to CloudWatch; call once at the top of every `main`.
+/// JSON logs to CloudWatch, one object per line with the current span's fields (the
+/// request's id, route, dialect and user: shared::http::serve); call once at the top of
+/// every `main`. CloudWatch stamps the time.
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_target(false)
         .without_time()

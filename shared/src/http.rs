@@ -9,6 +9,7 @@ use crate::Ctx;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::future::Future;
+use tracing::Instrument;
 
 /// One parsed request, handed to a function's router.
 pub struct Call<'a> {
@@ -63,21 +64,49 @@ where
     F: FnOnce(Call<'a>) -> Fut,
     Fut: Future<Output = AppResult<Reply>> + 'a,
 {
+    let started = std::time::Instant::now();
     let dialect = Dialect::from_path(req.uri().path());
-    let params = match Params::parse(dialect, &req).await {
-        Ok(p) => p,
-        Err(e) => return render_err(dialect, ctx.now_ms(), &e),
+    let (method, route_key) = (req.method().clone(), route_template(&req));
+    // One structured line per request (JSON on Lambda, ctx::init_tracing): ids, route, status,
+    // DynamoDB calls and latency; never parameters, tokens or codes.
+    let span = tracing::info_span!(
+        "request",
+        request_id = request_id(&req).as_deref().unwrap_or(""),
+        method = method.as_str(),
+        route = route_key.as_str(),
+        dialect = dialect.name(),
+        uid = tracing::field::Empty,
+    );
+    let work = async move {
+        let params = match Params::parse(dialect, &req).await {
+            Ok(p) => p,
+            Err(e) => return (render_err(dialect, ctx.now_ms(), &e), None),
+        };
+        let call = Call { ctx, method, route: route_key, dialect, params, req };
+        let result = route(call).await;
+        let unmatched = matches!(result, Err(AppError::RouteNotFound(_)));
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let mut resp = render(dialect, ctx.now_ms(), result);
+        if unmatched {
+            // The stub not-found (no match arm), told apart from an ordinary 404 by the route check
+            // (tests/tests/e2e/routes.rs); API Gateway passes it through, clients ignore it.
+            resp.headers_mut().insert("x-route-unmatched", lambda_http::http::HeaderValue::from_static("1"));
+        }
+        (resp, error)
     };
-    let call = Call { ctx, method: req.method().clone(), route: route_template(&req), dialect, params, req };
-    let result = route(call).await;
-    let unmatched = matches!(result, Err(AppError::RouteNotFound(_)));
-    let mut resp = render(dialect, ctx.now_ms(), result);
-    if unmatched {
-        // The stub not-found (no match arm), told apart from an ordinary 404 by the route check
-        // (tests/tests/e2e/routes.rs); API Gateway passes it through, clients ignore it.
-        resp.headers_mut().insert("x-route-unmatched", lambda_http::http::HeaderValue::from_static("1"));
+    let ((resp, error), calls) = crate::metrics::counted(work.instrument(span.clone())).await;
+    let (status, ms) = (resp.status().as_u16(), started.elapsed().as_millis() as u64);
+    if status >= 500 {
+        tracing::error!(parent: &span, status, ddb_calls = calls, ms, error, "request");
+    } else {
+        tracing::info!(parent: &span, status, ddb_calls = calls, ms, error, "request");
     }
     resp
+}
+
+/// The Lambda request id (absent in the local gateway, which has its own).
+fn request_id(req: &Request) -> Option<String> {
+    req.lambda_context_ref().map(|c| c.request_id.clone()).filter(|id| !id.is_empty())
 }
 
 /// `main` of every HTTP function: build the context once, then serve.

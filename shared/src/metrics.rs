@@ -1,5 +1,6 @@
 //! Counts DynamoDB calls made while serving one request. The local gateway and
-//! the benchmarks wrap each invocation in `count_ddb_calls` and report the number.
+//! the benchmarks wrap each invocation in `count_ddb_calls` and report the number; every
+//! HTTP request's log line (shared::http::serve) carries it too.
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
@@ -38,4 +39,24 @@ pub async fn count_ddb_calls<F: Future>(f: F) -> (F::Output, u32) {
             (out, DDB_CALLS.with(|c| c.get()))
         })
         .await
+}
+
+/// Run `f` and return its output with the number of DynamoDB calls it made, inside an
+/// enclosing [`count_ddb_calls`] scope when there is one (the local gateway's, which keeps
+/// counting the whole invocation) or in a scope of its own (on Lambda).
+pub async fn counted<F: Future>(f: F) -> (F::Output, u32) {
+    match DDB_CALLS.try_with(|c| c.get()) {
+        Ok(before) => {
+            let out = f.await;
+            let after = DDB_CALLS.try_with(|c| c.get()).unwrap_or(before);
+            (out, after.saturating_sub(before))
+        }
+        Err(_) => count_ddb_calls(f).await,
+    }
+}
+
+/// Name the authenticated user on the current request's log line (the `uid` field of the
+/// `request` span that shared::http::serve opens). Ids only: never a token.
+pub fn record_user(uid: crate::UserId) {
+    tracing::Span::current().record("uid", uid.0);
 }

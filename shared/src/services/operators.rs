@@ -49,7 +49,9 @@ pub async fn login(ctx: &Ctx, ip: &str, name: &LoginName, canonical: String) -> 
 /// must be a live console token, nothing else.
 pub async fn session(ctx: &Ctx, token: Option<String>) -> AppResult<Session> {
     let token = token.ok_or(AppError::TokenMissing)?;
-    tokens::resolve_kind(&ctx.db, ctx.now_secs(), &token, TokenKind::Console).await
+    let sess = tokens::resolve_kind(&ctx.db, ctx.now_secs(), &token, TokenKind::Console).await?;
+    crate::metrics::record_user(sess.uid);
+    Ok(sess)
 }
 
 /// `/console/logout`: revoke the console token.
