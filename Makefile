@@ -52,7 +52,7 @@ DEV_ENV := $(RUN_ENV) HTTP_PORT="$(HTTP_PORT)" WS_PORT="$(WS_PORT)" DDB_PORT="$(
 # Prints a free TCP port on the loopback interface.
 FREE_PORT := $(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
-.PHONY: help setup setup-venv setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench build
+.PHONY: help setup setup-venv setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench build package-check
 
 help:
 	@echo "targets:"
@@ -60,11 +60,12 @@ help:
 	@echo "  lint       sam validate --lint on $(TEMPLATE)"
 	@echo "  fmt-check  cargo fmt --check"
 	@echo "  clippy     cargo clippy with -D warnings"
-	@echo "  test       setup + lint + fmt-check + clippy + cargo test"
+	@echo "  test       setup + lint + fmt-check + clippy + cargo test + package-check"
 	@echo "  dev        run the local stack (HTTP :$(HTTP_PORT), WS :$(WS_PORT))"
 	@echo "  dev-reset  delete the local stack's data ($(LOCAL_DATA_DIR))"
 	@echo "  bench      run the benchmark (writes bench-results/)"
-	@echo "  build      sam build (needs cargo-lambda, installed on demand)"
+	@echo "  build      sam build: one release build of every function (ARCH=arm64|x86_64, FUNCTION=…)"
+	@echo "  package-check  sam build of SystemFunction for x86_64 (part of test)"
 
 # ---- setup --------------------------------------------------------------------
 setup: setup-venv setup-ddb setup-browser
@@ -148,6 +149,7 @@ test: setup lint fmt-check clippy
 	@mkdir -p "$(LOCAL_DIR)"
 	$(RUN_ENV) $(CARGO) test --workspace 2>&1 | tee "$(LOCAL_DIR)/test.log"
 	@awk '/^test result:/ {p+=$$4; f+=$$6} END {printf "%d passed, %d failed\n", p, f}' "$(LOCAL_DIR)/test.log"
+	$(MAKE) package-check
 
 # ---- local stack and benchmark ------------------------------------------------
 dev: setup
@@ -162,6 +164,38 @@ bench: setup
 	$(DEV_ENV) $(CARGO) run --release -p e2e --bin bench
 
 # ---- deployment artefacts -----------------------------------------------------
-build: setup
-	@test -x "$(VENV)/bin/cargo-lambda" || { echo "==> installing cargo-lambda"; "$(PIP)" install --quiet --disable-pip-version-check cargo-lambda; }
-	PATH="$(VENV)/bin:$$PATH" "$(SAM)" build --beta-features --template-file $(TEMPLATE)
+# `make build [ARCH=x86_64] [FUNCTION=SystemFunction]`: sam build with the template's
+# makefile build method, in source. SAM calls `build-<LogicalId>` once per function; the
+# first call makes ONE release build of the whole workspace (cargo-lambda, zig-linked for
+# Lambda's glibc), the others find it up to date and only copy their bootstrap. arm64 needs
+# the rustup target aarch64-unknown-linux-gnu (README "Deploying").
+ARCH ?= arm64
+FUNCTION ?=
+LAMBDA_ARCH_FLAG := $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64)
+# What the one release build compiles: the one function asked for, or every function.
+LAMBDA_SCOPE ?= $(if $(FUNCTION),-p $(shell echo "$(FUNCTION:Function=)" | tr A-Z a-z),--workspace --exclude local-gateway --exclude e2e)
+CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
+
+$(CARGO_LAMBDA): | $(VENV_STAMP)
+	@echo "==> installing cargo-lambda"
+	"$(PIP)" install --quiet --disable-pip-version-check cargo-lambda
+
+build: setup $(CARGO_LAMBDA)
+	ARCH="$(ARCH)" LAMBDA_SCOPE="$(LAMBDA_SCOPE)" PATH="$(VENV)/bin:$$PATH" "$(SAM)" build $(FUNCTION) --build-in-source \
+	  --template-file $(TEMPLATE) --parameter-overrides "Architecture=$(ARCH)"
+	@ls -l target/lambda/*/bootstrap | awk '{printf "    %-40s %6.1f MiB\n", $$9, $$5/1048576}'
+
+# CI's packaging check (make test): sam build of one function end to end, for x86_64 (the
+# arm64 rustup target is not available everywhere), and its artefact is a Lambda bootstrap.
+package-check:
+	$(MAKE) build ARCH=x86_64 FUNCTION=SystemFunction
+	@f=.aws-sam/build/SystemFunction/bootstrap; test -x "$$f" || { echo "no $$f"; exit 1; }; \
+	 head -c 20 "$$f" | od -An -tx1 | tr -d ' \n' | grep -q '^7f454c46020101.*3e00' \
+	   || { echo "$$f is not an x86-64 ELF executable"; exit 1; }; \
+	 echo "==> package-check: $$f ($$(du -h "$$f" | cut -f1)) built by sam build"
+
+# Called by `sam build` (ARTIFACTS_DIR set): SystemFunction → binary `system`.
+build-%Function:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "build-$*Function is called by sam build (make build)"; exit 1; }
+	PATH="$(VENV)/bin:$$PATH" cargo lambda build --release $(LAMBDA_ARCH_FLAG) $(LAMBDA_SCOPE)
+	cp "target/lambda/$(shell echo '$*' | tr A-Z a-z)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"

@@ -62,7 +62,7 @@ fn route_template(req: &Request) -> String {
 pub async fn serve<'a, F, Fut>(ctx: &'a Ctx, req: Request, route: F) -> Response<Body>
 where
     F: FnOnce(Call<'a>) -> Fut,
-    Fut: Future<Output = AppResult<Reply>> + 'a,
+    Fut: Future<Output = AppResult<Reply>> + Send + 'a,
 {
     let started = std::time::Instant::now();
     let dialect = Dialect::from_path(req.uri().path());
@@ -83,7 +83,10 @@ where
             Err(e) => return (render_err(dialect, ctx.now_ms(), &e), None),
         };
         let call = Call { ctx, method, route: route_key, dialect, params, req };
-        let result = route(call).await;
+        // Boxed: a function's whole route table is one deep future type; without the box its
+        // layout exceeds rustc's query depth in release builds (e.g. `groups`).
+        let routed: std::pin::Pin<Box<dyn Future<Output = AppResult<Reply>> + Send + 'a>> = Box::pin(route(call));
+        let result = routed.await;
         let unmatched = matches!(result, Err(AppError::RouteNotFound(_)));
         let error = result.as_ref().err().map(|e| e.to_string());
         let mut resp = render(dialect, ctx.now_ms(), result);

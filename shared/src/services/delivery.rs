@@ -119,6 +119,21 @@ pub async fn direct_push(ctx: &Ctx, me: UserId, to: &[UserId], kind: &str, body:
     Ok(())
 }
 
+/// Count messages delivered in a stream batch on the dashboard's per-day counters (one
+/// UpdateItem per day the batch's messages were sent on, usually one). A failure is logged,
+/// not returned: a statistic is not worth redelivering a batch for.
+pub async fn count_delivered(ctx: &Ctx, sent_ms: &[i64]) {
+    let mut days: std::collections::BTreeMap<String, i64> = Default::default();
+    for ms in sent_ms {
+        *days.entry(crate::clock::utc_day(*ms)).or_default() += 1;
+    }
+    for (day, count) in days {
+        if let Err(e) = crate::store::stats::add_messages(&ctx.db, &day, count).await {
+            tracing::warn!(day, count, error = %e, "message counter not updated");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,20 +159,5 @@ mod tests {
             object_name: None,
         };
         assert_eq!(offline_audience(&members, &online, &muted, &m), vec![UserId(5)]);
-    }
-}
-
-/// Count messages delivered in a stream batch on the dashboard's per-day counters (one
-/// UpdateItem per day the batch's messages were sent on, usually one). A failure is logged,
-/// not returned: a statistic is not worth redelivering a batch for.
-pub async fn count_delivered(ctx: &Ctx, sent_ms: &[i64]) {
-    let mut days: std::collections::BTreeMap<String, i64> = Default::default();
-    for ms in sent_ms {
-        *days.entry(crate::clock::utc_day(*ms)).or_default() += 1;
-    }
-    for (day, count) in days {
-        if let Err(e) = crate::store::stats::add_messages(&ctx.db, &day, count).await {
-            tracing::warn!(day, count, error = %e, "message counter not updated");
-        }
     }
 }
