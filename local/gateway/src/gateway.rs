@@ -2,6 +2,7 @@
 
 use crate::functions::{self, Handler};
 use crate::http_api::{self, HttpState, Target};
+use crate::iam::{self, Grants};
 use crate::routing::RouteTable;
 use crate::streams::{Counters, Poller, StreamStats, StreamStatsHandle};
 use crate::template::Template;
@@ -87,13 +88,20 @@ impl Gateway {
             Error(format!("{id} (binary `{}`) cannot serve {what}", template.function(id).binary))
         };
 
+        // Least privilege, enforced: each function's DynamoDB calls are checked against its Policies.
+        let grants_of = |id: &str| Arc::new(Grants::new(id, &template.function(id).grants));
         let mut routes = RouteTable::new();
         for r in &template.http_routes {
             let Handler::Http(handler) = handlers[&r.function] else {
                 return Err(kind_error(&r.function, &format!("HTTP route {}", r.route_key())));
             };
             let f = template.function(&r.function);
-            let target = Target { binary: f.binary.clone(), handler, timeout: Duration::from_secs(f.timeout_secs) };
+            let target = Target {
+                binary: f.binary.clone(),
+                handler,
+                timeout: Duration::from_secs(f.timeout_secs),
+                grants: grants_of(&r.function),
+            };
             routes.add(&r.method, &r.path, target).map_err(Error)?;
         }
         if let Some(ws) = &template.ws {
@@ -125,6 +133,7 @@ impl Gateway {
             ws_management_endpoint: format!("http://127.0.0.1:{ws_port}"),
         };
         let mut ctx = Ctx::local(&local_config);
+        ctx.db.client = iam::enforcing(&ctx.db.client);
         // The HTTP API base Shiku `/config` announces (deployed: the request's domain).
         ctx.settings.public.api_url = Some(format!("http://127.0.0.1:{http_port}"));
         let t_setup = Instant::now();
@@ -161,6 +170,7 @@ impl Gateway {
                             ctx: shared_ctx.clone(),
                             filters,
                             timeout: Duration::from_secs(template.function(&c.function).timeout_secs),
+                            grants: grants_of(&c.function),
                             consumer: c.clone(),
                             fresh_table: table_created,
                             counters: counters.clone(),
@@ -185,6 +195,7 @@ impl Gateway {
         let ws = template.ws.clone().map(|api| {
             Arc::new(WsState {
                 ctx: shared_ctx.clone(),
+                grants: api.routes.values().map(|f| (f.clone(), grants_of(f))).collect(),
                 api,
                 api_id: crate::apigw::api_id(),
                 port: ws_port,

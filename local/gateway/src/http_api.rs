@@ -27,6 +27,8 @@ pub(crate) struct Target {
     pub binary: String,
     pub handler: HttpFn,
     pub timeout: Duration,
+    /// The function's DynamoDB grants, enforced while it runs.
+    pub grants: Arc<crate::iam::Grants>,
 }
 
 pub(crate) struct HttpState {
@@ -166,7 +168,7 @@ async fn invoke(
 
     let t0 = Instant::now();
     let fut = (target.handler)(st.ctx.clone(), lambda_req);
-    let joined = tokio::spawn(shared::metrics::count_ddb_calls(fut)).await;
+    let joined = tokio::spawn(crate::iam::scope(target.grants.clone(), shared::metrics::count_ddb_calls(fut))).await;
     let elapsed = t0.elapsed();
     if elapsed > target.timeout {
         tracing::warn!(
@@ -402,7 +404,12 @@ mod server_tests {
     }
 
     fn target(handler: HttpFn) -> Target {
-        Target { binary: "fake".into(), handler, timeout: Duration::from_secs(10) }
+        Target {
+            binary: "fake".into(),
+            handler,
+            timeout: Duration::from_secs(10),
+            grants: Arc::new(crate::iam::Grants::new("FakeFunction", &Default::default())),
+        }
     }
 
     /// Echoes what the function saw: route key, path parameters, cookies, query, body.

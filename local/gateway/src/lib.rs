@@ -16,6 +16,7 @@ pub mod filter;
 pub mod functions;
 pub mod gateway;
 mod http_api;
+pub mod iam;
 pub mod paths;
 pub mod routing;
 mod setup;

@@ -9,6 +9,7 @@
 //! batches are kept as [`DeadLetter`]s: the SQS on-failure queue is not emulated).
 
 use crate::filter::FilterSet;
+use crate::iam::Grants;
 use crate::template::StreamConsumerDef;
 use crate::{ddb_json, functions};
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
@@ -152,6 +153,8 @@ pub(crate) struct Poller {
     pub consumer: StreamConsumerDef,
     /// The function's Timeout: a longer invocation is a function error.
     pub timeout: Duration,
+    /// The consumer function's DynamoDB grants, enforced while it runs.
+    pub grants: Arc<Grants>,
     /// The table was created by this start: read shards from their beginning.
     /// Otherwise (dev restart) shards that already exist start at LATEST.
     pub fresh_table: bool,
@@ -280,16 +283,16 @@ impl Poller {
     /// from the faulty one on see an unreachable DynamoDB (what one invocation would meet).
     async fn invoke(&self, records: &[Value]) -> Outcome {
         let Some(i) = self.fault_at(records) else {
-            return call(self.ctx.clone(), records, self.timeout).await;
+            return call(self.ctx.clone(), self.grants.clone(), records, self.timeout).await;
         };
         let mut calls = 0;
         if i > 0 {
-            match call(self.ctx.clone(), &records[..i], self.timeout).await {
+            match call(self.ctx.clone(), self.grants.clone(), &records[..i], self.timeout).await {
                 Outcome::Done(c) => calls = c,
                 other => return other,
             }
         }
-        match call(Arc::new(unreachable_ctx(&self.ctx)), &records[i..], self.timeout).await {
+        match call(Arc::new(unreachable_ctx(&self.ctx)), self.grants.clone(), &records[i..], self.timeout).await {
             Outcome::Done(c) => Outcome::Done(calls + c),
             Outcome::Failed(at) => Outcome::Failed(i + at),
             // The function fails on the first record it got; in one invocation that is record i.
@@ -499,12 +502,15 @@ enum Outcome {
     Error(String),
 }
 
-async fn call(ctx: Arc<Ctx>, records: &[Value], timeout: Duration) -> Outcome {
+async fn call(ctx: Arc<Ctx>, grants: Arc<Grants>, records: &[Value], timeout: Duration) -> Outcome {
     let event: aws_lambda_events::dynamodb::Event = match serde_json::from_value(json!({ "Records": records })) {
         Ok(ev) => ev,
         Err(e) => return Outcome::Error(format!("stream batch does not deserialize into a DynamoDB event: {e}")),
     };
-    let task = tokio::spawn(shared::metrics::count_ddb_calls(async move { functions::delivery(&ctx, event).await }));
+    let task = tokio::spawn(crate::iam::scope(
+        grants,
+        shared::metrics::count_ddb_calls(async move { functions::delivery(&ctx, event).await }),
+    ));
     let abort = task.abort_handle();
     let result = match tokio::time::timeout(timeout, task).await {
         Ok(r) => r,

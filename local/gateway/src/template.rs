@@ -8,7 +8,7 @@
 
 use crate::{Error, Result};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub const HTTP_DEFAULT_ROUTE: &str = "$default";
@@ -34,6 +34,8 @@ pub struct FunctionDef {
     /// `Metadata.BuildProperties.Binary`: the cargo binary (= crate) name.
     pub binary: String,
     pub timeout_secs: u64,
+    /// IAM `Policies` as `<action> <resource>` grants (see [`crate::iam::function_grants`]).
+    pub grants: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,8 +179,9 @@ impl Template {
                 .and_then(Value::as_str)
                 .ok_or_else(|| Error(format!("function {id} has no Metadata.BuildProperties.Binary")))?;
             let timeout_secs = res.pointer("/Properties/Timeout").and_then(Value::as_u64).unwrap_or(default_timeout);
-            t.functions
-                .insert(id.clone(), FunctionDef { logical_id: id.clone(), binary: binary.to_string(), timeout_secs });
+            let grants = crate::iam::function_grants(id, res).map_err(Error)?;
+            let def = FunctionDef { logical_id: id.clone(), binary: binary.to_string(), timeout_secs, grants };
+            t.functions.insert(id.clone(), def);
             let events = res.pointer("/Properties/Events").and_then(Value::as_object);
             for (ev_name, ev) in events.into_iter().flatten() {
                 let props = ev.get("Properties").cloned().unwrap_or(Value::Null);

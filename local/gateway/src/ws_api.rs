@@ -30,6 +30,8 @@ const MAX_FRAME: usize = 32 * 1024;
 pub(crate) struct WsState {
     pub ctx: Arc<Ctx>,
     pub api: WsApiDef,
+    /// Function logical id → its DynamoDB grants, enforced while it runs.
+    pub grants: HashMap<String, Arc<crate::iam::Grants>>,
     pub api_id: String,
     pub port: u16,
     pub conns: Mutex<HashMap<String, Arc<Conn>>>,
@@ -100,11 +102,12 @@ fn json_error(status: StatusCode, error_type: Option<&str>, message: &str) -> Re
 }
 
 /// Call the realtime function; Err when it panicked (Lambda would report an invocation error).
-async fn invoke(ctx: &Arc<Ctx>, event: Value) -> Result<ApiGatewayProxyResponse, String> {
+async fn invoke(st: &WsState, route: &str, event: Value) -> Result<ApiGatewayProxyResponse, String> {
     let ev: ApiGatewayWebsocketProxyRequest =
         serde_json::from_value(event).map_err(|e| format!("WebSocket event does not deserialize: {e}"))?;
-    let ctx = ctx.clone();
-    match tokio::spawn(async move { functions::realtime(&ctx, ev).await }).await {
+    let ctx = st.ctx.clone();
+    let grants = st.api.routes.get(route).and_then(|f| st.grants.get(f)).cloned().ok_or("route without function")?;
+    match tokio::spawn(crate::iam::scope(grants, async move { functions::realtime(&ctx, ev).await })).await {
         Ok(r) => Ok(r),
         Err(e) if e.is_panic() => Err("realtime panicked".into()),
         Err(e) => Err(e.to_string()),
@@ -135,7 +138,7 @@ async fn connect(
     if st.api.routes.contains_key("$connect") {
         let request_id = apigw::request_id();
         let ev = apigw::ws_connect_event(&info, &headers, uri.query().unwrap_or(""), st.port, &request_id, now);
-        let resp = match invoke(&st.ctx, ev).await {
+        let resp = match invoke(&st, "$connect", ev).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(connection = %info.connection_id, error = %e, "$connect failed");
@@ -195,7 +198,7 @@ async fn disconnect(st: &WsState, conn: &Conn, code: u16, reason: &str) {
         return;
     }
     let ev = apigw::ws_disconnect_event(&conn.info, code, reason, &apigw::request_id(), apigw::now_ms());
-    if let Err(e) = invoke(&st.ctx, ev).await {
+    if let Err(e) = invoke(st, "$disconnect", ev).await {
         tracing::error!(connection = %conn.info.connection_id, error = %e, "$disconnect failed");
     }
 }
@@ -309,7 +312,7 @@ async fn process_inbound(st: Arc<WsState>, conn: Arc<Conn>, mut rx: mpsc::Unboun
             apigw::now_ms(),
         );
         // No route responses in the template: the function's answer is not sent back.
-        if let Err(e) = invoke(&st.ctx, ev).await {
+        if let Err(e) = invoke(&st, &route, ev).await {
             tracing::error!(connection = %conn.info.connection_id, route, error = %e, "WebSocket route failed");
             let _ = conn.tx.send(Outbound::Text(error_frame("Internal server error")));
         }
