@@ -70,7 +70,14 @@ fn check_sender(user: Option<&User>, uid: UserId) -> AppResult<&User> {
     Ok(user)
 }
 
-async fn start(ctx: &Ctx, op: &Session, route: &str, kind: JobKind, payload: String, targets: Vec<String>) -> AppResult<Job> {
+async fn start(
+    ctx: &Ctx,
+    op: &Session,
+    route: &str,
+    kind: JobKind,
+    payload: String,
+    targets: Vec<String>,
+) -> AppResult<Job> {
     let id = jobs::new_id();
     let mut targets = targets;
     targets.push(format!("job:{id}"));
@@ -104,7 +111,8 @@ pub async fn send_message(
     if !found.iter().any(|u| u.uid == to) {
         return Err(AppError::not_found(format!("user {to}")));
     }
-    let payload = serde_json::to_string(&SendPayload { from: from.0, to: to.0, body, count }).map_err(AppError::internal)?;
+    let payload =
+        serde_json::to_string(&SendPayload { from: from.0, to: to.0, body, count }).map_err(AppError::internal)?;
     start(ctx, op, route, JobKind::ConsoleSend, payload, vec![target(from), target(to)]).await
 }
 
@@ -183,8 +191,10 @@ async fn push_page(ctx: &Ctx, job: &Job, p: PushPayload, cursor: Option<String>)
     let next = if page.len() == PAGE as usize { page.last().map(|u| u.uid.0.to_string()) } else { None };
     let to: Vec<UserId> = page.iter().filter(|u| !u.disabled && u.uid != from).map(|u| u.uid).collect();
     let body = &p.body;
-    let sent = jobs::bounded(to, COPIES_IN_FLIGHT, |uid| broadcasts::send_copy(ctx, &job.id, uid, text(job, from, body, uid.0)))
-        .await?;
+    let sent = jobs::bounded(to, COPIES_IN_FLIGHT, |uid| {
+        broadcasts::send_copy(ctx, &job.id, uid, text(job, from, body, uid.0))
+    })
+    .await?;
     let done = sent.iter().filter(|ok| **ok).count() as i64;
     Ok(Step { done, failed: sent.len() as i64 - done, next })
 }

@@ -75,7 +75,9 @@ async fn console_send_message_sends_count_copies_once() {
     let mut ws = Ws::connect(&app, &bob.token).await.unwrap();
     let (a, b) = (alice.uid.to_string(), bob.uid.to_string());
 
-    let job = start(&http, &tok, "/console/sendMessage", &[("from", &a), ("to", &b), ("body", "hi bob"), ("count", "3")]).await;
+    let job =
+        start(&http, &tok, "/console/sendMessage", &[("from", &a), ("to", &b), ("body", "hi bob"), ("count", "3")])
+            .await;
     let d = wait_done(&http, &tok, "/console/sendMessage", &job).await;
     assert_eq!((d["done"].as_i64(), d["failed"].as_i64()), (Some(3), Some(0)), "{d}");
     let h = history(&http, &bob, alice.uid).await;
@@ -214,7 +216,13 @@ async fn console_update_user_edits_profile_and_password() {
         .shiku_as(
             "/console/updateUser",
             &tok,
-            &[("userId", &a), ("nickname", "Alice Renamed"), ("description", "edited"), ("sex", "0"), ("birthday", "631152000")],
+            &[
+                ("userId", &a),
+                ("nickname", "Alice Renamed"),
+                ("description", "edited"),
+                ("sex", "0"),
+                ("birthday", "631152000"),
+            ],
         )
         .await;
     let d = r.shiku_ok();
@@ -222,7 +230,10 @@ async fn console_update_user_edits_profile_and_password() {
     println!("updateUser profile: {} calls", r.ddb_calls());
     let r = http.shiku_as("/user/get", &bob.token, &[("userId", &a)]).await;
     let d = r.shiku_ok();
-    assert_eq!((d["nickname"].clone(), d["description"].clone(), d["sex"].clone()), ("Alice Renamed".into(), "edited".into(), 0.into()));
+    assert_eq!(
+        (d["nickname"].clone(), d["description"].clone(), d["sex"].clone()),
+        ("Alice Renamed".into(), "edited".into(), 0.into())
+    );
     assert_eq!(audited(&app, "/console/updateUser", &format!("user:{a}")).await, 1);
 
     // Password (md5 as Shiku clients send it): the old token is refused, the new password logs in.
