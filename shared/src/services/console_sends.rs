@@ -218,12 +218,15 @@ pub async fn update_user(ctx: &Ctx, op: &Session, route: &str, uid: UserId, u: U
     if u.enabled.is_none() && u.edit.is_empty() && u.password.is_none() {
         return Err(AppError::missing("nickname"));
     }
-    let user = users::require(&ctx.db, uid).await?;
-    if u.edit.user_type.is_some() && crate::services::ocus::is_public_account(&user) {
-        return Err(AppError::forbidden("a public account keeps its type"));
-    }
-    if u.password.is_some() && (uid == SYSTEM_UID || uid == SERVICE_UID || is_protected(ctx, &user)) {
-        return Err(AppError::forbidden("operators and the system accounts change their password themselves"));
+    // The account is read only for the rules that need it (status alone: services::console).
+    if u.edit.user_type.is_some() || u.password.is_some() {
+        let user = users::require(&ctx.db, uid).await?;
+        if u.edit.user_type.is_some() && crate::services::ocus::is_public_account(&user) {
+            return Err(AppError::forbidden("a public account keeps its type"));
+        }
+        if u.password.is_some() && (uid == SYSTEM_UID || uid == SERVICE_UID || is_protected(ctx, &user)) {
+            return Err(AppError::forbidden("operators and the system accounts change their password themselves"));
+        }
     }
     if !u.edit.is_empty() {
         let entry = audit(ctx, op, route, vec![target(uid), "profile".into()]);
