@@ -13,7 +13,7 @@ use shared::services::{console, operators};
 use shared::{AppError, AppResult, Reply};
 
 /// The operator behind the call's console token.
-async fn operator(c: &Call<'_>) -> AppResult<Session> {
+pub(crate) async fn operator(c: &Call<'_>) -> AppResult<Session> {
     operators::session(c.ctx, token_from_request(c.dialect, &c.req, &c.params)).await
 }
 
@@ -65,23 +65,12 @@ async fn user_get(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::data(console_user_json(&user, online, c.ctx.now_secs())))
 }
 
-/// GET: [`user_get`]. POST userId, status (0 disabled, 1 enabled). Profile fields and
-/// password: not built yet (docs/dialects.md "Shiku console").
+/// GET: [`user_get`]. POST: crate::sends::update_user (status, profile fields, password).
 pub async fn update_user(c: &Call<'_>) -> AppResult<Reply> {
     if c.method == http::Method::GET {
         return user_get(c).await;
     }
-    let op = operator(c).await?;
-    let uid = user_id(c)?;
-    let status = match c.params.i64("status")? {
-        Some(s @ (0 | 1)) => s,
-        Some(_) => return Err(AppError::invalid("status", "must be 0 or 1")),
-        None => return Err(AppError::missing("status")),
-    };
-    console::set_enabled(c.ctx, &op, &c.route, uid, status == 1).await?;
-    let user = console::user(c.ctx, uid).await?;
-    let online = shared::services::profiles::online(c.ctx, uid).await?;
-    Ok(Reply::data(console_user_json(&user, online, c.ctx.now_secs())))
+    crate::sends::update_user(c).await
 }
 
 /// userId: disable, free the login names, revoke tokens, close sockets.

@@ -4,6 +4,7 @@
 //! (web.rs) is a page over these routes.
 
 mod console;
+mod sends;
 mod web;
 
 use lambda_http::{Body, Request, Response};
@@ -24,6 +25,8 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         (_, "/console/userStatus") => console::user_status(&c).await,
         (_, "/console/useralladd") => console::add_user(&c).await,
         (_, "/console/initSysUser") => console::init_system_users(&c).await,
+        (_, "/console/sendMessage") => sends::send_message(&c).await,
+        (_, "/console/pushToAll") => sends::push_to_all(&c).await,
         ("GET", "/console") => web::page(),
         ("GET", "/console/assets/{name}") => web::asset(&c),
         _ => Err(c.not_found()),

@@ -168,6 +168,10 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
             shared::domain::jobs::JobKind::Broadcast => {
                 shared::services::broadcasts::step(ctx, &job).await?;
             }
+            // The operator console's sends (services::console_sends).
+            shared::domain::jobs::JobKind::ConsoleSend | shared::domain::jobs::JobKind::ConsolePush => {
+                shared::services::console_sends::step(ctx, &job).await?;
+            }
         },
         Change::NoRule(other) => tracing::debug!(?other, "no delivery rule"),
         Change::Nothing => {}

@@ -71,6 +71,7 @@ fn edit_from(c: &Call<'_>) -> AppResult<Edit> {
         area_id: check::region_id(p, "areaId")?,
         avatar: None,
         location: check::location(p)?,
+        user_type: None,
     })
 }
 

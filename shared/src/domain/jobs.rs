@@ -9,17 +9,26 @@ use crate::ids::UserId;
 pub enum JobKind {
     /// A public account's mass send to its fans (services::broadcasts).
     Broadcast,
+    /// The operator console's `count` copies of a text from one account to another
+    /// (services::console_sends).
+    ConsoleSend,
+    /// The operator console's text from one account to every account (services::console_sends).
+    ConsolePush,
 }
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Broadcast => "broadcast",
+            JobKind::ConsoleSend => "consoleSend",
+            JobKind::ConsolePush => "consolePush",
         }
     }
     pub fn parse(s: &str) -> Option<JobKind> {
         match s {
             "broadcast" => Some(JobKind::Broadcast),
+            "consoleSend" => Some(JobKind::ConsoleSend),
+            "consolePush" => Some(JobKind::ConsolePush),
             _ => None,
         }
     }

@@ -128,6 +128,8 @@ pub struct Edit {
     /// An S3 key (`avatars/…`) or an absolute http(s) URL.
     pub avatar: Option<String>,
     pub location: Option<Point>,
+    /// Account type (the operator console only; 1 normal).
+    pub user_type: Option<i64>,
 }
 
 impl Edit {
@@ -142,6 +144,7 @@ impl Edit {
             && self.area_id.is_none()
             && self.avatar.is_none()
             && self.location.is_none()
+            && self.user_type.is_none()
     }
 
     /// Does the edit change what relations and live frames carry (nickname, avatar)?

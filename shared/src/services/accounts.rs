@@ -62,8 +62,23 @@ pub async fn reset_password_with_vtoken(ctx: &Ctx, token: &str, new: String) -> 
 /// close all its WebSocket connections.
 pub async fn reset_password(ctx: &Ctx, phone: Telephone, new: String) -> AppResult<()> {
     let uid = users::find_login(&ctx.db, &LoginName::Phone(phone)).await?.ok_or(AppError::AccountNotFound)?;
+    set_password(ctx, uid, new, vec![]).await
+}
+
+/// Store a new (canonical) password for `uid` with `extra` items (the console's audit entry)
+/// in its transaction, then revoke all its tokens and close all its WebSocket connections.
+pub async fn set_password(
+    ctx: &Ctx,
+    uid: crate::UserId,
+    new: String,
+    extra: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> AppResult<()> {
     let new_hash = hash_new_password(new).await?;
-    users::set_password(&ctx.db, uid, None, &new_hash, ctx.now_ms()).await?;
+    if extra.is_empty() {
+        users::set_password(&ctx.db, uid, None, &new_hash, ctx.now_ms()).await?;
+    } else {
+        users::set_password_with(&ctx.db, uid, &new_hash, ctx.now_ms(), extra).await?;
+    }
     crate::auth::revoke_all(ctx, uid, None).await
 }
 

@@ -62,11 +62,20 @@ async fn page(ctx: &Ctx, job: &Job, b: &Broadcast, cursor: Option<String>) -> Ap
 async fn copy(ctx: &Ctx, job: &Job, b: &Broadcast, fan: UserId) -> AppResult<bool> {
     let (kind, content, object_name) = b.message();
     let m = NewMessage { sender: job.owner, kind, content, client_id: Some(copy_client_id(&job.id, fan)), object_name };
+    send_copy(ctx, &job.id, fan, m).await
+}
+
+/// One job's 1:1 copy `m` (its deterministic client id set) from `m.sender` to `to`: true
+/// when stored (now or by an earlier try), false when `to` cannot get it (gone, blocked the
+/// sender). Infrastructure errors fail the page. Also the console's sends
+/// (services::console_sends).
+pub(crate) async fn send_copy(ctx: &Ctx, job_id: &str, to: UserId, m: NewMessage) -> AppResult<bool> {
     // The 1:1 conversation id is known; it is made only when the send finds none (an
     // account's later sends to the same fans save the conversation read).
-    let cid = single_id(job.owner, fan);
+    let from = m.sender;
+    let cid = single_id(from, to);
     let sent = match chat::send(ctx, &cid, m.clone()).await {
-        Err(AppError::NotFound(_)) => match convs::ensure_single(&ctx.db, ctx.now_ms(), job.owner, fan).await {
+        Err(AppError::NotFound(_)) => match convs::ensure_single(&ctx.db, ctx.now_ms(), from, to).await {
             Ok(_) => chat::send(ctx, &cid, m).await,
             Err(e) => Err(e),
         },
@@ -76,7 +85,7 @@ async fn copy(ctx: &Ctx, job: &Job, b: &Broadcast, fan: UserId) -> AppResult<boo
         Ok(_) => Ok(true),
         Err(e @ (AppError::Internal(_) | AppError::RateLimited(_))) => Err(e),
         Err(e) => {
-            tracing::info!(job = job.id, fan = fan.0, error = %e, "no copy for this fan");
+            tracing::info!(job = job_id, to = to.0, error = %e, "no copy for this target");
             Ok(false)
         }
     }

@@ -29,9 +29,27 @@ pub async fn start(
     payload: String,
     extra: Vec<TransactWriteItem>,
 ) -> AppResult<Result<Job, usize>> {
+    start_as(ctx, new_id(), kind, owner, list, payload, extra).await
+}
+
+/// A fresh job id (for callers whose `extra` items name the job, e.g. an audit entry).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// [`start`] with the id chosen by the caller ([`new_id`]).
+pub async fn start_as(
+    ctx: &Ctx,
+    id: String,
+    kind: JobKind,
+    owner: UserId,
+    list: &str,
+    payload: String,
+    extra: Vec<TransactWriteItem>,
+) -> AppResult<Result<Job, usize>> {
     let now = ctx.now_ms();
     let job = Job {
-        id: uuid::Uuid::new_v4().simple().to_string(),
+        id,
         kind,
         owner,
         list: list.to_string(),

@@ -92,6 +92,18 @@ pub async fn get_profiles(db: &Db, uids: &[UserId]) -> AppResult<Vec<UserProfile
 /// Without a location: one UpdateItem (ALL_NEW). With a location: one
 /// TransactWriteItems (profile + GEO item) and one GetItem.
 pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<UserProfile> {
+    update_with(db, uid, now_ms, e, vec![]).await
+}
+
+/// [`update`] with the caller's `extra` items (e.g. the console's audit entry) in its
+/// transaction: with `extra` or a location, one TransactWriteItems and one GetItem.
+pub async fn update_with(
+    db: &Db,
+    uid: UserId,
+    now_ms: i64,
+    e: &Edit,
+    extra: Vec<TransactWriteItem>,
+) -> AppResult<UserProfile> {
     if e.is_empty() {
         return Err(AppError::missing("nickname"));
     }
@@ -117,6 +129,7 @@ pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<Us
         ("provinceId", ":prv", e.province_id),
         ("cityId", ":city", e.city_id),
         ("areaId", ":area", e.area_id),
+        ("userType", ":ut", e.user_type),
     ] {
         if let Some(v) = v {
             sets.push(format!("{attr} = {ph}"));
@@ -135,7 +148,7 @@ pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<Us
     let expr = format!("SET {}", sets.join(", "));
     let not_found = || AppError::not_found(format!("user {uid}"));
     match e.location {
-        None => {
+        None if extra.is_empty() => {
             let mut u = db
                 .client
                 .update_item()
@@ -155,7 +168,7 @@ pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<Us
                 Err(err) => Err(err.into()),
             }
         }
-        Some(p) => {
+        location => {
             let mut u = Update::builder()
                 .table_name(&db.table)
                 .set_key(Some(key(uid)))
@@ -164,18 +177,17 @@ pub async fn update(db: &Db, uid: UserId, now_ms: i64, e: &Edit) -> AppResult<Us
             for (k, v) in vals {
                 u = u.expression_attribute_values(k, v);
             }
-            let put = Put::builder()
-                .table_name(&db.table)
-                .set_item(Some(geo::item(uid, p, now_ms / 1000)))
-                .build()
-                .expect("set");
-            let r = db
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(u.build().expect("set")).build())
-                .transact_items(TransactWriteItem::builder().put(put).build())
-                .send()
-                .await;
+            let mut items = vec![TransactWriteItem::builder().update(u.build().expect("set")).build()];
+            if let Some(p) = location {
+                let put = Put::builder()
+                    .table_name(&db.table)
+                    .set_item(Some(geo::item(uid, p, now_ms / 1000)))
+                    .build()
+                    .expect("set");
+                items.push(TransactWriteItem::builder().put(put).build());
+            }
+            items.extend(extra);
+            let r = db.client.transact_write_items().set_transact_items(Some(items)).send().await;
             match r {
                 Ok(_) => get(db, uid).await?.ok_or_else(not_found),
                 Err(err) if super::is_condition_failure(&err) => Err(not_found()),

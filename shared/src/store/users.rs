@@ -279,6 +279,34 @@ pub async fn create_fixed_with(
 /// Replace the stored password hash. With `expected`, only if the stored hash
 /// is still that one (a change that raced another change fails with
 /// `Conflict`); without, only if the account exists (`AccountNotFound`).
+/// Store a new password hash with the caller's `extra` items (the console's audit entry) in
+/// one TransactWriteItems. `AccountNotFound` when the account is gone.
+pub async fn set_password_with(
+    db: &Db,
+    uid: UserId,
+    new_hash: &str,
+    now_ms: i64,
+    extra: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> AppResult<()> {
+    use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+    let u = Update::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(uid), PROFILE_SK)))
+        .update_expression("SET pwd = :new, pwdChangedAt = :now")
+        .expression_attribute_values(":new", s(new_hash))
+        .expression_attribute_values(":now", n(now_ms))
+        .condition_expression("attribute_exists(pk)")
+        .build()
+        .expect("key and expression set");
+    let mut items = vec![TransactWriteItem::builder().update(u).build()];
+    items.extend(extra);
+    match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if is_condition_failure(&e) => Err(AppError::AccountNotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn set_password(db: &Db, uid: UserId, expected: Option<&str>, new_hash: &str, now_ms: i64) -> AppResult<()> {
     let mut u = db
         .client

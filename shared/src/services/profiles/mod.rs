@@ -147,7 +147,18 @@ pub fn reachable(me: UserId, name: &LoginName, p: &UserProfile) -> bool {
 /// Apply an edit of my profile and answer the new profile. A nickname or avatar change then
 /// refreshes the copies on relations and records the live frame ([`after_change`]).
 pub async fn edit(ctx: &Ctx, me: UserId, e: &Edit) -> AppResult<Card> {
-    let p = profiles::update(&ctx.db, me, ctx.now_ms(), e).await?;
+    edit_with(ctx, me, e, vec![]).await
+}
+
+/// [`edit`] with the caller's `extra` items (the console's audit entry) in the profile
+/// write's transaction.
+pub async fn edit_with(
+    ctx: &Ctx,
+    me: UserId,
+    e: &Edit,
+    extra: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> AppResult<Card> {
+    let p = profiles::update_with(&ctx.db, me, ctx.now_ms(), e, extra).await?;
     after_change(ctx, e, &p, true).await;
     Ok(card(ctx, p).await)
 }
