@@ -102,7 +102,7 @@
     f.hidden = false;
     $("#e-id").textContent = `${u.nickname} (${u.userId})`;
     f.userId.value = u.userId; f.nickname.value = u.nickname ?? ""; f.description.value = u.description ?? "";
-    f.sex.value = ""; f.userType.value = ""; f.password.value = "";
+    f.sex.value = ""; f.password.value = "";
     f.nickname.focus();
   }
 
