@@ -61,3 +61,60 @@ async fn operator_signs_in_finds_and_disables_a_shiku_user() {
     b.wait_for(&row).await;
     b.screenshot("users-phone").await;
 }
+
+/// An operator renames a user from the Users page and sends them two copies of a message
+/// from the Send page, following the job's progress; the user's Shiku client sees both.
+#[tokio::test]
+async fn operator_edits_a_user_and_sends_them_a_message() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let from = register(&http, &phone(), "secret1", "Sender").await;
+    let to = register(&http, &phone(), "secret1", "Editme").await;
+
+    let b = Browser::start().await;
+    b.client.goto(&format!("{}/console", app.http_url)).await.unwrap();
+    b.fill("#si-phone", "admin").await;
+    b.fill("#si-password", "admin123").await;
+    b.click("#signin button[type=submit]").await;
+    b.wait_for("dd[data-key='Users']").await;
+
+    // Users → Edit → new nickname.
+    b.click("#nav [data-page='users']").await;
+    b.fill("#u-nick", "Editme").await;
+    b.click("#users-search button[type=submit]").await;
+    let row = format!("#users-table tr[data-user-id='{}']", to.uid);
+    b.wait_for(&row).await;
+    b.click(&format!("{row} button[aria-label='Edit Editme']")).await;
+    b.wait_for("#user-edit:not([hidden])").await;
+    assert_eq!(b.unlabelled_controls().await, Vec::<String>::new());
+    b.fill("#e-nick", "Edited").await;
+    b.screenshot("user-edit").await;
+    b.click("#user-edit button[type=submit]").await;
+    b.status_contains("Save user: done").await;
+    let r = http.shiku_as("/user/get", &to.token, &[("userId", &to.uid.to_string())]).await;
+    assert_eq!(r.shiku_ok()["nickname"], "Edited", "{}", r.text);
+
+    // Send → two copies, progress until done.
+    b.click("#nav [data-page='broadcast']").await;
+    b.fill("#s-from", &from.uid.to_string()).await;
+    b.fill("#s-to", &to.uid.to_string()).await;
+    b.fill("#s-body", "hello from the console").await;
+    b.fill("#s-count", "2").await;
+    b.click("#send-one button[type=submit]").await;
+    b.status_contains("Send: done").await;
+    let start = std::time::Instant::now();
+    loop {
+        b.click("#job-refresh").await;
+        b.status_contains("Progress: done").await;
+        if b.text("#job").await.contains("done, 2 sent") {
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "job: {}", b.text("#job").await);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    b.screenshot("send").await;
+    let r = http.shiku_as("/tigase/shiku_msgs", &to.token, &[("receiver", &from.uid.to_string())]).await;
+    let msgs = r.shiku_ok().as_array().unwrap().clone();
+    let copies = msgs.iter().filter(|m| m["content"] == "hello from the console").count();
+    assert_eq!(copies, 2, "{}", r.text);
+}
