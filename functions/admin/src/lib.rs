@@ -4,6 +4,7 @@
 //! (web.rs) is a page over these routes.
 
 mod console;
+mod logs;
 mod web;
 
 use lambda_http::{Body, Request, Response};
@@ -24,6 +25,11 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         (_, "/console/userStatus") => console::user_status(&c).await,
         (_, "/console/useralladd") => console::add_user(&c).await,
         (_, "/console/initSysUser") => console::init_system_users(&c).await,
+        // message logs (logs.rs)
+        (_, "/console/chat_logs_all") => logs::chat_logs(&c).await,
+        (_, "/console/chat_logs_all/del") => logs::chat_logs_del(&c).await,
+        (_, "/console/groupchat_logs_all") => logs::group_logs(&c).await,
+        (_, "/console/groupchat_logs_all/del") => logs::group_logs_del(&c).await,
         ("GET", "/console") => web::page(),
         ("GET", "/console/assets/{name}") => web::asset(&c),
         _ => Err(c.not_found()),
