@@ -4,6 +4,7 @@
 //! (web.rs) is a page over these routes.
 
 mod console;
+mod logs;
 mod sends;
 mod web;
 
@@ -27,6 +28,11 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         (_, "/console/initSysUser") => console::init_system_users(&c).await,
         (_, "/console/sendMessage") => sends::send_message(&c).await,
         (_, "/console/pushToAll") => sends::push_to_all(&c).await,
+        // message logs (logs.rs)
+        (_, "/console/chat_logs_all") => logs::chat_logs(&c).await,
+        (_, "/console/chat_logs_all/del") => logs::chat_logs_del(&c).await,
+        (_, "/console/groupchat_logs_all") => logs::group_logs(&c).await,
+        (_, "/console/groupchat_logs_all/del") => logs::group_logs_del(&c).await,
         ("GET", "/console") => web::page(),
         ("GET", "/console/assets/{name}") => web::asset(&c),
         _ => Err(c.not_found()),

@@ -165,6 +165,13 @@ pub async fn recall(ctx: &Ctx, me: UserId, cid: &str, which: impl FnOnce() -> Ap
     convs::recall(&ctx.db, ctx.now_ms(), cid, seq, me, admin).await
 }
 
+/// Recall by a console operator (services::console_logs, `/console/*_logs_all/del`): any
+/// message of any conversation, as a room admin recalls (the same tombstone; `delivery`
+/// pushes the same `recall` frames to the members). Idempotent on a tombstone.
+pub async fn recall_as_operator(ctx: &Ctx, op: UserId, cid: &str, seq: i64) -> AppResult<Message> {
+    convs::recall(&ctx.db, ctx.now_ms(), cid, seq, op, true).await
+}
+
 /// A sync page of one conversation: its message frames, whether there is more, the next seq.
 pub struct SyncPage {
     pub frames: Vec<Value>,

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod config;
 pub mod connections;
 pub mod console;
+pub mod console_logs;
 pub mod conversations;
 pub mod courses;
 pub mod events;

@@ -8,6 +8,7 @@ mod browser;
 mod chat;
 mod chat_dialects;
 mod console;
+mod console_logs;
 mod console_sends;
 mod console_web;
 mod contacts;
