@@ -116,7 +116,7 @@ async fn newest(ctx: &Ctx, scope: &Scope, w: Window, want: usize) -> AppResult<(
         more |= m;
         all.extend(msgs);
     }
-    all.sort_by(|x, y| (y.ts, y.seq).cmp(&(x.ts, x.seq)));
+    all.sort_by_key(|m| std::cmp::Reverse((m.ts, m.seq)));
     if all.len() > want {
         all.truncate(want);
         more = true;
