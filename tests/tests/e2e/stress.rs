@@ -257,8 +257,9 @@ async fn delivery_reads_members_once_per_batch_and_posts_in_seq_order() {
     let (res, calls) = shared::metrics::count_ddb_calls(local_gateway::functions::delivery(&app.ctx, ev)).await;
     res.expect("delivery");
     assert_eq!(
-        calls, 1,
-        "one member Query (connection ids ride on the member items) for {N} messages of one conversation"
+        calls, 2,
+        "one member Query (connection ids ride on the member items) and one day-counter UpdateItem \
+         (store/stats.rs) for {N} messages of one conversation"
     );
 
     for (i, mut ws) in sockets.into_iter().enumerate() {
