@@ -1,10 +1,12 @@
 //! `admin` endpoints (routes: infra/template.yaml, `AdminFunction`): the Shiku operator
-//! console's JSON routes (`/console/*`, console.rs). Every route but `/console/login` takes
+//! console's JSON routes (`/console/*`: accounts in console.rs, jobs in sends.rs, message
+//! logs in logs.rs, rooms in rooms.rs). Every route but `/console/login` takes
 //! a console token (shared::services::operators); user tokens are refused. The web console
 //! (web.rs) is a page over these routes.
 
 mod console;
 mod logs;
+mod rooms;
 mod sends;
 mod web;
 
@@ -33,6 +35,13 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
         (_, "/console/chat_logs_all/del") => logs::chat_logs_del(&c).await,
         (_, "/console/groupchat_logs_all") => logs::group_logs(&c).await,
         (_, "/console/groupchat_logs_all/del") => logs::group_logs_del(&c).await,
+        // rooms (rooms.rs)
+        (_, "/console/roomList") => rooms::room_list(&c).await,
+        (_, "/console/addRoom") => rooms::add_room(&c).await,
+        (_, "/console/roomUserManager") => rooms::room_user_manager(&c).await,
+        (_, "/console/deleteRoom") => rooms::delete_room(&c).await,
+        (_, "/console/deleteMember") => rooms::delete_member(&c).await,
+        (_, "/console/roomMsgDetail") => rooms::room_msg_detail(&c).await,
         ("GET", "/console") => web::page(),
         ("GET", "/console/assets/{name}") => web::asset(&c),
         _ => Err(c.not_found()),

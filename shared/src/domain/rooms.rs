@@ -265,11 +265,21 @@ pub struct GroupEvent {
     pub by: UserId,
     pub extra: serde_json::Value,
     pub also_to: Vec<UserId>,
+    /// An operator console change's audit entry: written in every transaction that writes
+    /// this event (store/groups.rs), so a console change through a rooms rule is audited
+    /// atomically with it.
+    pub audit: Option<crate::domain::audit::AuditEntry>,
 }
 
 impl GroupEvent {
     pub fn new(kind: &str, by: UserId, extra: serde_json::Value) -> GroupEvent {
-        GroupEvent { kind: kind.to_string(), by, extra, also_to: vec![] }
+        GroupEvent { kind: kind.to_string(), by, extra, also_to: vec![], audit: None }
+    }
+
+    /// The event of an operator console change, audited in its transaction.
+    pub fn audited(mut self, entry: Option<&crate::domain::audit::AuditEntry>) -> GroupEvent {
+        self.audit = entry.cloned();
+        self
     }
 
     pub fn also_to(mut self, uids: &[UserId]) -> GroupEvent {

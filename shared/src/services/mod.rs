@@ -7,6 +7,7 @@ pub mod chat;
 pub mod config;
 pub mod console;
 pub mod console_logs;
+pub mod console_rooms;
 pub mod console_sends;
 pub mod conversations;
 pub mod courses;

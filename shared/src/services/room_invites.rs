@@ -105,6 +105,21 @@ pub async fn invite_with(
 ) -> AppResult<Vec<UserId>> {
     let (room, mine) = rooms::as_member(db, cid, inviter).await?;
     may_invite(&room, &mine)?;
+    add_screened(db, now, &room, inviter, uids, event).await
+}
+
+/// The invite path once the inviter is allowed ([`invite_with`]; an operator adds to any room
+/// as its owner's invitation, console `roomUserManager`): the same screening, capacity and
+/// events. Returns the users added.
+pub async fn add_screened(
+    db: &Db,
+    now: i64,
+    room: &Room,
+    inviter: UserId,
+    uids: &[UserId],
+    event: &(dyn Fn(&[UserId]) -> GroupEvent + Sync),
+) -> AppResult<Vec<UserId>> {
+    let cid = room.id.as_str();
     let uids = sorted(uids, inviter);
     if uids.is_empty() {
         return Ok(uids);

@@ -2,6 +2,7 @@
 //! leave, kick, dismiss, transfer, notices). Shiku `/room/*`, SealTalk `/group/*` and Minxing
 //! groups call these; the store only writes what they decide (docs/dialects.md "Rooms").
 
+use crate::domain::audit::AuditEntry;
 use crate::domain::rooms::{Changes, DismissedRoom, Notice, Room, RoomMember, ADMIN, MAX_USERS};
 use crate::domain::users::User;
 use crate::error::{AppError, AppResult};
@@ -11,7 +12,7 @@ use crate::store::{invites, notices, room_writes, users, Db};
 use serde_json::json;
 use std::collections::HashMap;
 
-pub use super::room_invites::{create_group, create_room, invite, invite_with, may_invite};
+pub use super::room_invites::{add_screened, create_group, create_room, invite, invite_with, may_invite};
 
 pub fn require_admin(m: &RoomMember) -> AppResult<()> {
     if m.is_admin() {
@@ -69,23 +70,43 @@ pub async fn join(db: &Db, now: i64, me: UserId, cid: &str) -> AppResult<()> {
 /// Leave a room. The owner hands it to the longest-standing admin, else the longest-standing
 /// member (as SealTalk does); a room whose last member leaves is dismissed.
 pub async fn leave(db: &Db, now: i64, me: UserId, cid: &str) -> AppResult<()> {
-    let (_, mine) = rooms::as_member(db, cid, me).await?;
+    depart(db, now, cid, me, None).await
+}
+
+/// An operator removes `uid` from a room (console `deleteMember`): the leave rule ([`leave`]:
+/// an owner hands the room over, the last member's room is dismissed), announced as a
+/// `kicked` event by the operator; `audit` joins the removal's (or dismissal's) transaction.
+/// Not a member: not found.
+pub async fn remove_by_operator(db: &Db, now: i64, cid: &str, uid: UserId, audit: &AuditEntry) -> AppResult<()> {
+    depart(db, now, cid, uid, Some(audit)).await
+}
+
+/// `uid` leaves (`by` None) or is removed by an operator (`by`: the console's audit entry).
+async fn depart(db: &Db, now: i64, cid: &str, uid: UserId, by: Option<&AuditEntry>) -> AppResult<()> {
+    let (_, mine) = rooms::as_member(db, cid, uid).await?;
+    let actor = by.map(|a| a.operator).unwrap_or(uid);
     if mine.is_owner() {
         let (_, members) =
             rooms::with_members(db, cid).await?.ok_or_else(|| AppError::not_found(format!("room {cid}")))?;
-        let mut others: Vec<&RoomMember> = members.iter().filter(|m| m.uid != me).collect();
+        let mut others: Vec<&RoomMember> = members.iter().filter(|m| m.uid != uid).collect();
         others.sort_by_key(|m| (m.role != ADMIN, m.joined_at, m.uid));
         let Some(next) = others.first() else {
-            return dismiss(db, now, me, cid).await;
+            return dismiss_as(db, now, actor, cid, by).await;
         };
         let nick = users::get(db, next.uid).await?.map(|u| u.nickname).unwrap_or_default();
-        let ev = GroupEvent::new("transferred", me, json!({"from": me.0, "to": next.uid.0}));
-        if !room_writes::transfer(db, now, cid, (me, next.uid), &nick, &ev).await? {
+        let ev = GroupEvent::new("transferred", actor, json!({"from": uid.0, "to": next.uid.0}));
+        if !room_writes::transfer(db, now, cid, (uid, next.uid), &nick, &ev).await? {
             return Err(AppError::Conflict("the room changed meanwhile, try again".into()));
         }
     }
-    let ev = GroupEvent::new("left", me, json!({"userId": me.0})).also_to(&[me]);
-    invites::remove_member(db, now, cid, me, &ev).await?;
+    let ev = match by {
+        None => GroupEvent::new("left", uid, json!({"userId": uid.0})),
+        Some(a) => GroupEvent::new("kicked", a.operator, json!({"userIds": [uid.0], "userId": uid.0})).audited(Some(a)),
+    };
+    let removed = invites::remove_member(db, now, cid, uid, &ev.also_to(&[uid])).await?;
+    if !removed && by.is_some() {
+        return Err(AppError::not_found(format!("member {uid}")));
+    }
     Ok(())
 }
 
@@ -116,7 +137,13 @@ pub async fn kick(db: &Db, now: i64, me: UserId, cid: &str, targets: &[UserId]) 
 pub async fn dismiss(db: &Db, now: i64, me: UserId, cid: &str) -> AppResult<()> {
     let (_, mine) = rooms::as_member(db, cid, me).await?;
     require_owner(&mine)?;
-    invites::dismiss(db, now, cid, GroupEvent::new("dismissed", me, json!({}))).await?;
+    dismiss_as(db, now, me, cid, None).await
+}
+
+/// The dismissal itself, once allowed (the owner, [`dismiss`]; an operator with the console's
+/// `audit` entry, written in the transaction that deletes the room). Unknown: not found.
+pub async fn dismiss_as(db: &Db, now: i64, by: UserId, cid: &str, audit: Option<&AuditEntry>) -> AppResult<()> {
+    invites::dismiss(db, now, cid, GroupEvent::new("dismissed", by, json!({})).audited(audit)).await?;
     Ok(())
 }
 

@@ -74,9 +74,10 @@ async fn create_group_once(
     meta.insert("name".into(), s(name));
     meta.insert("owner".into(), n(owner.0));
     meta.insert("lastSeq".into(), n(0));
-    // Directory of all groups (Xuanxuan getChatGroups, admin room list).
+    // Directory of all groups, private ones included, by creation time (Xuanxuan
+    // getChatGroups, console roomList); dismissing deletes META, so it leaves with it.
     meta.insert("gsi2pk".into(), s(super::keys::GROUPS_GSI2PK));
-    meta.insert("gsi2sk".into(), s(&cid));
+    meta.insert("gsi2sk".into(), s(super::keys::groups_gsi2sk(now, &cid)));
     meta.insert("createdAt".into(), n(now));
     let mut all: Vec<UserId> = members.iter().copied().filter(|m| *m != owner).collect();
     all.sort();
@@ -170,9 +171,12 @@ fn event_item(ev: &GroupEvent, cid: &str, now_ms: i64) -> Item {
 }
 
 /// The event's Put, written in the SAME transaction as the change it reports, so members
-/// never miss a change nor hear of one that did not happen.
-pub(crate) fn event_put(db: &Db, ev: &GroupEvent, cid: &str, now_ms: i64) -> TransactWriteItem {
-    put(db, event_item(ev, cid, now_ms), None)
+/// never miss a change nor hear of one that did not happen; with it the audit entry's Put
+/// when a console change made it.
+pub(crate) fn event_puts(db: &Db, ev: &GroupEvent, cid: &str, now_ms: i64) -> Vec<TransactWriteItem> {
+    let mut v = vec![put(db, event_item(ev, cid, now_ms), None)];
+    v.extend(ev.audit.as_ref().map(|a| super::audit::put(db, a)));
+    v
 }
 
 /// The frame of a group event: `{"event":"group","type",…}` with both `roomId` (Shiku) and
@@ -195,7 +199,7 @@ pub(crate) async fn transact_why(
     now_ms: i64,
     events: &[GroupEvent],
 ) -> AppResult<Option<usize>> {
-    let items = writes.into_iter().chain(events.iter().map(|e| event_put(db, e, cid, now_ms))).collect();
+    let items = writes.into_iter().chain(events.iter().flat_map(|e| event_puts(db, e, cid, now_ms))).collect();
     match db.client.transact_write_items().set_transact_items(Some(items)).send().await {
         Ok(_) => Ok(None),
         Err(e) => match super::failed_conditions(&e) {
@@ -214,7 +218,7 @@ pub(crate) async fn transact(
     now_ms: i64,
     events: &[GroupEvent],
 ) -> AppResult<bool> {
-    let items = writes.into_iter().chain(events.iter().map(|e| event_put(db, e, cid, now_ms))).collect();
+    let items = writes.into_iter().chain(events.iter().flat_map(|e| event_puts(db, e, cid, now_ms))).collect();
     applied(db.client.transact_write_items().set_transact_items(Some(items)).send().await)
 }
 

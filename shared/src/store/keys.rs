@@ -153,6 +153,11 @@ pub const DISMISSED_SK: &str = "DISMISSED";
 pub const GROUPS_SK: &str = "GROUPS";
 /// GSI2 partition of the directory of every group (sort key: the conversation id).
 pub const GROUPS_GSI2PK: &str = "GROUPS";
+/// GSI2 sort key of a group in the directory: `<createdAt:013>#<cid>` (newest first when
+/// read backwards: the console's room list).
+pub fn groups_gsi2sk(created_ms: i64, cid: &str) -> String {
+    format!("{created_ms:013}#{cid}")
+}
 /// GSI1 partition of the public room directory (sort key: `<createdAt:013>`).
 pub const PUBROOMS_GSI1PK: &str = "PUBROOMS";
 

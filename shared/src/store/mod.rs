@@ -8,6 +8,7 @@ pub mod config;
 pub mod connections;
 pub mod console;
 pub mod console_logs;
+pub mod console_rooms;
 pub mod conversations;
 pub mod courses;
 pub mod events;

@@ -4,6 +4,7 @@ pub mod broadcasts;
 pub mod chat;
 pub mod codes;
 pub mod console;
+pub mod console_rooms;
 pub mod files;
 pub mod ocus;
 pub mod org;
