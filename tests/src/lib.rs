@@ -358,3 +358,32 @@ pub fn st_code(r: &Resp) -> i64 {
     assert_eq!(r.status, 200, "{}", r.text);
     r.body["code"].as_i64().unwrap_or_else(|| panic!("no code: {}", r.text))
 }
+
+/// Operator console helpers (console*.rs).
+pub mod console {
+    use super::{Http, Resp, TestApp};
+
+    /// The provisioned operator `admin` / `admin123` (shared::provision) logs in.
+    pub async fn login_resp(http: &Http) -> Resp {
+        let pw = shared::auth::md5_hex("admin123");
+        http.shiku("/console/login", &[("telephone", "admin"), ("password", &pw)]).await
+    }
+
+    /// A console token of the provisioned operator.
+    pub async fn login(http: &Http) -> String {
+        let r = login_resp(http).await;
+        r.shiku_ok()["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// The targets of today's (UTC) audit entries for `route`.
+    pub async fn audit_targets(app: &TestApp, route: &str) -> Vec<Vec<String>> {
+        let day = shared::domain::audit::day(app.ctx.now_ms());
+        let all = shared::store::audit::of_day(&app.ctx.db, &day, 1000).await.unwrap();
+        all.into_iter().filter(|e| e.route == route).map(|e| e.targets).collect()
+    }
+
+    /// How many of today's audit entries for `route` name `target`.
+    pub async fn audited(app: &TestApp, route: &str, target: &str) -> usize {
+        audit_targets(app, route).await.iter().filter(|t| t.iter().any(|x| x == target)).count()
+    }
+}

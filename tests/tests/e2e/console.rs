@@ -2,6 +2,7 @@
 //! deleteUser,userStatus}`): operators only, console tokens only on /console/*, audit in
 //! the transaction of every change, protected accounts, call budgets.
 
+use e2e::console::{audited, login, login_resp};
 use e2e::*;
 use serde_json::Value;
 use shared::auth::md5_hex;
@@ -13,22 +14,6 @@ const NOT_FOUND: i64 = 1010104;
 const TOKEN_INVALID: i64 = 1030102;
 const FORBIDDEN: i64 = 1030103;
 const BAD_CREDENTIALS: i64 = 1040102;
-
-/// The provisioned operator `admin` / `admin123` (shared::provision) logs in to the console.
-async fn console_login(http: &Http) -> String {
-    let r = http.shiku("/console/login", &[("telephone", "admin"), ("password", &md5_hex("admin123"))]).await;
-    assert!(r.ddb_calls() <= 4, "login: {} calls", r.ddb_calls());
-    let d = r.shiku_ok();
-    assert_eq!(d["expires_in"], 8 * 3600, "{}", r.text);
-    d["access_token"].as_str().unwrap().to_string()
-}
-
-/// Audit entries of today (UTC) naming `target` for `route`.
-async fn audited(app: &TestApp, route: &str, target: &str) -> usize {
-    let day = shared::domain::audit::day(app.ctx.now_ms());
-    let all = shared::store::audit::of_day(&app.ctx.db, &day, 1000).await.unwrap();
-    all.iter().filter(|e| e.route == route && e.targets.iter().any(|t| t == target)).count()
-}
 
 /// True when the server closes the socket before `wait` ends.
 async fn closed_within(ws: &mut Ws, wait: Duration) -> bool {
@@ -55,7 +40,10 @@ async fn console_tokens_are_for_operators_and_console_routes_only() {
     let r = http.shiku("/console/login", &[("telephone", "admin")]).await;
     assert_eq!(r.shiku_code(), MISSING, "{}", r.text);
 
-    let tok = console_login(&http).await;
+    let r = login_resp(&http).await;
+    assert!(r.ddb_calls() <= 4, "login: {} calls", r.ddb_calls());
+    assert_eq!(r.shiku_ok()["expires_in"], 8 * 3600, "{}", r.text);
+    let tok = r.shiku_ok()["access_token"].as_str().unwrap().to_string();
     // user token refused on /console/*, no token refused
     let r = http.shiku_as("/console/userStatus", &alice.token, &[]).await;
     assert_eq!(r.shiku_code(), TOKEN_INVALID, "{}", r.text);
@@ -88,7 +76,7 @@ async fn console_tokens_are_for_operators_and_console_routes_only() {
 async fn delete_user_disables_frees_names_revokes_and_closes_sockets() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let bob = register(&http, &phone(), "secret1", "Bob").await;
     let mut ws = Ws::connect(&app, &bob.token).await.unwrap();
     let uid = bob.uid.to_string();
@@ -147,7 +135,7 @@ async fn delete_user_disables_frees_names_revokes_and_closes_sockets() {
 async fn update_user_status_disables_and_enables() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let carol = register(&http, &phone(), "secret1", "Carol").await;
     let uid = carol.uid.to_string();
     let get = |t: &str| {
@@ -195,7 +183,7 @@ async fn update_user_status_disables_and_enables() {
 async fn user_list_pages_searches_and_filters_within_budget() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let alice = register(&http, &phone(), "secret1", "Alice").await;
     let _alfred = register(&http, &phone(), "secret1", "Alfred").await;
     let _bob = register(&http, &phone(), "secret1", "Bob").await;
@@ -250,7 +238,7 @@ async fn user_list_pages_searches_and_filters_within_budget() {
 async fn useralladd_and_init_sys_user_are_audited_and_idempotent() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let user = register(&http, &phone(), "secret1", "Dave").await;
 
     // initSysUser: 10000 exists (provisioned), 10005 is made once
@@ -322,7 +310,7 @@ async fn messages_today(http: &Http, tok: &str) -> i64 {
 async fn user_status_counts_messages_delivered_today() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let ps = people(&http, 3).await;
     let cid = group(&http, &ps[0], &[&ps[1], &ps[2]], "counted").await;
     let before = messages_today(&http, &tok).await;

@@ -3,30 +3,22 @@
 //! without recalled messages, deletion tombstones through the recall rule (members' sockets
 //! hear `recall`), audited before it acts, idempotent; call budgets.
 
+use e2e::console::{audit_targets, login};
 use e2e::rooms::room;
 use e2e::*;
+
 use serde_json::{json, Value};
-use shared::auth::md5_hex;
+
+/// Today's audit entries for `route` naming every one of `targets`.
+async fn audited(app: &TestApp, route: &str, targets: &[&str]) -> Vec<Vec<String>> {
+    let all = audit_targets(app, route).await;
+    all.into_iter().filter(|e| targets.iter().all(|t| e.iter().any(|x| x == t))).collect()
+}
 
 const BAD_PARAM: i64 = 1010101;
 const MISSING: i64 = 1010102;
 const NOT_FOUND: i64 = 1010104;
 const TOKEN_INVALID: i64 = 1030102;
-
-async fn console_login(http: &Http) -> String {
-    let r = http.shiku("/console/login", &[("telephone", "admin"), ("password", &md5_hex("admin123"))]).await;
-    r.shiku_ok()["access_token"].as_str().unwrap().to_string()
-}
-
-/// Audit entries of today (UTC) for `route` naming every one of `targets`.
-async fn audited(app: &TestApp, route: &str, targets: &[&str]) -> Vec<Vec<String>> {
-    let day = shared::domain::audit::day(app.ctx.now_ms());
-    let all = shared::store::audit::of_day(&app.ctx.db, &day, 1000).await.unwrap();
-    all.into_iter()
-        .filter(|e| e.route == route && targets.iter().all(|t| e.targets.iter().any(|x| x == t)))
-        .map(|e| e.targets)
-        .collect()
-}
 
 fn bodies(d: &Value) -> Vec<String> {
     d["list"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap().to_string()).collect()
@@ -44,7 +36,7 @@ async fn group_logs_list_and_delete_through_recall() {
         send_http(&http, &member, &rid, b).await;
     }
     let elsewhere = send_http(&http, &owner, &other, "elsewhere").await["id"].as_str().unwrap().to_string();
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let list = |form: Vec<(&'static str, String)>| {
         let (http, tok) = (&http, tok.clone());
         async move {
@@ -171,7 +163,7 @@ async fn chat_logs_pair_and_person_deleted_across_dialects() {
     ack(&mut wc).await;
     wb.send(json!({"action": "send", "to": c.uid, "content": "b to c"})).await;
     ack(&mut wb).await;
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let call = |path: &'static str, form: Vec<(&'static str, String)>| {
         let (http, tok) = (&http, tok.clone());
         async move {
@@ -281,7 +273,7 @@ async fn deletion_resumes_past_its_limit() {
     for b in ["1", "2", "3", "4", "5"] {
         send_http(&http, &owner, &rid, b).await;
     }
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let op = shared::services::operators::session(&app.ctx, Some(tok)).await.unwrap();
     let scope = Scope::Room(rid.clone());
     let route = "/console/groupchat_logs_all/del";

@@ -3,6 +3,7 @@
 //! each target served exactly once (history and socket), replays store nothing twice;
 //! progress by `jobId`; audit entries; bad input refused; call budgets.
 
+use e2e::console::{audited, login};
 use e2e::*;
 use serde_json::Value;
 use shared::auth::md5_hex;
@@ -15,17 +16,6 @@ const NOT_FOUND: i64 = 1010104;
 const TOKEN_INVALID: i64 = 1030102;
 const FORBIDDEN: i64 = 1030103;
 const WAIT: Duration = Duration::from_secs(10);
-
-async fn console_login(http: &Http) -> String {
-    let r = http.shiku("/console/login", &[("telephone", "admin"), ("password", &md5_hex("admin123"))]).await;
-    r.shiku_ok()["access_token"].as_str().unwrap().to_string()
-}
-
-async fn audited(app: &TestApp, route: &str, target: &str) -> usize {
-    let day = shared::domain::audit::day(app.ctx.now_ms());
-    let all = shared::store::audit::of_day(&app.ctx.db, &day, 1000).await.unwrap();
-    all.iter().filter(|e| e.route == route && e.targets.iter().any(|t| t == target)).count()
-}
 
 /// `who`'s 1:1 history with `peer` (Shiku `/tigase/shiku_msgs`).
 async fn history(http: &Http, who: &Person, peer: i64) -> Vec<Value> {
@@ -69,7 +59,7 @@ async fn count_messages(ws: &mut Ws, wait: Duration) -> usize {
 async fn console_send_message_sends_count_copies_once() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let alice = register(&http, &phone(), "secret1", "Alice").await;
     let bob = register(&http, &phone(), "secret1", "Bob").await;
     let mut ws = Ws::connect(&app, &bob.token).await.unwrap();
@@ -120,7 +110,7 @@ async fn console_send_message_sends_count_copies_once() {
 async fn console_send_message_refuses_bad_input() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let alice = register(&http, &phone(), "secret1", "Alice").await;
     let bob = register(&http, &phone(), "secret1", "Bob").await;
     let (a, b) = (alice.uid.to_string(), bob.uid.to_string());
@@ -159,7 +149,7 @@ async fn console_send_message_refuses_bad_input() {
 async fn console_push_to_all_reaches_every_enabled_account_once() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let sender = register(&http, &phone(), "secret1", "Sender").await;
     let users = people(&http, 3).await;
     let off = register(&http, &phone(), "secret1", "Off").await;
@@ -207,7 +197,7 @@ async fn console_push_to_all_reaches_every_enabled_account_once() {
 async fn console_update_user_edits_profile_and_password() {
     let app = spawn_app().await;
     let http = Http::new(&app);
-    let tok = console_login(&http).await;
+    let tok = login(&http).await;
     let alice = register(&http, &phone(), "secret1", "Alice").await;
     let bob = register(&http, &phone(), "secret1", "Bob").await;
     let a = alice.uid.to_string();
