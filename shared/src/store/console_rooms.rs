@@ -28,11 +28,12 @@ pub async fn room_page(db: &Db, name: Option<&str>, offset: usize, limit: usize)
             .expression_attribute_names("#n", "name")
             .expression_attribute_values(":lc", s(nm.to_lowercase()))
             .expression_attribute_values(":raw", s(nm)),
-        None => q.limit((offset + limit) as i32),
+        None => q.limit((offset + limit + 1) as i32),
     };
     let out = q.send().await?;
     let rooms: Vec<Room> = out.items.unwrap_or_default().into_iter().filter_map(room_from).collect();
-    let more = rooms.len() > offset + limit || (name.is_none() && out.last_evaluated_key.is_some());
+    // Filtered: the Query stopped at 1 MB when a key is left, so more may match.
+    let more = rooms.len() > offset + limit || (name.is_some() && out.last_evaluated_key.is_some());
     Ok((rooms.into_iter().skip(offset).take(limit).collect(), more))
 }
 

@@ -151,7 +151,7 @@ pub const META_SK: &str = "META";
 pub const DISMISSED_SK: &str = "DISMISSED";
 /// A user's group counter: `USER#<uid>/GROUPS`.
 pub const GROUPS_SK: &str = "GROUPS";
-/// GSI2 partition of the directory of every group (sort key: the conversation id).
+/// GSI2 partition of the directory of every group (sort key: [`groups_gsi2sk`]).
 pub const GROUPS_GSI2PK: &str = "GROUPS";
 /// GSI2 sort key of a group in the directory: `<createdAt:013>#<cid>` (newest first when
 /// read backwards: the console's room list).

@@ -9,6 +9,7 @@ mod chat;
 mod chat_dialects;
 mod console;
 mod console_logs;
+mod console_rooms;
 mod console_sends;
 mod console_web;
 mod contacts;
