@@ -80,8 +80,8 @@ pub async fn delete_user(c: &Call<'_>) -> AppResult<Reply> {
     Ok(Reply::empty())
 }
 
-/// `{onlineCount, offlineCount, total, messagesToday, time}` from the counters
-/// (store/stats.rs; messages: delivered today, UTC).
+/// `{onlineCount, offlineCount, total, roomCount, messagesToday, time}` from the counters
+/// (store/stats.rs; rooms: live groups of every dialect; messages: delivered today, UTC).
 pub async fn user_status(c: &Call<'_>) -> AppResult<Reply> {
     operator(c).await?;
     let n = console::user_status(c.ctx).await?;
@@ -89,6 +89,7 @@ pub async fn user_status(c: &Call<'_>) -> AppResult<Reply> {
         "onlineCount": n.online,
         "offlineCount": n.accounts - n.online,
         "total": n.accounts,
+        "roomCount": n.rooms,
         "messagesToday": n.messages,
         "time": c.ctx.now_ms(),
     })))

@@ -111,6 +111,7 @@ async fn create_group_once(
         Some(i) if i == first_counter => return Err(too_many_groups(owner)),
         Some(_) => return Err(AppError::Conflict("a member joined too many groups meanwhile, try again".into())),
     }
+    super::stats::add_rooms(db, 1).await;
     super::live::attach_new_members(db, &cid, &everyone, &live).await?;
     Ok(meta)
 }

@@ -291,6 +291,7 @@ pub async fn dismiss(db: &Db, now: i64, cid: &str, event: GroupEvent) -> AppResu
     if !transact(db, writes, cid, now, &[event.also_to(&uids)]).await? {
         return Err(AppError::not_found(format!("conversation {cid}")));
     }
+    super::stats::add_rooms(db, -1).await;
     for chunk in uids.chunks(MAX_IN_ONE_REMOVE) {
         let mut left = chunk.to_vec();
         // A member item that went meanwhile cancels its chunk: retry with those still there.

@@ -186,6 +186,11 @@ pub fn messages_day_counter(day: &str) -> (&'static str, String) {
     ("COUNTER", format!("msg#{day}"))
 }
 
+/// Live groups (every dialect's rooms; store/stats.rs): `COUNTER/rooms`.
+pub fn rooms_counter() -> (&'static str, &'static str) {
+    ("COUNTER", "rooms")
+}
+
 /// The room call number counter: `COUNTER/room-call`.
 pub fn room_call_counter() -> (&'static str, &'static str) {
     ("COUNTER", "room-call")

@@ -4,7 +4,7 @@
 //! bad input and call budgets.
 
 use e2e::console::{audited, login};
-use e2e::rooms::{room, sealtalk_group, shiku};
+use e2e::rooms::{room, sealtalk, sealtalk_group, shiku};
 use e2e::*;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -22,6 +22,12 @@ async fn console(http: &Http, tok: &str, path: &str, form: &[(&str, &str)]) -> R
 
 fn names(d: &Value) -> Vec<String> {
     d["list"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+}
+
+/// The dashboard's live-room count.
+async fn room_count(http: &Http, tok: &str) -> i64 {
+    let r = console(http, tok, "/console/userStatus", &[]).await;
+    r.shiku_ok()["roomCount"].as_i64().unwrap_or_else(|| panic!("{}", r.text))
 }
 
 fn member_ids(d: &Value) -> Vec<i64> {
@@ -192,6 +198,8 @@ async fn console_room_changes_are_heard_and_audited() {
     assert_eq!(members(cid.clone()).await, want, "refused additions change nothing");
 
     // deleteRoom: every member hears `dismissed`; the room is gone in every dialect; audited.
+    let other = room(&http, b, &[d], &[]).await;
+    assert_eq!(room_count(&http, &tok).await, 2, "the dashboard counts live rooms");
     let r = console(&http, &tok, "/console/deleteRoom", &[("roomId", &cid)]).await;
     assert_eq!(r.shiku_ok(), &Value::Null, "{}", r.text);
     assert!(r.ddb_calls() <= 6, "deleteRoom: {} calls", r.ddb_calls());
@@ -203,6 +211,11 @@ async fn console_room_changes_are_heard_and_audited() {
     let r = console(&http, &tok, "/console/roomList", &[]).await;
     assert!(!r.text.contains(&cid), "a dismissed room leaves the list");
     assert_eq!(audited(&app, "/console/deleteRoom", &format!("room:{cid}")).await, 1);
+    assert_eq!(room_count(&http, &tok).await, 1, "a dismissed room leaves the count");
+    // Dismissed by its owner in another dialect: counted too.
+    let r = sealtalk(&http, b, "/group/dismiss", json!({"groupId": other})).await;
+    assert_eq!(r.body["code"], 200, "{}", r.text);
+    assert_eq!(room_count(&http, &tok).await, 0);
     let r = console(&http, &tok, "/console/deleteRoom", &[("roomId", &cid)]).await;
     assert_eq!(r.shiku_code(), NOT_FOUND, "{}", r.text);
     assert_eq!(console(&http, &tok, "/console/deleteRoom", &[]).await.shiku_code(), MISSING);
