@@ -151,7 +151,7 @@
 
   async function loadMembers(r) {
     state.room = r;
-    const d = await call("/console/roomUserManager", { id: r.id, pageIndex: 0, pageSize: 100 });
+    const d = await call("/console/roomUserManager", { id: r.id, pageIndex: 0, pageSize: 50 });
     const list = d.list ?? d;
     $("#members").hidden = false;
     $("#m-room").textContent = r.name;
@@ -159,6 +159,7 @@
     tbody.replaceChildren();
     for (const m of list) {
       const tr = tbody.insertRow();
+      tr.dataset.userId = m.userId;
       cell(tr, m.userId); cell(tr, m.nickname); cell(tr, { 1: "owner", 2: "admin" }[m.role] || "member");
       button(tr.insertCell(), "Remove", () => act("Remove member", async () => {
         await call("/console/deleteMember", { roomId: r.id, userId: m.userId }); await loadMembers(r);
@@ -243,6 +244,14 @@
     $("#users-table").addEventListener("keydown", (e) => { if (e.key === "Escape") $("#user-edit").hidden = true; });
     $("#user-edit").addEventListener("submit", (e) => { e.preventDefault(); act("Save user", () => saveUser(e.target)); });
     $("#e-cancel").addEventListener("click", () => { $("#user-edit").hidden = true; });
+    $("#members-add").addEventListener("submit", (e) => {
+      e.preventDefault();
+      act("Add members", async () => {
+        await call("/console/roomUserManager", { id: state.room.id, userIds: idList(fields(e.target).userIds), pageSize: 50 });
+        e.target.reset();
+        await loadMembers(state.room);
+      });
+    });
     $("#room-add").addEventListener("submit", (e) => { e.preventDefault(); act("Create room", () => addRoom(e.target)); });
     $("#logs-del-all").addEventListener("click", () => {
       if (state.logs && confirm("Delete every message matching these filters?")) {
