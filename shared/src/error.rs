@@ -19,6 +19,8 @@ pub mod refused {
     pub const TOO_MANY_GROUPS: i64 = 1100905;
     /// A public account's mass sends for today are used up (services::broadcasts).
     pub const BROADCASTS_PER_DAY: i64 = 1101101;
+    /// The operator console's broadcasts (`/console/pushToAll`) for today are used up.
+    pub const CONSOLE_PUSHES_PER_DAY: i64 = 1101102;
     // ---- wallet (issue 14) ----
     /// The balance does not cover the withdrawal.
     pub const WALLET_INSUFFICIENT: i64 = 1101001;

@@ -14,7 +14,7 @@ use crate::domain::jobs::{Job, JobKind, Step};
 use crate::domain::relations::SYSTEM_UID;
 use crate::domain::sessions::Session;
 use crate::domain::users::{Edit, User};
-use crate::error::{AppError, AppResult};
+use crate::error::{refused, AppError, AppResult};
 use crate::ids::UserId;
 use crate::services::operators::{audit, is_protected, SERVICE_UID};
 use crate::services::{accounts, broadcasts, jobs, profiles};
@@ -30,6 +30,9 @@ pub const MAX_COUNT: i64 = 100;
 pub const PAGE: i32 = 100;
 /// Copies stored at once within a pushToAll page.
 const COPIES_IN_FLIGHT: usize = 16;
+/// `/console/pushToAll` jobs a UTC day for the whole console (each reaches every account).
+pub const MAX_PUSHES_PER_DAY: i64 = 20;
+const DAY: i64 = 86_400;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct SendPayload {
@@ -82,10 +85,20 @@ async fn start(
     let mut targets = targets;
     targets.push(format!("job:{id}"));
     let entry = audit(ctx, op, route, targets);
-    let extra = vec![store::audit::put(&ctx.db, &entry)];
-    jobs::start_as(ctx, id, kind, op.uid, LIST, payload, extra)
-        .await?
-        .map_err(|_| AppError::Conflict("audit entry collision, try again".into()))
+    let mut extra = vec![store::audit::put(&ctx.db, &entry)];
+    if kind == JobKind::ConsolePush {
+        // Counted in the job's transaction: a refused broadcast counts nothing.
+        let rule = store::limits::Rule { max: MAX_PUSHES_PER_DAY, window: DAY };
+        extra.push(store::limits::console_window_item(&ctx.db, "PUSHALL", ctx.now_secs(), rule));
+    }
+    match jobs::start_as(ctx, id, kind, op.uid, LIST, payload, extra).await? {
+        Ok(job) => Ok(job),
+        Err(1) => Err(AppError::Refused {
+            code: refused::CONSOLE_PUSHES_PER_DAY,
+            message: format!("at most {MAX_PUSHES_PER_DAY} broadcasts to every account a day"),
+        }),
+        Err(_) => Err(AppError::Conflict("audit entry collision, try again".into())),
+    }
 }
 
 /// `/console/sendMessage`: `count` (1–[`MAX_COUNT`]) copies of `body` from `from` to `to`.
@@ -116,8 +129,9 @@ pub async fn send_message(
     start(ctx, op, route, JobKind::ConsoleSend, payload, vec![target(from), target(to)]).await
 }
 
-/// `/console/pushToAll`: `body` from `from` to every enabled account but `from`. Calls: one
-/// GetItem + one TransactWriteItems (job + audit).
+/// `/console/pushToAll`: `body` from `from` to every enabled account but `from`, at most
+/// [`MAX_PUSHES_PER_DAY`] a UTC day for the whole console. Calls: one GetItem + one
+/// TransactWriteItems (job + audit + the console's day counter).
 pub async fn push_to_all(ctx: &Ctx, op: &Session, route: &str, from: UserId, body: String) -> AppResult<Job> {
     check_body(&body)?;
     let user = users::get(&ctx.db, from).await?;

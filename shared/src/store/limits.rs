@@ -96,7 +96,17 @@ pub async fn hit_window(db: &Db, pk: String, label: &str, now: i64, rule: Rule, 
 /// transaction as its job): the transaction fails on this item's condition when the window
 /// already holds `rule.max` events.
 pub fn user_window_item(db: &Db, uid: UserId, label: &str, now: i64, rule: Rule) -> TransactWriteItem {
-    let key = Db::key(Subject::User(uid).pk(), window_sk(label, now, rule.window));
+    window_item(db, Subject::User(uid).pk(), label, now, rule)
+}
+
+/// [`user_window_item`] for the operator console as a whole (`LIMIT#console`): a limit no
+/// number of operators multiplies (console broadcasts).
+pub fn console_window_item(db: &Db, label: &str, now: i64, rule: Rule) -> TransactWriteItem {
+    window_item(db, "LIMIT#console".to_string(), label, now, rule)
+}
+
+fn window_item(db: &Db, pk: String, label: &str, now: i64, rule: Rule) -> TransactWriteItem {
+    let key = Db::key(pk, window_sk(label, now, rule.window));
     let up = Update::builder()
         .table_name(&db.table)
         .set_key(Some(key))

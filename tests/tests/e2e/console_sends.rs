@@ -265,3 +265,23 @@ async fn console_update_user_edits_profile_and_password() {
     let r = http.shiku_as("/user/get", &bob.token, &[("userId", &a)]).await;
     assert_eq!(r.shiku_code(), TOKEN_INVALID, "disabled: {}", r.text);
 }
+
+/// `/console/pushToAll` is limited per UTC day for the whole console: the refused one writes
+/// no job and no audit entry.
+#[tokio::test]
+async fn console_push_to_all_is_limited_per_day() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let tok = login(&http).await;
+    let sender = register(&http, &phone(), "secret1", "Sender").await;
+    let from = sender.uid.to_string();
+    let max = shared::services::console_sends::MAX_PUSHES_PER_DAY;
+    for i in 0..max {
+        let r = http.shiku_as("/console/pushToAll", &tok, &[("fromUserId", &from), ("body", &format!("n{i}"))]).await;
+        r.shiku_ok();
+    }
+    let r = http.shiku_as("/console/pushToAll", &tok, &[("fromUserId", &from), ("body", "one too many")]).await;
+    assert_eq!(r.shiku_code(), 1101102, "{}", r.text);
+    let audits = e2e::console::audit_targets(&app, "/console/pushToAll").await;
+    assert_eq!(audits.len() as i64, max, "the refused broadcast is not audited");
+}
