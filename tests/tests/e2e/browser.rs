@@ -91,6 +91,11 @@ impl Browser {
         }
     }
 
+    /// Press Enter in `css` (keyboard use: a form submits without the mouse).
+    pub async fn press_enter(&self, css: &str) {
+        self.on(css, |e| async move { e.send_keys("\u{E007}").await }).await
+    }
+
     pub async fn click(&self, css: &str) {
         self.on(css, |e| async move { e.click().await }).await
     }

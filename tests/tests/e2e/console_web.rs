@@ -44,7 +44,8 @@ async fn operator_signs_in_finds_and_disables_a_shiku_user() {
     assert!(!b.text("#status").await.ends_with("done"));
 
     b.fill("#si-password", "admin123").await;
-    b.click("#signin button[type=submit]").await;
+    // Keyboard only: Enter in the password field signs in.
+    b.press_enter("#si-password").await;
     b.wait_for("dd[data-key='Users']").await;
     let total: i64 = b.text("dd[data-key='Users']").await.parse().unwrap();
     assert!(total >= 2, "admin and Browsy at least: {total}");
