@@ -60,7 +60,11 @@ async fn planned_routes_answer_the_stub_not_found_and_built_ones_do_not() {
         wrong.len(),
         wrong.join("\n  ")
     );
-    // The stub not-found is the dialect's not-found: Shiku code 1010106, 404 elsewhere.
-    let shiku = http.shiku("/console/roomList", &[]).await;
+    // The stub not-found (a planned route's, or `$default`'s for a path the template lacks)
+    // is the dialect's not-found: Shiku code 1010106, 404 elsewhere.
+    let shiku = http.shiku("/no/such/route", &[]).await;
     assert_eq!(shiku.shiku_code(), 1010106, "{}", shiku.text);
+    assert!(shiku.headers.get("x-route-unmatched").is_some());
+    let minxing = http.get("/api/v1/no/such/route", None).await;
+    assert_eq!(minxing.status, 404, "{}", minxing.text);
 }
