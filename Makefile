@@ -52,7 +52,7 @@ DEV_ENV := $(RUN_ENV) HTTP_PORT="$(HTTP_PORT)" WS_PORT="$(WS_PORT)" DDB_PORT="$(
 # Prints a free TCP port on the loopback interface.
 FREE_PORT := $(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
-.PHONY: help setup setup-venv setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench build package-check
+.PHONY: help setup setup-venv setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench load build package-check
 
 help:
 	@echo "targets:"
@@ -64,6 +64,7 @@ help:
 	@echo "  dev        run the local stack (HTTP :$(HTTP_PORT), WS :$(WS_PORT))"
 	@echo "  dev-reset  delete the local stack's data ($(LOCAL_DATA_DIR))"
 	@echo "  bench      run the benchmark (writes bench-results/)"
+	@echo "  load       mixed four-dialect traffic for LOAD_SECS (300) s, then the checks (bench-results/load-latest.md)"
 	@echo "  build      sam build: one release build of every function (ARCH=arm64|x86_64, FUNCTION=…)"
 	@echo "  package-check  sam build of SystemFunction for x86_64 (part of test)"
 
@@ -162,6 +163,12 @@ dev-reset:
 
 bench: setup
 	$(DEV_ENV) $(CARGO) run --release -p e2e --bin bench
+
+# Sustained mixed traffic on loopback, bounded in time (LOAD_SECS, default 300; LOAD_USERS 500
+# sockets, LOAD_BIG 1000-member room, LOAD_RATE 4 ops/s, LOAD_CONCURRENCY 4); exits non-zero
+# when a check fails (lost, duplicated, out of order, misdelivered, 5xx).
+load: setup
+	$(DEV_ENV) $(CARGO) run --release -p e2e --bin load
 
 # ---- deployment artefacts -----------------------------------------------------
 # `make build [ARCH=x86_64] [FUNCTION=SystemFunction]`: sam build with the template's
