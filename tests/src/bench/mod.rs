@@ -6,8 +6,10 @@
 //! - [`sync`]: Queries of a sync after N missed messages
 //! - [`feed`]: following page with 500 follows, a post's fan-out to 500 fans (not in the default run)
 //! - [`broadcast`]: a public account's mass send to 10 000 fans, interrupted worker (not in the default run)
+//! - [`connect`]: `$connect`/`$disconnect` cost of a user in 10 … 2000 groups (not in the default run)
 
 pub mod broadcast;
+pub mod connect;
 pub mod fanout;
 pub mod feed;
 pub mod group_send;

@@ -9,11 +9,12 @@
 //!
 //! - `feed` (only when asked for): following page with 500 follows, a post's fan-out to 500 fans
 //! - `broadcast` (only when asked for): a public account's mass send to 10 000 fans
+//! - `connect` (only when asked for): `$connect`/`$disconnect` of a user in 10 … 2000 groups
 //!
 //! `BENCH_SECTIONS` (default `baseline,a,b,c,d`) picks sections; sizes: see tests/src/bench/mod.rs.
 //! Output: `bench-results/$BENCH_OUT`; default `latest.md` (the baseline run), except a run of
 //! the `feed` section alone, which writes `feed-latest.md` and leaves the baseline alone (and
-//! of `broadcast` alone: `broadcast-latest.md`).
+//! of `broadcast` alone: `broadcast-latest.md`; of `connect` alone: `connect-latest.md`).
 
 #[path = "../bench/mod.rs"]
 mod bench;
@@ -134,11 +135,14 @@ async fn main() {
     let want = |s: &str| sections.split(',').any(|x| x.trim() == s);
     let feed_only = sections.split(',').all(|x| x.trim() == "feed");
     let broadcast_only = sections.split(',').all(|x| x.trim() == "broadcast");
+    let connect_only = sections.split(',').all(|x| x.trim() == "connect");
     let out_name = std::env::var("BENCH_OUT").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
         if feed_only {
             "feed-latest.md"
         } else if broadcast_only {
             "broadcast-latest.md"
+        } else if connect_only {
+            "connect-latest.md"
         } else {
             "latest.md"
         }
@@ -149,6 +153,8 @@ async fn main() {
         "Benchmark: feed (issue 12 §5)"
     } else if broadcast_only {
         "Benchmark: mass send (issue 13)"
+    } else if connect_only {
+        "Benchmark: connect cost (issue 16)"
     } else {
         "Benchmark baseline"
     };
@@ -210,6 +216,15 @@ async fn main() {
             out.push_str(&bench::broadcast::run(&app).await);
         } else {
             out.push_str(&bench::broadcast::run(&spawn_app().await).await);
+        }
+    }
+    if want("connect") {
+        // On its own table (the first one when it runs alone).
+        eprintln!("==> connect: $connect/$disconnect of a user in N groups");
+        if connect_only {
+            out.push_str(&bench::connect::run(&app).await);
+        } else {
+            out.push_str(&bench::connect::run(&spawn_app().await).await);
         }
     }
     let dir = root().join("bench-results");
