@@ -342,7 +342,9 @@ async fn ddb_calls_of_send_invite_create_and_dismiss() {
     );
     // Before issue 9: create 8, send 4, send with client id 5, invite 7, dismiss 5.
     assert!(send <= 4 && send_cid <= 5, "send {send} / {send_cid}");
-    assert!(create <= 7 && invite <= 6 && dismiss <= 5, "create {create} invite {invite} dismiss {dismiss}");
+    // Creation and dismissal each move the dashboard's live-rooms counter after they commit
+    // (COUNTER/rooms, outside their transaction): +1 call each since issue 14.
+    assert!(create <= 8 && invite <= 6 && dismiss <= 6, "create {create} invite {invite} dismiss {dismiss}");
 }
 
 #[tokio::test]
