@@ -5,20 +5,90 @@ use crate::clock::{self, Clock};
 use crate::metrics::CountDdbCalls;
 use crate::store::Db;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Clone)]
 pub struct Ctx {
     pub db: Db,
-    pub s3: aws_sdk_s3::Client,
+    /// Built on first use (`Lazy`), like `ws` and `sns`.
+    pub s3: Lazy<aws_sdk_s3::Client>,
     pub bucket: String,
     /// `@connections` management API of the WebSocket API.
-    pub ws: aws_sdk_apigatewaymanagement::Client,
+    pub ws: Lazy<aws_sdk_apigatewaymanagement::Client>,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     /// SNS client for verification codes by SMS (deployed stacks; None on the local stack,
     /// which logs codes instead: shared::sms).
-    pub sns: Option<aws_sdk_sns::Client>,
+    pub sns: Option<Lazy<aws_sdk_sns::Client>>,
+}
+
+/// What an AWS client is built from.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    pub sdk: SdkConfig,
+    pub endpoint: Option<String>,
+    /// S3 only: path-style addressing.
+    pub path_style: bool,
+}
+
+/// An AWS client built on its first use (then shared by every clone of the context).
+/// Size, not speed (issue 15 §2): a client is only linked into the functions that reach one
+/// of its operations, because its construction (config, endpoint resolver, runtime plugins:
+/// for S3 its checksum tables and Express session auth) is only reached through `Deref`.
+/// Built eagerly in `Ctx::build`, every binary linked every client whatever its routes;
+/// cargo features per function would not help `make build`, one `cargo lambda build` of
+/// the workspace, which unifies features.
+#[derive(Clone)]
+pub struct Lazy<C> {
+    spec: Arc<ClientSpec>,
+    cell: Arc<OnceLock<C>>,
+}
+
+impl<C> Lazy<C> {
+    pub fn new(spec: ClientSpec) -> Self {
+        Lazy { spec: Arc::new(spec), cell: Arc::new(OnceLock::new()) }
+    }
+}
+
+/// A client built from a `ClientSpec`.
+pub trait FromSpec {
+    fn from_spec(spec: &ClientSpec) -> Self;
+}
+
+impl<C: FromSpec> Deref for Lazy<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        self.cell.get_or_init(|| C::from_spec(&self.spec))
+    }
+}
+
+impl FromSpec for aws_sdk_s3::Client {
+    fn from_spec(spec: &ClientSpec) -> Self {
+        let conf = aws_sdk_s3::config::Builder::from(&spec.sdk).force_path_style(spec.path_style);
+        let conf = match &spec.endpoint {
+            Some(e) => conf.endpoint_url(e),
+            None => conf,
+        };
+        aws_sdk_s3::Client::from_conf(conf.build())
+    }
+}
+
+impl FromSpec for aws_sdk_apigatewaymanagement::Client {
+    fn from_spec(spec: &ClientSpec) -> Self {
+        let conf = aws_sdk_apigatewaymanagement::config::Builder::from(&spec.sdk);
+        let conf = match &spec.endpoint {
+            Some(e) => conf.endpoint_url(e),
+            None => conf,
+        };
+        aws_sdk_apigatewaymanagement::Client::from_conf(conf.build())
+    }
+}
+
+impl FromSpec for aws_sdk_sns::Client {
+    fn from_spec(spec: &ClientSpec) -> Self {
+        aws_sdk_sns::Client::new(&spec.sdk)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -162,13 +232,11 @@ impl Ctx {
         settings: Settings,
     ) -> Ctx {
         let ddb_conf = aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(CountDdbCalls).build();
-        let s3_conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
-        let ws_conf = aws_sdk_apigatewaymanagement::config::Builder::from(sdk).endpoint_url(ws_endpoint).build();
         Ctx {
             db: Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), table),
-            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            s3: Lazy::new(ClientSpec { sdk: sdk.clone(), endpoint: None, path_style }),
             bucket,
-            ws: aws_sdk_apigatewaymanagement::Client::from_conf(ws_conf),
+            ws: Lazy::new(ClientSpec { sdk: sdk.clone(), endpoint: Some(ws_endpoint), path_style: false }),
             clock: clock::system(),
             settings,
             sns: None,
@@ -191,7 +259,7 @@ impl Ctx {
         };
         let mut ctx = Ctx::build(&sdk, env("TABLE_NAME"), bucket, env("WS_ENDPOINT"), path_style, settings);
         // Deployed stacks send codes by SMS; only the local stack logs them.
-        ctx.sns = Some(aws_sdk_sns::Client::new(&sdk));
+        ctx.sns = Some(Lazy::new(ClientSpec { sdk, endpoint: None, path_style: false }));
         ctx
     }
 
@@ -223,9 +291,7 @@ impl Ctx {
             .interceptor(CountDdbCalls)
             .build();
         ctx.db = Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), cfg.table.clone());
-        let s3_conf =
-            aws_sdk_s3::config::Builder::from(&sdk).endpoint_url(&cfg.s3_endpoint).force_path_style(true).build();
-        ctx.s3 = aws_sdk_s3::Client::from_conf(s3_conf);
+        ctx.s3 = Lazy::new(ClientSpec { sdk, endpoint: Some(cfg.s3_endpoint.clone()), path_style: true });
         ctx
     }
 

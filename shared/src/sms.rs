@@ -167,7 +167,7 @@ impl CodeSender for Sender {
 
 pub fn sender(ctx: &Ctx) -> Sender {
     match &ctx.sns {
-        Some(client) => Sender::Sns(SnsSender::new(client.clone())),
+        Some(client) => Sender::Sns(SnsSender::new(aws_sdk_sns::Client::clone(client))),
         None => Sender::Log(LogSender),
     }
 }
