@@ -182,10 +182,6 @@ LAMBDA_ARCH_FLAG := $(if $(filter x86_64,$(ARCH)),--x86-64,--arm64)
 # What the one release build compiles: the one function asked for, or every function.
 LAMBDA_SCOPE ?= $(if $(FUNCTION),-p $(shell echo "$(FUNCTION:Function=)" | tr A-Z a-z),--workspace --exclude local-gateway --exclude e2e)
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
-# Size (issue 15 §2, bench-results/size-latest.md): with panic=abort (Cargo.toml) unwind
-# tables only serve backtraces (about 1 MB of a bootstrap). Tried and refused by the build:
-# relocation-model=static (no PIE; crc-fast also links a cdylib), -Wl,--icf=all (zig cc).
-LAMBDA_RUSTFLAGS ?= -C force-unwind-tables=no
 
 $(CARGO_LAMBDA): | $(VENV_STAMP)
 	@echo "==> installing cargo-lambda"
@@ -208,5 +204,5 @@ package-check:
 # Called by `sam build` (ARTIFACTS_DIR set): SystemFunction → binary `system`.
 build-%Function:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "build-$*Function is called by sam build (make build)"; exit 1; }
-	PATH="$(VENV)/bin:$$PATH" RUSTFLAGS="$(LAMBDA_RUSTFLAGS)" cargo lambda build --release $(LAMBDA_ARCH_FLAG) $(LAMBDA_SCOPE)
+	PATH="$(VENV)/bin:$$PATH" cargo lambda build --release $(LAMBDA_ARCH_FLAG) $(LAMBDA_SCOPE)
 	cp "target/lambda/$(shell echo '$*' | tr A-Z a-z)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"

@@ -249,7 +249,8 @@ async fn baseline(out: &mut String, app: &TestApp, stack_ms: f64) {
         .map(|s| s.success())
         .unwrap_or(false);
     let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"));
-    writeln!(out, "## Stripped release binary size (x86_64, release profile without make build's LAMBDA_RUSTFLAGS)\n\n| function | size |\n|---|---|").unwrap();
+    writeln!(out, "## Stripped release binary size (x86_64, release profile)\n\n| function | size |\n|---|---|")
+        .unwrap();
     if ok {
         for f in FUNCTIONS {
             let size = std::fs::metadata(target.join("release").join(f)).map(|m| m.len()).unwrap_or(0);
