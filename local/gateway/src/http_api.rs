@@ -80,7 +80,10 @@ async fn handle(
         }
     }
 
-    let (mut resp, calls, route) = invoke(&st, &parts, body, peer, &request_id).await;
+    let (mut resp, calls, route) = match openapi_document(&parts) {
+        Some(r) => (r, None, Some("openapi".to_string())),
+        None => invoke(&st, &parts, body, peer, &request_id).await,
+    };
     if let (Some(cors), Some(origin)) = (&st.cors, &origin) {
         apply_cors(cors, origin, resp.headers_mut());
     }
@@ -95,6 +98,21 @@ async fn handle(
         t0.elapsed().as_millis()
     );
     resp
+}
+
+/// `GET /openapi/<dialect>.json`: the dialect's OpenAPI document, generated from the code
+/// now (crate::openapi). Not a template route: the deployed API does not serve it.
+fn openapi_document(parts: &http::request::Parts) -> Option<Response> {
+    let name = parts.uri.path().strip_prefix("/openapi/")?.strip_suffix(".json")?;
+    if parts.method != Method::GET || !crate::openapi::DIALECTS.contains(&name) {
+        return None;
+    }
+    let mut r = match crate::openapi::generate(&crate::paths::workspace_root()) {
+        Ok(mut docs) => Response::new(axum::body::Body::from(crate::openapi::to_text(&docs.remove(name)?))),
+        Err(e) => return Some(json_message(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
+    };
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Some(r)
 }
 
 fn finish(r: &mut Response, request_id: &str, ddb_calls: Option<u32>) {

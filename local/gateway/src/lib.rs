@@ -17,6 +17,7 @@ pub mod functions;
 pub mod gateway;
 mod http_api;
 pub mod iam;
+pub mod openapi;
 pub mod paths;
 pub mod routing;
 mod setup;
