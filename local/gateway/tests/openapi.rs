@@ -149,3 +149,26 @@ fn documents_are_openapi_3_1_with_unique_operation_ids() {
     // The scan finds parameters (a scan that sees none would pass the other checks).
     assert!(ops > 200 && params > ops, "{ops} operations, {params} parameters");
 }
+
+/// The local gateway serves each document at `GET /openapi/<dialect>.json` (its own arm, not a
+/// template route); other names and methods go on to the routes as before.
+#[tokio::test]
+async fn the_local_gateway_serves_the_documents() {
+    let app = local_gateway::testing::spawn_app().await;
+    let docs = docs();
+    let http = reqwest::Client::new();
+    for d in DIALECTS {
+        let r = http.get(format!("{}/openapi/{d}.json", app.http_url)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{d}");
+        assert_eq!(r.headers()["content-type"], "application/json");
+        let got: Value = r.json().await.unwrap();
+        assert_eq!(got, docs[d], "{d}");
+    }
+    // Unknown dialect: the `$default` route's Shiku not-found, not a document.
+    let body: Value =
+        http.get(format!("{}/openapi/nope.json", app.http_url)).send().await.unwrap().json().await.unwrap();
+    assert!(body["resultCode"].as_i64().is_some_and(|c| c != 1), "{body}");
+    let r = http.post(format!("{}/openapi/shiku.json", app.http_url)).send().await.unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert!(body.get("openapi").is_none(), "{body}");
+}
