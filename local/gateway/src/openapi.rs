@@ -562,7 +562,9 @@ fn merge_mf(existing: &mut Value, new: &Value) {
         let Some(ps) = existing["parameters"].as_array_mut() else { return };
         match (ps.iter_mut().find(|p| p["name"] == name), add) {
             (Some(p), Some(a)) => {
-                if let (Some(e), Some(n)) = (p["schema"]["enum"].as_array_mut(), a["schema"]["enum"].as_array()) {
+                let new_enum = a.get("schema").and_then(|s| s.get("enum")).and_then(Value::as_array);
+                let old_enum = p.get_mut("schema").and_then(|s| s.get_mut("enum")).and_then(Value::as_array_mut);
+                if let (Some(e), Some(n)) = (old_enum, new_enum) {
                     for v in n {
                         if !e.contains(v) {
                             e.push(v.clone());

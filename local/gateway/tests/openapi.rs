@@ -110,6 +110,7 @@ fn documents_are_openapi_3_1_with_unique_operation_ids() {
     let mut ops = 0;
     let mut params = 0;
     for (d, doc) in docs() {
+        assert_no_null(&doc, d);
         let keys: BTreeSet<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, BTreeSet::from(["openapi", "info", "paths", "components", "security"]), "{d}");
         assert_eq!(doc["openapi"], "3.1.0");
@@ -171,4 +172,15 @@ async fn the_local_gateway_serves_the_documents() {
     let r = http.post(format!("{}/openapi/shiku.json", app.http_url)).send().await.unwrap();
     let body: Value = r.json().await.unwrap();
     assert!(body.get("openapi").is_none(), "{body}");
+}
+
+/// JSON Schema and OpenAPI have no place for a bare `null` (e.g. `"enum": null` from an
+/// indexing slip is an invalid document).
+fn assert_no_null(v: &Value, at: &str) {
+    match v {
+        Value::Null => panic!("null at {at}"),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| assert_no_null(x, &format!("{at}/{i}"))),
+        Value::Object(o) => o.iter().for_each(|(k, x)| assert_no_null(x, &format!("{at}/{k}"))),
+        _ => {}
+    }
 }
