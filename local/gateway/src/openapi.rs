@@ -49,6 +49,8 @@ pub struct Operation {
     pub doc: String,
     pub params: Vec<Param>,
     pub auth: bool,
+    /// The handler answers a raw body (`Reply::raw`/`Reply::text`), not the envelope.
+    pub raw: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,7 +99,7 @@ pub fn operations(root: &Path) -> crate::Result<Vec<Operation>> {
         let mine: Vec<&Arm> =
             if r.path == "/api.php" { arms.iter().filter(|a| a.mf.is_some()).collect() } else { mine };
         for a in mine {
-            let (params, auth, doc) = scan_handler(&src_dir, &a.call)?;
+            let Scan { params, auth, raw, doc } = scan_handler(&src_dir, &a.call)?;
             out.push(Operation {
                 method: if a.mf.is_some() { a.method.clone() } else { r.method.clone() },
                 path: r.path.clone(),
@@ -107,6 +109,7 @@ pub fn operations(root: &Path) -> crate::Result<Vec<Operation>> {
                 doc,
                 params,
                 auth,
+                raw,
             });
         }
     }
@@ -189,10 +192,19 @@ fn module_source(dir: &Path, module: &str) -> crate::Result<String> {
     Ok(s)
 }
 
-/// Parameters, whether a session is needed, and the doc comment of the handler `call`.
-fn scan_handler(dir: &Path, call: &str) -> crate::Result<(Vec<Param>, bool, String)> {
+/// What the scan of a handler found.
+#[derive(Default)]
+struct Scan {
+    params: Vec<Param>,
+    auth: bool,
+    raw: bool,
+    doc: String,
+}
+
+/// Parameters, whether a session is needed, raw answers and the doc comment of the handler `call`.
+fn scan_handler(dir: &Path, call: &str) -> crate::Result<Scan> {
     if call.is_empty() {
-        return Ok((vec![], false, String::new()));
+        return Ok(Scan::default());
     }
     let (src, name) = match call.rsplit_once("::") {
         Some((m, f)) => (module_source(dir, m.rsplit("::").next().unwrap_or(m))?, f),
@@ -200,10 +212,16 @@ fn scan_handler(dir: &Path, call: &str) -> crate::Result<(Vec<Param>, bool, Stri
     };
     let doc = fn_doc(&src, name);
     let mut found: BTreeMap<String, Param> = BTreeMap::new();
-    let mut auth = false;
+    let mut flags = Flags::default();
     let mut seen = BTreeSet::new();
-    scan_fn(&src, name, 0, &mut seen, &mut found, &mut auth);
-    Ok((found.into_values().collect(), auth, doc))
+    scan_fn(&src, name, 0, &mut seen, &mut found, &mut flags);
+    Ok(Scan { params: found.into_values().collect(), auth: flags.auth, raw: flags.raw, doc })
+}
+
+#[derive(Default)]
+struct Flags {
+    auth: bool,
+    raw: bool,
 }
 
 /// The `{…}` body of `fn name` in `src`.
@@ -267,14 +285,17 @@ fn scan_fn(
     depth: usize,
     seen: &mut BTreeSet<String>,
     found: &mut BTreeMap<String, Param>,
-    auth: &mut bool,
+    flags: &mut Flags,
 ) {
     if depth > 3 || !seen.insert(name.to_string()) {
         return;
     }
     let Some(body) = fn_body(src, name) else { return };
     if body.contains(".session()") || body.contains("token_from_request(") {
-        *auth = true;
+        flags.auth = true;
+    }
+    if body.contains("Reply::raw(") || body.contains("Reply::text(") {
+        flags.raw = true;
     }
     for (acc, required, kind) in ACCESSORS {
         let pat = format!(".{acc}(\"");
@@ -307,7 +328,7 @@ fn scan_fn(
                     }
                 }
                 if callee != name {
-                    scan_fn(src, callee, depth + 1, seen, found, auth);
+                    scan_fn(src, callee, depth + 1, seen, found, flags);
                 }
             }
         }
@@ -398,7 +419,13 @@ fn dialect_parts(dialect: &str) -> (&'static str, Value, Value, Value) {
                 "bearer": {"type": "http", "scheme": "bearer"},
             }),
             json!([{"access_token": []}, {"bearer": []}]),
-            json!({"envelope": {
+            json!({
+            "raw": {"description": "the file, page or asset", "content": {"*/*": {"schema": {}}}},
+            "raw_error": {"description": "not found / refused", "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+            }}}},
+            "envelope": {
                 "description": "`resultCode` 1 with `data` on success; failures: resultCode 0 or > 1000000 (docs/errors.md), HTTP 200",
                 "content": {"application/json": {"schema": {
                     "type": "object",
@@ -542,12 +569,23 @@ fn operation(dialect: &str, o: &Operation) -> (String, Value) {
     }
     let responses = match dialect {
         "minxing" => json!({
+            "204": {"description": "done, no body"},
             "2XX": {"$ref": "#/components/responses/ok"},
+            "4XX": {"$ref": "#/components/responses/error"},
+        }),
+        "sealtalk" if o.raw => json!({
+            "200": {"description": "plain JSON (the original server's shape)", "content": {"application/json": {"schema": {}}}},
             "4XX": {"$ref": "#/components/responses/error"},
         }),
         "sealtalk" => json!({
             "200": {"$ref": "#/components/responses/envelope"},
             "4XX": {"$ref": "#/components/responses/error"},
+        }),
+        // Shiku routes not declared `ANY` (files, avatars, the console page and assets) answer
+        // raw bodies, and 4xx with `{error, error_description}`.
+        "shiku" if o.method != "ANY" || o.raw => json!({
+            "200": {"$ref": "#/components/responses/raw"},
+            "4XX": {"$ref": "#/components/responses/raw_error"},
         }),
         _ => json!({"200": {"$ref": "#/components/responses/envelope"}}),
     };
@@ -637,9 +675,9 @@ pub async fn list(c: &Call<'_>) -> AppResult<Reply> {
 }
 "#;
         let mut found = BTreeMap::new();
-        let mut auth = false;
-        scan_fn(src, "list", 0, &mut BTreeSet::new(), &mut found, &mut auth);
-        assert!(auth);
+        let mut flags = Flags::default();
+        scan_fn(src, "list", 0, &mut BTreeSet::new(), &mut found, &mut flags);
+        assert!(flags.auth && !flags.raw);
         let got: Vec<(&str, bool, &str)> = found.values().map(|p| (p.name.as_str(), p.required, p.kind)).collect();
         assert_eq!(
             got,
