@@ -163,7 +163,7 @@ test: setup lint fmt-check clippy
 # /api/v1/users/current/devices`) are left out: they revoke the token mid-run.
 CONTRACT_EXAMPLES ?= 5
 CONTRACT_TIMEOUT  ?= 240
-CONTRACT_CHECKS   ?= not_a_server_error
+CONTRACT_CHECKS   ?= not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 
 $(SCHEMATHESIS): | $(VENV_STAMP)
 	"$(PIP)" install --quiet --disable-pip-version-check schemathesis
