@@ -3,6 +3,7 @@
 //! backends start once; every test gets its own table, bucket and gateway.
 
 mod auth;
+mod authz;
 mod broadcasts;
 mod browser;
 mod chat;
