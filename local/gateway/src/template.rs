@@ -169,7 +169,7 @@ impl Template {
         let http_apis = of_type("AWS::Serverless::HttpApi");
         if let Some((_, api)) = http_apis.first() {
             if let Some(c) = api.pointer("/Properties/CorsConfiguration") {
-                t.http_cors = Some(parse_http_cors(c)?);
+                t.http_cors = Some(parse_http_cors(c, &parameters)?);
             }
         }
 
@@ -308,7 +308,22 @@ fn str_list(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn parse_http_cors(c: &Value) -> Result<HttpCors> {
+/// A literal list, or `Fn::Split` of a literal or parameter (its default; e.g. the
+/// `CorsAllowOrigins` parameter, comma-separated).
+fn resolved_list(v: Option<&Value>, parameters: &Map<String, Value>) -> Vec<String> {
+    let split = v.and_then(|v| v.get("Fn::Split")).and_then(Value::as_array);
+    match split.map(Vec::as_slice) {
+        Some([sep, src]) => match (sep.as_str(), resolve_string(src, parameters)) {
+            (Some(sep), Some(text)) => {
+                text.split(sep).map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect()
+            }
+            _ => vec![],
+        },
+        _ => str_list(v),
+    }
+}
+
+fn parse_http_cors(c: &Value, parameters: &Map<String, Value>) -> Result<HttpCors> {
     // `CorsConfiguration: true` means "allow everything" in SAM.
     if c.as_bool() == Some(true) {
         return Ok(HttpCors {
@@ -319,7 +334,7 @@ fn parse_http_cors(c: &Value) -> Result<HttpCors> {
         });
     }
     Ok(HttpCors {
-        allow_origins: str_list(c.get("AllowOrigins")),
+        allow_origins: resolved_list(c.get("AllowOrigins"), parameters),
         allow_methods: str_list(c.get("AllowMethods")),
         allow_headers: str_list(c.get("AllowHeaders")),
         expose_headers: str_list(c.get("ExposeHeaders")),
