@@ -24,7 +24,7 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use shared::domain::chat::{FanMember, Message};
 use shared::domain::events::Change;
 use shared::realtime::{
-    connection_targets, member_targets, message_frame_within, push_to_targets, push_to_users, recall_frame,
+    connection_targets, member_targets, message_frame_within, push_to_targets, push_to_users, recall_frame, FanOut,
     MAX_WS_MESSAGE,
 };
 use shared::services::delivery;
@@ -53,6 +53,7 @@ impl Conv {
         for m in pending {
             let (frame, _) = message_frame_within(&m, MAX_WS_MESSAGE);
             let (stats, live) = push_to_targets(ctx, std::mem::take(&mut self.targets), &frame).await;
+            tally(&stats);
             self.targets = live;
             let (members, sent, gone) = (self.members.len(), stats.sent, stats.gone);
             tracing::info!(cid = m.conversation_id, seq = m.seq, members, sent, gone, "delivered");
@@ -73,8 +74,49 @@ async fn conv<'a>(ctx: &Ctx, convs: &'a mut Convs, cid: &str) -> AppResult<&'a m
     Ok(convs.get_mut(cid).expect("inserted"))
 }
 
-/// The batch in stream order; see the module doc for the answer. `Err` is a function error.
+tokio::task_local! {
+    /// Posts made and connections found gone while one batch is handled (its log line).
+    static TALLY: std::cell::Cell<(usize, usize)>;
+}
+
+/// Count one fan-out's posts on the batch's log line.
+fn tally(stats: &FanOut) {
+    let _ = TALLY.try_with(|t| {
+        let (posts, gone) = t.get();
+        t.set((posts + stats.sent, gone + stats.gone));
+    });
+}
+
+/// One stream batch, with one structured log line `"message":"batch"` (JSON on Lambda):
+/// `records`, `posts` (PostToConnection calls answered, every fan-out of the batch: messages,
+/// recalls, group, friend and profile events; job pages post through their own services and
+/// are not counted), `gone` (connections that answered 410), `outcome` (`ok`, `partial`: a
+/// record to retry from, `error`: a function error), `ddb_calls` and `ms`. Never a record's
+/// content.
 pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
+    let started = std::time::Instant::now();
+    let records = ev.records.len();
+    let work = TALLY.scope(std::cell::Cell::new((0, 0)), async move {
+        let out = handle_batch(ctx, ev).await;
+        (out, TALLY.with(|t| t.get()))
+    });
+    let ((out, (posts, gone)), calls) = shared::metrics::counted(work).await;
+    let ms = started.elapsed().as_millis() as u64;
+    match &out {
+        Ok(r) if r.batch_item_failures.is_empty() => {
+            tracing::info!(records, posts, gone, outcome = "ok", ddb_calls = calls, ms, "batch")
+        }
+        Ok(_) => tracing::warn!(records, posts, gone, outcome = "partial", ddb_calls = calls, ms, "batch"),
+        Err(e) => {
+            let error = e.to_string();
+            tracing::error!(records, posts, gone, outcome = "error", ddb_calls = calls, ms, error, "batch")
+        }
+    }
+    out
+}
+
+/// The batch in stream order; see the module doc for the answer. `Err` is a function error.
+async fn handle_batch(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
     let mut convs: Convs = HashMap::new();
     let mut failed: Option<(usize, AppError)> = None;
     for (i, rec) in ev.records.iter().enumerate() {
@@ -135,6 +177,7 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
             let c = conv(ctx, convs, &m.conversation_id).await?;
             c.flush(ctx).await;
             let (stats, live) = push_to_targets(ctx, std::mem::take(&mut c.targets), &recall_frame(&m)).await;
+            tally(&stats);
             c.targets = live;
             tracing::info!(cid = m.conversation_id, seq = m.seq, sent = stats.sent, "recall delivered");
         }
@@ -153,6 +196,7 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
                 return Ok(());
             };
             let stats = push_to_users(ctx, &[UserId(to)], &frame).await?;
+            tally(&stats);
             tracing::info!(to, sent = stats.sent, gone = stats.gone, "friend event delivered");
         }
         // Nickname/avatar changes (store/profiles.rs): to everyone who follows or befriended the user.
@@ -200,6 +244,7 @@ async fn deliver_group_event(
     let mut targets = connection_targets(ctx, &gone).await?;
     targets.extend(std::mem::take(&mut c.targets));
     let (stats, mut live) = push_to_targets(ctx, targets, &frame).await;
+    tally(&stats);
     // The members' live connections stay for the conversation's next records.
     live.retain(|(u, _)| gone.binary_search(u).is_err());
     c.targets = live;
@@ -216,6 +261,7 @@ async fn deliver_profile_change(ctx: &Ctx, uid: i64, frame: &str) -> AppResult<(
     };
     let to = delivery::profile_audience(ctx, UserId(uid)).await?;
     let stats = push_to_users(ctx, &to, &frame).await?;
+    tally(&stats);
     tracing::info!(uid, sent = stats.sent, "profile change delivered");
     Ok(())
 }

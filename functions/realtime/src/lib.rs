@@ -11,6 +11,7 @@ use shared::realtime::post;
 use shared::services::chat::{self, Recall, Target};
 use shared::services::presence;
 use shared::{AppError, AppResult, Ctx, Params};
+use tracing::Instrument;
 
 /// Largest frame accepted from a client (API Gateway's own limit is 128 KB).
 pub const MAX_FRAME: usize = 96 * 1024;
@@ -21,34 +22,71 @@ fn response(status: i64) -> ApiGatewayProxyResponse {
     r
 }
 
+/// One WebSocket invocation (`$connect`, `$disconnect`, or a frame on any route key), with one
+/// structured log line `"message":"frame"` (JSON on Lambda, ctx::init_tracing): span
+/// `request_id`, `route` (the route key), `connection_id` (not a secret) and `uid` once known;
+/// `status` (the `$connect` answer, or 200 / the error frame's code), `ddb_calls`, `ms`, and
+/// `error` for 5xx only. Never the token, the frame's body or a message's content.
 pub async fn handle(ctx: &Ctx, ev: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+    let started = std::time::Instant::now();
     let route = ev.request_context.route_key.clone().unwrap_or_else(|| "$default".into());
+    let span = tracing::info_span!(
+        "frame",
+        request_id = ev.request_context.request_id.as_deref().unwrap_or(""),
+        route = route.as_str(),
+        connection_id = ev.request_context.connection_id.as_deref().unwrap_or(""),
+        uid = tracing::field::Empty,
+    );
+    // Boxed: the route table is one deep future type (rustc's layout query depth otherwise).
+    let work = Box::pin(route_event(ctx, &ev, &route)).instrument(span.clone());
+    let ((resp, status, error), calls) = shared::metrics::counted(work).await;
+    let ms = started.elapsed().as_millis() as u64;
+    if status >= 500 {
+        tracing::error!(parent: &span, status, ddb_calls = calls, ms, error, "frame");
+    } else {
+        tracing::info!(parent: &span, status, ddb_calls = calls, ms, "frame");
+    }
+    resp
+}
+
+/// The answer to API Gateway, the outcome's status and, for a 5xx, its cause.
+async fn route_event(
+    ctx: &Ctx,
+    ev: &ApiGatewayWebsocketProxyRequest,
+    route: &str,
+) -> (ApiGatewayProxyResponse, u16, Option<String>) {
     let Some(conn) = ev.request_context.connection_id.clone() else {
-        return response(400);
+        return (response(400), 400, None);
     };
-    match route.as_str() {
-        "$connect" => match Box::pin(connect(ctx, &ev, &conn)).await {
-            Ok(()) => response(200),
-            Err(AppError::TokenMissing | AppError::TokenInvalid) => response(401),
+    match route {
+        "$connect" => match Box::pin(connect(ctx, ev, &conn)).await {
+            Ok(()) => (response(200), 200, None),
+            Err(AppError::TokenMissing | AppError::TokenInvalid) => (response(401), 401, None),
             Err(e) => {
                 tracing::error!(error = %e, "connect failed");
-                response(500)
+                (response(500), 500, Some(e.to_string()))
             }
         },
         "$disconnect" => {
             if let Err(e) = disconnect(ctx, &conn).await {
                 tracing::warn!(error = %e, "disconnect cleanup failed");
+                return (response(200), 500, Some(e.to_string()));
             }
-            response(200)
+            (response(200), 200, None)
         }
         _ => {
-            let reply = match frame(ctx, &conn, ev.body.as_deref().unwrap_or("")).await {
-                Ok(Some(v)) => v,
-                Ok(None) => return response(200),
-                Err(e) => error_frame(&e),
+            let (reply, status, error) = match frame(ctx, &conn, ev.body.as_deref().unwrap_or("")).await {
+                Ok(Some(v)) => (v, 200, None),
+                Ok(None) => return (response(200), 200, None),
+                Err(e) => {
+                    let f = error_frame(&e);
+                    let code = f["code"].as_u64().unwrap_or(500) as u16;
+                    let cause = (code >= 500).then(|| e.to_string());
+                    (f, code, cause)
+                }
             };
             post(ctx, &conn, &reply).await;
-            response(200)
+            (response(200), status, error)
         }
     }
 }
@@ -85,6 +123,7 @@ async fn frame(ctx: &Ctx, conn: &str, body: &str) -> AppResult<Option<Value>> {
         return Ok(Some(frames::pong(ctx.now_ms())));
     }
     let me = presence::user_of(ctx, conn).await?;
+    shared::metrics::record_user(me);
     // `typing` / `read` past the connection's limit: a `429` error frame, nothing done.
     if let Some(e) = presence::throttle(ctx, conn, &action).await? {
         return Ok(Some(frames::throttled_frame(&e, &action)));

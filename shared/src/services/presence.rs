@@ -12,6 +12,7 @@ use crate::Ctx;
 /// /oauth2/token): the connection record, then the token looked at again.
 pub async fn connect(ctx: &Ctx, conn: &str, token: &str) -> AppResult<()> {
     let sess = tokens::resolve_access(&ctx.db, ctx.now_secs(), token).await?;
+    crate::metrics::record_user(sess.uid);
     connections::connect_session(&ctx.db, ctx.now_secs(), conn, sess.uid, Some(&sess.hash)).await?;
     // A logout racing this connect may have read the user's connections before ours was
     // written: look at the token again now that the record exists (one GetItem).
@@ -25,6 +26,7 @@ pub async fn connect(ctx: &Ctx, conn: &str, token: &str) -> AppResult<()> {
 /// `$disconnect`: forget the connection (if it is still known).
 pub async fn disconnect(ctx: &Ctx, conn: &str) -> AppResult<()> {
     if let Some(uid) = connections::user_of(&ctx.db, ctx.now_secs(), conn).await? {
+        crate::metrics::record_user(uid);
         connections::remove(&ctx.db, conn, uid).await?;
     }
     Ok(())
