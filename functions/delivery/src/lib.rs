@@ -97,10 +97,11 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
     let started = std::time::Instant::now();
     let records = ev.records.len();
     let work = TALLY.scope(std::cell::Cell::new((0, 0)), async move {
-        let out = handle_batch(ctx, ev).await;
+        // Boxed: the batch future is large (debug builds overflow a worker's stack otherwise).
+        let out = Box::pin(handle_batch(ctx, ev)).await;
         (out, TALLY.with(|t| t.get()))
     });
-    let ((out, (posts, gone)), calls) = shared::metrics::counted(work).await;
+    let ((out, (posts, gone)), calls) = shared::metrics::counted(Box::pin(work)).await;
     let ms = started.elapsed().as_millis() as u64;
     match &out {
         Ok(r) if r.batch_item_failures.is_empty() => {

@@ -39,7 +39,7 @@ pub async fn handle(ctx: &Ctx, ev: ApiGatewayWebsocketProxyRequest) -> ApiGatewa
     );
     // Boxed: the route table is one deep future type (rustc's layout query depth otherwise).
     let work = Box::pin(route_event(ctx, &ev, &route)).instrument(span.clone());
-    let ((resp, status, error), calls) = shared::metrics::counted(work).await;
+    let ((resp, status, error), calls) = shared::metrics::counted(Box::pin(work)).await;
     let ms = started.elapsed().as_millis() as u64;
     if status >= 500 {
         tracing::error!(parent: &span, status, ddb_calls = calls, ms, error, "frame");
