@@ -161,11 +161,19 @@ async fn a_message_too_large_for_one_websocket_message_is_marked_not_dropped() {
 
 /// Limits are per fixed 10 s window: start a burst early in one so it cannot straddle two.
 async fn early_in_a_window() {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
-    let into = now.as_millis() % 10_000;
-    if into > 6_000 {
+    let into = now_ms() % 10_000;
+    if into > 1_000 {
         tokio::time::sleep(Duration::from_millis((10_000 - into + 100) as u64)).await;
     }
+}
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+}
+
+/// The 10 s throttle window (presence::FRAME_WINDOW_SECS) of a moment.
+fn window_of(ms: u128) -> u128 {
+    ms / 10_000
 }
 
 #[tokio::test]
@@ -173,38 +181,51 @@ async fn typing_and_read_frames_are_throttled_per_connection() {
     let app = spawn_app().await;
     let (_a, _b, mut wa, mut wb, cid) = chat(&app).await;
     early_in_a_window().await;
+    let w0 = window_of(now_ms());
     for _ in 0..12 {
         wa.send(json!({"action": "typing", "conversationId": cid})).await;
     }
     // Wait for the expected frames (a loaded machine answers late), then for any extra.
-    let mut refused = 0;
+    let (mut refused, mut last) = (0, w0);
     while let Some(f) = wa.next(if refused < 7 { WAIT } else { QUIET }).await {
         if f["event"] == "error" {
             assert_eq!(f["code"], 429, "{f}");
             assert_eq!(f["action"], "typing", "{f}");
             refused += 1;
+            last = window_of(now_ms());
         }
     }
-    assert_eq!(refused, 7, "5 typing frames per 10 s, the excess refused");
     let mut typing = 0;
-    while let Some(f) = wb.next(if typing < 5 { WAIT } else { QUIET }).await {
+    while let Some(f) = wb.next(if typing < 12 - refused { WAIT } else { QUIET }).await {
         typing += usize::from(f["event"] == "typing");
     }
-    assert_eq!(typing, 5, "the peer hears only the allowed ones");
+    assert_eq!(typing, 12 - refused, "the peer hears exactly the allowed ones");
+    if last == w0 {
+        assert_eq!(refused, 7, "5 typing frames per 10 s, the excess refused");
+    } else {
+        // A loaded machine spread the 12 frames over two windows: 5 allowed in each at most.
+        assert!(refused >= 2, "at most 5 a window: {refused} refused");
+    }
 
     // Another connection of the same user has its own budget; `read` has a larger one.
     let mut wb2 = Ws::connect(&app, &_b.token).await.unwrap();
     early_in_a_window().await;
+    let w0 = window_of(now_ms());
     for _ in 0..25 {
         wb2.send(json!({"action": "read", "conversationId": cid, "seq": 1})).await;
     }
-    let (mut acks, mut limited) = (0, 0);
+    let (mut acks, mut limited, mut last) = (0, 0, w0);
     while let Some(f) = wb2.next(if acks + limited < 25 { WAIT } else { QUIET }).await {
         match f["event"].as_str() {
             Some("ack") => acks += 1,
             Some("error") if f["code"] == 429 => limited += 1,
-            _ => {}
+            _ => continue,
         }
+        last = window_of(now_ms());
     }
-    assert_eq!((acks, limited), (20, 5));
+    assert_eq!(acks + limited, 25, "every read frame is answered");
+    // Spread over two windows by a loaded machine, the split cannot be told; within one it is exact.
+    if last == w0 {
+        assert_eq!((acks, limited), (20, 5));
+    }
 }
