@@ -39,7 +39,7 @@ pub struct MemberPage {
 
 /// `/console/roomUserManager`: one page of the members of any live room; not found otherwise.
 pub async fn members(ctx: &Ctx, cid: &str, offset: usize, size: usize) -> AppResult<MemberPage> {
-    let (room, members, more) = store::member_page(&ctx.db, cid, offset, size)
+    let (room, members, more) = crate::store::rooms::head_page(&ctx.db, cid, offset, size)
         .await?
         .ok_or_else(|| AppError::not_found(format!("room {cid}")))?;
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
