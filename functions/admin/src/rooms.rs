@@ -123,7 +123,8 @@ fn text(o: &serde_json::Map<String, Value>, name: &str, max: usize) -> AppResult
 }
 
 /// GET: `{}` (the seed's page). POST room (`{name, desc, userId}`: userId = the owner, an
-/// enabled ordinary user), ids (JSON list ≤ 100) → the room as `/room/add` answers it.
+/// enabled ordinary user), ids (JSON list ≤ 100), header `Idempotency-Key` (optional: a
+/// replay answers the room the first request made) → the room as `/room/add` answers it.
 pub async fn add_room(c: &Call<'_>) -> AppResult<Reply> {
     let op = operator(c).await?;
     if c.method == http::Method::GET {
@@ -135,7 +136,8 @@ pub async fn add_room(c: &Call<'_>) -> AppResult<Reply> {
     let owner = text(&o, "userId", 20)?.ok_or_else(|| AppError::missing("userId"))?;
     let owner = UserId::parse("userId", &owner)?;
     let members = user_ids(&c.params, "ids", MAX_IDS)?;
-    let new = svc::ConsoleRoom { name, desc, owner, members };
+    let idem = crate::console::idem_key(c, &op)?;
+    let new = svc::ConsoleRoom { name, desc, owner, members, idem };
     let (room, owner) = svc::add_room(c.ctx, &op, &c.route, new).await?;
     let now = c.ctx.now_ms();
     let uid = owner.uid;
