@@ -26,6 +26,8 @@ pub mod realtime;
 pub mod services;
 pub mod sms;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use ctx::{Ctx, LocalConfig};
 pub use dialects::{Dialect, Reply};

@@ -6,6 +6,7 @@
 //! - Xuanxuan: query + form field `data` holding a JSON string
 
 use crate::dialects::Dialect;
+use crate::domain::ids::UserId;
 use crate::error::{AppError, AppResult};
 use bytes::Bytes;
 use lambda_http::{Body, Request};
@@ -246,6 +247,20 @@ impl Params {
     }
 }
 
+/// User ids from list parameter `name` (JSON array, JSON text or comma-separated; see
+/// [`Params::list`]), at most `max` of them, sorted and deduplicated. The id-list parser of
+/// every route that takes user ids (each route picks its own cap).
+pub fn user_ids(params: &Params, name: &str, max: usize) -> AppResult<Vec<UserId>> {
+    let raw = params.list(name)?;
+    if raw.len() > max {
+        return Err(AppError::invalid(name, format!("at most {max} ids")));
+    }
+    let mut ids = raw.iter().map(|s| UserId::parse(name, s)).collect::<AppResult<Vec<_>>>()?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +335,16 @@ mod tests {
         assert_eq!(p.list("a").unwrap(), vec!["1", "2"]);
         assert_eq!(p.list("b").unwrap(), vec!["3", "4"]);
         assert_eq!(p.list("c").unwrap(), vec!["5"]);
+    }
+
+    #[test]
+    fn user_ids_sorted_deduplicated_capped() {
+        let p = Params::from_map(Map::from_iter([("ids".to_string(), Value::String("3,1,3".into()))]));
+        assert_eq!(user_ids(&p, "ids", 3).unwrap(), vec![UserId(1), UserId(3)]);
+        assert!(user_ids(&p, "ids", 2).unwrap_err().to_string().contains("at most 2 ids"));
+        assert!(user_ids(&p, "none", 2).unwrap().is_empty());
+        let bad = Params::from_map(Map::from_iter([("ids".to_string(), Value::String("1,x".into()))]));
+        assert!(user_ids(&bad, "ids", 5).is_err());
     }
 }
 

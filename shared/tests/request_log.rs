@@ -3,35 +3,9 @@
 //! and latency — and never the request's parameters or token.
 
 use lambda_http::{Body, Request};
-use shared::ctx::{Ctx, LocalConfig};
 use shared::http::serve;
+use shared::testing::{capture_json_logs, offline_ctx};
 use shared::{AppError, Reply, UserId};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn ctx() -> Ctx {
-    // Never contacted: the routes below make no AWS call.
-    Ctx::local(&LocalConfig {
-        table: "t".into(),
-        bucket: "b".into(),
-        ddb_endpoint: "http://127.0.0.1:9".into(),
-        s3_endpoint: "http://127.0.0.1:9".into(),
-        ws_management_endpoint: "http://127.0.0.1:9".into(),
-    })
-}
 
 fn post(path: &str, form: &str) -> Request {
     let mut req = Request::new(Body::from(form.to_string()));
@@ -41,27 +15,10 @@ fn post(path: &str, form: &str) -> Request {
     req
 }
 
-/// The JSON lines written while `f` runs.
-async fn logged<F: std::future::Future>(f: F) -> Vec<serde_json::Value> {
-    let buf = Buf::default();
-    let w = buf.clone();
-    let sub = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_writer(move || w.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(sub);
-    f.await;
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn a_request_logs_one_json_line_with_its_user_and_outcome_but_no_secrets() {
-    let ctx = ctx();
-    let lines = logged(async {
+    let ctx = offline_ctx();
+    let lines = capture_json_logs(async {
         let req = post("/user/get", "access_token=SECRET-TOKEN&password=SECRET-PASS&userId=7");
         let resp = serve(&ctx, req, |_c| async {
             shared::metrics::record_user(UserId(10042));
@@ -89,8 +46,8 @@ async fn a_request_logs_one_json_line_with_its_user_and_outcome_but_no_secrets()
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_server_error_is_logged_at_error_level_with_its_cause() {
-    let ctx = ctx();
-    let lines = logged(async {
+    let ctx = offline_ctx();
+    let lines = capture_json_logs(async {
         let resp = serve(&ctx, post("/api/v1/users/current", ""), |_c| async {
             Err::<Reply, _>(AppError::internal("store unreachable"))
         })

@@ -5,6 +5,7 @@
 use serde_json::json;
 use shared::auth::{canonical_password, source_ip, token_from_request};
 use shared::dialects::shiku::console::{console_login_json, console_user_json};
+use shared::domain::idempotency::{self, IdemKey};
 use shared::domain::sessions::{Session, CONSOLE_TTL};
 use shared::domain::users::NewUser;
 use shared::http::Call;
@@ -15,6 +16,14 @@ use shared::{AppError, AppResult, Reply};
 /// The operator behind the call's console token.
 pub(crate) async fn operator(c: &Call<'_>) -> AppResult<Session> {
     operators::session(c.ctx, token_from_request(c.dialect, &c.req, &c.params)).await
+}
+
+/// The creation's idempotency key (header `Idempotency-Key`, scoped to `op` and the route):
+/// None without the header; a malformed one is an invalid-parameter error.
+pub(crate) fn idem_key(c: &Call<'_>, op: &Session) -> AppResult<Option<IdemKey>> {
+    let Some(v) = c.req.headers().get(idempotency::HEADER) else { return Ok(None) };
+    let raw = v.to_str().map_err(|_| AppError::invalid(idempotency::HEADER, "not plain text"))?;
+    IdemKey::parse(op.uid, &c.route, raw).map(Some)
 }
 
 fn user_id(c: &Call<'_>) -> AppResult<UserId> {

@@ -10,6 +10,7 @@ use shared::dialects::shiku::rooms::{member_json, room_json};
 use shared::domain::sessions::Session;
 use shared::http::Call;
 use shared::ids::UserId;
+use shared::params::user_ids;
 use shared::services::console::page;
 use shared::services::{console_rooms as svc, operators, rooms};
 use shared::{AppError, AppResult, Reply};
@@ -35,18 +36,6 @@ fn listing(index: i64, size: usize, more: bool, list: Vec<Value>) -> Reply {
     Reply::data(json!({"pageIndex": index, "pageSize": size, "more": more, "list": list}))
 }
 
-/// A JSON list of user ids (a JSON array, or its text), at most [`MAX_IDS`].
-fn uid_list(c: &Call<'_>, name: &str) -> AppResult<Vec<UserId>> {
-    let raw = c.params.list(name)?;
-    if raw.len() > MAX_IDS {
-        return Err(AppError::invalid(name, format!("at most {MAX_IDS} ids")));
-    }
-    let mut ids = raw.iter().map(|s| UserId::parse(name, s)).collect::<AppResult<Vec<_>>>()?;
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
-}
-
 /// roomName (substring, ≤ 64), pageIndex (0), pageSize (50, ≤ 50) → every live room,
 /// private ones included, newest first.
 pub async fn room_list(c: &Call<'_>) -> AppResult<Reply> {
@@ -64,7 +53,7 @@ pub async fn room_user_manager(c: &Call<'_>) -> AppResult<Reply> {
     let cid = c.params.req_str("id")?;
     let (index, offset, size) = paging(c, 10)?;
     if c.params.raw("userIds").is_some() {
-        let uids = uid_list(c, "userIds")?;
+        let uids = user_ids(&c.params, "userIds", MAX_IDS)?;
         if uids.is_empty() {
             return Err(AppError::missing("userIds"));
         }
@@ -134,7 +123,8 @@ fn text(o: &serde_json::Map<String, Value>, name: &str, max: usize) -> AppResult
 }
 
 /// GET: `{}` (the seed's page). POST room (`{name, desc, userId}`: userId = the owner, an
-/// enabled ordinary user), ids (JSON list ≤ 100) → the room as `/room/add` answers it.
+/// enabled ordinary user), ids (JSON list ≤ 100), header `Idempotency-Key` (optional: a
+/// replay answers the room the first request made) → the room as `/room/add` answers it.
 pub async fn add_room(c: &Call<'_>) -> AppResult<Reply> {
     let op = operator(c).await?;
     if c.method == http::Method::GET {
@@ -145,8 +135,9 @@ pub async fn add_room(c: &Call<'_>) -> AppResult<Reply> {
     let desc = text(&o, "desc", 1000)?;
     let owner = text(&o, "userId", 20)?.ok_or_else(|| AppError::missing("userId"))?;
     let owner = UserId::parse("userId", &owner)?;
-    let members = uid_list(c, "ids")?;
-    let new = svc::ConsoleRoom { name, desc, owner, members };
+    let members = user_ids(&c.params, "ids", MAX_IDS)?;
+    let idem = crate::console::idem_key(c, &op)?;
+    let new = svc::ConsoleRoom { name, desc, owner, members, idem };
     let (room, owner) = svc::add_room(c.ctx, &op, &c.route, new).await?;
     let now = c.ctx.now_ms();
     let uid = owner.uid;

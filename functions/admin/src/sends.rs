@@ -14,7 +14,7 @@ use shared::services::console_sends::{self, UserUpdate};
 use shared::services::profiles::check;
 use shared::{AppError, AppResult, Reply};
 
-use crate::console::operator;
+use crate::console::{idem_key, operator};
 
 fn uid(c: &Call<'_>, name: &str) -> AppResult<UserId> {
     UserId::parse(name, &c.params.req_str(name)?)
@@ -31,7 +31,8 @@ async fn progress(c: &Call<'_>) -> AppResult<Option<Reply>> {
     Ok(Some(Reply::data(progress_json(&job))))
 }
 
-/// from, to (user ids), body (text), count (1–100) → `{jobId}`; or jobId → progress.
+/// from, to (user ids), body (text), count (1–100), header `Idempotency-Key` (optional; a
+/// replay answers the first job's progress) → `{jobId}`; or jobId → progress.
 pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
     let op = operator(c).await?;
     if let Some(r) = progress(c).await? {
@@ -40,11 +41,13 @@ pub async fn send_message(c: &Call<'_>) -> AppResult<Reply> {
     let (from, to) = (uid(c, "from")?, uid(c, "to")?);
     let body = c.params.req_str("body")?;
     let count = c.params.req_i64("count")?;
-    let job = console_sends::send_message(c.ctx, &op, &c.route, from, to, body, count).await?;
+    let idem = idem_key(c, &op)?;
+    let job = console_sends::send_message(c.ctx, &op, &c.route, idem.as_ref(), from, to, body, count).await?;
     Ok(Reply::data(progress_json(&job)))
 }
 
-/// fromUserId, body → `{jobId}`; or jobId (GET or POST) → progress.
+/// fromUserId, body, header `Idempotency-Key` (optional, as sendMessage) → `{jobId}`; or
+/// jobId (GET or POST) → progress.
 pub async fn push_to_all(c: &Call<'_>) -> AppResult<Reply> {
     let op = operator(c).await?;
     if let Some(r) = progress(c).await? {
@@ -55,7 +58,8 @@ pub async fn push_to_all(c: &Call<'_>) -> AppResult<Reply> {
     }
     let from = uid(c, "fromUserId")?;
     let body = c.params.req_str("body")?;
-    let job = console_sends::push_to_all(c.ctx, &op, &c.route, from, body).await?;
+    let idem = idem_key(c, &op)?;
+    let job = console_sends::push_to_all(c.ctx, &op, &c.route, idem.as_ref(), from, body).await?;
     Ok(Reply::data(progress_json(&job)))
 }
 

@@ -7,11 +7,13 @@
   const $ = (sel) => document.querySelector(sel);
   const status = (text) => { $("#status").textContent = text; };
 
-  async function call(path, params = {}) {
+  // `key`: the Idempotency-Key of a creation (see create()).
+  async function call(path, params = {}, key = null) {
     const body = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== "" && v != null) body.set(k, v);
     if (token) body.set("access_token", token);
-    const res = await fetch(path, { method: "POST", body, credentials: "same-origin" });
+    const headers = key ? { "Idempotency-Key": key } : {};
+    const res = await fetch(path, { method: "POST", body, headers, credentials: "same-origin" });
     let out;
     try { out = await res.json(); } catch { throw new Error(`HTTP ${res.status}`); }
     if (out.resultCode !== 1) {
@@ -19,6 +21,16 @@
       throw new Error(out.resultMsg || `error ${out.resultCode}`);
     }
     return out.data;
+  }
+
+  // A creation (room, send job, broadcast): one fresh Idempotency-Key per form submit, sent
+  // again on the one retry after a network failure, so a lost answer never creates twice.
+  async function create(path, params) {
+    const key = crypto.randomUUID();
+    try { return await call(path, params, key); } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      return call(path, params, key);
+    }
   }
 
   // Runs an action, reporting its outcome in the live status line.
@@ -120,7 +132,7 @@
   async function addRoom(f) {
     const v = fields(f);
     const room = { name: v.name, desc: v.desc, userId: Number(v.userId) };
-    const d = await call("/console/addRoom", { room: JSON.stringify(room), ids: idList(v.ids) });
+    const d = await create("/console/addRoom", { room: JSON.stringify(room), ids: idList(v.ids) });
     f.reset();
     state.roomsPage = 0;
     await loadRooms();
@@ -260,11 +272,11 @@
     });
     $("#broadcast").addEventListener("submit", (e) => {
       e.preventDefault();
-      act("Broadcast", async () => { startJob("/console/pushToAll", await call("/console/pushToAll", fields(e.target))); e.target.reset(); });
+      act("Broadcast", async () => { startJob("/console/pushToAll", await create("/console/pushToAll", fields(e.target))); e.target.reset(); });
     });
     $("#send-one").addEventListener("submit", (e) => {
       e.preventDefault();
-      act("Send", async () => { startJob("/console/sendMessage", await call("/console/sendMessage", fields(e.target))); });
+      act("Send", async () => { startJob("/console/sendMessage", await create("/console/sendMessage", fields(e.target))); });
     });
     $("#job-refresh").addEventListener("click", () => act("Progress", jobProgress));
     show("signin");

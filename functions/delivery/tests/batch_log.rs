@@ -4,50 +4,7 @@
 
 use aws_lambda_events::dynamodb::Event;
 use serde_json::{json, Value};
-use shared::ctx::{Ctx, LocalConfig};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn ctx() -> Ctx {
-    // Nothing listens there: DynamoDB and @connections calls fail fast (connection refused).
-    Ctx::local(&LocalConfig {
-        table: "t".into(),
-        bucket: "b".into(),
-        ddb_endpoint: "http://127.0.0.1:9".into(),
-        s3_endpoint: "http://127.0.0.1:9".into(),
-        ws_management_endpoint: "http://127.0.0.1:9".into(),
-    })
-}
-
-/// The JSON lines written while `f` runs (the subscriber of shared::ctx::init_tracing).
-async fn logged<F: std::future::Future>(f: F) -> Vec<Value> {
-    let buf = Buf::default();
-    let w = buf.clone();
-    let sub = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_writer(move || w.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(sub);
-    f.await;
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
-}
+use shared::testing::{capture_json_logs, offline_ctx};
 
 fn message_record(seq: i64) -> Value {
     json!({
@@ -68,8 +25,8 @@ fn batches(lines: &[Value]) -> Vec<&Value> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_empty_batch_logs_one_ok_line() {
-    let ctx = ctx();
-    let lines = logged(async {
+    let ctx = offline_ctx();
+    let lines = capture_json_logs(async {
         let ev: Event = serde_json::from_value(json!({"Records": []})).unwrap();
         let r = delivery::handle(&ctx, ev).await.expect("nothing to do");
         assert!(r.batch_item_failures.is_empty());
@@ -87,8 +44,8 @@ async fn an_empty_batch_logs_one_ok_line() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_failed_batch_logs_error_with_its_records_and_never_the_content() {
-    let ctx = ctx();
-    let lines = logged(async {
+    let ctx = offline_ctx();
+    let lines = capture_json_logs(async {
         // The store is unreachable: the first record's member Query fails → a function error.
         let ev: Event = serde_json::from_value(json!({"Records": [message_record(1), message_record(2)]})).unwrap();
         assert!(delivery::handle(&ctx, ev).await.is_err());

@@ -21,7 +21,7 @@ use shared::domain::rooms::MAX_USERS;
 use shared::domain::users::User;
 use shared::http::{serve, Call};
 use shared::ids::UserId;
-use shared::{AppError, AppResult, Ctx, Reply};
+use shared::{AppResult, Ctx, Reply};
 use std::collections::HashMap;
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
@@ -80,16 +80,10 @@ async fn route(c: Call<'_>) -> AppResult<Reply> {
 /// Largest invitation / kick list in one request (a whole room).
 pub(crate) const MAX_IDS: usize = MAX_USERS as usize;
 
-/// User ids from a list parameter (JSON array, JSON text or comma-separated), deduplicated.
+/// User ids from a list parameter (JSON array, JSON text or comma-separated), deduplicated,
+/// at most [`MAX_IDS`] (shared::params::user_ids).
 pub(crate) fn user_ids(c: &Call<'_>, name: &str) -> AppResult<Vec<UserId>> {
-    let raw = c.params.list(name)?;
-    if raw.len() > MAX_IDS {
-        return Err(AppError::invalid(name, format!("at most {MAX_IDS} ids")));
-    }
-    let mut ids = raw.iter().map(|s| UserId::parse(name, s)).collect::<AppResult<Vec<_>>>()?;
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
+    shared::params::user_ids(&c.params, name, MAX_IDS)
 }
 
 /// Profiles of `uids` (⌈n/100⌉ BatchGetItem); an unknown id is a not-found error.

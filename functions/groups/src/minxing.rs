@@ -119,6 +119,7 @@ pub async fn create(c: &Call<'_>) -> AppResult<Reply> {
         owner_nickname: found.get(&me).map(|u| u.nickname.clone()).unwrap_or_default(),
         members: members.clone(),
         settings,
+        idem: None,
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));

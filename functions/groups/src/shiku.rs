@@ -52,6 +52,7 @@ pub async fn add(c: &Call<'_>) -> AppResult<Reply> {
         owner_nickname: owner.nickname.clone(),
         members: members.clone(),
         settings: settings.into_iter().filter_map(|(k, v)| Some((k, v?))).collect(),
+        idem: None,
     };
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": name, "userIds": ids}));
@@ -416,6 +417,7 @@ pub async fn copy(c: &Call<'_>) -> AppResult<Reply> {
         owner_nickname: owner.nickname.clone(),
         members: others.clone(),
         settings,
+        idem: None,
     };
     let ids: Vec<i64> = others.iter().map(|u| u.0).collect();
     let ev = GroupEvent::new("created", me, json!({"name": room.name(), "userIds": ids, "copyOf": cid}));

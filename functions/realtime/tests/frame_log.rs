@@ -4,50 +4,7 @@
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use serde_json::{json, Value};
-use shared::ctx::{Ctx, LocalConfig};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn ctx() -> Ctx {
-    // Nothing listens there: DynamoDB and @connections calls fail fast (connection refused).
-    Ctx::local(&LocalConfig {
-        table: "t".into(),
-        bucket: "b".into(),
-        ddb_endpoint: "http://127.0.0.1:9".into(),
-        s3_endpoint: "http://127.0.0.1:9".into(),
-        ws_management_endpoint: "http://127.0.0.1:9".into(),
-    })
-}
-
-/// The JSON lines written while `f` runs (the subscriber of shared::ctx::init_tracing).
-async fn logged<F: std::future::Future>(f: F) -> Vec<Value> {
-    let buf = Buf::default();
-    let w = buf.clone();
-    let sub = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_writer(move || w.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(sub);
-    f.await;
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
-}
+use shared::testing::{capture_json_logs, offline_ctx};
 
 fn event(route: &str, query: Value, body: Option<&str>) -> ApiGatewayWebsocketProxyRequest {
     serde_json::from_value(json!({
@@ -65,8 +22,8 @@ fn frames(lines: &[Value]) -> Vec<&Value> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_ping_frame_logs_its_route_connection_and_outcome() {
-    let ctx = ctx();
-    let lines = logged(async {
+    let ctx = offline_ctx();
+    let lines = capture_json_logs(async {
         let r = realtime::handle(&ctx, event("ping", json!({}), Some(r#"{"action":"ping"}"#))).await;
         assert_eq!(r.status_code, 200);
     })
@@ -87,8 +44,8 @@ async fn a_ping_frame_logs_its_route_connection_and_outcome() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn connect_without_a_token_is_401_and_a_token_is_never_logged() {
-    let ctx = ctx();
-    let lines = logged(async {
+    let ctx = offline_ctx();
+    let lines = capture_json_logs(async {
         let r = realtime::handle(&ctx, event("$connect", json!({}), None)).await;
         assert_eq!(r.status_code, 401);
         // The store is unreachable: a 500, logged at ERROR with its cause, without the token.
@@ -111,8 +68,8 @@ async fn connect_without_a_token_is_401_and_a_token_is_never_logged() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_send_frame_never_logs_its_content_and_bad_frames_log_their_code() {
-    let ctx = ctx();
-    let lines = logged(async {
+    let ctx = offline_ctx();
+    let lines = capture_json_logs(async {
         let body = r#"{"action":"send","conversationId":"c1","content":"SECRET-BODY","messageId":"m1"}"#;
         realtime::handle(&ctx, event("send", json!({}), Some(body))).await;
         realtime::handle(&ctx, event("$default", json!({}), Some("not json SECRET-BODY"))).await;

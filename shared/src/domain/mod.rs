@@ -10,6 +10,7 @@ pub mod favorites;
 pub mod feed;
 pub mod files;
 pub mod geo;
+pub mod idempotency;
 pub mod ids;
 pub mod jobs;
 pub mod join_requests;

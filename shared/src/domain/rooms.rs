@@ -253,6 +253,8 @@ pub struct NewRoom {
     pub members: Vec<UserId>,
     /// Flags, ints, texts, coordinates… as the dialect parsed them.
     pub settings: Settings,
+    /// A console creation's idempotency key, claimed in the creating transaction.
+    pub idem: Option<crate::domain::idempotency::IdemKey>,
 }
 
 /// A group change's event (`ev = "group"`): its type, who made it, its fields, and the people

@@ -5,6 +5,7 @@
 //! it is written in the change's transaction (store/groups.rs).
 
 use crate::domain::chat::Message;
+use crate::domain::idempotency::IdemKey;
 use crate::domain::relations::SYSTEM_UID;
 use crate::domain::rooms::{Field, GroupEvent, NewRoom, Room, RoomMember};
 use crate::domain::sessions::Session;
@@ -39,7 +40,7 @@ pub struct MemberPage {
 
 /// `/console/roomUserManager`: one page of the members of any live room; not found otherwise.
 pub async fn members(ctx: &Ctx, cid: &str, offset: usize, size: usize) -> AppResult<MemberPage> {
-    let (room, members, more) = store::member_page(&ctx.db, cid, offset, size)
+    let (room, members, more) = crate::store::rooms::head_page(&ctx.db, cid, offset, size)
         .await?
         .ok_or_else(|| AppError::not_found(format!("room {cid}")))?;
     let uids: Vec<UserId> = members.iter().map(|m| m.uid).collect();
@@ -94,11 +95,15 @@ pub struct ConsoleRoom {
     pub desc: Option<String>,
     pub owner: UserId,
     pub members: Vec<UserId>,
+    /// Claimed with the room; a replay answers the room it made.
+    pub idem: Option<IdemKey>,
 }
 
 /// `/console/addRoom`: a room as `/room/add` makes it (services::rooms::create_room) owned by
 /// an existing, enabled, ordinary user (not an operator nor a built-in account); unknown
-/// members refuse it. Audited in the transaction that completes the room.
+/// members refuse it. Audited in the transaction that completes the room. With an
+/// idempotency key (claimed in the creating transaction): a replay writes nothing and
+/// answers the room the first request made (+ two GetItem after the failed transaction).
 pub async fn add_room(ctx: &Ctx, op: &Session, route: &str, new: ConsoleRoom) -> AppResult<(Room, User)> {
     let owner = rooms::require_user(&ctx.db, new.owner).await?;
     if owner.disabled || is_protected(ctx, &owner) || owner.uid == SYSTEM_UID || owner.uid == SERVICE_UID {
@@ -113,6 +118,7 @@ pub async fn add_room(ctx: &Ctx, op: &Session, route: &str, new: ConsoleRoom) ->
     let ids: Vec<i64> = members.iter().map(|u| u.0).collect();
     let entry = audit(ctx, op, route, vec![format!("owner:{}", owner.uid)]);
     let ev = GroupEvent::new("created", owner.uid, json!({"name": new.name, "userIds": ids})).audited(Some(&entry));
+    let idem = new.idem;
     let room = NewRoom {
         id: None,
         name: new.name,
@@ -120,7 +126,21 @@ pub async fn add_room(ctx: &Ctx, op: &Session, route: &str, new: ConsoleRoom) ->
         owner_nickname: owner.nickname.clone(),
         members,
         settings,
+        idem: idem.clone(),
     };
-    let room = rooms::create_room(&ctx.db, ctx.now_ms(), room, &ev).await?;
-    Ok((room, owner))
+    match (rooms::create_room(&ctx.db, ctx.now_ms(), room, &ev).await, idem) {
+        (Err(AppError::Conflict(m)), Some(k)) if m == crate::store::idempotency::TAKEN => {
+            Ok((replayed(ctx, &k).await?, owner))
+        }
+        (room, _) => Ok((room?, owner)),
+    }
+}
+
+/// The room a replayed key made (one GetItem for the key, one for the room); nothing
+/// written. A room dismissed since is not found.
+async fn replayed(ctx: &Ctx, k: &IdemKey) -> AppResult<Room> {
+    let Some(cid) = crate::store::idempotency::result(&ctx.db, k, ctx.now_secs()).await? else {
+        return Err(AppError::Conflict("idempotency key changed meanwhile, try again".into()));
+    };
+    rooms::get(&ctx.db, &cid).await?.ok_or_else(|| AppError::not_found(format!("room {cid}")))
 }

@@ -10,6 +10,7 @@
 
 use crate::domain::broadcasts::TEXT_KIND;
 use crate::domain::chat::{NewMessage, MAX_CONTENT};
+use crate::domain::idempotency::IdemKey;
 use crate::domain::jobs::{Job, JobKind, Step};
 use crate::domain::relations::SYSTEM_UID;
 use crate::domain::sessions::Session;
@@ -75,8 +76,7 @@ fn check_sender(user: Option<&User>, uid: UserId) -> AppResult<&User> {
 
 async fn start(
     ctx: &Ctx,
-    op: &Session,
-    route: &str,
+    (op, route, idem): (&Session, &str, Option<&IdemKey>),
     kind: JobKind,
     payload: String,
     targets: Vec<String>,
@@ -85,7 +85,11 @@ async fn start(
     let mut targets = targets;
     targets.push(format!("job:{id}"));
     let entry = audit(ctx, op, route, targets);
-    let mut extra = vec![store::audit::put(&ctx.db, &entry)];
+    // The key's claim first: a replay fails on it before the day counter is looked at.
+    let mut extra: Vec<_> =
+        idem.map(|k| store::idempotency::claim(&ctx.db, k, &id, ctx.now_secs())).into_iter().collect();
+    let first = extra.len();
+    extra.push(store::audit::put(&ctx.db, &entry));
     if kind == JobKind::ConsolePush {
         // Counted in the job's transaction: a refused broadcast counts nothing.
         let rule = store::limits::Rule { max: MAX_PUSHES_PER_DAY, window: DAY };
@@ -93,7 +97,8 @@ async fn start(
     }
     match jobs::start_as(ctx, id, kind, op.uid, LIST, payload, extra).await? {
         Ok(job) => Ok(job),
-        Err(1) => Err(AppError::Refused {
+        Err(0) if first == 1 => replayed(ctx, idem.expect("claimed")).await,
+        Err(i) if i == first + 1 => Err(AppError::Refused {
             code: refused::CONSOLE_PUSHES_PER_DAY,
             message: format!("at most {MAX_PUSHES_PER_DAY} broadcasts to every account a day"),
         }),
@@ -101,12 +106,24 @@ async fn start(
     }
 }
 
+/// The job a replayed key made (one GetItem for the key, one for the job); nothing written.
+async fn replayed(ctx: &Ctx, k: &IdemKey) -> AppResult<Job> {
+    let Some(id) = store::idempotency::result(&ctx.db, k, ctx.now_secs()).await? else {
+        return Err(AppError::Conflict("idempotency key changed meanwhile, try again".into()));
+    };
+    jobs::get(ctx, &id).await?.ok_or_else(|| AppError::not_found(format!("job {id}")))
+}
+
 /// `/console/sendMessage`: `count` (1–[`MAX_COUNT`]) copies of `body` from `from` to `to`.
-/// Calls: one BatchGetItem (both accounts) + one TransactWriteItems (job + audit).
+/// Calls: one BatchGetItem (both accounts) + one TransactWriteItems (job + audit + the
+/// key's claim); a replayed `idem` key: + one GetItem (key) + one GetItem (job), nothing
+/// written, the first job answered.
+#[allow(clippy::too_many_arguments)]
 pub async fn send_message(
     ctx: &Ctx,
     op: &Session,
     route: &str,
+    idem: Option<&IdemKey>,
     from: UserId,
     to: UserId,
     body: String,
@@ -126,18 +143,26 @@ pub async fn send_message(
     }
     let payload =
         serde_json::to_string(&SendPayload { from: from.0, to: to.0, body, count }).map_err(AppError::internal)?;
-    start(ctx, op, route, JobKind::ConsoleSend, payload, vec![target(from), target(to)]).await
+    start(ctx, (op, route, idem), JobKind::ConsoleSend, payload, vec![target(from), target(to)]).await
 }
 
 /// `/console/pushToAll`: `body` from `from` to every enabled account but `from`, at most
 /// [`MAX_PUSHES_PER_DAY`] a UTC day for the whole console. Calls: one GetItem + one
-/// TransactWriteItems (job + audit + the console's day counter).
-pub async fn push_to_all(ctx: &Ctx, op: &Session, route: &str, from: UserId, body: String) -> AppResult<Job> {
+/// TransactWriteItems (job + audit + the console's day counter + the key's claim); a replayed
+/// `idem` key: + two GetItem, nothing written (the day counter not consumed again).
+pub async fn push_to_all(
+    ctx: &Ctx,
+    op: &Session,
+    route: &str,
+    idem: Option<&IdemKey>,
+    from: UserId,
+    body: String,
+) -> AppResult<Job> {
     check_body(&body)?;
     let user = users::get(&ctx.db, from).await?;
     check_sender(user.as_ref(), from)?;
     let payload = serde_json::to_string(&PushPayload { from: from.0, body }).map_err(AppError::internal)?;
-    start(ctx, op, route, JobKind::ConsolePush, payload, vec![target(from)]).await
+    start(ctx, (op, route, idem), JobKind::ConsolePush, payload, vec![target(from)]).await
 }
 
 /// A console job by id (one GetItem); other kinds and unknown ids are `NotFound`.

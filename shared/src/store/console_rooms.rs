@@ -1,12 +1,13 @@
-//! The operator console's room reads (`/console/roomList`, `roomUserManager`,
-//! `roomMsgDetail`): one Query per page, `offset + limit` items read, the first `offset`
-//! skipped (services::console::page caps the offset). Writes go through the rooms rules.
+//! The operator console's room reads (`/console/roomList`, `roomMsgDetail`; the
+//! `roomUserManager` member page is store::rooms::head_page): one Query per page,
+//! `offset + limit` items read, the first `offset` skipped (services::console::page caps the
+//! offset). Writes go through the rooms rules.
 
 use super::conversations::{message_from, pk, valid_id};
-use super::rooms::{member_from, room_from};
+use super::rooms::room_from;
 use super::{s, Db, GSI2};
 use crate::domain::chat::Message;
-use crate::domain::rooms::{Room, RoomMember};
+use crate::domain::rooms::Room;
 use crate::error::AppResult;
 
 /// Live rooms (private ones included), newest first: GSI2 `GROUPS` read backwards. With
@@ -35,44 +36,6 @@ pub async fn room_page(db: &Db, name: Option<&str>, offset: usize, limit: usize)
     // Filtered: the Query stopped at 1 MB when a key is left, so more may match.
     let more = rooms.len() > offset + limit || (name.is_some() && out.last_evaluated_key.is_some());
     Ok((rooms.into_iter().skip(offset).take(limit).collect(), more))
-}
-
-/// The room and one page of its members (by id, descending: META sorts after `MEMBER#`, so
-/// it comes first): one Query. None: no such live room.
-pub async fn member_page(
-    db: &Db,
-    cid: &str,
-    offset: usize,
-    limit: usize,
-) -> AppResult<Option<(Room, Vec<RoomMember>, bool)>> {
-    if !valid_id(cid) {
-        return Ok(None);
-    }
-    let out = db
-        .client
-        .query()
-        .table_name(&db.table)
-        .key_condition_expression("pk = :p AND sk BETWEEN :a AND :b")
-        .expression_attribute_values(":p", s(pk(cid)))
-        .expression_attribute_values(":a", s("MEMBER#"))
-        .expression_attribute_values(":b", s(super::keys::META_SK))
-        .scan_index_forward(false)
-        .consistent_read(true)
-        .limit((offset + limit + 2) as i32)
-        .send()
-        .await?;
-    let mut room = None;
-    let mut members = vec![];
-    for it in out.items.unwrap_or_default() {
-        if let Some(m) = member_from(&it) {
-            members.push(m);
-        } else if let Some(r) = room_from(it) {
-            room = Some(r);
-        }
-    }
-    let Some(room) = room else { return Ok(None) };
-    let more = members.len() > offset + limit;
-    Ok(Some((room, members.into_iter().skip(offset).take(limit).collect(), more)))
 }
 
 /// One page of a room's messages, newest first (recalled ones included, marked): one Query.

@@ -5,7 +5,9 @@
 //! Shiku's settings. Who may join is decided above (services::rooms); this only writes.
 
 use super::conversations::*;
+use super::idempotency::TAKEN as IDEM_TAKEN;
 use super::{applied, n, s, Db, Item, GSI2};
+use crate::domain::idempotency::IdemKey;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 
@@ -14,7 +16,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 /// Members besides the owner that a creating transaction holds: META, the check that the id
 /// was never dismissed, the owner's member item and group counter, the event, and a member
-/// item plus a group counter per member (100 items).
+/// item plus a group counter per member (100 items; a console creation's idempotency claim
+/// takes the place of the never-dismissed check, which only client-chosen ids need).
 pub const MAX_IN_CREATION: usize = 47;
 
 /// Marker left by a dismissed group (`CONV#<cid>/DISMISSED`): its id is never used again, so
@@ -25,7 +28,7 @@ pub(crate) const DISMISSED: &str = super::keys::DISMISSED_SK;
 /// caller screened `members` (services::rooms: blacklists, caps); an owner at the group cap is
 /// refused. META `memberCount` starts at the number of members written.
 pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members: &[UserId]) -> AppResult<Conversation> {
-    let meta = create_group_meta(db, now, None, owner, name, members, Item::new(), None).await?;
+    let meta = create_group_meta(db, now, (None, None), owner, name, members, Item::new(), None).await?;
     conv_from(&meta).ok_or_else(|| AppError::internal("conversation item"))
 }
 
@@ -37,7 +40,7 @@ pub async fn create_group(db: &Db, now: i64, owner: UserId, name: &str, members:
 pub(crate) async fn create_group_meta(
     db: &Db,
     now: i64,
-    wanted_id: Option<&str>,
+    (wanted_id, idem): (Option<&str>, Option<&IdemKey>),
     owner: UserId,
     name: &str,
     members: &[UserId],
@@ -48,7 +51,8 @@ pub(crate) async fn create_group_meta(
     loop {
         let chosen = wanted.take();
         let cid = chosen.map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-        match create_group_once(db, now, (&cid, chosen.is_some()), owner, name, members, extra.clone(), event).await {
+        let once = (&cid[..], chosen.is_some(), idem);
+        match create_group_once(db, now, once, owner, name, members, extra.clone(), event).await {
             Err(AppError::Conflict(_)) if chosen.is_some() => continue,
             other => return other,
         }
@@ -59,7 +63,7 @@ pub(crate) async fn create_group_meta(
 async fn create_group_once(
     db: &Db,
     now: i64,
-    (cid, chosen): (&str, bool),
+    (cid, chosen, idem): (&str, bool, Option<&IdemKey>),
     owner: UserId,
     name: &str,
     members: &[UserId],
@@ -103,9 +107,15 @@ async fn create_group_once(
         writes.push(put(db, item(*m, if i == 0 { "owner" } else { "member" }), None));
         writes.push(counter(db, *m, 1, true));
     }
+    // A console creation's idempotency key, claimed for this room (store/idempotency.rs).
+    let claim_at = idem.map(|k| {
+        writes.push(super::idempotency::claim(db, k, &cid, now / 1000));
+        writes.len() - 1
+    });
     let events = event.map(|e| vec![e.clone()]).unwrap_or_default();
     match transact_why(db, writes, &cid, now, &events).await? {
         None => {}
+        Some(i) if Some(i) == claim_at => return Err(AppError::Conflict(IDEM_TAKEN.into())),
         // The id is taken (only a client-chosen one can be): the caller generates one.
         Some(i) if i < first_counter - 1 => return Err(AppError::Conflict(format!("conversation {cid} exists"))),
         Some(i) if i == first_counter => return Err(too_many_groups(owner)),

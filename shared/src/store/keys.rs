@@ -494,3 +494,12 @@ pub fn audit_pk(day: &str) -> String {
 pub fn audit_sk(at_ms: i64, rand: u32) -> String {
     format!("{at_ms:013}#{rand:08x}")
 }
+
+// ---- operator console: idempotency keys ---------------------------------------------------
+
+/// A console creation's idempotency key: `IDEM#<operator>#<route>#<key>` / `IDEM` (`result`:
+/// the id made, `ttl` = claim + 24 h).
+pub fn idem_pk(operator: crate::ids::UserId, route: &str, key: &str) -> String {
+    format!("IDEM#{operator}#{route}#{key}")
+}
+pub const IDEM_SK: &str = "IDEM";

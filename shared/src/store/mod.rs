@@ -19,6 +19,7 @@ pub mod geo;
 pub mod gone;
 pub mod group_counts;
 pub mod groups;
+pub mod idempotency;
 pub mod invites;
 pub mod jobs;
 pub mod keypairs;

@@ -39,9 +39,17 @@ pub async fn create(
     }
     let (first, rest) = others.split_at(others.len().min(FIRST_BATCH));
     let in_creation = rest.is_empty().then_some(event);
-    let meta =
-        super::groups::create_group_meta(db, now, new.id.as_deref(), new.owner, &new.name, first, extra, in_creation)
-            .await?;
+    let meta = super::groups::create_group_meta(
+        db,
+        now,
+        (new.id.as_deref(), new.idem.as_ref()),
+        new.owner,
+        &new.name,
+        first,
+        extra,
+        in_creation,
+    )
+    .await?;
     let room = room_from(meta).ok_or_else(|| AppError::internal("room item"))?;
     if rest.is_empty() {
         return Ok(room);

@@ -160,8 +160,24 @@ pub async fn with_members(db: &Db, cid: &str) -> AppResult<Option<(Room, Vec<Roo
     Ok(room.map(|r| (r, members)))
 }
 
-/// The room and its first `limit` members (descending: META first), one Query.
+/// The room and its first `limit` members (the highest ids, answered ascending), one Query.
 pub async fn head(db: &Db, cid: &str, limit: i32) -> AppResult<Option<(Room, Vec<RoomMember>)>> {
+    let Some((room, mut members, _)) = head_page(db, cid, 0, limit.clamp(0, 1000) as usize).await? else {
+        return Ok(None);
+    };
+    members.reverse();
+    Ok(Some((room, members)))
+}
+
+/// The room and one page of its members by id, descending (META sorts after `MEMBER#`, so it
+/// comes first): one consistent Query reading `offset + limit + 2` items, the first `offset`
+/// members skipped; answers whether more follow. None: no such live room.
+pub async fn head_page(
+    db: &Db,
+    cid: &str,
+    offset: usize,
+    limit: usize,
+) -> AppResult<Option<(Room, Vec<RoomMember>, bool)>> {
     if !valid_id(cid) {
         return Ok(None);
     }
@@ -172,10 +188,10 @@ pub async fn head(db: &Db, cid: &str, limit: i32) -> AppResult<Option<(Room, Vec
         .key_condition_expression("pk = :p AND sk BETWEEN :a AND :b")
         .expression_attribute_values(":p", s(pk(cid)))
         .expression_attribute_values(":a", s("MEMBER#"))
-        .expression_attribute_values(":b", s("META"))
+        .expression_attribute_values(":b", s(super::keys::META_SK))
         .scan_index_forward(false)
         .consistent_read(true)
-        .limit(limit.clamp(0, 1000) + 1)
+        .limit(i32::try_from(offset + limit + 2).unwrap_or(i32::MAX))
         .send()
         .await?;
     let mut room = None;
@@ -187,8 +203,9 @@ pub async fn head(db: &Db, cid: &str, limit: i32) -> AppResult<Option<(Room, Vec
             room = Some(r);
         }
     }
-    members.reverse();
-    Ok(room.map(|r| (r, members)))
+    let Some(room) = room else { return Ok(None) };
+    let more = members.len() > offset + limit;
+    Ok(Some((room, members.into_iter().skip(offset).take(limit).collect(), more)))
 }
 
 /// Which of `uids` are members (consistent BatchGetItem, ⌈n/100⌉ calls).

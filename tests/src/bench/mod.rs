@@ -136,6 +136,58 @@ pub struct Arrival {
     pub at: Instant,
 }
 
+pub type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket handshake with `url`, tried 5 times 200 ms apart.
+pub async fn connect_socket(url: &str) -> Result<Stream, String> {
+    let mut last = String::new();
+    for attempt in 0..5 {
+        match tokio_tungstenite::connect_async(url).await {
+            Ok((s, _)) => return Ok(s),
+            Err(e) => last = e.to_string(),
+        }
+        if attempt < 4 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Err(format!("websocket connect: {last}"))
+}
+
+/// The task of one client socket (the bench's [`Fleet`] and the load's `Sockets`): every text
+/// frame received goes to `tx` as an [`Arrival`] of `socket` (JSON, else `{"raw": text}`);
+/// every string sent on the answered sender goes out as a text frame. Dropping that sender
+/// closes the socket and ends the task, as do the server's close and `tx`'s receiver going.
+pub fn spawn_socket(
+    s: Stream,
+    socket: usize,
+    tx: mpsc::UnboundedSender<Arrival>,
+) -> (mpsc::UnboundedSender<String>, tokio::task::JoinHandle<()>) {
+    let (mut sink, mut stream) = s.split();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                m = stream.next() => match m {
+                    Some(Ok(WsMessage::Text(t))) => {
+                        let at = Instant::now();
+                        let frame = serde_json::from_str(&t).unwrap_or(json!({"raw": t.to_string()}));
+                        if tx.send(Arrival { socket, frame, at }).is_err() {
+                            break;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => break,
+                },
+                o = out_rx.recv() => match o {
+                    Some(text) => { let _ = sink.send(WsMessage::text(text)).await; }
+                    None => { let _ = sink.close().await; break; }
+                },
+            }
+        }
+    });
+    (out_tx, task)
+}
+
 /// Many WebSocket clients; every received JSON frame lands in one channel.
 pub struct Fleet {
     pub rx: mpsc::UnboundedReceiver<Arrival>,
@@ -149,47 +201,16 @@ impl Fleet {
         let (tx, rx) = mpsc::unbounded_channel();
         let urls: Vec<String> = tokens.iter().map(|t| format!("{}/?access_token={t}", app.ws_url)).collect();
         let streams: Vec<_> = futures_util::stream::iter(urls)
-            .map(|url| async move {
-                for attempt in 0..5 {
-                    match tokio_tungstenite::connect_async(url.as_str()).await {
-                        Ok((s, _)) => return s,
-                        Err(e) if attempt == 4 => panic!("websocket connect: {e}"),
-                        Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                    }
-                }
-                unreachable!()
-            })
+            .map(|url| async move { connect_socket(&url).await.unwrap_or_else(|e| panic!("{e}")) })
             .buffered(par)
             .collect()
             .await;
         let mut senders = vec![];
         let mut tasks = vec![];
         for (i, s) in streams.into_iter().enumerate() {
-            let (mut sink, mut stream) = s.split();
-            let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
-            senders.push(out_tx);
-            let tx = tx.clone();
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        m = stream.next() => match m {
-                            Some(Ok(WsMessage::Text(t))) => {
-                                let at = Instant::now();
-                                let frame = serde_json::from_str(&t).unwrap_or(json!({"raw": t.to_string()}));
-                                if tx.send(Arrival { socket: i, frame, at }).is_err() {
-                                    break;
-                                }
-                            }
-                            Some(Ok(_)) => {}
-                            _ => break,
-                        },
-                        o = out_rx.recv() => match o {
-                            Some(text) => { let _ = sink.send(WsMessage::text(text)).await; }
-                            None => { let _ = sink.close().await; break; }
-                        },
-                    }
-                }
-            }));
+            let (out, task) = spawn_socket(s, i, tx.clone());
+            senders.push(out);
+            tasks.push(task);
         }
         Fleet { rx, senders, tasks }
     }

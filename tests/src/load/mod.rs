@@ -6,20 +6,14 @@
 //! matched to its send whichever dialect sent it (Xuanxuan notifications and SealTalk sends
 //! answer no message id).
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-/// A frame one user's socket received.
-pub struct Arrival {
-    pub user: usize,
-    pub frame: Value,
-    pub at: Instant,
-}
+pub use crate::bench::Arrival;
+use crate::bench::{connect_socket, spawn_socket};
 
 /// One socket per user, reconnectable; every frame goes to one channel.
 pub struct Sockets {
@@ -40,18 +34,10 @@ impl Sockets {
     pub async fn open(&mut self, i: usize) -> Result<(), String> {
         self.close(i);
         let url = format!("{}/?access_token={}", self.url, self.tokens[i]);
-        let mut last = String::new();
-        for _ in 0..5 {
-            match tokio_tungstenite::connect_async(url.as_str()).await {
-                Ok((s, _)) => {
-                    self.out[i] = Some(spawn_socket(s, i, self.tx.clone()));
-                    return Ok(());
-                }
-                Err(e) => last = e.to_string(),
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
-        Err(format!("user {i}: websocket connect: {last}"))
+        let s = connect_socket(&url).await.map_err(|e| format!("user {i}: {e}"))?;
+        // The task ends on its own once the sender is dropped (close).
+        self.out[i] = Some(spawn_socket(s, i, self.tx.clone()).0);
+        Ok(())
     }
 
     pub fn close(&mut self, i: usize) {
@@ -73,34 +59,6 @@ impl Sockets {
             *o = None;
         }
     }
-}
-
-type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-fn spawn_socket(s: Stream, user: usize, tx: mpsc::UnboundedSender<Arrival>) -> mpsc::UnboundedSender<String> {
-    let (mut sink, mut stream) = s.split();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                m = stream.next() => match m {
-                    Some(Ok(WsMessage::Text(t))) => {
-                        let frame = serde_json::from_str(&t).unwrap_or(json!({"raw": t.to_string()}));
-                        if tx.send(Arrival { user, frame, at: Instant::now() }).is_err() {
-                            break;
-                        }
-                    }
-                    Some(Ok(_)) => {}
-                    _ => break,
-                },
-                o = out_rx.recv() => match o {
-                    Some(text) => { let _ = sink.send(WsMessage::text(text)).await; }
-                    None => { let _ = sink.close().await; break; }
-                },
-            }
-        }
-    });
-    out_tx
 }
 
 /// The marker of message `n` (in its content).
@@ -169,18 +127,18 @@ fn record(t: &mut Tracker, a: Arrival) {
                 t.n_by_mid.insert(mid.to_string(), n);
             }
             t.seq.insert(n, seq);
-            let last = t.last_seq.entry((a.user, cid)).or_insert(0);
+            let last = t.last_seq.entry((a.socket, cid)).or_insert(0);
             if seq <= *last {
                 t.out_of_order += 1;
             }
             *last = (*last).max(seq);
-            t.live.entry((n, a.user)).or_default().push(a.at);
+            t.live.entry((n, a.socket)).or_default().push(a.at);
         }
         Some("sync") => {
             for m in f["messages"].as_array().into_iter().flatten() {
                 let by_id = || m["messageId"].as_str().and_then(|id| t.n_by_mid.get(id).copied());
                 if let Some(n) = m["content"].as_str().and_then(marker_of).or_else(by_id) {
-                    t.synced.insert((n, a.user));
+                    t.synced.insert((n, a.socket));
                 }
             }
         }

@@ -9,6 +9,7 @@ mod browser;
 mod chat;
 mod chat_dialects;
 mod console;
+mod console_idem;
 mod console_logs;
 mod console_rooms;
 mod console_sends;
