@@ -22,6 +22,7 @@ use crate::realtime::{message_frame_within, push_to_targets, FanOut, MAX_WS_MESS
 use crate::services::{chat, delivery, jobs, ocus};
 use crate::store::{conversations as convs, copies, limits, relations};
 use futures_util::StreamExt;
+use serde_json::Value;
 use crate::Ctx;
 
 /// Fans per page (one checkpoint each).
@@ -117,13 +118,13 @@ pub(crate) async fn send_copies(
 /// dashboard's message counter.
 async fn deliver(ctx: &Ctx, job_id: &str, from: UserId, stored: &[(copies::CopyContext, Message)]) {
     let Some((_, first)) = stored.first() else { return };
-    let online = stored.iter().filter(|(c, _)| !c.conns.is_empty());
+    let online: Vec<(Vec<(UserId, String)>, Value)> = stored
+        .iter()
+        .filter(|(c, _)| !c.conns.is_empty())
+        .map(|(c, m)| (c.conns.iter().map(|conn| (c.to, conn.clone())).collect(), message_frame_within(m, MAX_WS_MESSAGE).0))
+        .collect();
     let posts: Vec<FanOut> = futures_util::stream::iter(online)
-        .map(|(c, m)| async move {
-            let (frame, _) = message_frame_within(m, MAX_WS_MESSAGE);
-            let targets = c.conns.iter().map(|conn| (c.to, conn.clone())).collect();
-            push_to_targets(ctx, targets, &frame).await.0
-        })
+        .map(|(targets, frame)| async move { push_to_targets(ctx, targets, &frame).await.0 })
         .buffer_unordered(COPIES_IN_FLIGHT)
         .collect()
         .await;

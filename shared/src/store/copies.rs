@@ -52,11 +52,12 @@ pub struct CopyContext {
 
 /// [`CopyContext`] of every recipient of `from`'s copies, in `tos` order.
 pub async fn contexts(db: &Db, from: UserId, tos: &[UserId]) -> AppResult<Vec<CopyContext>> {
-    let chunks: Vec<&[UserId]> = tos.chunks(PER_READ).collect();
+    // Owned chunks: a stream of borrowed slices makes the future's Send bound unprovable.
+    let chunks: Vec<Vec<UserId>> = tos.chunks(PER_READ).map(<[UserId]>::to_vec).collect();
     let read: Vec<Vec<CopyContext>> = futures_util::stream::iter(chunks)
         .map(|chunk| async move {
             let mut keys = Vec::with_capacity(chunk.len() * 5);
-            for to in chunk {
+            for to in &chunk {
                 let cid = single_id(from, *to);
                 keys.push(Db::key(pk(&cid), "META"));
                 keys.push(Db::key(pk(&cid), member_sk(*to)));
