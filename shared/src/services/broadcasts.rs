@@ -88,12 +88,15 @@ pub(crate) async fn send_copies(
     ocu: bool,
     make: impl Fn(UserId) -> NewMessage,
 ) -> AppResult<Vec<bool>> {
+    let started = std::time::Instant::now();
     let contexts = copies::contexts(&ctx.db, from, &tos).await?;
+    let read_ms = started.elapsed().as_millis() as u64;
     let mut plan = vec![];
     for c in contexts.iter().filter(|c| !c.blocked) {
         plan.push(copies::Copy { m: make(c.to), ctx: c.clone(), ocu });
     }
     let written = copies::write(&ctx.db, ctx.now_ms(), plan.clone()).await?;
+    let write_ms = started.elapsed().as_millis() as u64 - read_ms;
     let mut stored = vec![];
     let mut again = vec![];
     for (c, w) in plan.into_iter().zip(written) {
@@ -110,6 +113,8 @@ pub(crate) async fn send_copies(
     .await?;
     let refused: Vec<UserId> = resent.iter().filter(|(_, ok)| !ok).map(|(to, _)| *to).collect();
     deliver(ctx, job_id, from, &stored).await;
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(job = job_id, copies = tos.len(), stored = stored.len(), read_ms, write_ms, ms, "copies written");
     Ok(contexts.iter().map(|c| !c.blocked && !refused.contains(&c.to)).collect())
 }
 
