@@ -159,7 +159,7 @@ pub async fn step(ctx: &Ctx, job: &Job) -> AppResult<Option<jobs::Ran>> {
             Ok(p) => jobs::advance(ctx, job, |cursor| push_page(ctx, job, p, cursor)).await,
             Err(_) => unreadable(ctx, job).await,
         },
-        JobKind::Broadcast => Ok(None),
+        JobKind::Broadcast | JobKind::LiveMembers => Ok(None),
     }
 }
 
