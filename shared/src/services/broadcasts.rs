@@ -21,9 +21,9 @@ use crate::push::{self, PushJob, PushSender};
 use crate::realtime::{message_frame_within, push_to_targets, FanOut, MAX_WS_MESSAGE};
 use crate::services::{chat, delivery, jobs, ocus};
 use crate::store::{conversations as convs, copies, limits, relations};
+use crate::Ctx;
 use futures_util::StreamExt;
 use serde_json::Value;
-use crate::Ctx;
 
 /// Fans per page (one checkpoint each).
 pub const PAGE: usize = 500;
@@ -126,7 +126,9 @@ async fn deliver(ctx: &Ctx, job_id: &str, from: UserId, stored: &[(copies::CopyC
     let online: Vec<(Vec<(UserId, String)>, Value)> = stored
         .iter()
         .filter(|(c, _)| !c.conns.is_empty())
-        .map(|(c, m)| (c.conns.iter().map(|conn| (c.to, conn.clone())).collect(), message_frame_within(m, MAX_WS_MESSAGE).0))
+        .map(|(c, m)| {
+            (c.conns.iter().map(|conn| (c.to, conn.clone())).collect(), message_frame_within(m, MAX_WS_MESSAGE).0)
+        })
         .collect();
     let posts: Vec<FanOut> = futures_util::stream::iter(online)
         .map(|(targets, frame)| async move { push_to_targets(ctx, targets, &frame).await.0 })

@@ -216,7 +216,8 @@ async fn transact(db: &Db, now: i64, copies: &[Copy], tx: Vec<usize>) -> AppResu
     let code = |k: usize| reasons.get(k).and_then(|r| r.code()).unwrap_or("None");
     let failed = |k: usize| code(k) != "None";
     // Something other than a condition or a conflict (throttling, validation): an error.
-    if (0..reasons.len()).any(|k| failed(k) && code(k) != "ConditionalCheckFailed" && code(k) != "TransactionConflict") {
+    if (0..reasons.len()).any(|k| failed(k) && code(k) != "ConditionalCheckFailed" && code(k) != "TransactionConflict")
+    {
         return Err(e.into());
     }
     Ok(spans

@@ -16,7 +16,9 @@ use super::{applied, n, s, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 
 pub use crate::domain::chat::valid_mid;
 

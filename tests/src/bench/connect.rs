@@ -36,11 +36,7 @@ async fn groups(app: &TestApp, owner: UserId, member: UserId, n: usize) {
 
 pub async fn run(app: &TestApp) -> String {
     let mut out = String::new();
-    writeln!(
-        out,
-        "\n## connect: `$connect` / `$disconnect` of a user in N two-member groups (issue #16)\n"
-    )
-    .unwrap();
+    writeln!(out, "\n## connect: `$connect` / `$disconnect` of a user in N two-member groups (issue #16)\n").unwrap();
     writeln!(
         out,
         "| groups | $connect calls | $connect WCU | $connect ms | socket → first frame ms | $disconnect calls | $disconnect ms |"

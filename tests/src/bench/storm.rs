@@ -27,7 +27,8 @@ const SAMPLE_ROOMS: usize = 20;
 /// One Minxing send: (latency ms, DynamoDB calls, seq) — seq 0 when refused.
 async fn send(http: &Http, token: &str, cid: &str, body: &str) -> (f64, u32, i64) {
     let t = Instant::now();
-    let r = http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(token), json!({"body": body})).await;
+    let r =
+        http.json("POST", &format!("/api/v1/conversations2/{cid}/messages"), Some(token), json!({"body": body})).await;
     (ms(t.elapsed()), r.ddb_calls(), if r.status == 201 { r.body["seq"].as_i64().unwrap_or(0) } else { 0 })
 }
 
@@ -206,7 +207,11 @@ pub async fn run(app: &TestApp) -> String {
         sockets.len()
     )
     .unwrap();
-    writeln!(out, "| storm-time sends missing after sync (acknowledged, not in history) | {missing} of {} |\n", acked.len())
-        .unwrap();
+    writeln!(
+        out,
+        "| storm-time sends missing after sync (acknowledged, not in history) | {missing} of {} |\n",
+        acked.len()
+    )
+    .unwrap();
     out
 }
