@@ -5,7 +5,7 @@
 //! nothing per group.
 //!
 //! Per N: the service call (services::presence) through a counting DynamoDB client — calls
-//! per operation, write units (member items < 1 KB: one WCU per UpdateItem), wall time — and,
+//! per operation, write calls (UpdateItem, PutItem, TransactWriteItems; before #16 one UpdateItem per group, one WCU each), wall time — and,
 //! over a real WebSocket, connect start → the first frame the user can receive (a `pong`).
 
 use super::{bench_users, counting_ctx, env_usize, ms};
@@ -39,7 +39,7 @@ pub async fn run(app: &TestApp) -> String {
     writeln!(out, "\n## connect: `$connect` / `$disconnect` of a user in N two-member groups (issue #16)\n").unwrap();
     writeln!(
         out,
-        "| groups | $connect calls | $connect WCU | $connect ms | socket → first frame ms | $disconnect calls | $disconnect ms |"
+        "| groups | $connect calls | $connect write calls | $connect ms | socket → first frame ms | $disconnect calls | $disconnect ms |"
     )
     .unwrap();
     writeln!(out, "|---|---|---|---|---|---|---|").unwrap();
