@@ -68,6 +68,8 @@ async fn conv<'a>(ctx: &Ctx, convs: &'a mut Convs, cid: &str) -> AppResult<&'a m
     if !convs.contains_key(cid) {
         let members = delivery::members(ctx, cid).await?;
         let targets = member_targets(ctx, cid, &members).await?;
+        // A large room with unstamped members: their stamping job (one Put when it starts).
+        shared::services::live_members::start_if_needed(ctx, cid, &members).await?;
         let c = Conv { members, targets, pending: vec![], posted: vec![], first: usize::MAX };
         convs.insert(cid.to_string(), c);
     }
@@ -216,6 +218,10 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
             // The operator console's sends (services::console_sends).
             shared::domain::jobs::JobKind::ConsoleSend | shared::domain::jobs::JobKind::ConsolePush => {
                 shared::services::console_sends::step(ctx, &job).await?;
+            }
+            // Stamping a large room's members (services::live_members).
+            shared::domain::jobs::JobKind::LiveMembers => {
+                shared::services::live_members::step(ctx, &job).await?;
             }
         },
         Change::NoRule(other) => tracing::debug!(?other, "no delivery rule"),

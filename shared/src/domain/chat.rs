@@ -179,20 +179,31 @@ pub struct FanMember {
     pub uid: UserId,
     /// Room DND (`offlineNoPushMsg` = 1): no offline push job.
     pub dnd: bool,
-    /// Live connection ids (groups only; empty for 1:1 conversations).
+    /// Live connection ids kept on the member item (large rooms' stamped members only).
     pub conns: Vec<String>,
-    /// When they joined (epoch ms).
-    pub joined_at: i64,
+    /// When `$connect`/`$disconnect` started keeping `conns` on this item (epoch ms; the
+    /// item's `UCONVL#` index key, written for members of rooms over [`LARGE_ROOM`]).
+    /// None: fan-out reads the member's presence item instead.
+    pub stamped_at: Option<i64>,
 }
 
-/// A member who joined this recently (ms) and shows no connection may have connected while
-/// the join was still invisible to the connect's GSI1 Query: fan-out reads their presence.
-pub const RECENT_JOIN_MS: i64 = 10_000;
+/// Rooms with more members than this keep their members' live connections on the member
+/// items (so fan-out is one member Query); smaller rooms read the members' presence items at
+/// fan-out (one BatchGetItem per 100), so `$connect` writes nothing per small room.
+pub const LARGE_ROOM: usize = 100;
+
+/// A member stamped this recently (ms) and showing no connection may have connected while
+/// the stamp was still invisible to the connect's GSI2 Query: fan-out reads their presence.
+pub const RECENT_STAMP_MS: i64 = 10_000;
 
 impl FanMember {
-    /// Connections may be missing from the member item (see [`RECENT_JOIN_MS`]).
-    pub fn maybe_unattached(&self, now_ms: i64) -> bool {
-        self.conns.is_empty() && self.joined_at > now_ms - RECENT_JOIN_MS
+    /// Fan-out must read this member's presence item: not stamped, or stamped so recently
+    /// that a connect may have missed the stamp (see [`RECENT_STAMP_MS`]).
+    pub fn needs_presence(&self, now_ms: i64) -> bool {
+        match self.stamped_at {
+            None => true,
+            Some(at) => self.conns.is_empty() && at > now_ms - RECENT_STAMP_MS,
+        }
     }
 }
 

@@ -14,6 +14,9 @@ pub enum JobKind {
     ConsoleSend,
     /// The operator console's text from one account to every account (services::console_sends).
     ConsolePush,
+    /// Stamping a large room's members so `$connect` keeps their connections on the member
+    /// items (services::live_members).
+    LiveMembers,
 }
 
 impl JobKind {
@@ -22,6 +25,7 @@ impl JobKind {
             JobKind::Broadcast => "broadcast",
             JobKind::ConsoleSend => "consoleSend",
             JobKind::ConsolePush => "consolePush",
+            JobKind::LiveMembers => "liveMembers",
         }
     }
     pub fn parse(s: &str) -> Option<JobKind> {
@@ -29,6 +33,7 @@ impl JobKind {
             "broadcast" => Some(JobKind::Broadcast),
             "consoleSend" => Some(JobKind::ConsoleSend),
             "consolePush" => Some(JobKind::ConsolePush),
+            "liveMembers" => Some(JobKind::LiveMembers),
             _ => None,
         }
     }

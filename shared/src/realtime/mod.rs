@@ -56,18 +56,19 @@ pub async fn push_to_users(ctx: &Ctx, users: &[UserId], frame: &Value) -> AppRes
     Ok(push_to_targets(ctx, targets, frame).await.0)
 }
 
-/// Live connections of a conversation's `members`: carried on the member items for a group
-/// (no read, except the presence of members who joined in the last seconds with none, whose
-/// connect may have missed the join), the two presence items for a 1:1 conversation (one
-/// BatchGetItem).
+/// Live connections of a conversation's `members`: for a group, those carried on the stamped
+/// member items of a large room (no read) plus the presence items of everyone else (small
+/// rooms, unstamped or just-stamped members: ⌈n/100⌉ BatchGetItem); the two presence items
+/// for a 1:1 conversation (one BatchGetItem). store/live.rs.
 pub async fn member_targets(ctx: &Ctx, cid: &str, members: &[FanMember]) -> AppResult<Vec<(UserId, String)>> {
     if live::is_group(cid) {
-        let mut targets: Vec<(UserId, String)> =
-            members.iter().flat_map(|m| m.conns.iter().map(move |c| (m.uid, c.clone()))).collect();
         let now = ctx.now_ms();
-        let recent: Vec<UserId> = members.iter().filter(|m| m.maybe_unattached(now)).map(|m| m.uid).collect();
-        if !recent.is_empty() {
-            targets.extend(connection_targets(ctx, &recent).await?);
+        let (read, carried): (Vec<&FanMember>, Vec<&FanMember>) = members.iter().partition(|m| m.needs_presence(now));
+        let mut targets: Vec<(UserId, String)> =
+            carried.iter().flat_map(|m| m.conns.iter().map(move |c| (m.uid, c.clone()))).collect();
+        let read: Vec<UserId> = read.iter().map(|m| m.uid).collect();
+        if !read.is_empty() {
+            targets.extend(connection_targets(ctx, &read).await?);
         }
         return Ok(targets);
     }

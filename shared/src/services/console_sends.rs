@@ -3,10 +3,11 @@
 //!
 //! Sends are resumable jobs (services::jobs): the request checks the accounts (one
 //! BatchGetItem) and writes the job item with its audit entry (one TransactWriteItems),
-//! then answers. The worker (functions/delivery) runs the pages: ordinary 1:1 text sends
-//! through the chat service (services::broadcasts::send_copy) with deterministic client ids
-//! `job-<job>-<n>` (sendMessage, copy n) or `job-<job>-<uid>` (pushToAll), so a replayed
-//! page stores nothing twice.
+//! then answers. The worker (functions/delivery) runs the pages: sendMessage's copies are
+//! ordinary 1:1 text sends through the chat service (services::broadcasts::send_copy),
+//! pushToAll's are written in batches (services::broadcasts::send_copies), with deterministic
+//! client ids `job-<job>-<n>` (sendMessage, copy n) or `job-<job>-<uid>` (pushToAll), so a
+//! replayed page stores nothing twice.
 
 use crate::domain::broadcasts::TEXT_KIND;
 use crate::domain::chat::{NewMessage, MAX_CONTENT};
@@ -27,10 +28,9 @@ use serde::{Deserialize, Serialize};
 pub const LIST: &str = "console";
 /// Most copies of one `/console/sendMessage`.
 pub const MAX_COUNT: i64 = 100;
-/// Accounts per `/console/pushToAll` page (one Query, one checkpoint).
+/// Accounts per `/console/pushToAll` page (one Query, one checkpoint; copies written in
+/// batches, services::broadcasts::send_copies).
 pub const PAGE: i32 = 100;
-/// Copies stored at once within a pushToAll page.
-const COPIES_IN_FLIGHT: usize = 16;
 /// `/console/pushToAll` jobs a UTC day for the whole console (each reaches every account).
 pub const MAX_PUSHES_PER_DAY: i64 = 20;
 const DAY: i64 = 86_400;
@@ -184,7 +184,7 @@ pub async fn step(ctx: &Ctx, job: &Job) -> AppResult<Option<jobs::Ran>> {
             Ok(p) => jobs::advance(ctx, job, |cursor| push_page(ctx, job, p, cursor)).await,
             Err(_) => unreadable(ctx, job).await,
         },
-        JobKind::Broadcast => Ok(None),
+        JobKind::Broadcast | JobKind::LiveMembers => Ok(None),
     }
 }
 
@@ -230,10 +230,7 @@ async fn push_page(ctx: &Ctx, job: &Job, p: PushPayload, cursor: Option<String>)
     let next = if page.len() == PAGE as usize { page.last().map(|u| u.uid.0.to_string()) } else { None };
     let to: Vec<UserId> = page.iter().filter(|u| !u.disabled && u.uid != from).map(|u| u.uid).collect();
     let body = &p.body;
-    let sent = jobs::bounded(to, COPIES_IN_FLIGHT, |uid| {
-        broadcasts::send_copy(ctx, &job.id, uid, text(job, from, body, uid.0))
-    })
-    .await?;
+    let sent = broadcasts::send_copies(ctx, &job.id, from, to, false, |uid| text(job, from, body, uid.0)).await?;
     let done = sent.iter().filter(|ok| **ok).count() as i64;
     Ok(Step { done, failed: sent.len() as i64 - done, next })
 }

@@ -139,7 +139,7 @@ mod tests {
     use super::*;
 
     fn fan(uid: i64, dnd: bool) -> FanMember {
-        FanMember { uid: UserId(uid), dnd, conns: vec![], joined_at: 0 }
+        FanMember { uid: UserId(uid), dnd, conns: vec![], stamped_at: None }
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod join_requests;
 pub mod keys;
+pub mod live_members;
 pub mod mail;
 pub mod nearby;
 pub mod ocus;

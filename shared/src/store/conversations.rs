@@ -236,8 +236,10 @@ pub async fn recall(db: &Db, now: i64, cid: &str, seq: i64, by: UserId, admin: b
         .update_item()
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), msg_sk(seq))))
-        .update_expression("SET recalled = :t, content = :e, recalledBy = :by, recalledAt = :now")
+        // `ev` too: a mass-send copy is stored without it (store/copies.rs), its recall is delivered.
+        .update_expression("SET recalled = :t, content = :e, recalledBy = :by, recalledAt = :now, ev = :ev")
         .condition_expression(cond)
+        .expression_attribute_values(":ev", s("message"))
         .expression_attribute_values(":t", AttributeValue::Bool(true))
         .expression_attribute_values(":f", AttributeValue::Bool(false))
         .expression_attribute_values(":e", s(""))

@@ -96,8 +96,9 @@ async fn create_group_once(
     meta.insert("memberCount".into(), n(all.len() + 1));
     let mut everyone = vec![owner];
     everyone.extend(&all);
-    let live = super::live::presence_of(db, &everyone).await?;
-    let item = |uid: UserId, role: &str| super::live::with_conns(member_item(&cid, uid, role, now), &cid, uid, &live);
+    // No live connections on the items: fan-out reads presence until the room is large and
+    // stamped (store/live.rs).
+    let item = |uid: UserId, role: &str| member_item(&cid, uid, role, now);
     let mut writes = vec![put(db, meta.clone(), Some("attribute_not_exists(pk)"))];
     if chosen {
         writes.push(not_dismissed(db, &cid));
@@ -122,7 +123,6 @@ async fn create_group_once(
         Some(_) => return Err(AppError::Conflict("a member joined too many groups meanwhile, try again".into())),
     }
     super::stats::add_rooms(db, 1).await;
-    super::live::attach_new_members(db, &cid, &everyone, &live).await?;
     Ok(meta)
 }
 

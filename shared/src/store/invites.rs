@@ -118,13 +118,12 @@ async fn add_chunk(
     now: i64,
     cid: &str,
     (chunk, role, max): (&[UserId], &str, i64),
-    live: &HashMap<UserId, Vec<String>>,
     event: Option<GroupEvent>,
 ) -> AppResult<Option<Refusal>> {
     let mut writes = vec![member_count(db, cid, chunk.len() as i64, Some(max))];
     for u in chunk {
-        let item = super::live::with_conns(member_item(cid, *u, role, now), cid, *u, live);
-        writes.push(put(db, item, Some("attribute_not_exists(pk)")));
+        // No live connections: fan-out reads presence until the member is stamped (store/live.rs).
+        writes.push(put(db, member_item(cid, *u, role, now), Some("attribute_not_exists(pk)")));
         writes.push(counter(db, *u, 1, true));
     }
     Ok(match transact_why(db, writes, cid, now, event.as_slice()).await? {
@@ -171,7 +170,6 @@ pub async fn add_members(
             return Err(full_or_gone(count, cid, max));
         }
     }
-    let live = super::live::presence_of(db, &uids).await?;
     let chunks: Vec<&[UserId]> = uids.chunks(MAX_IN_ONE_ADD).collect();
     for (i, chunk) in chunks.iter().enumerate() {
         let event = match &announce {
@@ -179,8 +177,8 @@ pub async fn add_members(
             Announce::Each(f) => Some(f(chunk)),
             Announce::Last(e) => (i + 1 == chunks.len()).then(|| (*e).clone()),
         };
-        match add_chunk(db, now, cid, (chunk, role, max), &live, event).await? {
-            None => super::live::attach_new_members(db, cid, chunk, &live).await?,
+        match add_chunk(db, now, cid, (chunk, role, max), event).await? {
+            None => {}
             Some(Refusal::Room) => {
                 return Err(full_or_gone(rooms::get(db, cid).await?.map(|r| r.member_count()), cid, max))
             }
@@ -214,12 +212,8 @@ pub async fn add_members_within(
 /// (`memberCount < maxUserSize`) and counts the group for the user (below the cap).
 /// Ok(false): already a member (nothing written).
 pub async fn join(db: &Db, now: i64, cid: &str, uid: UserId, max: i64, event: &GroupEvent) -> AppResult<bool> {
-    let live = super::live::presence_of(db, &[uid]).await?;
-    match add_chunk(db, now, cid, (&[uid], MEMBER, max), &live, Some(event.clone())).await? {
-        None => {
-            super::live::attach_new_members(db, cid, &[uid], &live).await?;
-            Ok(true)
-        }
+    match add_chunk(db, now, cid, (&[uid], MEMBER, max), Some(event.clone())).await? {
+        None => Ok(true),
         Some(Refusal::AlreadyMember) => Ok(false),
         Some(Refusal::AtCap(u)) => Err(too_many_groups(u)),
         Some(Refusal::Room) => {

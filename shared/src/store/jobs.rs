@@ -78,7 +78,8 @@ pub async fn create_with(db: &Db, j: &Job, extra: Vec<TransactWriteItem>) -> App
         Err(e) => match super::failed_conditions(&e) {
             Some(failed) => match failed.first() {
                 Some((i, _)) if *i < n_extra => Ok(Err(*i)),
-                _ => Err(AppError::internal("job id taken")),
+                // Only a caller-chosen id can be taken (services::live_members).
+                _ => Err(AppError::Conflict(format!("job {} exists", j.id))),
             },
             None => Err(e.into()),
         },

@@ -221,6 +221,12 @@ pub fn user_convs_gsi1(uid: crate::ids::UserId) -> String {
     format!("UCONV#{uid}")
 }
 
+/// A user's stamped memberships of large rooms (sparse GSI2 partition of MEMBER items whose
+/// `conns` `$connect`/`$disconnect` keep; store/live.rs), sort key the conversation id.
+pub fn user_live_convs_gsi2(uid: crate::ids::UserId) -> String {
+    format!("UCONVL#{uid}")
+}
+
 /// Message id claim: `MID#<id>` / `MID`.
 pub fn mid_pk(mid: &str) -> String {
     format!("MID#{mid}")

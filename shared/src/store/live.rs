@@ -1,52 +1,83 @@
-//! Live connection ids on group MEMBER items (`conns`, a string set), so delivering a group
-//! message is one member Query whatever the number of connections in the table: no read per
-//! member, no Scan (docs/realtime.md "Fan-out"). 1:1 conversations keep using the two users'
-//! presence items (`USER#<uid>/CONNS`, store/connections.rs).
+//! Live connection ids on the MEMBER items of large rooms (`conns`, a string set), so
+//! delivering a message to a room of 1000 or 10 000 members is one member Query whatever the
+//! number of connections in the table: no read per member, no Scan (docs/realtime.md
+//! "Fan-out", "Scale"). Everyone else — 1:1 chats, rooms of at most [`LARGE_ROOM`] members,
+//! members of a large room not stamped yet — is reached through their presence item
+//! (`USER#<uid>/CONNS`, store/connections.rs): one BatchGetItem per 100 members at fan-out.
 //!
-//! Kept in step from both sides. `$connect` / `$disconnect` / 410 Gone add or remove the
-//! connection on every group membership of the user (one GSI1 Query + one UpdateItem per
-//! group). A member added to a group gets the connections the user has at that moment (one
-//! consistent BatchGetItem of presence per 100 added). Each side writes first and reads
-//! after, so a join racing a connect is seen by at least one of them (except within the GSI1
-//! propagation delay, see docs/realtime.md). A connection id left behind by a lost
+//! A member item is *stamped* (`stampedAt`, GSI2 `UCONVL#<uid>` / cid) by the stamping job
+//! of its room (services::live_members), started by delivery when it meets a large room
+//! with unstamped members. `$connect` / `$disconnect` / 410 Gone add or remove the
+//! connection on the user's stamped memberships only (one GSI2 Query + one UpdateItem per
+//! large room), so a user in 2000 small groups connects with O(1) calls. The stamper writes
+//! the stamp first and reads presence after, the connect writes presence first and queries
+//! after, so each connection is seen by at least one side (except within the GSI2
+//! propagation delay: fan-out reads the presence of members stamped in the last seconds
+//! that show none, [`RECENT_STAMP_MS`]). A connection id left behind by a lost
 //! `$disconnect` answers 410 at the next post and is removed then.
 
-use super::keys::{conv_pk as pk, member_sk};
-use super::{applied, Db, Item, ItemExt, GSI1};
+use super::keys::{conv_pk as pk, member_sk, user_live_convs_gsi2};
+use super::{applied, n, s, Db, Item, ItemExt, GSI2};
 use crate::error::AppResult;
 use crate::ids::UserId;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::stream::{StreamExt, TryStreamExt};
 use std::collections::HashMap;
 
-/// UpdateItems in flight when a connection is added to or removed from many groups.
+/// UpdateItems in flight when a connection is added to or removed from many rooms.
 const IN_FLIGHT: usize = 16;
 
 pub use crate::domain::chat::is_group;
-pub use crate::domain::chat::{FanMember, RECENT_JOIN_MS};
+pub use crate::domain::chat::{FanMember, LARGE_ROOM, RECENT_STAMP_MS};
 
-/// Members with their DND flag and live connections: one Query page per ~1 MB
-/// (a 1000-member room with a few connections each is one page).
-pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<FanMember>> {
-    let items =
-        super::query_all(db, None, pk(cid), Some("MEMBER#"), Some("uid, offlineNoPushMsg, conns, joinedAt")).await?;
-    Ok(items
-        .iter()
-        .filter_map(|it| {
-            Some(FanMember {
-                uid: UserId(it.i64("uid")?),
-                dnd: it.i64("offlineNoPushMsg") == Some(1),
-                conns: it.strings("conns"),
-                joined_at: it.i64("joinedAt").unwrap_or(0),
-            })
-        })
-        .collect())
+fn fan_member(it: &Item) -> Option<FanMember> {
+    Some(FanMember {
+        uid: UserId(it.i64("uid")?),
+        dnd: it.i64("offlineNoPushMsg") == Some(1),
+        conns: it.strings("conns"),
+        stamped_at: it.i64("stampedAt"),
+    })
 }
 
-/// Group ids the user is a member of (one GSI1 Query, keys only).
-async fn groups_of(db: &Db, uid: UserId) -> AppResult<Vec<String>> {
-    let items = super::query_all(db, Some(GSI1), super::keys::user_convs_gsi1(uid), None, Some("gsi1sk")).await?;
-    Ok(items.iter().filter_map(|it| it.str("gsi1sk")).filter(|c| is_group(c)).map(str::to_string).collect())
+const MEMBER_PROJECTION: &str = "uid, offlineNoPushMsg, conns, stampedAt, sk";
+
+/// Members with their DND flag, stamp and (stamped) live connections: one Query page per
+/// ~1 MB (a 1000-member room with a few connections each is one page).
+pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<FanMember>> {
+    let items = super::query_all(db, None, pk(cid), Some("MEMBER#"), Some(MEMBER_PROJECTION)).await?;
+    Ok(items.iter().filter_map(fan_member).collect())
+}
+
+/// One page of at most `limit` members after `cursor` (a member sort key), for the stamping
+/// job: (members, the next cursor).
+pub async fn member_page(
+    db: &Db,
+    cid: &str,
+    cursor: Option<&str>,
+    limit: i32,
+) -> AppResult<(Vec<FanMember>, Option<String>)> {
+    let mut q = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND begins_with(sk, :m)")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":m", s("MEMBER#"))
+        .projection_expression(MEMBER_PROJECTION)
+        .limit(limit);
+    if let Some(c) = cursor {
+        q = q.exclusive_start_key("pk", s(pk(cid))).exclusive_start_key("sk", s(c));
+    }
+    let out = q.send().await?;
+    let items = out.items.unwrap_or_default();
+    let next = out.last_evaluated_key.and_then(|k| k.get("sk").and_then(|v| v.as_s().ok()).cloned());
+    Ok((items.iter().filter_map(fan_member).collect(), next))
+}
+
+/// Rooms whose member item of `uid` is stamped (one GSI2 Query, keys only).
+async fn stamped_rooms_of(db: &Db, uid: UserId) -> AppResult<Vec<String>> {
+    let items = super::query_all(db, Some(GSI2), user_live_convs_gsi2(uid), None, Some("gsi2sk")).await?;
+    Ok(items.iter().filter_map(|it| it.str("gsi2sk")).map(str::to_string).collect())
 }
 
 /// ADD (or DELETE) connection ids on one member item, only if the membership exists.
@@ -65,11 +96,11 @@ async fn set_conns(db: &Db, cid: &str, uid: UserId, conns: Vec<String>, attach: 
     applied(r)
 }
 
-/// Add (`attach`) or remove a connection on every group membership of `uid`.
+/// Add (`attach`) or remove a connection on every stamped membership of `uid`.
 /// Returns the number of member items changed.
 pub async fn set_on_groups(db: &Db, uid: UserId, conn_id: &str, attach: bool) -> AppResult<usize> {
-    let groups = groups_of(db, uid).await?;
-    let changed: Vec<bool> = futures_util::stream::iter(groups)
+    let rooms = stamped_rooms_of(db, uid).await?;
+    let changed: Vec<bool> = futures_util::stream::iter(rooms)
         .map(|cid| async move { set_conns(db, &cid, uid, vec![conn_id.to_string()], attach).await })
         .buffer_unordered(IN_FLIGHT)
         .try_collect()
@@ -77,8 +108,61 @@ pub async fn set_on_groups(db: &Db, uid: UserId, conn_id: &str, attach: bool) ->
     Ok(changed.into_iter().filter(|c| *c).count())
 }
 
-/// Live connections of `uids` now (consistent reads of their presence items): written into
-/// new member items, so an event in the same transaction reaches them.
+/// Stamp `uid`'s member item of room `cid` at `now` (ms): from now on `$connect` and
+/// `$disconnect` keep its `conns`, starting with `conns` (their presence, read before).
+/// False when the membership is gone.
+pub async fn stamp(db: &Db, now: i64, cid: &str, uid: UserId, conns: &[String]) -> AppResult<bool> {
+    let mut u = db
+        .client
+        .update_item()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(cid), member_sk(uid))))
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":g", s(user_live_convs_gsi2(uid)))
+        .expression_attribute_values(":c", s(cid))
+        .expression_attribute_values(":t", n(now));
+    let mut expr = "SET gsi2pk = :g, gsi2sk = :c, stampedAt = :t".to_string();
+    if !conns.is_empty() {
+        expr.push_str(" ADD conns :s");
+        u = u.expression_attribute_values(":s", AttributeValue::Ss(conns.to_vec()));
+    } else {
+        // Connections written before stamps existed are stale: start from presence.
+        expr.push_str(" REMOVE conns");
+    }
+    applied(u.update_expression(expr).send().await)
+}
+
+/// After stamping `uids` of room `cid` (their items written with `known`, the presence read
+/// before): read presence again and add connections made meanwhile (usually none, so no
+/// write).
+pub async fn attach_new_members(
+    db: &Db,
+    cid: &str,
+    uids: &[UserId],
+    known: &HashMap<UserId, Vec<String>>,
+) -> AppResult<()> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    let now = presence_of(db, uids).await?;
+    let newer: Vec<(UserId, Vec<String>)> = now
+        .into_iter()
+        .filter_map(|(uid, conns)| {
+            let old = known.get(&uid);
+            let fresh: Vec<String> = conns.into_iter().filter(|c| !old.is_some_and(|o| o.contains(c))).collect();
+            (!fresh.is_empty()).then_some((uid, fresh))
+        })
+        .collect();
+    futures_util::stream::iter(newer)
+        .map(|(uid, conns)| async move { set_conns(db, cid, uid, conns, true).await })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect::<Vec<bool>>()
+        .await?;
+    Ok(())
+}
+
+/// Live connections of `uids` now (consistent reads of their presence items): what a
+/// stamp starts from.
 pub async fn presence_of(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
     of_users_consistent(db, uids).await
 }
@@ -95,7 +179,7 @@ pub async fn of_users(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec
     of_users_with(db, uids, false).await
 }
 
-/// [`of_users`] with strongly consistent reads (a join must see a connect that just happened).
+/// [`of_users`] with strongly consistent reads (a stamp must see a connect that just happened).
 pub async fn of_users_consistent(db: &Db, uids: &[UserId]) -> AppResult<HashMap<UserId, Vec<String>>> {
     of_users_with(db, uids, true).await
 }
@@ -126,41 +210,4 @@ async fn of_users_with(db: &Db, uids: &[UserId], consistent: bool) -> AppResult<
             (!c.is_empty()).then_some((uid, c))
         })
         .collect())
-}
-
-/// A new member item of group `cid` with the connections `live` knows for its user.
-pub fn with_conns(mut item: Item, cid: &str, uid: UserId, live: &HashMap<UserId, Vec<String>>) -> Item {
-    if let Some(c) = live.get(&uid).filter(|_| is_group(cid)) {
-        item.insert("conns".into(), AttributeValue::Ss(c.clone()));
-    }
-    item
-}
-
-/// After `uids` were added to group `cid` (their items written with `known`, the presence read
-/// before the write): read presence again and add connections made meanwhile (usually none,
-/// so no write).
-pub async fn attach_new_members(
-    db: &Db,
-    cid: &str,
-    uids: &[UserId],
-    known: &HashMap<UserId, Vec<String>>,
-) -> AppResult<()> {
-    if !is_group(cid) || uids.is_empty() {
-        return Ok(());
-    }
-    let now = presence_of(db, uids).await?;
-    let newer: Vec<(UserId, Vec<String>)> = now
-        .into_iter()
-        .filter_map(|(uid, conns)| {
-            let old = known.get(&uid);
-            let fresh: Vec<String> = conns.into_iter().filter(|c| !old.is_some_and(|o| o.contains(c))).collect();
-            (!fresh.is_empty()).then_some((uid, fresh))
-        })
-        .collect();
-    futures_util::stream::iter(newer)
-        .map(|(uid, conns)| async move { set_conns(db, cid, uid, conns, true).await })
-        .buffer_unordered(IN_FLIGHT)
-        .try_collect::<Vec<bool>>()
-        .await?;
-    Ok(())
 }

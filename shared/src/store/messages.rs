@@ -16,7 +16,9 @@ use super::{applied, n, s, Db, Item, ItemExt};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 
 pub use crate::domain::chat::valid_mid;
 
@@ -119,10 +121,11 @@ pub async fn store_claimed(
             "ADD lastSeq :one SET lastTs = :t, lastPreview = :p, lastSender = :s"
         })
         .condition_expression(cond)
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":t", n(now))
-        .expression_attribute_values(":p", s(preview(m)))
-        .expression_attribute_values(":s", n(m.sender.0))
+        .expression_attribute_values(":one", n(1));
+    for (_, name, v) in last_message_values(now, m) {
+        update = update.expression_attribute_values(name, v);
+    }
+    let mut update = update
         // All old attributes: `ocu` tells a 1:1 chat with a public account (inbox index below).
         .return_values(ReturnValue::AllOld);
     if check_mute_all {
@@ -143,19 +146,7 @@ pub async fn store_claimed(
     };
     let seq = old.i64("lastSeq").unwrap_or(0) + 1;
     let mid = m.client_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let mut it = Db::key(pk(cid), msg_sk(seq));
-    it.insert("cid".into(), s(cid));
-    it.insert("seq".into(), n(seq));
-    it.insert("mid".into(), s(&mid));
-    it.insert("sender".into(), n(m.sender.0));
-    it.insert("type".into(), n(m.kind));
-    it.insert("content".into(), s(&m.content));
-    it.insert("ts".into(), n(now));
-    if let Some(o) = &m.object_name {
-        it.insert("objectName".into(), s(o));
-    }
-    // Marks items the delivery function pushes (stream filter in the template).
-    it.insert("ev".into(), s("message"));
+    let mut it = message_item(cid, seq, &mid, m, now);
     // To a public account from someone else: its /mp inbox (store/ocus.rs), no extra call.
     if let Some(ocu) = old.i64("ocu").map(UserId).filter(|o| *o != m.sender) {
         it.insert("gsi1pk".into(), s(super::keys::mpin_gsi1pk(ocu)));
@@ -174,13 +165,7 @@ pub async fn store_claimed(
                 .expect("key, expressions set");
             TransactWriteItem::builder().update(settle).build()
         }
-        None => {
-            let mut id = mid_key(&mid);
-            id.insert("cid".into(), s(cid));
-            id.insert("seq".into(), n(seq));
-            id.insert("sender".into(), n(m.sender.0));
-            put(db, id, Some("attribute_not_exists(pk)"))
-        }
+        None => put(db, mid_item(&mid, cid, seq, m.sender), Some("attribute_not_exists(pk)")),
     };
     let writes = vec![put(db, it.clone(), Some("attribute_not_exists(pk)")), id_item];
     let err = match db.client.transact_write_items().set_transact_items(Some(writes)).send().await {
@@ -193,6 +178,39 @@ pub async fn store_claimed(
     };
     give_back_seq(db, cid, seq, &old).await;
     Err(err)
+}
+
+/// A MSG item as a send stores it, marked `ev` for the delivery function (stream filter in
+/// the template).
+pub(crate) fn message_item(cid: &str, seq: i64, mid: &str, m: &NewMessage, now: i64) -> Item {
+    let mut it = Db::key(pk(cid), msg_sk(seq));
+    it.insert("cid".into(), s(cid));
+    it.insert("seq".into(), n(seq));
+    it.insert("mid".into(), s(mid));
+    it.insert("sender".into(), n(m.sender.0));
+    it.insert("type".into(), n(m.kind));
+    it.insert("content".into(), s(&m.content));
+    it.insert("ts".into(), n(now));
+    if let Some(o) = &m.object_name {
+        it.insert("objectName".into(), s(o));
+    }
+    it.insert("ev".into(), s("message"));
+    it
+}
+
+/// A settled message id item: `MID#<mid>` / `MID` naming its conversation, seq and sender.
+pub(crate) fn mid_item(mid: &str, cid: &str, seq: i64, sender: UserId) -> Item {
+    let mut id = mid_key(mid);
+    id.insert("cid".into(), s(cid));
+    id.insert("seq".into(), n(seq));
+    id.insert("sender".into(), n(sender.0));
+    id
+}
+
+/// META's last-message summary after `m` as (attribute, expression placeholder, value):
+/// `lastTs` `:t`, `lastPreview` `:p`, `lastSender` `:s`.
+pub(crate) fn last_message_values(now: i64, m: &NewMessage) -> [(&'static str, &'static str, AttributeValue); 3] {
+    [("lastTs", ":t", n(now)), ("lastPreview", ":p", s(preview(m))), ("lastSender", ":s", n(m.sender.0))]
 }
 
 /// Undo a seq whose message was not written, unless a later send took the next one:

@@ -10,6 +10,7 @@ pub mod console;
 pub mod console_logs;
 pub mod console_rooms;
 pub mod conversations;
+pub mod copies;
 pub mod courses;
 pub mod events;
 pub mod favorites;

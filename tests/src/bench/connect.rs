@@ -1,10 +1,11 @@
-//! `connect` (issue #16, "measure first"; only when asked for): what `$connect` and
-//! `$disconnect` cost for a user in N groups (BENCH_CONNECT_GROUPS, default 10,100,1000,2000).
-//! Today a connection id is written onto the user's member item of every group (so a fan-out
-//! reads live connections with its member Query): the cost moves to connect/disconnect.
+//! `connect` (issue #16; only when asked for): what `$connect` and `$disconnect` cost for a
+//! user in N small groups (BENCH_CONNECT_GROUPS, default 10,100,1000,2000). Before #16 a
+//! connection id was written onto the user's member item of every group (4 + N calls); now
+//! only onto stamped members of rooms over 100 members (store/live.rs), so N small groups cost
+//! nothing per group.
 //!
 //! Per N: the service call (services::presence) through a counting DynamoDB client — calls
-//! per operation, write units (member items < 1 KB: one WCU per UpdateItem), wall time — and,
+//! per operation, write calls (UpdateItem, PutItem, TransactWriteItems; before #16 one UpdateItem per group, one WCU each), wall time — and,
 //! over a real WebSocket, connect start → the first frame the user can receive (a `pong`).
 
 use super::{bench_users, counting_ctx, env_usize, ms};
@@ -35,14 +36,10 @@ async fn groups(app: &TestApp, owner: UserId, member: UserId, n: usize) {
 
 pub async fn run(app: &TestApp) -> String {
     let mut out = String::new();
+    writeln!(out, "\n## connect: `$connect` / `$disconnect` of a user in N two-member groups (issue #16)\n").unwrap();
     writeln!(
         out,
-        "\n## connect: `$connect` / `$disconnect` of a user in N groups (issue #16, measured before any redesign)\n"
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "| groups | $connect calls | $connect WCU | $connect ms | socket → first frame ms | $disconnect calls | $disconnect ms |"
+        "| groups | $connect calls | $connect write calls | $connect ms | socket → first frame ms | $disconnect calls | $disconnect ms |"
     )
     .unwrap();
     writeln!(out, "|---|---|---|---|---|---|---|").unwrap();
@@ -89,10 +86,11 @@ pub async fn run(app: &TestApp) -> String {
     }
     writeln!(
         out,
-        "\nThe groups are two-member groups made straight in the table. Reading: `$connect` is one Query \
-         of the user's memberships (GSI1 `UCONV#`, pages of 1 MB) plus one UpdateItem per group, all before \
-         the socket is usable; `$disconnect` the same in reverse. A reconnect storm of U users in G groups \
-         each therefore writes about 2·U·G items."
+        "\nThe groups are two-member groups made straight in the table. Reading: `$connect` writes the \
+         connection (one TransactWriteItems) and queries the user's stamped large-room memberships (GSI2 \
+         `UCONVL#`), then one UpdateItem per large room (none here); `$disconnect` the same in reverse. \
+         Before #16 it was one GSI1 Query of every membership plus one UpdateItem per group (4 + N calls: \
+         2004 for N = 2000, 7.3 s to the first frame, bench-results/connect-before-2026-11-29.md)."
     )
     .unwrap();
     out

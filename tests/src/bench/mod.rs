@@ -14,6 +14,7 @@ pub mod fanout;
 pub mod feed;
 pub mod group_send;
 pub mod scan_compare;
+pub mod storm;
 pub mod sync;
 
 use e2e::TestApp;

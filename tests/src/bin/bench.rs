@@ -10,11 +10,13 @@
 //! - `feed` (only when asked for): following page with 500 follows, a post's fan-out to 500 fans
 //! - `broadcast` (only when asked for): a public account's mass send to 10 000 fans
 //! - `connect` (only when asked for): `$connect`/`$disconnect` of a user in 10 … 2000 groups
+//! - `storm` (only when asked for): every socket of 1000 users in 50 rooms each dropped and
+//!   reconnected within 10 s while sends go on (tests/src/bench/storm.rs)
 //!
 //! `BENCH_SECTIONS` (default `baseline,a,b,c,d`) picks sections; sizes: see tests/src/bench/mod.rs.
 //! Output: `bench-results/$BENCH_OUT`; default `latest.md` (the baseline run), except a run of
 //! the `feed` section alone, which writes `feed-latest.md` and leaves the baseline alone (and
-//! of `broadcast` alone: `broadcast-latest.md`; of `connect` alone: `connect-latest.md`).
+//! of `broadcast` alone: `broadcast-latest.md`; of `connect` alone: `connect-latest.md`; of `storm` alone: `storm-latest.md`).
 
 #[path = "../bench/mod.rs"]
 mod bench;
@@ -136,6 +138,7 @@ async fn main() {
     let feed_only = sections.split(',').all(|x| x.trim() == "feed");
     let broadcast_only = sections.split(',').all(|x| x.trim() == "broadcast");
     let connect_only = sections.split(',').all(|x| x.trim() == "connect");
+    let storm_only = sections.split(',').all(|x| x.trim() == "storm");
     let out_name = std::env::var("BENCH_OUT").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
         if feed_only {
             "feed-latest.md"
@@ -143,6 +146,8 @@ async fn main() {
             "broadcast-latest.md"
         } else if connect_only {
             "connect-latest.md"
+        } else if storm_only {
+            "storm-latest.md"
         } else {
             "latest.md"
         }
@@ -155,6 +160,8 @@ async fn main() {
         "Benchmark: mass send (issue 13)"
     } else if connect_only {
         "Benchmark: connect cost (issue 16)"
+    } else if storm_only {
+        "Benchmark: reconnect storm (issue 16)"
     } else {
         "Benchmark baseline"
     };
@@ -225,6 +232,15 @@ async fn main() {
             out.push_str(&bench::connect::run(&app).await);
         } else {
             out.push_str(&bench::connect::run(&spawn_app().await).await);
+        }
+    }
+    if want("storm") {
+        // On its own table (the first one when it runs alone).
+        eprintln!("==> storm: every socket dropped and reconnected");
+        if storm_only {
+            out.push_str(&bench::storm::run(&app).await);
+        } else {
+            out.push_str(&bench::storm::run(&spawn_app().await).await);
         }
     }
     let dir = root().join("bench-results");

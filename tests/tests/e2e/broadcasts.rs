@@ -309,3 +309,106 @@ async fn replayed_and_interrupted_pages_deliver_nothing_twice() {
         assert_eq!(history(&http, fan, &acc).await.len(), 2);
     }
 }
+
+/// Copies written in batches (store/copies.rs) behave as sends: the next seq of an existing
+/// conversation with the last-message summary, a live frame to the fan online, one offline
+/// push for the others but not for a fan with DND for the account, the dashboard counter,
+/// and a recalled copy is delivered as a recall.
+#[tokio::test]
+async fn batched_copies_keep_seqs_pushes_and_recalls() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let acc = public_account(&http, "News").await;
+    let f = fans(&http, &acc, 3).await;
+    let (account, chatty) = (UserId(acc.uid), UserId(f[1].uid));
+    // f[1] wrote to the account first: the copy is seq 2 of that conversation.
+    let cid = shared::domain::chat::single_id(account, chatty);
+    shared::store::conversations::ensure_single(&app.ctx.db, 1, chatty, account).await.unwrap();
+    let m = NewMessage { sender: chatty, kind: 1, content: "hi?".into(), client_id: None, object_name: None };
+    shared::services::chat::send(&app.ctx, &cid, m).await.unwrap();
+    // f[2] wants no push from the account.
+    let r = http
+        .shiku_as(
+            "/friends/update/OfflineNoPushMsg",
+            &f[2].token,
+            &[("toUserId", &acc.uid.to_string()), ("offlineNoPushMsg", "1"), ("type", "0")],
+        )
+        .await;
+    r.shiku_ok();
+    let mut ws = Ws::connect(&app, &f[0].token).await.unwrap();
+    let mut ws_acc = Ws::connect(&app, &acc.token).await.unwrap();
+
+    let job = send(&http, &acc, "/mp/textToAll", &[("title", "batched")]).await;
+    let e = wait_done(&http, &acc, "/mp/push", &job).await;
+    assert_eq!((e["sentCount"].clone(), e["failedCount"].clone()), (json!(3), json!(0)));
+    let frame = ws.next_event("message", WAIT).await.expect("the online fan hears the copy");
+    assert_eq!((frame["content"].clone(), frame["seq"].clone()), (json!("batched"), json!(1)));
+    let h = history(&http, &f[1], &acc).await;
+    assert_eq!(h.len(), 2, "the fan's own message and the copy: {h:?}");
+    let meta = shared::store::conversations::get(&app.ctx.db, &cid).await.unwrap().unwrap();
+    assert_eq!((meta.last_seq, meta.last_preview.as_str(), meta.last_sender), (2, "batched", Some(account)));
+    assert_eq!(meta.ocu, Some(account), "the account's conversation is marked for its inbox");
+    let copy = shared::store::conversations::message(&app.ctx.db, &cid, 2).await.unwrap().expect("seq 2");
+    assert_eq!((copy.content.as_str(), copy.id), ("batched", copy_client_id(&job, chatty)));
+
+    // One push job for the offline fan without DND; none for the online one or the DND one.
+    let pushed = wait_jobs(&app, f[1].uid, 1).await;
+    assert_eq!(pushed.len(), 1, "{pushed:?}");
+    assert_eq!((pushed[0].from, pushed[0].body.as_str()), (Some(account), "batched"));
+    assert!(pushed[0].to.contains(&chatty) && !pushed[0].to.contains(&UserId(f[2].uid)));
+    assert!(jobs(&app, f[0].uid).await.is_empty(), "online: no push");
+    assert!(jobs(&app, f[2].uid).await.is_empty(), "DND for the account: no push");
+
+    // The account's own sockets are not sent its 3 copies.
+    assert!(ws_acc.next_event("message", Duration::from_millis(500)).await.is_none());
+
+    // A recalled copy (stored without `ev`) reaches the fan as a recall.
+    let first = shared::domain::chat::single_id(account, UserId(f[0].uid));
+    shared::store::conversations::recall(&app.ctx.db, 2, &first, 1, account, false).await.unwrap();
+    let r = ws.next_event("recall", WAIT).await.expect("the recall is delivered");
+    assert_eq!(r["messageId"], copy_client_id(&job, UserId(f[0].uid)).as_str());
+    ws.close().await;
+    ws_acc.close().await;
+}
+
+/// A copy whose conversation moved between the page's read and its write is not written by
+/// the batch (`Changed`), a copy already stored is `Earlier`; the page then sends the moved
+/// one the ordinary way: exactly one copy each.
+#[tokio::test]
+async fn copies_racing_a_send_or_stored_before_are_written_once() {
+    use shared::store::copies::{self, Copy, Written};
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let acc = public_account(&http, "News").await;
+    let f = fans(&http, &acc, 2).await;
+    let account = UserId(acc.uid);
+    let tos = [UserId(f[0].uid), UserId(f[1].uid)];
+    let copy_of = |c: &copies::CopyContext| Copy {
+        m: NewMessage {
+            sender: account,
+            kind: 1,
+            content: "race".into(),
+            client_id: Some(format!("race-{}", c.to.0)),
+            object_name: None,
+        },
+        ctx: c.clone(),
+        ocu: true,
+    };
+    let read = copies::contexts(&app.ctx.db, account, &tos).await.unwrap();
+    assert!(read.iter().all(|c| c.last_seq.is_none() && !c.blocked));
+    // f[0] writes to the account after the read: its conversation exists now.
+    let cid0 = shared::domain::chat::single_id(account, tos[0]);
+    shared::store::conversations::ensure_single(&app.ctx.db, 1, tos[0], account).await.unwrap();
+    let m = NewMessage { sender: tos[0], kind: 1, content: "me first".into(), client_id: None, object_name: None };
+    shared::services::chat::send(&app.ctx, &cid0, m).await.unwrap();
+    let w = copies::write(&app.ctx.db, 5, read.iter().map(copy_of).collect()).await.unwrap();
+    assert!(matches!(w[0], Written::Changed), "{w:?}");
+    assert!(matches!(&w[1], Written::Stored(m) if m.seq == 1), "{w:?}");
+    // The same copies again from a fresh read: the stored one is Earlier, nothing written.
+    let read = copies::contexts(&app.ctx.db, account, &tos).await.unwrap();
+    let w = copies::write(&app.ctx.db, 6, read.iter().map(copy_of).collect()).await.unwrap();
+    assert!(matches!(&w[0], Written::Stored(m) if m.seq == 2), "{w:?}");
+    assert!(matches!(w[1], Written::Earlier), "{w:?}");
+    assert_eq!(history(&http, &f[0], &acc).await.len(), 2);
+    assert_eq!(history(&http, &f[1], &acc).await.len(), 1);
+}

@@ -42,6 +42,7 @@ mod hard_stream;
 mod hard_uploads;
 mod hard_xuanxuan;
 mod integrations;
+mod large_rooms;
 mod mail;
 mod ocus;
 mod ocus_minxing;

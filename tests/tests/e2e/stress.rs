@@ -209,8 +209,8 @@ async fn concurrent_identical_resends_store_one_message() {
 }
 
 /// A stream batch holding many messages of one conversation (out of order): the members and
-/// their connections are read once for the batch (one Query), and every socket gets every
-/// message once, in seq order.
+/// their connections are read once for the batch (one Query, one presence BatchGetItem), and
+/// every socket gets every message once, in seq order.
 #[tokio::test]
 async fn delivery_reads_members_once_per_batch_and_posts_in_seq_order() {
     let app = spawn_app().await;
@@ -257,9 +257,9 @@ async fn delivery_reads_members_once_per_batch_and_posts_in_seq_order() {
     let (res, calls) = shared::metrics::count_ddb_calls(local_gateway::functions::delivery(&app.ctx, ev)).await;
     res.expect("delivery");
     assert_eq!(
-        calls, 2,
-        "one member Query (connection ids ride on the member items) and one day-counter UpdateItem \
-         (store/stats.rs) for {N} messages of one conversation"
+        calls, 3,
+        "one member Query, one presence BatchGetItem (a room of ≤ 100 members, store/live.rs) and one \
+         day-counter UpdateItem (store/stats.rs) for {N} messages of one conversation"
     );
 
     for (i, mut ws) in sockets.into_iter().enumerate() {
