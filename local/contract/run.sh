@@ -3,8 +3,8 @@
 #
 # Starts local-stack on free ports with a fresh data dir, registers a Shiku user per dialect
 # (its token works as a bearer token in Shiku, Minxing and SealTalk), runs schemathesis on
-# each docs/openapi/<dialect>.json served at /openapi/<dialect>.json, prints the generated cases
-# per dialect and stops the stack. Xuanxuan calls are unsigned here (they get `fail` envelopes).
+# each docs/openapi/<dialect>.json served at /openapi/<dialect>.json with the hooks of
+# contract_hooks.py (Xuanxuan calls signed with the provisioned app), prints the generated cases per dialect and stops the stack.
 #
 # Deterministic: derandomized generation (no example database) with a fixed seed, a bounded
 # number of examples per operation. Logout routes (`/logout`, Minxing `DELETE
@@ -13,6 +13,7 @@
 # Environment: SCHEMATHESIS, LOCAL_STACK (binaries), PYTHON, CURL, CONTRACT_EXAMPLES,
 # CONTRACT_TIMEOUT (s per dialect), CONTRACT_SEED, CONTRACT_CHECKS, CONTRACT_DIALECTS.
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${SCHEMATHESIS:?}" "${LOCAL_STACK:?}"
 PYTHON="${PYTHON:-python3}"
 CURL="${CURL:-curl}"
@@ -21,6 +22,7 @@ TIMEOUT="${CONTRACT_TIMEOUT:-240}"
 SEED="${CONTRACT_SEED:-15}"
 CHECKS="${CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}"
 DIALECTS="${CONTRACT_DIALECTS:-shiku minxing sealtalk xuanxuan}"
+export XX_APP_CODE="${XX_APP_CODE:-demo}" XX_APP_KEY="${XX_APP_KEY:-demo-key}"
 
 free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -43,7 +45,9 @@ for d in $DIALECTS; do
     | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
   echo "==> schemathesis $d ($CHECKS; seed $SEED, at most $EXAMPLES examples per operation, $TIMEOUT s)"
   out="$data/$d.txt"
-  if (cd "$data" && timeout "$TIMEOUT" "$SCHEMATHESIS" run "$url/openapi/$d.json" --url "$url" \
+  xxlog="$data/$d-answers.tsv"
+  if (cd "$data" && CONTRACT_DIALECT=$d CONTRACT_XX_LOG="$xxlog" PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=contract_hooks \
+      timeout "$TIMEOUT" "$SCHEMATHESIS" run "$url/openapi/$d.json" --url "$url" \
       -H "Authorization: Bearer $tok" --checks "$CHECKS" --max-examples "$EXAMPLES" \
       --seed "$SEED" --generation-deterministic --workers 1 \
       --phases examples,coverage,fuzzing --exclude-path-regex '/logout$|^/api/v1/users/current/devices$' \
@@ -51,6 +55,11 @@ for d in $DIALECTS; do
     tail -n 12 "$out"
   else
     status=1; cat "$out"
+  fi
+  if [ -s "$xxlog" ]; then
+    echo "    $d answers: $(cut -f1 "$xxlog" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+    echo "    most frequent refusals:"; grep -v '^success' "$xxlog" | sort | uniq -c | sort -rn | head -n 5
+    if ! grep -q '^success' "$xxlog"; then echo "error: no $d case got past the signature check" >&2; status=1; fi
   fi
   cases=$(grep -Eo '[0-9]+ generated' "$out" | tail -n 1 | grep -Eo '[0-9]+' || echo "?")
   summary="$summary $d=$cases($(( $(date +%s) - start ))s)"
