@@ -173,7 +173,8 @@ test: setup lint fmt-check clippy
 # ---- contract: schemathesis against the local stack (issue #15 §3) ----------------
 # local/contract/run.sh: local-stack on free ports with a fresh data dir, one fresh user per
 # dialect, schemathesis on each docs/openapi/<dialect>.json with local/contract/contract_hooks.py
-# (Xuanxuan calls signed with the provisioned app, XX_APP_CODE/XX_APP_KEY), derandomized with a
+# (Xuanxuan calls signed with the provisioned app, XX_APP_CODE/XX_APP_KEY; the check
+# `dialect_envelope`: every answer in its dialect's envelope, docs/errors.md), derandomized with a
 # fixed seed and at most CONTRACT_EXAMPLES examples per operation; prints the generated cases per
 # dialect (and Xuanxuan's answers: success / refusals). Part of `make test`.
 CONTRACT_EXAMPLES ?= 5

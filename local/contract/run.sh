@@ -4,7 +4,8 @@
 # Starts local-stack on free ports with a fresh data dir, registers a Shiku user per dialect
 # (its token works as a bearer token in Shiku, Minxing and SealTalk), runs schemathesis on
 # each docs/openapi/<dialect>.json served at /openapi/<dialect>.json with the hooks of
-# contract_hooks.py (Xuanxuan calls signed with the provisioned app), prints the generated cases per dialect and stops the stack.
+# contract_hooks.py (Xuanxuan calls signed with the provisioned app; the dialect-envelope
+# check), prints the generated cases per dialect and stops the stack.
 #
 # Deterministic: derandomized generation (no example database) with a fixed seed, a bounded
 # number of examples per operation. Logout routes (`/logout`, Minxing `DELETE
@@ -20,7 +21,7 @@ CURL="${CURL:-curl}"
 EXAMPLES="${CONTRACT_EXAMPLES:-5}"
 TIMEOUT="${CONTRACT_TIMEOUT:-240}"
 SEED="${CONTRACT_SEED:-15}"
-CHECKS="${CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}"
+CHECKS="${CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,dialect_envelope}"
 DIALECTS="${CONTRACT_DIALECTS:-shiku minxing sealtalk xuanxuan}"
 export XX_APP_CODE="${XX_APP_CODE:-demo}" XX_APP_KEY="${XX_APP_KEY:-demo-key}"
 
