@@ -155,6 +155,14 @@ pub(super) struct Flags {
     raw: bool,
 }
 
+/// Is `ty` a type `src` defines or implements (`struct ty`, `enum ty`, `impl<…> ty`, `impl … for ty`)?
+fn defined_here(src: &str, ty: &str) -> bool {
+    let word = |s: &str| s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|w| w == ty);
+    src.match_indices("impl").any(|(i, _)| src[i..].split('{').next().is_some_and(word))
+        || src.contains(&format!("struct {ty}"))
+        || src.contains(&format!("enum {ty}"))
+}
+
 /// The `{…}` body of `fn name` in `src`.
 pub(super) fn fn_body<'a>(src: &'a str, name: &str) -> Option<&'a str> {
     let mut from = 0;
@@ -336,7 +344,16 @@ pub(super) fn scan_fn(
                         }
                     }
                 }
-                if callee != name && fn_body(src, callee).is_some() {
+                // `Type::f(` is this file's `fn f` only when the type is this file's (`Self`, an
+                // `impl Type` here): `UserId::parse` in params.rs is not its request parser.
+                let foreign = j >= 2 && &body[j - 2..j] == "::" && {
+                    let ty_start = body[..j - 2]
+                        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .map_or(0, |k| k + 1);
+                    let ty = &body[ty_start..j - 2];
+                    ty != "Self" && !defined_here(src, ty)
+                };
+                if callee != name && !foreign && fn_body(src, callee).is_some() {
                     scan_fn(src, helpers, callee, depth + 1, seen, found, flags);
                 } else if callee != name {
                     // A helper of another module (a `Params`/`Call` reader in shared/ or a sibling).
