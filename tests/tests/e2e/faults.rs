@@ -144,19 +144,21 @@ async fn dynamodb_local_restart_keeps_acknowledged_messages_and_live_delivery_re
     // Acknowledged while the consumer is not reading: its stream record is not delivered yet.
     app.pause_stream();
     send_http(&http, &a, &cid, "pending").await;
-    let restart = {
-        let b = backends.clone();
-        tokio::task::spawn_blocking(move || {
-            b.stop_child(BackendChild::DynamoDb, true)?;
-            b.start_child(BackendChild::DynamoDb)
-        })
-    };
-    restart.await.unwrap().unwrap();
+    let b2 = backends.clone();
+    // SIGTERM: DynamoDB Local killed (SIGKILL) right after acknowledging a TransactWriteItems
+    // loses it, items and stream records alike (measured; docs/deploy.md "Fault run").
+    tokio::task::spawn_blocking(move || b2.stop_child(BackendChild::DynamoDb, false)).await.unwrap().unwrap();
+    // The consumer polls the dead endpoint meanwhile (DescribeStream, GetRecords fail).
     app.resume_stream();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let b2 = backends.clone();
+    tokio::task::spawn_blocking(move || b2.start_child(BackendChild::DynamoDb)).await.unwrap().unwrap();
 
-    // The record written before the kill (DynamoDB Local keeps its stream in the db file?).
+    // The record written before the kill: DynamoDB Local keeps the stream in its db file,
+    // and the consumer resumes after the last record it delivered.
     let pending = ws_b.next_event("message", Duration::from_secs(20)).await;
-    eprintln!("pending frame after restart: {pending:?}");
+    let pending = pending.unwrap_or_else(|| panic!("the pending record, delivered: {:?}", app.stream_stats()));
+    assert_eq!(pending["content"], "pending");
     let t = Instant::now();
     let mut after = None;
     for i in 0..30 {
@@ -176,13 +178,14 @@ async fn dynamodb_local_restart_keeps_acknowledged_messages_and_live_delivery_re
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    eprintln!("live again after {:?}: {after:?}", t.elapsed());
-    assert!(after.is_some(), "no live delivery after the restart");
+    let after = after.expect("live delivery after the restart");
+    assert_eq!(after["seq"], 3, "{after}");
+    assert!(t.elapsed() < Duration::from_secs(10), "live again only after {:?}", t.elapsed());
+    assert!(ws_b.next_event("message", QUIET).await.is_none(), "a duplicate after the restart");
     let r = http.shiku("/tigase/shiku_msgs", &[("access_token", &b.token), ("receiver", &a.uid.to_string())]).await;
     let bodies: Vec<String> =
         r.shiku_ok().as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap_or_default().to_string()).collect();
-    eprintln!("history: {bodies:?}");
-    assert!(bodies.contains(&"before".to_string()) && bodies.contains(&"pending".to_string()), "{bodies:?}");
+    assert_eq!(bodies, ["after 0", "pending", "before"]);
     drop(app);
     drop(backends);
     let _ = std::fs::remove_dir_all(&dir);
