@@ -56,6 +56,9 @@ enum Command {
     Stop(Child, bool, mpsc::Sender<Result<()>>),
     /// Start one child again on its port and wait until it answers.
     Start(Child, mpsc::Sender<Result<()>>),
+    /// SIGSTOP (true) or SIGCONT (false): frozen, the child keeps its port and its state
+    /// (moto keeps buckets and objects in memory only) but answers nothing.
+    Pause(Child, bool, mpsc::Sender<Result<()>>),
 }
 
 impl std::fmt::Debug for Backends {
@@ -120,6 +123,12 @@ impl Backends {
     /// ([`BackendsConfig::data_dir`]); in memory it comes back empty. Blocking.
     pub fn start_child(&self, which: Child) -> Result<()> {
         self.ask(|reply| Command::Start(which, reply))
+    }
+
+    /// Freeze (`paused`) or thaw one child: connections are accepted by the kernel but never
+    /// answered (the fault run's "S3 stopped for 30 s": moto loses its buckets when restarted).
+    pub fn pause_child(&self, which: Child, paused: bool) -> Result<()> {
+        self.ask(|reply| Command::Pause(which, paused, reply))
     }
 
     fn ask(&self, cmd: impl FnOnce(mpsc::Sender<Result<()>>) -> Command) -> Result<()> {
@@ -201,6 +210,20 @@ fn keeper(cfg: BackendsConfig, result: mpsc::Sender<Result<Started>>, commands: 
                             slots[slot] = Some(l.child);
                             r.map(|_| ())
                         })
+                    };
+                    (reply, answer)
+                }
+                Command::Pause(which, paused, reply) => {
+                    let answer = match &slots[which as usize] {
+                        Some(c) => {
+                            let sig = if paused { libc::SIGSTOP } else { libc::SIGCONT };
+                            // SAFETY: plain kill(2) on our own, not yet reaped child.
+                            match unsafe { libc::kill(c.id() as libc::pid_t, sig) } {
+                                0 => Ok(()),
+                                _ => Err(Error(format!("kill: {}", std::io::Error::last_os_error()))),
+                            }
+                        }
+                        None => Err(Error::new("that child is stopped")),
                     };
                     (reply, answer)
                 }
