@@ -58,7 +58,7 @@ DEV_ENV := $(RUN_ENV) HTTP_PORT="$(HTTP_PORT)" WS_PORT="$(WS_PORT)" DDB_PORT="$(
 # Prints a free TCP port on the loopback interface.
 FREE_PORT := $(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
-.PHONY: help setup setup-venv setup-contract setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench load build package-check contract
+.PHONY: help setup setup-venv setup-contract setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench load fault build package-check contract
 
 help:
 	@echo "targets:"
@@ -71,6 +71,7 @@ help:
 	@echo "  dev-reset  delete the local stack's data ($(LOCAL_DATA_DIR))"
 	@echo "  bench      run the benchmark (writes bench-results/)"
 	@echo "  load       mixed four-dialect traffic for LOAD_SECS (300) s, then the checks (bench-results/load-latest.md)"
+	@echo "  fault      the load with DynamoDB Local restarted and S3 stopped 30 s mid-run (bench-results/fault-latest.md)"
 	@echo "  build      sam build: one release build of every function (ARCH=arm64|x86_64, FUNCTION=…)"
 	@echo "  package-check  sam build of SystemFunction for x86_64 (part of test)"
 	@echo "  contract   schemathesis on docs/openapi/<dialect>.json against the local stack (part of test)"
@@ -205,6 +206,16 @@ bench: setup
 # when a check fails (lost, duplicated, out of order, misdelivered, 5xx).
 load: setup
 	$(DEV_ENV) $(CARGO) run --release -p e2e --bin load
+
+# The fault run (issue 15 §4): the load (LOAD_SECS 120, LOAD_USERS 60, LOAD_BIG 100) on its own
+# file-backed DynamoDB Local, which is stopped (SIGTERM) at LOAD_FAULT_DDB_AT (20 s) for
+# LOAD_FAULT_DDB_DOWN (10 s) and started again on its port; the S3 emulator is frozen (SIGSTOP) at
+# LOAD_FAULT_S3_AT (55 s, or once delivery recovered) for LOAD_FAULT_S3_DOWN (30 s). Probes every dialect meanwhile;
+# exits non-zero when a check fails (hang, non-envelope answer, panic, lost message, no
+# recovery). Debug build (FAULT_CARGO_FLAGS=--release for a release one). Not in `make test`.
+FAULT_CARGO_FLAGS ?=
+fault: setup
+	$(DEV_ENV) LOAD_FAULTS=1 $(CARGO) run $(FAULT_CARGO_FLAGS) -p e2e --bin load
 
 # ---- deployment artefacts -----------------------------------------------------
 # `make build [ARCH=x86_64] [FUNCTION=SystemFunction]`: sam build with the template's

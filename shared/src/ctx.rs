@@ -7,6 +7,28 @@ use crate::store::Db;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Connect timeout of every AWS client: a dead endpoint refuses or stays silent; either way
+/// an attempt gives up after this.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// One attempt (request sent → response read): the SDK retries a timed-out attempt.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// All attempts of one operation, retries and their back-off included: under the HTTP
+/// functions' 10 s Lambda timeout, so a dead backend makes a request answer the dialect's
+/// internal error (Shiku 1020101, Minxing/SealTalk 500, Xuanxuan `fail`) instead of hanging
+/// until Lambda kills it (issue 15 §4).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(7);
+
+/// The timeouts above, for every client (DynamoDB, S3, `@connections`, SNS; the local
+/// stack's stream poller too).
+pub fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
 
 #[derive(Clone)]
 pub struct Ctx {
@@ -245,7 +267,7 @@ impl Ctx {
 
     /// Lambda cold start: TABLE_NAME, BUCKET_NAME, WS_ENDPOINT from the template.
     pub async fn from_env() -> Ctx {
-        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).load().await;
         let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true");
         let bucket = env("BUCKET_NAME");
         let public =
@@ -270,6 +292,7 @@ impl Ctx {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+            .timeout_config(timeouts())
             .build();
         let mut ctx = Ctx::build(
             &sdk,

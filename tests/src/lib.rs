@@ -7,7 +7,7 @@ use shared::auth::md5_hex;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-pub use local_gateway::testing::{spawn_app, TestApp};
+pub use local_gateway::testing::{spawn_app, spawn_app_with, AppOptions, TestApp};
 
 /// A response: status, headers, parsed JSON body (Null when empty or not JSON).
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{self, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -39,8 +39,26 @@ pub struct Backends {
     pub log_dir: PathBuf,
     /// Time from `start` until both answered.
     pub startup: Duration,
-    stop: Option<mpsc::Sender<()>>,
+    commands: Option<mpsc::Sender<Command>>,
     keeper: Option<JoinHandle<()>>,
+}
+
+/// One of the two children, for [`Backends::stop_child`] / [`Backends::start_child`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Child {
+    DynamoDb,
+    S3,
+}
+
+/// What the keeper thread is asked to do (the children are its own: see the module doc).
+enum Command {
+    /// Stop one child (SIGKILL when `kill`, else SIGTERM then SIGKILL) and wait for it.
+    Stop(Child, bool, mpsc::Sender<Result<()>>),
+    /// Start one child again on its port and wait until it answers.
+    Start(Child, mpsc::Sender<Result<()>>),
+    /// SIGSTOP (true) or SIGCONT (false): frozen, the child keeps its port and its state
+    /// (moto keeps buckets and objects in memory only) but answers nothing.
+    Pause(Child, bool, mpsc::Sender<Result<()>>),
 }
 
 impl std::fmt::Debug for Backends {
@@ -65,10 +83,10 @@ impl Backends {
     pub fn start(cfg: BackendsConfig) -> Result<Backends> {
         let t0 = Instant::now();
         let (result_tx, result_rx) = mpsc::channel::<Result<Started>>();
-        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
         let keeper = std::thread::Builder::new()
             .name("local-backends".into())
-            .spawn(move || keeper(cfg, result_tx, stop_rx))
+            .spawn(move || keeper(cfg, result_tx, cmd_rx))
             .map_err(crate::ctx("cannot start the backends thread"))?;
         let started = match result_rx.recv() {
             Ok(Ok(s)) => s,
@@ -88,9 +106,36 @@ impl Backends {
             s3_port: started.s3_port,
             log_dir: started.log_dir,
             startup: t0.elapsed(),
-            stop: Some(stop_tx),
+            commands: Some(cmd_tx),
             keeper: Some(keeper),
         })
+    }
+
+    /// Stop one child (the fault run: DynamoDB Local "crashes" with `kill`, the S3 emulator
+    /// stops). Its port stays reserved for [`Backends::start_child`]; clients see refused
+    /// connections meanwhile. Blocking.
+    pub fn stop_child(&self, which: Child, kill: bool) -> Result<()> {
+        self.ask(|reply| Command::Stop(which, kill, reply))
+    }
+
+    /// Start a stopped child again on the same port (clients reconnect by themselves) and
+    /// wait until it answers. DynamoDB Local keeps its data only when file-backed
+    /// ([`BackendsConfig::data_dir`]); in memory it comes back empty. Blocking.
+    pub fn start_child(&self, which: Child) -> Result<()> {
+        self.ask(|reply| Command::Start(which, reply))
+    }
+
+    /// Freeze (`paused`) or thaw one child: connections are accepted by the kernel but never
+    /// answered (the fault run's "S3 stopped for 30 s": moto loses its buckets when restarted).
+    pub fn pause_child(&self, which: Child, paused: bool) -> Result<()> {
+        self.ask(|reply| Command::Pause(which, paused, reply))
+    }
+
+    fn ask(&self, cmd: impl FnOnce(mpsc::Sender<Result<()>>) -> Command) -> Result<()> {
+        let (tx, rx) = mpsc::channel();
+        let commands = self.commands.as_ref().ok_or_else(|| Error::new("the backends are stopped"))?;
+        commands.send(cmd(tx)).map_err(|_| Error::new("the backends thread is gone"))?;
+        rx.recv().map_err(|_| Error::new("the backends thread is gone"))?
     }
 
     /// Stop both children and wait for them to exit.
@@ -99,9 +144,8 @@ impl Backends {
     }
 
     fn shutdown(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+        // Dropping the sender ends the keeper's command loop.
+        self.commands.take();
         if let Some(k) = self.keeper.take() {
             let _ = k.join();
         }
@@ -114,8 +158,8 @@ impl Drop for Backends {
     }
 }
 
-/// The keeper thread: spawn, report, wait for the stop signal, clean up.
-fn keeper(cfg: BackendsConfig, result: mpsc::Sender<Result<Started>>, stop: mpsc::Receiver<()>) {
+/// The keeper thread: spawn, report, serve commands until the channel closes, clean up.
+fn keeper(cfg: BackendsConfig, result: mpsc::Sender<Result<Started>>, commands: mpsc::Receiver<Command>) {
     let (work_dir, temp) = match work_dir(cfg.data_dir.as_deref()) {
         Ok(d) => d,
         Err(e) => {
@@ -124,14 +168,69 @@ fn keeper(cfg: BackendsConfig, result: mpsc::Sender<Result<Started>>, stop: mpsc
         }
     };
     let log_dir = work_dir.join("logs");
-    let mut children: Vec<Child> = vec![];
+    let mut children: Vec<process::Child> = vec![];
     let launched = launch_all(&cfg, &work_dir, &log_dir, &mut children);
-    let ok = launched.is_ok();
+    let ports = launched.as_ref().ok().copied();
     let _ = result.send(launched.map(|(ddb_port, s3_port)| Started { ddb_port, s3_port, log_dir: log_dir.clone() }));
-    if ok {
-        // Returns on stop() / drop (message or disconnected sender). A Backends
-        // kept in a static never returns here: PDEATHSIG cleans up at exit.
-        let _ = stop.recv();
+    if let Some((ddb_port, s3_port)) = ports {
+        // Returns on stop() / drop (disconnected sender). A Backends kept in a static never
+        // returns here: PDEATHSIG cleans up at exit.
+        // launch_all pushed [ddb, moto]: slot = `Child as usize`.
+        let mut it = std::mem::take(&mut children).into_iter();
+        let mut slots: [Option<process::Child>; 2] = [it.next(), it.next()];
+        while let Ok(cmd) = commands.recv() {
+            let (reply, answer) = match cmd {
+                Command::Stop(which, kill, reply) => {
+                    let slot = which as usize;
+                    if let Some(mut c) = slots[slot].take() {
+                        if kill {
+                            let _ = c.kill();
+                            let _ = c.wait();
+                        } else {
+                            terminate(&mut c);
+                        }
+                    }
+                    (reply, Ok(()))
+                }
+                Command::Start(which, reply) => {
+                    let slot = which as usize;
+                    let answer = if slots[slot].is_some() {
+                        Ok(())
+                    } else {
+                        let (what, port, probe, log) = match which {
+                            Child::DynamoDb => ("DynamoDB Local", ddb_port, "/", "dynamodb.log"),
+                            Child::S3 => ("moto server", s3_port, "/moto-api/", "moto.log"),
+                        };
+                        let cmd = |p: u16| match which {
+                            Child::DynamoDb => ddb_command(&cfg, &work_dir, p),
+                            Child::S3 => moto_command(&work_dir, p),
+                        };
+                        Launch::spawn(what, port, &cmd, &log_dir.join(log), probe).and_then(|mut l| {
+                            let r = l.wait_ready(&cmd);
+                            slots[slot] = Some(l.child);
+                            r.map(|_| ())
+                        })
+                    };
+                    (reply, answer)
+                }
+                Command::Pause(which, paused, reply) => {
+                    let answer = match &slots[which as usize] {
+                        Some(c) => {
+                            let sig = if paused { libc::SIGSTOP } else { libc::SIGCONT };
+                            // SAFETY: plain kill(2) on our own, not yet reaped child.
+                            match unsafe { libc::kill(c.id() as libc::pid_t, sig) } {
+                                0 => Ok(()),
+                                _ => Err(Error(format!("kill: {}", std::io::Error::last_os_error()))),
+                            }
+                        }
+                        None => Err(Error::new("that child is stopped")),
+                    };
+                    (reply, answer)
+                }
+            };
+            let _ = reply.send(answer);
+        }
+        children = slots.into_iter().flatten().collect();
     }
     for c in &mut children {
         terminate(c);
@@ -170,7 +269,12 @@ fn remove_stale_temp_dirs(base: &Path) {
     }
 }
 
-fn launch_all(cfg: &BackendsConfig, work_dir: &Path, log_dir: &Path, children: &mut Vec<Child>) -> Result<(u16, u16)> {
+fn launch_all(
+    cfg: &BackendsConfig,
+    work_dir: &Path,
+    log_dir: &Path,
+    children: &mut Vec<process::Child>,
+) -> Result<(u16, u16)> {
     std::fs::create_dir_all(log_dir).map_err(|e| Error(format!("cannot create {}: {e}", log_dir.display())))?;
     let ddb_dir = paths::ddb_local_dir();
     let jar = ddb_dir.join("DynamoDBLocal.jar");
@@ -187,28 +291,8 @@ fn launch_all(cfg: &BackendsConfig, work_dir: &Path, log_dir: &Path, children: &
             moto.display()
         )));
     }
-    let ddb_cwd = if cfg.data_dir.is_some() { work_dir.join("ddb") } else { work_dir.to_path_buf() };
-    let ddb = |port: u16| {
-        let mut c = Command::new(paths::java());
-        c.arg(format!("-Djava.library.path={}", ddb_dir.join("DynamoDBLocal_lib").display()))
-            .arg("-jar")
-            .arg(&jar)
-            .arg("-port")
-            .arg(port.to_string())
-            .arg("-sharedDb")
-            .arg("-disableTelemetry");
-        match &cfg.data_dir {
-            Some(d) => c.arg("-dbPath").arg(d.join("ddb")),
-            None => c.arg("-inMemory"),
-        };
-        c.current_dir(&ddb_cwd);
-        c
-    };
-    let moto_cmd = |port: u16| {
-        let mut c = Command::new(&moto);
-        c.arg("-H").arg("127.0.0.1").arg("-p").arg(port.to_string()).current_dir(work_dir);
-        c
-    };
+    let ddb = |port: u16| ddb_command(cfg, work_dir, port);
+    let moto_cmd = |port: u16| moto_command(work_dir, port);
     // Spawn both first, then wait: the two start-ups overlap.
     let mut ddb_child = Launch::spawn("DynamoDB Local", cfg.ddb_port, &ddb, &log_dir.join("dynamodb.log"), "/")?;
     let mut moto_child =
@@ -228,13 +312,36 @@ fn launch_all(cfg: &BackendsConfig, work_dir: &Path, log_dir: &Path, children: &
     Ok((ddb_port, s3_port))
 }
 
+fn ddb_command(cfg: &BackendsConfig, work_dir: &Path, port: u16) -> process::Command {
+    let ddb_dir = paths::ddb_local_dir();
+    let mut c = process::Command::new(paths::java());
+    c.arg(format!("-Djava.library.path={}", ddb_dir.join("DynamoDBLocal_lib").display()))
+        .arg("-jar")
+        .arg(ddb_dir.join("DynamoDBLocal.jar"))
+        .arg("-port")
+        .arg(port.to_string())
+        .arg("-sharedDb")
+        .arg("-disableTelemetry");
+    match &cfg.data_dir {
+        Some(d) => c.arg("-dbPath").arg(d.join("ddb")).current_dir(work_dir.join("ddb")),
+        None => c.arg("-inMemory").current_dir(work_dir),
+    };
+    c
+}
+
+fn moto_command(work_dir: &Path, port: u16) -> process::Command {
+    let mut c = process::Command::new(paths::moto_server());
+    c.arg("-H").arg("127.0.0.1").arg("-p").arg(port.to_string()).current_dir(work_dir);
+    c
+}
+
 /// One child being started; a child on an auto-picked port that dies early
 /// (port taken in between) is restarted on another port.
 struct Launch {
     what: &'static str,
     fixed_port: bool,
     port: u16,
-    child: Child,
+    child: process::Child,
     log: PathBuf,
     probe_path: &'static str,
 }
@@ -243,7 +350,7 @@ impl Launch {
     fn spawn(
         what: &'static str,
         port: u16,
-        cmd: &dyn Fn(u16) -> Command,
+        cmd: &dyn Fn(u16) -> process::Command,
         log: &Path,
         probe_path: &'static str,
     ) -> Result<Launch> {
@@ -260,7 +367,7 @@ impl Launch {
         Ok(Launch { what, fixed_port, port, child, log: log.to_path_buf(), probe_path })
     }
 
-    fn wait_ready(&mut self, cmd: &dyn Fn(u16) -> Command) -> Result<u16> {
+    fn wait_ready(&mut self, cmd: &dyn Fn(u16) -> process::Command) -> Result<u16> {
         let deadline = Instant::now() + READY_TIMEOUT;
         let mut restarts = 0;
         loop {
@@ -298,7 +405,7 @@ impl Launch {
     }
 }
 
-fn spawn_child(what: &str, mut cmd: Command, log: &Path) -> Result<Child> {
+fn spawn_child(what: &str, mut cmd: process::Command, log: &Path) -> Result<process::Child> {
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -336,7 +443,7 @@ fn spawn_child(what: &str, mut cmd: Command, log: &Path) -> Result<Child> {
 }
 
 /// SIGTERM, up to 3 s grace, then SIGKILL; always reaped.
-fn terminate(child: &mut Child) {
+fn terminate(child: &mut process::Child) {
     if let Ok(Some(_)) = child.try_wait() {
         return;
     }

@@ -295,6 +295,7 @@ fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
         .region(Region::new(crate::apigw::REGION))
         .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
         .endpoint_url(endpoint)
+        .timeout_config(shared::ctx::timeouts())
         .build();
     aws_sdk_dynamodbstreams::Client::from_conf(conf)
 }

@@ -26,7 +26,7 @@ pub mod template;
 pub mod testing;
 mod ws_api;
 
-pub use backends::{Backends, BackendsConfig};
+pub use backends::{Backends, BackendsConfig, Child as BackendChild};
 pub use gateway::{Connections, Gateway, GatewayConfig};
 pub use streams::{StreamStats, StreamStatsHandle};
 

@@ -220,6 +220,7 @@ impl Poller {
     }
 
     fn log_error(&self, last: &mut Option<Instant>, what: &str, e: &str) {
+        tracing::debug!(stream = %self.stream_arn, "{what} failed: {e}");
         if last.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
             tracing::warn!(stream = %self.stream_arn, "{what} failed: {e}");
             *last = Some(Instant::now());
@@ -336,7 +337,13 @@ impl Poller {
                         shard.start = ShardIteratorType::TrimHorizon;
                     }
                     Some(GetRecordsError::ResourceNotFoundException(_)) => shard.finished = true,
-                    _ => {}
+                    // Any other answer (an iterator DynamoDB Local no longer takes after a
+                    // restart: "Invalid ShardIterator", an internal error): ask for a new
+                    // one after the last record delivered (AfterSequenceNumber), so nothing
+                    // is skipped or delivered twice. A transport error (the endpoint is down,
+                    // timed out) keeps the iterator: it still works once the endpoint is back.
+                    Some(_) => shard.iterator = None,
+                    None => {}
                 }
                 return Err(aws_smithy_types::error::display::DisplayErrorContext(&e).to_string());
             }

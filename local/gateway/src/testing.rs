@@ -138,13 +138,40 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
+/// Where a [`spawn_app_with`] gateway finds its backends (None: the process-wide ones).
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// A DynamoDB endpoint of the test's own: a proxy that can go silent, or restartable
+    /// [`Backends`] (the fault run, `make fault`).
+    pub ddb_endpoint: Option<String>,
+    pub s3_endpoint: Option<String>,
+}
+
 /// [`spawn_app`] returning the error instead of panicking.
 pub async fn try_spawn_app() -> Result<TestApp> {
+    try_spawn_app_with(AppOptions::default()).await
+}
+
+/// [`spawn_app`] on the given endpoints (the process-wide backends start only when one is missing).
+pub async fn spawn_app_with(opts: AppOptions) -> TestApp {
+    match try_spawn_app_with(opts).await {
+        Ok(app) => app,
+        Err(e) => panic!("spawn_app_with: {e}"),
+    }
+}
+
+pub async fn try_spawn_app_with(opts: AppOptions) -> Result<TestApp> {
     init_test_tracing();
-    let b = tokio::task::spawn_blocking(backends).await.map_err(crate::ctx("backends start-up"))??;
+    let (ddb_endpoint, s3_endpoint) = match (opts.ddb_endpoint, opts.s3_endpoint) {
+        (Some(d), Some(s)) => (d, s),
+        (d, s) => {
+            let b = tokio::task::spawn_blocking(backends).await.map_err(crate::ctx("backends start-up"))??;
+            (d.unwrap_or_else(|| b.ddb_endpoint.clone()), s.unwrap_or_else(|| b.s3_endpoint.clone()))
+        }
+    };
     let cfg = GatewayConfig {
-        ddb_endpoint: b.ddb_endpoint.clone(),
-        s3_endpoint: b.s3_endpoint.clone(),
+        ddb_endpoint,
+        s3_endpoint,
         template_path: paths::template_path(),
         table: unique("t"),
         bucket: unique("b"),

@@ -21,12 +21,13 @@
 mod bench;
 #[path = "../load/mod.rs"]
 mod load;
+#[path = "../load/report.rs"]
+mod report;
 
 use e2e::*;
 use load::{marker, Sent, Shared, Sockets};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,6 +47,8 @@ struct Stats {
     ops: BTreeMap<&'static str, u64>,
     failures: BTreeMap<&'static str, u64>,
     server_errors: Vec<String>,
+    /// When each 5xx came (the fault run expects them only during its outages).
+    server_error_at: Vec<Instant>,
     refusals: Vec<String>,
     /// dialect → (sends, DynamoDB calls) of HTTP sends.
     send_calls: BTreeMap<&'static str, (u64, u64)>,
@@ -62,6 +65,8 @@ struct Run {
     tracker: Shared,
     next: AtomicU64,
     stats: Mutex<Stats>,
+    /// The fault run (`LOAD_FAULTS=1`): an unanswered send may still have been stored.
+    faults: bool,
 }
 
 /// xorshift64*: reproducible choices without another dependency.
@@ -88,6 +93,9 @@ impl Run {
             if s.refusals.len() < 10 {
                 s.refusals.push(format!("{op}: {status} {}", text.chars().take(200).collect::<String>()));
             }
+        }
+        if status >= 500 {
+            s.server_error_at.push(Instant::now());
         }
         if status >= 500 && s.server_errors.len() < 20 {
             s.server_errors.push(format!("{op}: {status} {}", text.chars().take(200).collect::<String>()));
@@ -177,10 +185,14 @@ impl Run {
             }
         };
         if !ok {
-            // Refused or timed out: nobody must receive it (a late frame counts as misdelivered).
+            // Refused or timed out: nobody must receive it (a late frame counts as misdelivered);
+            // in the fault run a send that timed out may have been stored: tolerated, not expected.
             let mut t = self.tracker.lock().unwrap();
             if let Some(s) = t.sent.get_mut(&n) {
-                s.expected.clear();
+                let expected = std::mem::take(&mut s.expected);
+                if self.faults {
+                    s.tolerated.extend(expected);
+                }
             }
         }
     }
@@ -292,14 +304,15 @@ impl Run {
 
 #[tokio::main]
 async fn main() {
-    let online = env("LOAD_USERS", 500).max(20);
-    let big = env("LOAD_BIG", 1000).max(online);
-    let secs = env("LOAD_SECS", 300);
+    let faults = std::env::var("LOAD_FAULTS").is_ok_and(|v| v == "1");
+    let online = env("LOAD_USERS", if faults { 60 } else { 500 }).max(20);
+    let big = env("LOAD_BIG", if faults { 100 } else { 1000 }).max(online);
+    let secs = env("LOAD_SECS", if faults { 120 } else { 300 });
     let rate = env("LOAD_RATE", 4).max(1);
     let concurrency = env("LOAD_CONCURRENCY", 4).max(1);
     let nofile = bench::raise_fd_limit();
     eprintln!("load: {online} online users, big room {big}, {secs} s at {rate} ops/s ({concurrency} in flight)");
-    let app = spawn_app().await;
+    let (app, fault_run) = if faults { fault_stack().await } else { (spawn_app().await, None) };
     let t_setup = Instant::now();
     let accounts = bench::bench_users(&app.ctx, big, 16).await;
     let uids: Vec<i64> = accounts.iter().map(|a| a.0 .0).collect();
@@ -357,11 +370,27 @@ async fn main() {
         tracker: tracker.clone(),
         next: AtomicU64::new(0),
         stats: Default::default(),
+        faults,
     });
+    let probe_users = bench::bench_users(&app.ctx, 2, 2).await;
     let memory = Arc::new(Mutex::new(vec![(0u64, load::rss_kib())]));
     let stream_before = app.stream_stats();
     let t0 = Instant::now();
     let end = t0 + Duration::from_secs(secs as u64);
+    let driver = match &fault_run {
+        Some((backends, _, plan)) => {
+            let (p, q) = (&probe_users[0], &probe_users[1]);
+            let (c, _) = shared::store::conversations::ensure_single(&app.ctx.db, app.ctx.now_ms(), p.0, q.0)
+                .await
+                .expect("probe conversation");
+            let gid = bench::bench_group(&app.ctx, p.0, &[q.0]).await;
+            let ws = Ws::connect(&app, &q.1).await.expect("probe socket");
+            let prober = load::fault::Prober::new(Http::new(&app), p.1.clone(), q.0 .0, (c.id, gid), ws, t0);
+            Some(tokio::spawn(prober.drive(backends.clone(), *plan, end)))
+        }
+        None => None,
+    };
+    let hangs = Arc::new(AtomicU64::new(0));
     let sampler = {
         let memory = memory.clone();
         tokio::spawn(async move {
@@ -374,12 +403,16 @@ async fn main() {
     let ticks = Arc::new(tokio::sync::Mutex::new(tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64))));
     let workers: Vec<_> = (0..concurrency)
         .map(|w| {
-            let (run, ticks) = (run.clone(), ticks.clone());
+            let (run, ticks, hangs) = (run.clone(), ticks.clone(), hangs.clone());
             tokio::spawn(async move {
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (w as u64 + 1));
                 while Instant::now() < end {
                     ticks.lock().await.tick().await;
-                    run.op(&mut rng).await;
+                    // Bounded: an operation waits for its answer (10 s at most for an ack) and
+                    // for at most a few others on its conversation.
+                    if tokio::time::timeout(Duration::from_secs(45), run.op(&mut rng)).await.is_err() {
+                        hangs.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             })
         })
@@ -388,6 +421,10 @@ async fn main() {
         let _ = w.await;
     }
     let _ = sampler.await;
+    let fault_log = match driver {
+        Some(d) => Some(d.await.expect("fault driver")),
+        None => None,
+    };
     let run_s = t0.elapsed().as_secs_f64();
     bench::wait_stream_idle(&app).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -417,127 +454,72 @@ async fn main() {
     let stream_after = app.stream_stats();
     run.sockets.lock().await.close_all();
 
-    let report =
-        report(&run, &o, &memory.lock().unwrap(), (setup_s, run_s), (stream_before, stream_after), nofile, big);
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("bench-results/load-latest.md");
+    let mut report =
+        report::report(&run, &o, &memory.lock().unwrap(), (setup_s, run_s), (stream_before, stream_after), nofile, big);
+    let mut fault_ok = true;
+    if let (Some(log), Some((_, panics, plan))) = (&fault_log, &fault_run) {
+        let log = log.lock().unwrap();
+        let outside = run
+            .stats
+            .lock()
+            .unwrap()
+            .server_error_at
+            .iter()
+            .filter(|at| !load::fault::in_window(&log.windows, at.duration_since(t0).as_secs_f64(), 5.0))
+            .count() as u64;
+        let panics = panics.lock().map(|p| p.clone()).unwrap_or_default();
+        let (text, ok) = load::fault::report(&log, plan, &panics, hangs.load(Ordering::Relaxed), outside);
+        report = report.replacen("# Load run (`make load`)", "# Fault run (`make fault`)", 1) + "\n" + &text;
+        fault_ok = ok;
+    }
+    let name = if faults { "bench-results/fault-latest.md" } else { "bench-results/load-latest.md" };
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join(name);
     std::fs::write(&out, &report).expect("write report");
     println!("{report}");
     let s = run.stats.lock().unwrap();
     let ok = o.lost.is_empty() && o.duplicates == 0 && o.misdelivered == 0 && tracker.lock().unwrap().out_of_order == 0;
-    if !ok || !s.server_errors.is_empty() {
+    // The fault run expects 5xx during its outages (its own check counts those outside them).
+    drop(app);
+    if let Some((backends, _, _)) = fault_run {
+        let dir = backends.log_dir.parent().map(|d| d.to_path_buf());
+        drop(backends);
+        if let Some(d) = dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+    if !ok || !fault_ok || (!faults && !s.server_errors.is_empty()) {
         eprintln!("load: CHECKS FAILED (see {})", out.display());
         std::process::exit(1);
     }
 }
 
-fn report(
-    run: &Run,
-    o: &load::Outcome,
-    memory: &[(u64, u64)],
-    (setup_s, run_s): (f64, f64),
-    (before, after): (local_gateway::streams::StreamStats, local_gateway::streams::StreamStats),
-    nofile: u64,
-    big: usize,
-) -> String {
-    let s = run.stats.lock().unwrap();
-    let t = run.tracker.lock().unwrap();
-    let mut r = String::new();
-    let _ = writeln!(r, "# Load run (`make load`)\n");
-    let _ = writeln!(
-        r,
-        "{} online users (sockets), big room {big} members, {:.0} s of traffic after {setup_s:.0} s setup; \
-         debug/release: {}; fd limit {nofile}. Local stack in one process (DynamoDB Local on loopback).\n",
-        run.online,
-        run_s,
-        if cfg!(debug_assertions) { "debug" } else { "release" }
-    );
-    let _ = writeln!(r, "## Send → delivery (first frame per recipient)\n");
-    let _ = writeln!(
-        r,
-        "| conversation | messages | deliveries | p50 ms | p99 ms | max ms | last recipient p50 / p99 ms |"
-    );
-    let _ = writeln!(r, "|---|---|---|---|---|---|---|");
-    for (class, (all, last)) in &o.latency {
-        let (mut a, mut l) = (all.clone(), last.clone());
-        a.sort_by(|x, y| x.total_cmp(y));
-        l.sort_by(|x, y| x.total_cmp(y));
-        let p = |v: &[f64], q: f64| if v.is_empty() { 0.0 } else { bench::pct(v, q) };
-        let _ = writeln!(
-            r,
-            "| {class} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} / {:.0} |",
-            o.sent.get(class).unwrap_or(&0),
-            a.len(),
-            p(&a, 0.5),
-            p(&a, 0.99),
-            a.last().copied().unwrap_or(0.0),
-            p(&l, 0.5),
-            p(&l, 0.99)
-        );
-    }
-    let msgs: u64 = o.sent.values().sum();
-    let _ = writeln!(
-        r,
-        "\nThroughput: {:.1} messages/s sent, {:.1} deliveries/s; {} operations in all.\n",
-        msgs as f64 / run_s,
-        o.delivered as f64 / run_s,
-        s.ops.values().sum::<u64>()
-    );
-    let _ = writeln!(r, "## Checks\n");
-    let _ = writeln!(r, "| check | result |\n|---|---|");
-    let _ = writeln!(r, "| lost (not live, not through sync) | {} |", o.lost.len());
-    let _ = writeln!(r, "| duplicated live deliveries | {} |", o.duplicates);
-    let _ = writeln!(r, "| out of order (per recipient and conversation) | {} |", t.out_of_order);
-    let _ = writeln!(r, "| misdelivered (to a non-member) | {} |", o.misdelivered);
-    let _ =
-        writeln!(r, "| missed live, recovered by sync (reconnects) | {} of {} |", o.recovered_by_sync, o.missed_live);
-    let _ = writeln!(r, "| server errors (5xx) | {} |", s.server_errors.len());
-    let _ = writeln!(r, "| error frames | {} |", t.error_frames.len());
-    let _ = writeln!(r, "| recall frames received | {} |", t.recall_frames);
-    let _ = writeln!(r, "\n## Operations\n\n| operation | count | refused/failed |\n|---|---|---|");
-    for (op, n) in &s.ops {
-        let _ = writeln!(r, "| {op} | {n} | {} |", s.failures.get(op).unwrap_or(&0));
-    }
-    let _ = writeln!(r, "\n## DynamoDB calls\n\n| path | calls per message |\n|---|---|");
-    for (d, (n, calls)) in &s.send_calls {
-        let _ = writeln!(
-            r,
-            "| {d} HTTP send (x-ddb-calls, token lookup included) | {:.1} (n={n}) |",
-            *calls as f64 / (*n).max(1) as f64
-        );
-    }
-    let (records, calls) = (after.records - before.records, after.ddb_calls - before.ddb_calls);
-    let _ = writeln!(
-        r,
-        "| delivery (stream consumer: all records, messages and recalls) | {:.2} per record ({calls} calls, {records} records, {} batches) |",
-        calls as f64 / records.max(1) as f64,
-        after.batches - before.batches
-    );
-    let _ = writeln!(r, "\n## Memory (this process: gateway, functions, clients), RSS MiB\n");
-    let first = memory.first().map_or(0, |m| m.1);
-    let max = memory.iter().map(|m| m.1).max().unwrap_or(0);
-    let last = memory.last().map_or(0, |m| m.1);
-    let _ = writeln!(
-        r,
-        "start {:.0}, max {:.0}, end {:.0} (samples every 5 s: {})",
-        first as f64 / 1024.0,
-        max as f64 / 1024.0,
-        last as f64 / 1024.0,
-        memory.len()
-    );
-    let series: Vec<String> = memory
-        .iter()
-        .step_by((memory.len() / 12).max(1))
-        .map(|(t, k)| format!("{t}s {:.0}", *k as f64 / 1024.0))
-        .collect();
-    let _ = writeln!(r, "\n{}", series.join(" · "));
-    if !s.server_errors.is_empty() {
-        let _ = writeln!(r, "\n## Server errors\n\n```\n{}\n```", s.server_errors.join("\n"));
-    }
-    if !s.refusals.is_empty() {
-        let _ = writeln!(r, "\n## First refusals (status 0: a WebSocket op)\n\n```\n{}\n```", s.refusals.join("\n"));
-    }
-    if !o.lost.is_empty() {
-        let _ = writeln!(r, "\nLost (message, user): {:?}", o.lost.iter().take(20).collect::<Vec<_>>());
-    }
-    r
+type FaultRun = (Arc<local_gateway::Backends>, Arc<Mutex<Vec<String>>>, load::fault::Plan);
+
+/// The fault run's stack: its own backends (DynamoDB Local file-backed in a temp dir, so a
+/// restart keeps the table), a gateway on them, and a panic hook that counts every panic
+/// of this process (the gateway and the functions run in it).
+async fn fault_stack() -> (TestApp, Option<FaultRun>) {
+    let plan = load::fault::Plan::from_env(env);
+    let dir = std::env::temp_dir().join(format!("fault-run-{}", std::process::id()));
+    let cfg = local_gateway::BackendsConfig { data_dir: Some(dir), ..Default::default() };
+    let backends = tokio::task::spawn_blocking(move || local_gateway::Backends::start(cfg))
+        .await
+        .expect("backends thread")
+        .expect("backends");
+    let opts = AppOptions {
+        ddb_endpoint: Some(backends.ddb_endpoint.clone()),
+        s3_endpoint: Some(backends.s3_endpoint.clone()),
+    };
+    let app = spawn_app_with(opts).await;
+    let panics: Arc<Mutex<Vec<String>>> = Default::default();
+    let seen = panics.clone();
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current().name().unwrap_or("?").to_string();
+        if let Ok(mut p) = seen.lock() {
+            p.push(format!("[{thread}] {info}"));
+        }
+        default(info);
+    }));
+    (app, Some((Arc::new(backends), panics, plan)))
 }

@@ -6,6 +6,8 @@
 //! matched to its send whichever dialect sent it (Xuanxuan notifications and SealTalk sends
 //! answer no message id).
 
+pub mod fault;
+
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -45,8 +47,9 @@ impl Sockets {
         self.out[i] = None;
     }
 
+    /// Open on our side and not closed by the server (its task ended).
     pub fn is_open(&self, i: usize) -> bool {
-        self.out[i].is_some()
+        self.out[i].as_ref().is_some_and(|o| !o.is_closed())
     }
 
     /// Send a JSON frame on user `i`'s socket; false when it is closed.

@@ -347,9 +347,8 @@ pub(super) fn scan_fn(
                 // `Type::f(` is this file's `fn f` only when the type is this file's (`Self`, an
                 // `impl Type` here): `UserId::parse` in params.rs is not its request parser.
                 let foreign = j >= 2 && &body[j - 2..j] == "::" && {
-                    let ty_start = body[..j - 2]
-                        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                        .map_or(0, |k| k + 1);
+                    let ty_start =
+                        body[..j - 2].rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |k| k + 1);
                     let ty = &body[ty_start..j - 2];
                     ty != "Self" && !defined_here(src, ty)
                 };
