@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 /// API Gateway closes connections after 2 hours; keep records a little longer.
 pub const CONN_TTL: i64 = 3 * 3600;
 
-use super::keys::{conn_pk, online_counter as online_key};
+use super::keys::{conn_pk, online_counter_shard as online_key};
 pub use super::live::{of_users, of_users_consistent};
 
 fn presence_key(uid: UserId) -> Item {
@@ -55,28 +55,34 @@ pub async fn connect_session(
         .transact_write_items()
         .transact_items(TransactWriteItem::builder().put(put).build())
         .transact_items(TransactWriteItem::builder().update(upd).build())
-        .transact_items(TransactWriteItem::builder().update(online_counter(db, 1)).build())
         .send()
         .await?;
+    count_online(db, conn_id, 1).await;
     // Group fan-out reads connections from the member items (store/live.rs).
     super::live::set_on_groups(db, uid, conn_id, true).await?;
     Ok(())
 }
 
-/// `COUNTER/online`: live connections, +1 on connect, -1 when a connection
-/// record is actually deleted (so a double remove does not count twice).
-/// Connections that expire by TTL without a `$disconnect` are not subtracted.
-fn online_counter(db: &Db, delta: i64) -> Update {
-    Update::builder()
+/// `COUNTER/online#<shard>`: live connections, +1 after a connect, -1 after a connection
+/// record is actually deleted (so a double remove does not count twice). Outside the
+/// connection's transaction and sharded by connection id: one counter item in every
+/// connect's transaction made a reconnect storm's transactions cancel each other
+/// (TransactionConflict) until they timed out (bench `storm`). Best effort: a failure is
+/// logged. Connections that expire by TTL without a `$disconnect` are not subtracted.
+async fn count_online(db: &Db, conn_id: &str, delta: i64) {
+    let (pk, sk) = online_key(conn_id);
+    let r = db
+        .client
+        .update_item()
         .table_name(&db.table)
-        .set_key(Some({
-            let (pk, sk) = online_key();
-            Db::key(pk, sk)
-        }))
+        .set_key(Some(Db::key(pk, sk)))
         .update_expression("ADD v :d")
         .expression_attribute_values(":d", n(delta))
-        .build()
-        .expect("set")
+        .send()
+        .await;
+    if let Err(e) = r {
+        tracing::warn!(delta, error = %crate::error::AppError::from(e), "online counter not moved");
+    }
 }
 
 /// The user behind a connection, if the connection is known and not expired.
@@ -162,11 +168,13 @@ async fn forget(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
         .transact_write_items()
         .transact_items(TransactWriteItem::builder().delete(del(true)).build())
         .transact_items(TransactWriteItem::builder().update(upd.clone()).build())
-        .transact_items(TransactWriteItem::builder().update(online_counter(db, -1)).build())
         .send()
         .await;
     match counted {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            count_online(db, conn_id, -1).await;
+            Ok(())
+        }
         // Already removed (a racing disconnect): clean the set, leave the counter alone.
         Err(e) if super::is_condition_failure(&e) => {
             db.client

@@ -176,6 +176,22 @@ pub fn online_counter() -> (&'static str, &'static str) {
     ("COUNTER", "online")
 }
 
+/// Shards of the live-connections counter (`COUNTER/online#<nn>`): a reconnect storm spreads
+/// its increments over them instead of one hot item; the dashboard sums them (and the
+/// unsharded `COUNTER/online` of older deployments).
+pub const ONLINE_SHARDS: u32 = 16;
+
+/// One shard of the live-connections counter, chosen by the connection id (FNV-1a).
+pub fn online_counter_shard(conn_id: &str) -> (&'static str, String) {
+    let h = conn_id.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
+    ("COUNTER", format!("online#{:02}", h % ONLINE_SHARDS))
+}
+
+/// Every shard's key of the live-connections counter.
+pub fn online_counter_shards() -> Vec<(&'static str, String)> {
+    (0..ONLINE_SHARDS).map(|i| ("COUNTER", format!("online#{i:02}"))).collect()
+}
+
 /// Accounts ever created, the user id sequence: `COUNTER/user` (store/users.rs).
 pub fn user_counter() -> (&'static str, &'static str) {
     ("COUNTER", "user")

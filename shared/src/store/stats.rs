@@ -6,7 +6,7 @@
 //! creations cancel each other (TransactionConflict); the price is a count that a crash
 //! between the two writes leaves off by one.
 
-use super::keys::{messages_day_counter, online_counter, rooms_counter, user_counter};
+use super::keys::{messages_day_counter, online_counter, online_counter_shards, rooms_counter, user_counter};
 use super::{n, Db, ItemExt};
 use crate::error::AppResult;
 
@@ -23,21 +23,23 @@ pub struct Counts {
     pub rooms: i64,
 }
 
-/// One BatchGetItem of the four counters (absent = 0).
+/// One BatchGetItem of the counters (absent = 0; 20 keys: the online shards summed).
 pub async fn counts(db: &Db, day: &str) -> AppResult<Counts> {
     let (online, accounts, messages, rooms) =
         (online_counter(), user_counter(), messages_day_counter(day), rooms_counter());
-    let keys = vec![
+    let mut keys = vec![
         Db::key(online.0, online.1),
         Db::key(accounts.0, accounts.1),
         Db::key(messages.0, &messages.1),
         Db::key(rooms.0, rooms.1),
     ];
+    keys.extend(online_counter_shards().into_iter().map(|(pk, sk)| Db::key(pk, sk)));
     let mut c = Counts::default();
     for it in super::batch_get(db, keys).await? {
         let v = it.i64("v").unwrap_or(0);
         match it.str("sk") {
-            Some(sk) if sk == online.1 => c.online = v,
+            // The unsharded item of older deployments and every shard.
+            Some(sk) if sk == online.1 || sk.starts_with("online#") => c.online += v,
             Some(sk) if sk == accounts.1 => c.accounts = v,
             Some(sk) if sk == messages.1 => c.messages = v,
             Some(sk) if sk == rooms.1 => c.rooms = v,

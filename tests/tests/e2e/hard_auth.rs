@@ -152,8 +152,9 @@ async fn logout_closes_the_tokens_sockets_and_reset_closes_all() {
     let r = http.shiku("/user/logout", &[("access_token", &p.token)]).await;
     r.shiku_ok();
     // token GetItem + DeleteItem, presence GetItem + records BatchGetItem, the closed
-    // connection's removal (TransactWriteItems + its groups Query; no group here).
-    assert_eq!(r.ddb_calls(), 6, "Shiku logout with 2 sockets open (was 2)");
+    // connection's removal (TransactWriteItems, its online-counter shard UpdateItem, its
+    // stamped large rooms Query; none here).
+    assert_eq!(r.ddb_calls(), 7, "Shiku logout with 2 sockets open (was 2)");
     assert!(closed_within(&mut w1, Duration::from_secs(2)).await, "Shiku logout closes that token's socket");
     assert!(alive(&mut w2).await, "another token's socket stays open");
 
@@ -202,7 +203,7 @@ async fn minxing_device_delete_closes_its_socket_only() {
     let mut other = ws(&app, &p.token).await.unwrap();
     let r = http.json("DELETE", "/api/v1/users/current/devices", Some(&access), json!({})).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    assert_eq!(r.ddb_calls(), 7, "Minxing logout, 2 sockets open: as Shiku + the refresh token's DeleteItem (was 3)");
+    assert_eq!(r.ddb_calls(), 8, "Minxing logout, 2 sockets open: as Shiku + the refresh token's DeleteItem (was 3)");
     assert!(closed_within(&mut mine, Duration::from_secs(2)).await, "device delete closes its socket");
     assert!(alive(&mut other).await);
     // Shiku password change: the calling token's socket stays, the rest close.
