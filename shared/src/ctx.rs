@@ -20,6 +20,18 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// until Lambda kills it (issue 15 §4).
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(7);
 
+/// Timeouts of the local stack's tests: DynamoDB Local on a loaded 2-core machine holds a
+/// contended transaction's locks up to 10 s and answers a 100-item transaction in seconds, so
+/// the Lambda bounds above would turn slow answers into errors there. Still bounded: a dead
+/// backend fails in at most a minute. [`LocalConfig::lambda_timeouts`] picks [`timeouts`].
+pub fn local_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(60))
+        .build()
+}
+
 /// The timeouts above, for every client (DynamoDB, S3, `@connections`, SNS; the local
 /// stack's stream poller too).
 pub fn timeouts() -> aws_config::timeout::TimeoutConfig {
@@ -238,6 +250,9 @@ pub struct LocalConfig {
     pub ddb_endpoint: String,
     pub s3_endpoint: String,
     pub ws_management_endpoint: String,
+    /// The deployed functions' SDK timeouts ([`timeouts`]) instead of [`local_timeouts`]:
+    /// `make dev` and the fault runs, which check that nothing hangs.
+    pub lambda_timeouts: bool,
 }
 
 fn env(name: &str) -> String {
@@ -292,7 +307,7 @@ impl Ctx {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
-            .timeout_config(timeouts())
+            .timeout_config(if cfg.lambda_timeouts { timeouts() } else { local_timeouts() })
             .build();
         let mut ctx = Ctx::build(
             &sdk,

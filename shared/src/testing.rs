@@ -16,6 +16,7 @@ pub fn offline_ctx() -> Ctx {
         ddb_endpoint: "http://127.0.0.1:9".into(),
         s3_endpoint: "http://127.0.0.1:9".into(),
         ws_management_endpoint: "http://127.0.0.1:9".into(),
+        lambda_timeouts: true,
     })
 }
 

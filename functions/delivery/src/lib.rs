@@ -286,6 +286,7 @@ mod tests {
             ddb_endpoint: "http://127.0.0.1:9".into(),
             s3_endpoint: "http://127.0.0.1:9".into(),
             ws_management_endpoint: "http://127.0.0.1:9".into(),
+            lambda_timeouts: false,
         });
         let conf = ctx
             .db

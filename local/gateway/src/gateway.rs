@@ -31,6 +31,9 @@ pub struct GatewayConfig {
     pub ws_port: u16,
     /// Run first-start provisioning (idempotent) with these settings.
     pub provision: Option<Provision>,
+    /// The deployed functions' SDK timeouts (shared::ctx::timeouts) instead of the tests'
+    /// longer ones (shared::ctx::local_timeouts).
+    pub lambda_timeouts: bool,
 }
 
 /// A running gateway. Dropping it stops the servers and the stream poller
@@ -131,6 +134,7 @@ impl Gateway {
             ddb_endpoint: cfg.ddb_endpoint.clone(),
             s3_endpoint: cfg.s3_endpoint.clone(),
             ws_management_endpoint: format!("http://127.0.0.1:{ws_port}"),
+            lambda_timeouts: cfg.lambda_timeouts,
         };
         let mut ctx = Ctx::local(&local_config);
         ctx.db.client = iam::enforcing(&ctx.db.client);
@@ -162,7 +166,7 @@ impl Gateway {
                 ctx.db.client.describe_table().table_name(&cfg.table).send().await.map_err(sdk_ctx("DescribeTable"))?;
             match table.table().and_then(|t| t.latest_stream_arn()) {
                 Some(arn) => {
-                    let client = streams_client(&cfg.ddb_endpoint);
+                    let client = streams_client(&cfg.ddb_endpoint, cfg.lambda_timeouts);
                     for (c, filters) in consumers {
                         let poller = Poller {
                             client: client.clone(),
@@ -288,14 +292,14 @@ impl std::fmt::Debug for Connections {
 }
 
 /// DynamoDB Streams client on the local endpoint (static credentials, us-east-1).
-fn streams_client(endpoint: &str) -> aws_sdk_dynamodbstreams::Client {
+fn streams_client(endpoint: &str, lambda_timeouts: bool) -> aws_sdk_dynamodbstreams::Client {
     use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
     let conf = aws_sdk_dynamodbstreams::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(crate::apigw::REGION))
         .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
         .endpoint_url(endpoint)
-        .timeout_config(shared::ctx::timeouts())
+        .timeout_config(if lambda_timeouts { shared::ctx::timeouts() } else { shared::ctx::local_timeouts() })
         .build();
     aws_sdk_dynamodbstreams::Client::from_conf(conf)
 }

@@ -418,6 +418,7 @@ mod server_tests {
             ddb_endpoint: "http://127.0.0.1:9".into(),
             s3_endpoint: "http://127.0.0.1:9".into(),
             ws_management_endpoint: "http://127.0.0.1:9".into(),
+            lambda_timeouts: false,
         }))
     }
 

@@ -145,6 +145,8 @@ pub struct AppOptions {
     /// [`Backends`] (the fault run, `make fault`).
     pub ddb_endpoint: Option<String>,
     pub s3_endpoint: Option<String>,
+    /// The deployed functions' SDK timeouts (a test that checks nothing hangs).
+    pub lambda_timeouts: bool,
 }
 
 /// [`spawn_app`] returning the error instead of panicking.
@@ -178,6 +180,7 @@ pub async fn try_spawn_app_with(opts: AppOptions) -> Result<TestApp> {
         http_port: 0,
         ws_port: 0,
         provision: Some(Provision::default()),
+        lambda_timeouts: opts.lambda_timeouts,
     };
 
     type Ready = std::result::Result<(String, String, LocalConfig, Duration, StreamStatsHandle, Connections), String>;

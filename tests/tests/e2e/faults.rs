@@ -71,7 +71,12 @@ const BOUND: Duration = Duration::from_secs(9);
 async fn silent_dynamodb_answers_each_dialects_internal_error_within_bound_then_recovers() {
     let real = tokio::task::spawn_blocking(local_gateway::testing::backends).await.unwrap().unwrap();
     let proxy = Proxy::start(&real.ddb_endpoint).await;
-    let app = spawn_app_with(AppOptions { ddb_endpoint: Some(proxy.endpoint.clone()), s3_endpoint: None }).await;
+    let app = spawn_app_with(AppOptions {
+        ddb_endpoint: Some(proxy.endpoint.clone()),
+        s3_endpoint: None,
+        lambda_timeouts: true,
+    })
+    .await;
     let http = Http::new(&app);
     let alice = register(&http, &phone(), "secret1", "Alice").await;
     let (mx, _) = minxing_login(&http, &alice.phone, "secret1").await;
@@ -129,6 +134,7 @@ async fn dynamodb_local_restart_keeps_acknowledged_messages_and_live_delivery_re
     let opts = AppOptions {
         ddb_endpoint: Some(backends.ddb_endpoint.clone()),
         s3_endpoint: Some(backends.s3_endpoint.clone()),
+        lambda_timeouts: true,
     };
     let app = spawn_app_with(opts).await;
     let http = Http::new(&app);

@@ -65,6 +65,7 @@ async fn run() -> Result<(), String> {
         http_port,
         ws_port,
         provision: Some(Provision::from_env()),
+        lambda_timeouts: true,
     })
     .await;
     let gateway = match gateway {
