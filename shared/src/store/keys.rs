@@ -181,10 +181,14 @@ pub fn online_counter() -> (&'static str, &'static str) {
 /// unsharded `COUNTER/online` of older deployments).
 pub const ONLINE_SHARDS: u32 = 16;
 
-/// One shard of the live-connections counter, chosen by the connection id (FNV-1a).
+/// FNV-1a (32 bits): the stable hash shard keys are chosen by (this counter, push queues).
+pub fn fnv1a32(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193))
+}
+
+/// One shard of the live-connections counter, chosen by the connection id.
 pub fn online_counter_shard(conn_id: &str) -> (&'static str, String) {
-    let h = conn_id.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
-    ("COUNTER", format!("online#{:02}", h % ONLINE_SHARDS))
+    ("COUNTER", format!("online#{:02}", fnv1a32(conn_id) % ONLINE_SHARDS))
 }
 
 /// Every shard's key of the live-connections counter.

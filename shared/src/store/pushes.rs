@@ -58,8 +58,7 @@ impl PushJob {
 
 /// FNV-1a of the job id: the same job always lands in the same shard (idempotent rewrites).
 fn shard(id: &str) -> u32 {
-    let h = id.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
-    h % SHARDS
+    super::keys::fnv1a32(id) % SHARDS
 }
 
 fn items(j: &PushJob) -> Vec<Item> {
