@@ -139,6 +139,9 @@ pub struct Settings {
     /// console operators besides those of role `operator` (env `CONSOLE_OPERATORS`, comma
     /// separated; template parameter `ConsoleOperators`): services::operators.
     pub console_operators: Vec<String>,
+    /// Rooms with more members than this fan out in parts of this many members (store/fanout.rs;
+    /// env `FANOUT_CHUNK`, default domain::chat::FANOUT_CHUNK; 0 = never).
+    pub fanout_chunk: usize,
 }
 
 /// `CONSOLE_OPERATORS`: comma-separated login names.
@@ -293,6 +296,10 @@ impl Ctx {
             public,
             wallet: wallet_from_env(),
             console_operators: console_operators_from_env(),
+            fanout_chunk: std::env::var("FANOUT_CHUNK")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(crate::domain::chat::FANOUT_CHUNK),
         };
         let mut ctx = Ctx::build(&sdk, env("TABLE_NAME"), bucket, env("WS_ENDPOINT"), path_style, settings);
         // Deployed stacks send codes by SMS; only the local stack logs them.
@@ -322,6 +329,7 @@ impl Ctx {
                 public: PublicUrls { api_url: None, download_url: None },
                 wallet: crate::domain::wallet::Providers::local(),
                 console_operators: console_operators_from_env(),
+                fanout_chunk: crate::domain::chat::FANOUT_CHUNK,
             },
         );
         let ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk)

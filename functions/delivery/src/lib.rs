@@ -16,26 +16,35 @@
 //! splits the batch and a record that keeps failing ends up alone, given up
 //! after MaximumRetryAttempts without holding back the records after it.
 //!
+//! A room with more members than the chunk size (services::fanout) is not posted here: its
+//! messages are written as parts, one per member range (`ev = fanout`), which come back on
+//! the stream and are delivered in parallel (a batch's parts concurrently; on AWS also across
+//! invocations, ParallelizationFactor), each reading only its own members.
+//!
 //! Job items (`ev = job`, services::jobs) are worked here too: one page per record (a
 //! mass send: ≤ 200 copies, 32 in flight), each checkpoint's MODIFY triggering the next.
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::domain::chat::FanChunk;
 use shared::domain::chat::{FanMember, Message};
 use shared::domain::events::Change;
 use shared::realtime::{
     connection_targets, member_targets, message_frame_within, push_to_targets, push_to_users, recall_frame, FanOut,
     MAX_WS_MESSAGE,
 };
-use shared::services::delivery;
+use shared::services::{delivery, fanout};
 use shared::{AppError, AppResult, Ctx, UserId};
 use std::collections::HashMap;
 
 /// One conversation's fan-out state within a batch: read at its first record, reused after.
 struct Conv {
     members: Vec<FanMember>,
-    /// Live connections; those that answered 410 are dropped as the batch goes on.
-    targets: Vec<(UserId, String)>,
+    /// Live connections; those that answered 410 are dropped as the batch goes on. Read at
+    /// once unless the room fans out in parts, then only for a recall or group event.
+    targets: Option<Vec<(UserId, String)>>,
+    /// A room over the chunk size: its messages are written as parts (services::fanout).
+    ranges: Option<fanout::Ranges>,
     /// Messages read but not posted yet: posted in seq order at the end of the batch (or
     /// before the conversation's next recall or group event), whatever their stream order.
     pending: Vec<Message>,
@@ -46,19 +55,40 @@ struct Conv {
 }
 
 impl Conv {
-    /// Post the pending messages, in seq order.
-    async fn flush(&mut self, ctx: &Ctx) {
+    /// The live connections, read on first use.
+    async fn targets(&mut self, ctx: &Ctx, cid: &str) -> AppResult<Vec<(UserId, String)>> {
+        match self.targets.take() {
+            Some(t) => Ok(t),
+            None => member_targets(ctx, cid, &self.members).await,
+        }
+    }
+
+    /// Post the pending messages, in seq order (a chunked room: write their parts).
+    async fn flush(&mut self, ctx: &Ctx) -> AppResult<()> {
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_by_key(|m| m.seq);
+        if let (Some(ranges), Some(m)) = (&self.ranges, pending.first()) {
+            let cid = m.conversation_id.clone();
+            if let Err(e) = fanout::split(ctx, &cid, &pending, ranges).await {
+                self.pending = pending;
+                return Err(e);
+            }
+            let (members, parts) = (self.members.len(), ranges.len());
+            tracing::info!(cid, messages = pending.len(), members, parts, "split into parts");
+            self.posted.extend(pending);
+            return Ok(());
+        }
         for m in pending {
             let (frame, _) = message_frame_within(&m, MAX_WS_MESSAGE);
-            let (stats, live) = push_to_targets(ctx, std::mem::take(&mut self.targets), &frame).await;
+            let targets = self.targets(ctx, &m.conversation_id).await?;
+            let (stats, live) = push_to_targets(ctx, targets, &frame).await;
             tally(&stats);
-            self.targets = live;
+            self.targets = Some(live);
             let (members, sent, gone) = (self.members.len(), stats.sent, stats.gone);
             tracing::info!(cid = m.conversation_id, seq = m.seq, members, sent, gone, "delivered");
             self.posted.push(m);
         }
+        Ok(())
     }
 }
 
@@ -67,10 +97,14 @@ type Convs = HashMap<String, Conv>;
 async fn conv<'a>(ctx: &Ctx, convs: &'a mut Convs, cid: &str) -> AppResult<&'a mut Conv> {
     if !convs.contains_key(cid) {
         let members = delivery::members(ctx, cid).await?;
-        let targets = member_targets(ctx, cid, &members).await?;
+        let ranges = fanout::ranges(ctx, cid, &members);
+        let targets = match ranges {
+            Some(_) => None,
+            None => Some(member_targets(ctx, cid, &members).await?),
+        };
         // A large room with unstamped members: their stamping job (one Put when it starts).
         shared::services::live_members::start_if_needed(ctx, cid, &members).await?;
-        let c = Conv { members, targets, pending: vec![], posted: vec![], first: usize::MAX };
+        let c = Conv { members, targets, ranges, pending: vec![], posted: vec![], first: usize::MAX };
         convs.insert(cid.to_string(), c);
     }
     Ok(convs.get_mut(cid).expect("inserted"))
@@ -121,16 +155,31 @@ pub async fn handle(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
 /// The batch in stream order; see the module doc for the answer. `Err` is a function error.
 async fn handle_batch(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> {
     let mut convs: Convs = HashMap::new();
+    let mut parts: Vec<(usize, FanChunk)> = vec![];
     let mut failed: Option<(usize, AppError)> = None;
     for (i, rec) in ev.records.iter().enumerate() {
-        if let Err(e) = deliver_record(ctx, &mut convs, i, rec).await {
+        if let Err(e) = deliver_record(ctx, &mut convs, &mut parts, i, rec).await {
             failed = Some((i, e));
             break;
         }
     }
     // Every record before a failure is done: post the messages read so far.
     for c in convs.values_mut() {
-        c.flush(ctx).await;
+        if let Err(e) = c.flush(ctx).await {
+            if failed.as_ref().is_none_or(|(i, _)| c.first < *i) {
+                failed = Some((c.first, e));
+            }
+        }
+    }
+    // Parts of chunked rooms' fan-outs, in parallel (services::fanout).
+    if !parts.is_empty() {
+        let (stats, part_failed) = fanout::deliver(ctx, parts).await;
+        tally(&stats);
+        if let Some((i, e)) = part_failed {
+            if failed.as_ref().is_none_or(|(f, _)| i < *f) {
+                failed = Some((i, e));
+            }
+        }
     }
     let sent: Vec<i64> = convs.values().flat_map(|c| c.posted.iter().map(|m| m.ts)).collect();
     delivery::count_delivered(ctx, &sent).await;
@@ -138,7 +187,9 @@ async fn handle_batch(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> 
     let mut posted: Vec<(&String, &Conv)> = convs.iter().filter(|(_, c)| !c.posted.is_empty()).collect();
     posted.sort_by_key(|(_, c)| c.first);
     for (cid, c) in posted {
-        if let Err(e) = delivery::record_offline_pushes(ctx, cid, &c.members, &c.targets, &c.posted).await {
+        // A chunked room's parts record their members' pushes.
+        let Some(targets) = c.targets.as_ref().filter(|_| c.ranges.is_none()) else { continue };
+        if let Err(e) = delivery::record_offline_pushes(ctx, cid, &c.members, targets, &c.posted, None).await {
             if failed.as_ref().is_none_or(|(i, _)| c.first < *i) {
                 failed = Some((c.first, e));
             }
@@ -169,7 +220,13 @@ fn answer(records: &[EventRecord], failed: Option<(usize, AppError)>) -> AppResu
 
 /// One stream record. An error means "retry from here"; records that can never be
 /// delivered (unreadable frames, unknown kinds) are skipped, not failed.
-async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecord) -> AppResult<()> {
+async fn deliver_record(
+    ctx: &Ctx,
+    convs: &mut Convs,
+    parts: &mut Vec<(usize, FanChunk)>,
+    i: usize,
+    rec: &EventRecord,
+) -> AppResult<()> {
     // A file record that left the table (TTL expiry): its S3 object goes too (services::files).
     if shared::services::files::delete_removed_object(ctx, rec).await? {
         return Ok(());
@@ -178,10 +235,11 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
         // A message that just became a tombstone (conversations::recall): `recall` frames.
         Change::Recalled(m) => {
             let c = conv(ctx, convs, &m.conversation_id).await?;
-            c.flush(ctx).await;
-            let (stats, live) = push_to_targets(ctx, std::mem::take(&mut c.targets), &recall_frame(&m)).await;
+            c.flush(ctx).await?;
+            let targets = c.targets(ctx, &m.conversation_id).await?;
+            let (stats, live) = push_to_targets(ctx, targets, &recall_frame(&m)).await;
             tally(&stats);
-            c.targets = live;
+            c.targets = Some(live);
             tracing::info!(cid = m.conversation_id, seq = m.seq, sent = stats.sent, "recall delivered");
         }
         Change::Message(m) => {
@@ -224,6 +282,9 @@ async fn deliver_record(ctx: &Ctx, convs: &mut Convs, i: usize, rec: &EventRecor
                 shared::services::live_members::step(ctx, &job).await?;
             }
         },
+        // A part of a chunked room's fan-out: delivered with the batch's other parts, in
+        // parallel, once the records before it are done.
+        Change::Fanout(part) => parts.push((i, part)),
         Change::NoRule(other) => tracing::debug!(?other, "no delivery rule"),
         Change::Nothing => {}
     }
@@ -242,19 +303,19 @@ async fn deliver_group_event(
         return Ok(());
     };
     let c = conv(ctx, convs, cid).await?;
-    c.flush(ctx).await;
+    c.flush(ctx).await?;
     // Who just left, was removed, or every former member of a dismissed room: their presence.
     let mut gone = also_to;
     gone.retain(|u| !c.members.iter().any(|m| m.uid == *u));
     gone.sort();
     gone.dedup();
     let mut targets = connection_targets(ctx, &gone).await?;
-    targets.extend(std::mem::take(&mut c.targets));
+    targets.extend(c.targets(ctx, cid).await?);
     let (stats, mut live) = push_to_targets(ctx, targets, &frame).await;
     tally(&stats);
     // The members' live connections stay for the conversation's next records.
     live.retain(|(u, _)| gone.binary_search(u).is_err());
-    c.targets = live;
+    c.targets = Some(live);
     tracing::info!(cid, sent = stats.sent, "group event delivered");
     Ok(())
 }

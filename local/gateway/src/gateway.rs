@@ -34,6 +34,9 @@ pub struct GatewayConfig {
     /// The deployed functions' SDK timeouts (shared::ctx::timeouts) instead of the tests'
     /// longer ones (shared::ctx::local_timeouts).
     pub lambda_timeouts: bool,
+    /// The functions' chunked fan-out size (shared::ctx::Settings::fanout_chunk); None: the
+    /// default. Tests use small rooms to exercise it.
+    pub fanout_chunk: Option<usize>,
 }
 
 /// A running gateway. Dropping it stops the servers and the stream poller
@@ -140,6 +143,9 @@ impl Gateway {
         ctx.db.client = iam::enforcing(&ctx.db.client);
         // The HTTP API base Shiku `/config` announces (deployed: the request's domain).
         ctx.settings.public.api_url = Some(format!("http://127.0.0.1:{http_port}"));
+        if let Some(chunk) = cfg.fanout_chunk {
+            ctx.settings.fanout_chunk = chunk;
+        }
         let t_setup = Instant::now();
         let table_created = setup::ensure_table(&ctx.db.client, &cfg.table, &template.table).await?;
         let t_table = t_setup.elapsed();

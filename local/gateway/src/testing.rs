@@ -147,6 +147,8 @@ pub struct AppOptions {
     pub s3_endpoint: Option<String>,
     /// The deployed functions' SDK timeouts (a test that checks nothing hangs).
     pub lambda_timeouts: bool,
+    /// Chunked fan-out size of the functions (None: the default).
+    pub fanout_chunk: Option<usize>,
 }
 
 /// [`spawn_app`] returning the error instead of panicking.
@@ -181,6 +183,7 @@ pub async fn try_spawn_app_with(opts: AppOptions) -> Result<TestApp> {
         ws_port: 0,
         provision: Some(Provision::default()),
         lambda_timeouts: opts.lambda_timeouts,
+        fanout_chunk: opts.fanout_chunk,
     };
 
     type Ready = std::result::Result<(String, String, LocalConfig, Duration, StreamStatsHandle, Connections), String>;

@@ -196,6 +196,22 @@ pub const LARGE_ROOM: usize = 100;
 /// the stamp was still invisible to the connect's GSI2 Query: fan-out reads their presence.
 pub const RECENT_STAMP_MS: i64 = 10_000;
 
+/// Rooms with more members than this fan a message out in parts of this many members, each
+/// delivered by its own stream record (store/fanout.rs, docs/realtime.md "Chunked fan-out"):
+/// the parts' posts run in parallel instead of one invocation posting to every member.
+pub const FANOUT_CHUNK: usize = 1000;
+
+/// One part of a chunked room's fan-out of one message: the members whose item's sort key is
+/// in `[from, to)` (None: from the first member / to the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FanChunk {
+    pub cid: String,
+    pub seq: i64,
+    pub part: u32,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
 impl FanMember {
     /// Fan-out must read this member's presence item: not stamped, or stamped so recently
     /// that a connect may have missed the stamp (see [`RECENT_STAMP_MS`]).

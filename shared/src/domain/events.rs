@@ -19,6 +19,8 @@ pub enum Change {
     Profile { uid: i64, frame: String },
     /// A new feed thread starter (`ev = feed`): written into its readers' following inboxes.
     Feed(crate::domain::feed::Post),
+    /// A part of a large room's fan-out of one message (`ev = fanout`, INSERT only).
+    Fanout(crate::domain::chat::FanChunk),
     /// A job item written or checkpointed while running (`ev = job`): its next page.
     Job(crate::domain::jobs::Job),
     /// An INSERT with no delivery rule (its `ev`).

@@ -50,6 +50,14 @@ pub struct FanOut {
     pub failed: usize,
 }
 
+impl std::ops::AddAssign for FanOut {
+    fn add_assign(&mut self, o: FanOut) {
+        self.sent += o.sent;
+        self.gone += o.gone;
+        self.failed += o.failed;
+    }
+}
+
 /// Send `frame` to every live connection of `users`; forget connections that are gone.
 pub async fn push_to_users(ctx: &Ctx, users: &[UserId], frame: &Value) -> AppResult<FanOut> {
     let targets = connection_targets(ctx, users).await?;

@@ -47,13 +47,15 @@ pub fn offline_audience(
 /// Push jobs for members with no live connection (see [`offline_audience`]): room DND from
 /// the member items, global and per-contact DND from one BatchGetItem per conversation (group)
 /// or per sender (1:1) for the whole batch, then one job per message, every offline member as
-/// its audience: ⌈messages/25⌉ BatchWriteItem.
+/// its audience: ⌈messages/25⌉ BatchWriteItem. `part`: these members are one part of a
+/// chunked fan-out (services::fanout), whose job ids carry the part.
 pub async fn record_offline_pushes(
     ctx: &Ctx,
     cid: &str,
     members: &[FanMember],
     live: &[(UserId, String)],
     msgs: &[Message],
+    part: Option<u32>,
 ) -> AppResult<()> {
     let online: HashSet<UserId> = live.iter().map(|(u, _)| *u).collect();
     let single = single_peer(cid, msgs[0].sender).is_some();
@@ -80,7 +82,10 @@ pub async fn record_offline_pushes(
         job.from = Some(m.sender);
         job.conversation_id = Some(cid.to_string());
         job.seq = Some(m.seq);
-        job.id = format!("m:{cid}:{}", m.seq);
+        job.id = match part {
+            None => format!("m:{cid}:{}", m.seq),
+            Some(k) => format!("m:{cid}:{}:{k}", m.seq),
+        };
         jobs.push(job);
     }
     push::sender(ctx).send(&jobs).await

@@ -12,6 +12,7 @@ pub mod console_sends;
 pub mod conversations;
 pub mod courses;
 pub mod delivery;
+pub mod fanout;
 pub mod favorites;
 pub mod feed;
 pub mod files;

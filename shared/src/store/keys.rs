@@ -231,6 +231,13 @@ pub fn msg_sk(seq: i64) -> String {
     format!("MSG#{seq:012}")
 }
 
+/// One part of a large room's chunked fan-out (store/fanout.rs): a partition per room part,
+/// the message's [`msg_sk`] as sort key, so a part's messages keep their order on the stream
+/// while the parts are delivered in parallel.
+pub fn fanout_pk(cid: &str, part: u32) -> String {
+    format!("FANOUT#{cid}#{part}")
+}
+
 /// A member's "deleted for me" marker of one message.
 pub fn hide_sk(uid: crate::ids::UserId, seq: i64) -> String {
     format!("HIDE#{uid}#{seq:012}")

@@ -48,6 +48,29 @@ pub async fn members(db: &Db, cid: &str) -> AppResult<Vec<FanMember>> {
     Ok(items.iter().filter_map(fan_member).collect())
 }
 
+/// Members whose sort key is between `from` and `to` (inclusive) with their sort keys, for
+/// one part of a chunked fan-out (store/fanout.rs): one Query page per ~1 MB.
+pub async fn member_range(db: &Db, cid: &str, from: &str, to: &str) -> AppResult<Vec<(String, FanMember)>> {
+    let q = db
+        .client
+        .query()
+        .table_name(&db.table)
+        .key_condition_expression("pk = :p AND sk BETWEEN :a AND :b")
+        .expression_attribute_values(":p", s(pk(cid)))
+        .expression_attribute_values(":a", s(from))
+        .expression_attribute_values(":b", s(to))
+        .projection_expression(MEMBER_PROJECTION);
+    let mut out = vec![];
+    let mut pages = q.into_paginator().items().send();
+    while let Some(it) = pages.next().await {
+        let it = it?;
+        if let (Some(sk), Some(m)) = (it.str("sk").map(str::to_string), fan_member(&it)) {
+            out.push((sk, m));
+        }
+    }
+    Ok(out)
+}
+
 /// One page of at most `limit` members after `cursor` (a member sort key), for the stamping
 /// job: (members, the next cursor).
 pub async fn member_page(

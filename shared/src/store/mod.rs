@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod copies;
 pub mod courses;
 pub mod events;
+pub mod fanout;
 pub mod favorites;
 pub mod feed;
 pub mod files;

@@ -55,6 +55,7 @@ pub fn decode(event_name: &str, new: Item, old: Item) -> Change {
             _ => Change::Nothing,
         },
         Some("feed") => super::feed::post_from(&new).map_or(Change::Nothing, Change::Feed),
+        Some(super::fanout::EV_FANOUT) => super::fanout::chunk_from(&new).map_or(Change::Nothing, Change::Fanout),
         other => Change::NoRule(other.map(str::to_string)),
     }
 }

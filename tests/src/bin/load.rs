@@ -510,6 +510,7 @@ async fn fault_stack() -> (TestApp, Option<FaultRun>) {
         ddb_endpoint: Some(backends.ddb_endpoint.clone()),
         s3_endpoint: Some(backends.s3_endpoint.clone()),
         lambda_timeouts: true,
+        ..Default::default()
     };
     let app = spawn_app_with(opts).await;
     let panics: Arc<Mutex<Vec<String>>> = Default::default();

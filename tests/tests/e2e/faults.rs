@@ -75,6 +75,7 @@ async fn silent_dynamodb_answers_each_dialects_internal_error_within_bound_then_
         ddb_endpoint: Some(proxy.endpoint.clone()),
         s3_endpoint: None,
         lambda_timeouts: true,
+        ..Default::default()
     })
     .await;
     let http = Http::new(&app);
@@ -135,6 +136,7 @@ async fn dynamodb_local_restart_keeps_acknowledged_messages_and_live_delivery_re
         ddb_endpoint: Some(backends.ddb_endpoint.clone()),
         s3_endpoint: Some(backends.s3_endpoint.clone()),
         lambda_timeouts: true,
+        ..Default::default()
     };
     let app = spawn_app_with(opts).await;
     let http = Http::new(&app);

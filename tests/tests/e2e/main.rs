@@ -16,6 +16,7 @@ mod console_sends;
 mod console_web;
 mod contacts;
 mod delivery;
+mod fanout_parts;
 mod faults;
 mod feed;
 mod feed_following;

@@ -66,6 +66,8 @@ async fn run() -> Result<(), String> {
         ws_port,
         provision: Some(Provision::from_env()),
         lambda_timeouts: true,
+        // FANOUT_CHUNK from the environment, like a deployed function's.
+        fanout_chunk: std::env::var("FANOUT_CHUNK").ok().and_then(|v| v.parse().ok()),
     })
     .await;
     let gateway = match gateway {
