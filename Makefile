@@ -199,13 +199,13 @@ dev-reset:
 	rm -rf "$(LOCAL_DATA_DIR)"
 
 bench: setup
-	$(DEV_ENV) $(CARGO) run --release -p e2e --bin bench
+	$(DEV_ENV) $(CARGO) run --profile perf -p e2e --bin bench
 
 # Sustained mixed traffic on loopback, bounded in time (LOAD_SECS, default 300; LOAD_USERS 500
 # sockets, LOAD_BIG 1000-member room, LOAD_RATE 4 ops/s, LOAD_CONCURRENCY 4); exits non-zero
 # when a check fails (lost, duplicated, out of order, misdelivered, 5xx).
 load: setup
-	$(DEV_ENV) $(CARGO) run --release -p e2e --bin load
+	$(DEV_ENV) $(CARGO) run --profile perf -p e2e --bin load
 
 # The fault run (issue 15 §4): the load (LOAD_SECS 120, LOAD_USERS 60, LOAD_BIG 100) on its own
 # file-backed DynamoDB Local, which is stopped (SIGTERM) at LOAD_FAULT_DDB_AT (20 s) for

@@ -286,6 +286,12 @@ impl Connections {
         self.0.as_ref().map_or(0, |w| w.conns.lock().expect("connections lock").len())
     }
 
+    /// A virtual connection `id` (no socket): posts to it land on the answered channel
+    /// (ws_api::attach_virtual). None when the template has no WebSocket API.
+    pub fn attach_virtual(&self, id: &str) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        self.0.as_ref().map(|w| ws_api::attach_virtual(w, id))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -64,6 +64,13 @@ impl TestApp {
         self.connections.ids()
     }
 
+    /// A virtual WebSocket connection `id` (no socket; benches): the gateway answers
+    /// `@connections` posts to it and hands their frames to the answered channel. The caller
+    /// writes its connection records (no `$connect` runs).
+    pub fn attach_virtual(&self, id: &str) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        self.connections.attach_virtual(id).expect("the template has a WebSocket API")
+    }
+
     /// Records the stream consumer delivered so far (after FilterCriteria).
     pub fn stream_stats(&self) -> StreamStats {
         self.stats.get()

@@ -319,6 +319,40 @@ async fn process_inbound(st: Arc<WsState>, conn: Arc<Conn>, mut rx: mpsc::Unboun
     }
 }
 
+/// A connection with no socket (benches with more members online than the machine has
+/// sockets): registered like a real one, so `@connections` posts to `id` are answered 200 and
+/// their text lands on the answered channel. No `$connect` runs: the caller writes the
+/// connection's records itself.
+pub(crate) fn attach_virtual(st: &WsState, id: &str) -> mpsc::UnboundedReceiver<String> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outbound>();
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<String>();
+    let now = apigw::now_ms();
+    let info = WsConnInfo {
+        connection_id: id.to_string(),
+        connected_at_ms: now,
+        source_ip: "127.0.0.1".into(),
+        user_agent: Some("virtual".into()),
+        stage: st.api.stage.clone(),
+        api_id: st.api_id.clone(),
+        domain_name: "localhost".into(),
+    };
+    let conn = Arc::new(Conn { info, tx, last_active_ms: AtomicI64::new(now) });
+    st.conns.lock().expect("connections lock").insert(id.to_string(), conn);
+    tokio::spawn(async move {
+        while let Some(o) = rx.recv().await {
+            let text = match o {
+                Outbound::Text(t) => t,
+                Outbound::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+                _ => break,
+            };
+            if out_tx.send(text).is_err() {
+                break;
+            }
+        }
+    });
+    out_rx
+}
+
 fn gone(id: &str) -> Response {
     json_error(StatusCode::GONE, Some("GoneException"), &format!("connection {id} is gone"))
 }

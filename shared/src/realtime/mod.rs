@@ -23,13 +23,12 @@ pub enum PostOutcome {
 }
 
 pub async fn post(ctx: &Ctx, conn_id: &str, frame: &Value) -> PostOutcome {
-    let r = ctx
-        .ws
-        .post_to_connection()
-        .connection_id(conn_id)
-        .data(aws_smithy_types::Blob::new(frame.to_string().into_bytes()))
-        .send()
-        .await;
+    post_bytes(ctx, conn_id, frame.to_string().as_bytes()).await
+}
+
+/// [`post`] of a frame serialized already (a fan-out serializes it once for every target).
+async fn post_bytes(ctx: &Ctx, conn_id: &str, frame: &[u8]) -> PostOutcome {
+    let r = ctx.ws.post_to_connection().connection_id(conn_id).data(aws_smithy_types::Blob::new(frame)).send().await;
     match r {
         Ok(_) => PostOutcome::Sent,
         Err(e) => {
@@ -112,13 +111,15 @@ pub async fn push_to_targets(
 ) -> (FanOut, Vec<(UserId, String)>) {
     let mut stats = FanOut::default();
     let mut live = Vec::with_capacity(targets.len());
+    // Serialized once, shared by every post (with the context) instead of copied per target.
+    let frame: std::sync::Arc<[u8]> = frame.to_string().into_bytes().into();
+    let shared_ctx = std::sync::Arc::new(ctx.clone());
     // Post concurrently: a 1000-member room must not wait on 1000 sequential round trips.
     let mut set = tokio::task::JoinSet::new();
     for (uid, conn) in targets {
-        let c = ctx.clone();
-        let frame = frame.clone();
+        let (c, frame) = (shared_ctx.clone(), frame.clone());
         set.spawn(async move {
-            let outcome = post(&c, &conn, &frame).await;
+            let outcome = post_bytes(&c, &conn, &frame).await;
             (uid, conn, outcome)
         });
         if set.len() >= 64 {

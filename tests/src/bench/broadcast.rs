@@ -114,7 +114,7 @@ pub async fn run(app: &TestApp) -> String {
     let page = shared::services::broadcasts::PAGE;
     let inflight = shared::services::broadcasts::COPIES_IN_FLIGHT;
     writeln!(out, "## Mass send to {n} fans (issue 13, Performance)\n").unwrap();
-    let build = if cfg!(debug_assertions) { "debug (unoptimized)" } else { "release" };
+    let build = if cfg!(debug_assertions) { "debug (unoptimized)" } else { "optimized (profile perf)" };
     writeln!(out, "Build of the gateway and functions: {build}.\n").unwrap();
     writeln!(
         out,

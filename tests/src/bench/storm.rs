@@ -47,7 +47,7 @@ pub async fn run(app: &TestApp) -> String {
     let http = Http::new(app);
     let mut out = String::new();
     writeln!(out, "\n## storm: {users_n} sockets reconnecting within {window} s (issue #16)\n").unwrap();
-    let build = if cfg!(debug_assertions) { "debug (unoptimized)" } else { "release" };
+    let build = if cfg!(debug_assertions) { "debug (unoptimized)" } else { "optimized (profile perf)" };
     writeln!(out, "Build: {build}. Open-file limit {nofile}.\n").unwrap();
 
     // ---- set-up: users, small rooms (G − 1 rounds of rooms of `room`), large rooms

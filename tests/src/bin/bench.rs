@@ -12,11 +12,13 @@
 //! - `connect` (only when asked for): `$connect`/`$disconnect` of a user in 10 … 2000 groups
 //! - `storm` (only when asked for): every socket of 1000 users in 50 rooms each dropped and
 //!   reconnected within 10 s while sends go on (tests/src/bench/storm.rs)
+//! - `bigroom` (only when asked for): a 10 000-member room with every member online, fanned
+//!   out in parts (tests/src/bench/big_room.rs)
 //!
 //! `BENCH_SECTIONS` (default `baseline,a,b,c,d`) picks sections; sizes: see tests/src/bench/mod.rs.
 //! Output: `bench-results/$BENCH_OUT`; default `latest.md` (the baseline run), except a run of
 //! the `feed` section alone, which writes `feed-latest.md` and leaves the baseline alone (and
-//! of `broadcast` alone: `broadcast-latest.md`; of `connect` alone: `connect-latest.md`; of `storm` alone: `storm-latest.md`).
+//! of `broadcast` alone: `broadcast-latest.md`; of `connect` alone: `connect-latest.md`; of `storm` alone: `storm-latest.md`; of `bigroom` alone: `bigroom-latest.md`).
 
 #[path = "../bench/mod.rs"]
 mod bench;
@@ -139,6 +141,7 @@ async fn main() {
     let broadcast_only = sections.split(',').all(|x| x.trim() == "broadcast");
     let connect_only = sections.split(',').all(|x| x.trim() == "connect");
     let storm_only = sections.split(',').all(|x| x.trim() == "storm");
+    let bigroom_only = sections.split(',').all(|x| x.trim() == "bigroom");
     let out_name = std::env::var("BENCH_OUT").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
         if feed_only {
             "feed-latest.md"
@@ -148,6 +151,8 @@ async fn main() {
             "connect-latest.md"
         } else if storm_only {
             "storm-latest.md"
+        } else if bigroom_only {
+            "bigroom-latest.md"
         } else {
             "latest.md"
         }
@@ -162,6 +167,8 @@ async fn main() {
         "Benchmark: connect cost (issue 16)"
     } else if storm_only {
         "Benchmark: reconnect storm (issue 16)"
+    } else if bigroom_only {
+        "Benchmark: a 10 000-member room (issue 16)"
     } else {
         "Benchmark baseline"
     };
@@ -241,6 +248,15 @@ async fn main() {
             out.push_str(&bench::storm::run(&app).await);
         } else {
             out.push_str(&bench::storm::run(&spawn_app().await).await);
+        }
+    }
+    if want("bigroom") {
+        // On its own table (the first one when it runs alone).
+        eprintln!("==> bigroom: a room with every member online, fanned out in parts");
+        if bigroom_only {
+            out.push_str(&bench::big_room::run(&app).await);
+        } else {
+            out.push_str(&bench::big_room::run(&spawn_app().await).await);
         }
     }
     let dir = root().join("bench-results");
