@@ -3,6 +3,7 @@
 
 use crate::clock::{self, Clock};
 use crate::metrics::CountDdbCalls;
+use crate::objects::Objects;
 use crate::store::Db;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::ops::Deref;
@@ -47,6 +48,9 @@ pub struct Ctx {
     pub db: Db,
     /// Built on first use (`Lazy`), like `ws` and `sns`.
     pub s3: Lazy<aws_sdk_s3::Client>,
+    /// The same bucket without the S3 client (presigned URLs, HEAD, DELETE): the functions
+    /// that need no more (`users`) then do not link the client (issue 15 §2).
+    pub objects: Objects,
     pub bucket: String,
     /// `@connections` management API of the WebSocket API.
     pub ws: Lazy<aws_sdk_apigatewaymanagement::Client>,
@@ -272,6 +276,7 @@ impl Ctx {
         Ctx {
             db: Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), table),
             s3: Lazy::new(ClientSpec { sdk: sdk.clone(), endpoint: None, path_style }),
+            objects: Objects::new(sdk.clone(), bucket.clone(), None, path_style),
             bucket,
             ws: Lazy::new(ClientSpec { sdk: sdk.clone(), endpoint: Some(ws_endpoint), path_style: false }),
             clock: clock::system(),
@@ -329,6 +334,7 @@ impl Ctx {
             .interceptor(CountDdbCalls)
             .build();
         ctx.db = Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), cfg.table.clone());
+        ctx.objects = Objects::new(sdk.clone(), cfg.bucket.clone(), Some(cfg.s3_endpoint.clone()), true);
         ctx.s3 = Lazy::new(ClientSpec { sdk, endpoint: Some(cfg.s3_endpoint.clone()), path_style: true });
         ctx
     }
