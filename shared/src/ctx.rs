@@ -356,8 +356,34 @@ pub fn init_tracing() {
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_max_level(log_level(std::env::var("RUST_LOG").ok().as_deref()))
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// `RUST_LOG` as one level (`error` … `trace`, `off`; the template sets `info`); unset or
+/// anything else (a directive list such as `info,shared=debug`): info; empty: errors only. A plain level, not
+/// tracing-subscriber's `EnvFilter`, whose directive parser links `regex` into every
+/// function (issue 15 §2).
+fn log_level(v: Option<&str>) -> tracing_subscriber::filter::LevelFilter {
+    v.and_then(|v| v.trim().parse().ok()).unwrap_or(tracing_subscriber::filter::LevelFilter::INFO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_level;
+    use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn rust_log_is_one_level() {
+        assert_eq!(log_level(None), LevelFilter::INFO);
+        assert_eq!(log_level(Some("info")), LevelFilter::INFO);
+        assert_eq!(log_level(Some(" DEBUG ")), LevelFilter::DEBUG);
+        assert_eq!(log_level(Some("warn")), LevelFilter::WARN);
+        assert_eq!(log_level(Some("off")), LevelFilter::OFF);
+        assert_eq!(log_level(Some("info,shared=debug")), LevelFilter::INFO);
+        // As EnvFilter: set but empty enables errors only.
+        assert_eq!(log_level(Some("")), LevelFilter::ERROR);
+    }
 }
