@@ -3,6 +3,7 @@
 
 use crate::clock::{self, Clock};
 use crate::metrics::CountDdbCalls;
+use crate::objects::Objects;
 use crate::store::Db;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::ops::Deref;
@@ -47,6 +48,9 @@ pub struct Ctx {
     pub db: Db,
     /// Built on first use (`Lazy`), like `ws` and `sns`.
     pub s3: Lazy<aws_sdk_s3::Client>,
+    /// The same bucket without the S3 client (presigned URLs, HEAD, DELETE): the functions
+    /// that need no more (`users`) then do not link the client (issue 15 §2).
+    pub objects: Objects,
     pub bucket: String,
     /// `@connections` management API of the WebSocket API.
     pub ws: Lazy<aws_sdk_apigatewaymanagement::Client>,
@@ -275,6 +279,7 @@ impl Ctx {
         Ctx {
             db: Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), table),
             s3: Lazy::new(ClientSpec { sdk: sdk.clone(), endpoint: None, path_style }),
+            objects: Objects::new(sdk.clone(), bucket.clone(), None, path_style),
             bucket,
             ws: Lazy::new(ClientSpec { sdk: sdk.clone(), endpoint: Some(ws_endpoint), path_style: false }),
             clock: clock::system(),
@@ -337,6 +342,7 @@ impl Ctx {
             .interceptor(CountDdbCalls)
             .build();
         ctx.db = Db::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf), cfg.table.clone());
+        ctx.objects = Objects::new(sdk.clone(), cfg.bucket.clone(), Some(cfg.s3_endpoint.clone()), true);
         ctx.s3 = Lazy::new(ClientSpec { sdk, endpoint: Some(cfg.s3_endpoint.clone()), path_style: true });
         ctx
     }
@@ -358,8 +364,34 @@ pub fn init_tracing() {
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_max_level(log_level(std::env::var("RUST_LOG").ok().as_deref()))
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// `RUST_LOG` as one level (`error` … `trace`, `off`; the template sets `info`); unset or
+/// anything else (a directive list such as `info,shared=debug`): info; empty: errors only. A plain level, not
+/// tracing-subscriber's `EnvFilter`, whose directive parser links `regex` into every
+/// function (issue 15 §2).
+fn log_level(v: Option<&str>) -> tracing_subscriber::filter::LevelFilter {
+    v.and_then(|v| v.trim().parse().ok()).unwrap_or(tracing_subscriber::filter::LevelFilter::INFO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_level;
+    use tracing_subscriber::filter::LevelFilter;
+
+    #[test]
+    fn rust_log_is_one_level() {
+        assert_eq!(log_level(None), LevelFilter::INFO);
+        assert_eq!(log_level(Some("info")), LevelFilter::INFO);
+        assert_eq!(log_level(Some(" DEBUG ")), LevelFilter::DEBUG);
+        assert_eq!(log_level(Some("warn")), LevelFilter::WARN);
+        assert_eq!(log_level(Some("off")), LevelFilter::OFF);
+        assert_eq!(log_level(Some("info,shared=debug")), LevelFilter::INFO);
+        // As EnvFilter: set but empty enables errors only.
+        assert_eq!(log_level(Some("")), LevelFilter::ERROR);
+    }
 }

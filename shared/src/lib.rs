@@ -7,7 +7,7 @@
 //! - `store`: DynamoDB only: key formats (`store::keys`), items, conditional writes.
 //! - `domain`: typed entities and ids; no DynamoDB, no JSON.
 //!
-//! Plumbing any layer may use: `error`, `clock`, `budget`, `metrics`, `ctx`, `params`.
+//! Plumbing any layer may use: `error`, `clock`, `budget`, `metrics`, `ctx`, `params`, `objects`.
 
 pub mod auth;
 pub mod budget;
@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod objects;
 pub mod params;
 pub mod privacy;
 pub mod provision;

@@ -303,9 +303,7 @@ pub async fn avatar_url(ctx: &Ctx, stored: Option<&str>) -> Option<String> {
     if raw.starts_with("http://") || raw.starts_with("https://") {
         return Some(raw.to_string());
     }
-    let cfg = aws_sdk_s3::presigning::PresigningConfig::expires_in(AVATAR_URL_TTL).ok()?;
-    let req = ctx.s3.get_object().bucket(&ctx.bucket).key(raw).presigned(cfg).await.ok()?;
-    Some(req.uri().to_string())
+    ctx.objects.presign_get(raw, AVATAR_URL_TTL).await.ok()
 }
 
 /// Record a nickname/avatar change for live delivery: ONE item (`ev = "profile"`,

@@ -42,11 +42,15 @@ async fn image_upload_urls_are_bound_to_type_and_size() {
     assert_eq!(put(res["token"].as_str().unwrap(), "image/jpeg", big).await, 200, "the emulator does not check");
     let r = st.json("POST", "/sealtalk/user/set_portrait_uri", None, json!({"portraitUri": res["key"]})).await;
     assert_eq!(r.status, 400, "oversize object: {}", r.text);
+    // A refused object is deleted (its presigned GET finds nothing).
+    let gone = reqwest::get(res["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(gone.status().as_u16(), 404, "the refused upload is deleted");
     let r = st.get("/sealtalk/user/get_image_token", None).await;
     let res = r.body["result"].clone();
     assert_eq!(put(res["token"].as_str().unwrap(), "text/html", b"<script>".to_vec()).await, 200);
     let r = st.json("POST", "/sealtalk/user/set_portrait_uri", None, json!({"portraitUri": res["key"]})).await;
     assert_eq!(r.status, 400, "not an image: {}", r.text);
+    assert_eq!(reqwest::get(res["url"].as_str().unwrap()).await.unwrap().status().as_u16(), 404);
     // A key that was never uploaded.
     let r = st.get("/sealtalk/user/get_image_token", None).await;
     let key = r.body["result"]["key"].clone();

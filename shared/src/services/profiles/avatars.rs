@@ -8,7 +8,8 @@ use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::store::profiles;
 use crate::Ctx;
-use aws_sdk_s3::presigning::PresigningConfig;
+// Only the Minxing photo upload (files function) puts objects itself: the one use of the
+// S3 client here; the rest goes through `ctx.objects`, so `users` does not link the client.
 use aws_sdk_s3::primitives::ByteStream;
 use std::time::Duration;
 
@@ -66,19 +67,9 @@ pub async fn upload_url(ctx: &Ctx, me: UserId, content_type: Option<String>, siz
         return Err(AppError::invalid("size", format!("between 1 and {MAX_IMAGE_BYTES} bytes")));
     }
     let key = fresh_key(me);
-    let cfg = PresigningConfig::expires_in(UPLOAD_TTL).map_err(AppError::internal)?;
-    let put = ctx
-        .s3
-        .put_object()
-        .bucket(&ctx.bucket)
-        .key(&key)
-        .content_type(&ct)
-        .set_content_length(size)
-        .presigned(cfg)
-        .await
-        .map_err(AppError::internal)?;
+    let put_url = ctx.objects.presign_put(&key, &ct, size, UPLOAD_TTL).await?;
     let url = avatar_url(ctx, Some(&key)).await;
-    Ok(Upload { key, put_url: put.uri().to_string(), content_type: ct, url })
+    Ok(Upload { key, put_url, content_type: ct, url })
 }
 
 /// Set my avatar to `uri` (field `field`): an http(s) URL, or the key of an upload made with
@@ -102,19 +93,15 @@ pub async fn set_avatar(ctx: &Ctx, me: UserId, field: &str, uri: String) -> AppR
 /// An uploaded portrait object must exist and be an image within the limit (S3 cannot bound
 /// the size of a presigned PUT without it): one HeadObject; a refused object is deleted.
 async fn check_uploaded_image(ctx: &Ctx, field: &str, key: &str) -> AppResult<()> {
-    let head = match ctx.s3.head_object().bucket(&ctx.bucket).key(key).send().await {
-        Ok(h) => h,
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
-            return Err(AppError::invalid(field, "nothing was uploaded to this key"))
-        }
-        Err(e) => return Err(AppError::internal(e)),
+    let Some(head) = ctx.objects.head(key).await? else {
+        return Err(AppError::invalid(field, "nothing was uploaded to this key"));
     };
-    let ct = head.content_type().unwrap_or_default().to_ascii_lowercase();
-    let size = head.content_length().unwrap_or(0);
+    let ct = head.content_type.unwrap_or_default().to_ascii_lowercase();
+    let size = head.content_length.unwrap_or(0);
     if IMAGE_TYPES.contains(&ct.as_str()) && (1..=MAX_IMAGE_BYTES).contains(&size) {
         return Ok(());
     }
-    if let Err(e) = ctx.s3.delete_object().bucket(&ctx.bucket).key(key).send().await {
+    if let Err(e) = ctx.objects.delete(key).await {
         tracing::warn!(key, error = %e, "could not delete a refused upload");
     }
     Err(AppError::invalid(field, format!("the upload must be an image of at most {MAX_IMAGE_BYTES} bytes")))
