@@ -359,39 +359,48 @@ impl Ctx {
 /// request's id, route, dialect and user: shared::http::serve); call once at the top of
 /// every `main`. CloudWatch stamps the time.
 pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let json = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
-        .with_max_level(log_level(std::env::var("RUST_LOG").ok().as_deref()))
         .with_target(false)
-        .without_time()
-        .try_init();
+        .without_time();
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    let _ = tracing_subscriber::registry().with(json).with(filter).try_init();
 }
 
-/// `RUST_LOG` as one level (`error` … `trace`, `off`; the template sets `info`); unset or
-/// anything else (a directive list such as `info,shared=debug`): info; empty: errors only. A plain level, not
-/// tracing-subscriber's `EnvFilter`, whose directive parser links `regex` into every
-/// function (issue 15 §2).
-fn log_level(v: Option<&str>) -> tracing_subscriber::filter::LevelFilter {
-    v.and_then(|v| v.trim().parse().ok()).unwrap_or(tracing_subscriber::filter::LevelFilter::INFO)
+/// `RUST_LOG` as per-target levels (`info`, `warn,shared=debug`; the template sets `info`):
+/// tracing-subscriber's `Targets`, not its `EnvFilter`, whose directive parser links `regex`
+/// into every function (issue 15 §2; span-field directives are not supported). Unset or
+/// unreadable: info; empty: errors only, as `EnvFilter` does.
+fn log_filter(v: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    match v.map(str::trim) {
+        None => Targets::new().with_default(LevelFilter::INFO),
+        Some("") => Targets::new().with_default(LevelFilter::ERROR),
+        Some(v) => v.parse().unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::log_level;
-    use tracing_subscriber::filter::LevelFilter;
+    use super::log_filter;
+    use tracing::Level;
 
     #[test]
-    fn rust_log_is_one_level() {
-        assert_eq!(log_level(None), LevelFilter::INFO);
-        assert_eq!(log_level(Some("info")), LevelFilter::INFO);
-        assert_eq!(log_level(Some(" DEBUG ")), LevelFilter::DEBUG);
-        assert_eq!(log_level(Some("warn")), LevelFilter::WARN);
-        assert_eq!(log_level(Some("off")), LevelFilter::OFF);
-        assert_eq!(log_level(Some("info,shared=debug")), LevelFilter::INFO);
-        // As EnvFilter: set but empty enables errors only.
-        assert_eq!(log_level(Some("")), LevelFilter::ERROR);
+    fn rust_log_sets_levels_per_target() {
+        let on = |v: Option<&str>, target: &str, level: Level| log_filter(v).would_enable(target, &level);
+        assert!(on(None, "users", Level::INFO) && !on(None, "users", Level::DEBUG));
+        assert!(on(Some(" DEBUG "), "shared", Level::DEBUG));
+        assert!(!on(Some("warn"), "shared", Level::INFO) && on(Some("warn"), "shared", Level::WARN));
+        assert!(!on(Some("off"), "shared", Level::ERROR));
+        let mixed = Some("warn,shared::store=debug");
+        assert!(on(mixed, "shared::store::live", Level::DEBUG) && !on(mixed, "delivery", Level::INFO));
+        // As EnvFilter: set but empty enables errors only; unreadable: info.
+        assert!(on(Some(""), "x", Level::ERROR) && !on(Some(""), "x", Level::WARN));
+        assert!(on(Some("=;!"), "x", Level::INFO));
     }
 }
