@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// A (owner), B (member), C (stranger), D (extra: a further member of A's objects, the target
-/// of kicks and removals so that B's refusal is an authorization answer, not "yourself").
+/// of kicks and removals so that B's refusal is an authorization answer, not "yourself"), E
+/// (asks to join A's private groups: the pending requests A decides).
 pub struct Fixtures {
     pub fx: BTreeMap<String, String>,
     pub tokens: [Option<String>; 5],
@@ -41,8 +42,8 @@ async fn post(http: &Http, p: &Person, g: &str) -> String {
 }
 
 pub async fn make(http: &Http) -> Fixtures {
-    let ps = people(http, 4).await;
-    let (a, b, c, d) = (&ps[0], &ps[1], &ps[2], &ps[3]);
+    let ps = people(http, 5).await;
+    let (a, b, c, d, e) = (&ps[0], &ps[1], &ps[2], &ps[3], &ps[4]);
     let operator = console::login(http).await;
     let mut fx = BTreeMap::new();
     let mut put = |k: &str, v: String| {
@@ -80,6 +81,10 @@ pub async fn make(http: &Http) -> Fixtures {
         ("userId", &a.uid.to_string()),
     ];
     put("share", id_of(&shiku_data(http, a, "/room/add/share", &form).await["shareId"]));
+    // A notice of A in `room`.
+    shiku_data(http, a, "/room/update", &[("roomId", room.as_str()), ("notice", "hello")]).await;
+    let notices = shiku_data(http, a, "/room/notice/list", &[("roomId", room.as_str())]).await;
+    put("notice", id_of(&notices[0]["id"]));
     put("room", room);
     // A favourite of A.
     let form = [("type", "6"), ("url", "http://example.com/e.png")];
@@ -96,8 +101,15 @@ pub async fn make(http: &Http) -> Fixtures {
     let g = mgroup(http, a, &[b, d], "Circle").await;
     put("post", post(http, a, &g).await);
     put("dpost", post(http, a, &g).await);
-    put("mgroup", g);
+    put("mgroup", g.clone());
     put("dmgroup", mgroup(http, a, &[b], "Doomed").await);
+    // E's pending requests to join `mgroup` and `rgroup` (another private group of A with B).
+    let rgroup = mgroup(http, a, &[b], "Asked").await;
+    for (k, g) in [("request", g), ("request2", rgroup)] {
+        let r = http.json("POST", &format!("/api/v1/groups/{g}/members"), Some(&e.token), json!({})).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        put(k, id_of(&r.body["id"]));
+    }
     // Minxing conversations of A with B and D, a message of A in `conv`.
     let conv = group(http, a, &[b, d], "Conv").await;
     put("msg", id_of(&send_http(http, a, &conv, "hello").await["id"]));
