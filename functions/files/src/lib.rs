@@ -8,10 +8,11 @@ mod minxing;
 mod shiku;
 
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use serde_json::Value;
+use shared::dialects::{minxing_error_body, shiku_error_body};
 use shared::http::{serve, Call};
 use shared::services::files;
-use shared::{AppResult, Ctx, Reply};
+use shared::{AppError, AppResult, Ctx, Reply};
 
 pub async fn handle(ctx: &Ctx, req: Request) -> Response<Body> {
     serve(ctx, req, route).await
@@ -51,12 +52,29 @@ pub(crate) fn base(c: &Call<'_>) -> String {
     files::api_base(c.ctx, domain.as_deref())
 }
 
+/// A miss on a raw download URL (`/files`, `/avatar`): HTTP 404 kept (image loaders and
+/// download managers judge by the status: a 200 would be decoded or cached as the file) with
+/// the Shiku error envelope (resultCode 1010104), the body every answer on a Shiku path has;
+/// `with_minxing` adds Minxing's error fields (Minxing file JSON hands out `/files` URLs too).
+/// docs/dialects.md Shiku.
+pub(crate) fn raw_not_found(what: &str, with_minxing: bool, now_ms: i64) -> Reply {
+    let e = AppError::not_found(what);
+    let mut body = shiku_error_body(&e, now_ms);
+    if with_minxing {
+        if let (Some(b), Value::Object(m)) = (body.as_object_mut(), minxing_error_body(&e)) {
+            b.extend(m);
+        }
+    }
+    Reply::raw(404, Some(body)).header("cache-control", "no-store")
+}
+
 /// `GET /files/{fid}` (no session: the unguessable id is the capability): 302 to a fresh 1 h
-/// presigned GET; 404 `{"error":"not_found"}` once the record is gone or expired.
+/// presigned GET; 404 with the Shiku error envelope (and Minxing's error fields) once the
+/// record is gone or expired.
 async fn capability(c: &Call<'_>) -> AppResult<Reply> {
     let fid = c.path_param("fid")?;
     match files::capability(c.ctx, &fid).await? {
         Some(url) => Ok(Reply::raw(302, None).header("location", url).header("cache-control", "no-store")),
-        None => Ok(Reply::raw(404, Some(json!({"error": "not_found", "error_description": "file not found"})))),
+        None => Ok(raw_not_found("file", true, c.ctx.now_ms())),
     }
 }

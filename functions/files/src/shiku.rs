@@ -2,7 +2,7 @@
 //! A share is a file record of the room (shared::services::files).
 
 use super::base;
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::dialects::shiku::files::{copies_json, share_json};
 use shared::domain::files::{MAX_NAME, MAX_URL};
 use shared::http::Call;
@@ -121,11 +121,12 @@ pub async fn copy_file(c: &Call<'_>) -> AppResult<Reply> {
 }
 
 /// `GET /avatar/{o|t}/{uid % 10000}/{uid}.jpg` (no session, as the original's file server):
-/// 302 to the user's avatar (presigned for an hour when uploaded here); 404 when the path is not
-/// that shape, the account is unknown or has no avatar (clients then show their default). The
-/// thumbnail (`t`) is the same picture: no resized copy is kept.
+/// 302 to the user's avatar (presigned for an hour when uploaded here); 404 with the Shiku
+/// error envelope when the path is not that shape, the account is unknown or
+/// has no avatar (clients then show their default). The thumbnail (`t`) is the same picture:
+/// no resized copy is kept.
 pub async fn avatar(c: &Call<'_>) -> AppResult<Reply> {
-    let not_found = || Ok(Reply::raw(404, Some(json!({"error": "not_found", "error_description": "no avatar"}))));
+    let not_found = || Ok(super::raw_not_found("avatar", false, c.ctx.now_ms()));
     let (size, dir, file) = (c.path_param("size")?, c.path_param("dir")?, c.path_param("file")?);
     let uid = file.strip_suffix(".jpg").and_then(|u| u.parse::<i64>().ok()).filter(|u| *u > 0);
     let Some(uid) = uid.filter(|u| matches!(size.as_str(), "o" | "t") && dir == (u % 10_000).to_string()) else {

@@ -204,6 +204,18 @@ fn minxing_error(e: &AppError, shape: &ErrorShape) -> &'static str {
     }
 }
 
+/// The Shiku error envelope of `e`, also for raw answers that keep their own HTTP status (the
+/// file and avatar URLs' 404s).
+pub fn shiku_error_body(e: &AppError, now_ms: i64) -> Value {
+    json!({"resultCode": error_shape(e).shiku_code, "resultMsg": e.to_string(), "currentTime": now_ms})
+}
+
+/// The Minxing error body of `e` (its HTTP status is `error_shape(e).http_status`).
+pub fn minxing_error_body(e: &AppError) -> Value {
+    let shape = error_shape(e);
+    json!({"error": minxing_error(e, &shape), "error_description": e.to_string(), "status": shape.http_status})
+}
+
 pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body> {
     if let AppError::Internal(detail) = e {
         tracing::error!(%detail, "request failed");
@@ -211,11 +223,7 @@ pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body>
     let shape = error_shape(e);
     let msg = e.to_string();
     match dialect {
-        Dialect::Shiku => json_response(
-            200,
-            &[],
-            Some(&json!({"resultCode": shape.shiku_code, "resultMsg": msg, "currentTime": now_ms})),
-        ),
+        Dialect::Shiku => json_response(200, &[], Some(&shiku_error_body(e, now_ms))),
         Dialect::Minxing => {
             let mut headers = vec![];
             // RFC 6750 §3.1: a request without credentials gets the bare challenge.
@@ -229,13 +237,7 @@ pub fn render_err(dialect: Dialect, now_ms: i64, e: &AppError) -> Response<Body>
             if let AppError::TooManyAttempts { retry_after } = e {
                 headers.push(("retry-after".to_string(), (*retry_after).max(1).to_string()));
             }
-            json_response(
-                shape.http_status,
-                &headers,
-                Some(
-                    &json!({"error": minxing_error(e, &shape), "error_description": msg, "status": shape.http_status}),
-                ),
-            )
+            json_response(shape.http_status, &headers, Some(&minxing_error_body(e)))
         }
         Dialect::SealTalk => {
             let (status, code) = shape.sealtalk;

@@ -369,16 +369,18 @@ pub async fn delete_messages(ctx: &Ctx, me: UserId, single: bool, recall: bool, 
     for mid in ids {
         let gone = || AppError::not_found(format!("message {mid}"));
         let m = by_id.remove(mid).ok_or_else(gone)?;
+        // Membership first: to a non-member the id is unknown, whatever `type` says (a kind
+        // check before it would tell a stranger that the id exists and where).
+        if !members.contains_key(&m.conversation_id) {
+            let mem = convs::member(&ctx.db, &m.conversation_id, me).await?.ok_or_else(gone)?;
+            members.insert(m.conversation_id.clone(), mem);
+        }
         let is_single = !convs::is_group(&m.conversation_id);
         if is_single != single {
             return Err(AppError::invalid(
                 "type",
                 format!("message {mid} is not in a {}", if single { "single chat" } else { "room" }),
             ));
-        }
-        if !members.contains_key(&m.conversation_id) {
-            let mem = convs::member(&ctx.db, &m.conversation_id, me).await?.ok_or_else(gone)?;
-            members.insert(m.conversation_id.clone(), mem);
         }
         let admin = recalls_as_admin(&m.conversation_id, &members[&m.conversation_id]);
         if recall && m.sender != me && !admin {

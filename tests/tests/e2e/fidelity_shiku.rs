@@ -206,3 +206,38 @@ async fn avatars_load_from_the_shiku_avatar_path() {
         assert_eq!(no_follow(&bad).await.0, 404, "{bad}");
     }
 }
+
+/// The raw download URLs Shiku clients load (`downloadUrl` + `<fid>`, `downloadAvatarUrl` +
+/// `avatar/…`) answer a miss with HTTP 404 (image loaders judge by the status) and the Shiku
+/// error envelope (resultCode 1010104), never an envelope-less body; `/files` keeps Minxing's
+/// error fields too (Minxing file JSON hands out the same URL). docs/dialects.md Shiku.
+#[tokio::test]
+async fn raw_file_urls_answer_misses_with_the_shiku_envelope() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let a = register(&http, &phone(), "secret1", "Ava").await;
+    let cfg = http.shiku_get("/config", &[]).await;
+    let cfg = cfg.shiku_ok();
+    let files = format!("{}/files/", http.base);
+    let avatars = cfg["downloadAvatarUrl"].as_str().unwrap();
+    let misses = [
+        (format!("{files}{}", "0".repeat(37)), "file"),
+        (format!("{files}..%2Fetc"), "file"),
+        (format!("{avatars}avatar/o/{}/{}.jpg", a.uid % 10_000, a.uid), "avatar"),
+        (format!("{avatars}avatar/o/1/abc.jpg"), "avatar"),
+        (format!("{avatars}avatar/t/9999/99999999.jpg"), "avatar"),
+    ];
+    for (url, what) in misses {
+        let r = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap().get(&url);
+        let r = http.send(r).await;
+        assert_eq!(r.status, 404, "{url}: {}", r.text);
+        let ct = r.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(ct.starts_with("application/json"), "{url}: {ct}");
+        let cache = r.headers.get("cache-control").and_then(|v| v.to_str().ok());
+        assert_eq!(cache, Some("no-store"), "{url}: a miss may become a hit after an upload");
+        assert_eq!(r.body["resultCode"], 1010104, "{url}: {}", r.text);
+        assert_eq!(r.body["resultMsg"], format!("{what} not found"), "{url}");
+        assert!(r.body["currentTime"].as_i64().is_some_and(|t| t > 0), "{url}: {}", r.text);
+        assert_eq!(r.body["error"].as_str(), (what == "file").then_some("not_found"), "{url}: {}", r.text);
+    }
+}

@@ -4,6 +4,7 @@
 
 mod auth;
 mod authz;
+mod authz_fixtures;
 mod broadcasts;
 mod browser;
 mod chat;

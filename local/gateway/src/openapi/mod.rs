@@ -150,10 +150,20 @@ fn dialect_parts(dialect: &str) -> (&'static str, Value, Value, Value) {
             json!([{"access_token": []}, {"bearer": []}]),
             json!({
             "raw": {"description": "the file, page or asset", "content": {"*/*": {"schema": {}}}},
-            "raw_error": {"description": "not found / refused", "content": {"application/json": {"schema": {
-                "type": "object",
-                "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
-            }}}},
+            "raw_error": {
+                "description": "not found: the Shiku error envelope with HTTP 404 (`/files` adds Minxing's error fields; docs/dialects.md Shiku)",
+                "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {
+                        "resultCode": {"type": "integer"},
+                        "resultMsg": {"type": "string"},
+                        "currentTime": {"type": "integer"},
+                        "error": {"type": "string"},
+                        "error_description": {"type": "string"},
+                    },
+                    "required": ["resultCode", "resultMsg", "currentTime"],
+                }}},
+            },
             "envelope": {
                 "description": "`resultCode` 1 with `data` on success; failures: resultCode 0 or > 1000000 (docs/errors.md), HTTP 200",
                 "content": {"application/json": {"schema": {
@@ -311,7 +321,7 @@ fn operation(dialect: &str, o: &Operation) -> (String, Value) {
             "4XX": {"$ref": "#/components/responses/error"},
         }),
         // Shiku routes not declared `ANY` (files, avatars, the console page and assets) answer
-        // raw bodies, and 4xx with `{error, error_description}`.
+        // raw bodies; the file and avatar URLs' misses a 404 with the Shiku error envelope.
         "shiku" if o.method != "ANY" || o.raw => json!({
             "200": {"$ref": "#/components/responses/raw"},
             "4XX": {"$ref": "#/components/responses/raw_error"},
