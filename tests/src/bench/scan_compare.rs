@@ -90,6 +90,20 @@ pub async fn run(app: &TestApp) -> String {
     let mut fleet = Fleet::connect(app, &tokens, 32).await;
     other_connections(&app.ctx, total.saturating_sub(size)).await;
     eprintln!("    {total} connection records ({size} online group members) in {:.1} s", t.elapsed().as_secs_f64());
+    // A room over LARGE_ROOM keeps its members' connections once stamped: its first delivery
+    // starts the stamping job (run by the gateway's stream); measure the stamped room.
+    if size > shared::domain::chat::LARGE_ROOM {
+        let warm = message_image(&cid, 999_999, "warm", uids[0], "warm up", app.ctx.now_ms());
+        local_gateway::functions::delivery(&app.ctx, stream_event(&[warm])).await.expect("warm-up delivery");
+        for _ in 0..120 {
+            let members = shared::store::live::members(&app.ctx.db, &cid).await.expect("members");
+            if members.iter().all(|m| m.stamped_at.is_some()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(shared::domain::chat::RECENT_STAMP_MS as u64)).await;
+    }
 
     let (cctx, counter) = counting_ctx(app);
     let mut ours: Vec<Round> = vec![];
