@@ -166,9 +166,7 @@ async fn handle_batch(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> 
     // Every record before a failure is done: post the messages read so far.
     for c in convs.values_mut() {
         if let Err(e) = c.flush(ctx).await {
-            if failed.as_ref().is_none_or(|(i, _)| c.first < *i) {
-                failed = Some((c.first, e));
-            }
+            delivery::keep_earliest(&mut failed, c.first, e);
         }
     }
     // Parts of chunked rooms' fan-outs, in parallel (services::fanout).
@@ -176,9 +174,7 @@ async fn handle_batch(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> 
         let (stats, part_failed) = fanout::deliver(ctx, parts).await;
         tally(&stats);
         if let Some((i, e)) = part_failed {
-            if failed.as_ref().is_none_or(|(f, _)| i < *f) {
-                failed = Some((i, e));
-            }
+            delivery::keep_earliest(&mut failed, i, e);
         }
     }
     let sent: Vec<i64> = convs.values().flat_map(|c| c.posted.iter().map(|m| m.ts)).collect();
@@ -190,9 +186,7 @@ async fn handle_batch(ctx: &Ctx, ev: Event) -> AppResult<DynamoDbEventResponse> 
         // A chunked room's parts record their members' pushes.
         let Some(targets) = c.targets.as_ref().filter(|_| c.ranges.is_none()) else { continue };
         if let Err(e) = delivery::record_offline_pushes(ctx, cid, &c.members, targets, &c.posted, None).await {
-            if failed.as_ref().is_none_or(|(i, _)| c.first < *i) {
-                failed = Some((c.first, e));
-            }
+            delivery::keep_earliest(&mut failed, c.first, e);
             break;
         }
     }

@@ -91,6 +91,14 @@ pub async fn record_offline_pushes(
     push::sender(ctx).send(&jobs).await
 }
 
+/// A batch's failure to answer: `(i, e)` unless `failed` already names an earlier record (the
+/// stream retries from the earliest one).
+pub fn keep_earliest(failed: &mut Option<(usize, AppError)>, i: usize, e: AppError) {
+    if failed.as_ref().is_none_or(|(f, _)| i < *f) {
+        *failed = Some((i, e));
+    }
+}
+
 /// Recipients of a direct push (Shiku `/tigase/notify`, `baiduPush`, `push`).
 pub enum Recipients<'a> {
     /// One named user: one GetItem.

@@ -51,8 +51,7 @@ pub async fn deliver(ctx: &Ctx, parts: Vec<(usize, FanChunk)>) -> (FanOut, Optio
     for (first, r) in futures_util::future::join_all(runs).await {
         match r {
             Ok(stats) => total += stats,
-            Err(e) if failed.as_ref().is_none_or(|(i, _)| first < *i) => failed = Some((first, e)),
-            Err(_) => {}
+            Err(e) => delivery::keep_earliest(&mut failed, first, e),
         }
     }
     (total, failed)
