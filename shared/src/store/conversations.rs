@@ -77,7 +77,8 @@ pub fn member_item(cid: &str, uid: UserId, role: &str, now: i64) -> Item {
     let mut it = Db::key(pk(cid), member_sk(uid));
     it.insert("uid".into(), n(uid.0));
     it.insert("role".into(), s(role));
-    it.insert("readSeq".into(), n(0));
+    // No `readSeq` until the first read (absent = 0): a large room's fan-out reads every
+    // member item and is billed on their size (issue #16 (c)).
     it.insert("joinedAt".into(), n(now));
     // A user's conversations (recent list, room list) via GSI1.
     it.insert("gsi1pk".into(), s(super::keys::user_convs_gsi1(uid)));
@@ -202,8 +203,10 @@ pub async fn mark_read(db: &Db, cid: &str, uid: UserId, seq: i64) -> AppResult<b
         .table_name(&db.table)
         .set_key(Some(Db::key(pk(cid), member_sk(uid))))
         .update_expression("SET readSeq = :s")
-        .condition_expression("attribute_exists(pk) AND readSeq < :s")
+        // Absent readSeq is 0 (member_item).
+        .condition_expression("attribute_exists(pk) AND (readSeq < :s OR (attribute_not_exists(readSeq) AND :z < :s))")
         .expression_attribute_values(":s", n(seq))
+        .expression_attribute_values(":z", n(0))
         .send()
         .await;
     applied(r)

@@ -249,9 +249,21 @@ pub fn user_convs_gsi1(uid: crate::ids::UserId) -> String {
 }
 
 /// A user's stamped memberships of large rooms (sparse GSI2 partition of MEMBER items whose
-/// `conns` `$connect`/`$disconnect` keep; store/live.rs), sort key the conversation id.
+/// `conns` `$connect`/`$disconnect` keep; store/live.rs), sort key [`stamp_gsi2sk`].
 pub fn user_live_convs_gsi2(uid: crate::ids::UserId) -> String {
     format!("UCONVL#{uid}")
+}
+
+/// GSI2 sort key of a stamped member item: the stamp time (ms, 13 digits). The room id is
+/// the item's `pk` (every index holds the table keys), and the stamp time has no other
+/// attribute: a large room's fan-out is billed on its member items' size (issue #16 (c)).
+pub fn stamp_gsi2sk(stamped_ms: i64) -> String {
+    format!("{stamped_ms:013}")
+}
+
+/// The conversation id of a `CONV#<cid>` partition key.
+pub fn conv_of_pk(pk: &str) -> Option<&str> {
+    pk.strip_prefix("CONV#")
 }
 
 /// Message id claim: `MID#<id>` / `MID`.
