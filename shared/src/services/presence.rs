@@ -9,18 +9,12 @@ use crate::store::{connections, tokens};
 use crate::Ctx;
 
 /// `$connect` with an access token of any dialect (a Minxing refresh token opens nothing but
-/// /oauth2/token): the connection record, then the token looked at again.
+/// /oauth2/token): the connection record, written only while the token is still live (a
+/// logout racing this connect: store/connections.rs `connect_session`).
 pub async fn connect(ctx: &Ctx, conn: &str, token: &str) -> AppResult<()> {
     let sess = tokens::resolve_access(&ctx.db, ctx.now_secs(), token).await?;
     crate::metrics::record_user(sess.uid);
-    connections::connect_session(&ctx.db, ctx.now_secs(), conn, sess.uid, Some(&sess.hash)).await?;
-    // A logout racing this connect may have read the user's connections before ours was
-    // written: look at the token again now that the record exists (one GetItem).
-    if tokens::lookup(&ctx.db, ctx.now_secs(), &sess.hash).await?.is_none() {
-        connections::remove(&ctx.db, conn, sess.uid).await?;
-        return Err(AppError::TokenInvalid);
-    }
-    Ok(())
+    connections::connect_session(&ctx.db, ctx.now_secs(), conn, sess.uid, Some(&sess.hash)).await
 }
 
 /// `$disconnect`: forget the connection (if it is still known).

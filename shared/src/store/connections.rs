@@ -27,6 +27,10 @@ pub async fn connect(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> AppR
 
 /// Record a new connection of `uid` opened with the token whose hash is `token_hash`
 /// (`tok`: revoking that token closes the connection, shared::auth::close_sockets).
+/// `TokenInvalid` when that token is gone (a logout racing this connect): the check is in
+/// the connection's transaction, so either the logout deleted the token first and nothing is
+/// written, or the record exists before the logout reads the user's connections and closes
+/// them. Calls: the transaction, then the online counter and the stamped rooms together.
 pub async fn connect_session(
     db: &Db,
     now_secs: i64,
@@ -51,15 +55,26 @@ pub async fn connect_session(
         .expression_attribute_values(":u", n(uid.0))
         .build()
         .expect("set");
-    db.client
+    let mut tx = db
+        .client
         .transact_write_items()
         .transact_items(TransactWriteItem::builder().put(put).build())
-        .transact_items(TransactWriteItem::builder().update(upd).build())
-        .send()
-        .await?;
-    count_online(db, conn_id, 1).await;
+        .transact_items(TransactWriteItem::builder().update(upd).build());
+    if let Some(h) = token_hash {
+        tx = tx.transact_items(
+            TransactWriteItem::builder().condition_check(super::tokens::live_check(db, now_secs, h)).build(),
+        );
+    }
+    match tx.send().await {
+        Ok(_) => {}
+        Err(e) if super::failed_conditions(&e).is_some_and(|f| !f.is_empty()) => {
+            return Err(crate::error::AppError::TokenInvalid)
+        }
+        Err(e) => return Err(e.into()),
+    }
     // Group fan-out reads connections from the member items (store/live.rs).
-    super::live::set_on_groups(db, uid, conn_id, true).await?;
+    let (_, rooms) = tokio::join!(count_online(db, conn_id, 1), super::live::set_on_groups(db, uid, conn_id, true));
+    rooms?;
     Ok(())
 }
 

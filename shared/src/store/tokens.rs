@@ -8,7 +8,7 @@ use super::{expired, n, s, Db, Item, ItemExt, GSI1};
 use crate::domain::secrets::{new_token, token_hash};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
 pub use crate::domain::sessions::{
     Issued, Session, TokenKind, MINXING_ACCESS_TTL, MINXING_REFRESH_TTL, SEALTALK_TTL, SHIKU_TTL,
@@ -244,6 +244,21 @@ pub async fn resolve_kind(db: &Db, now: i64, token: &str, kind: TokenKind) -> Ap
 pub async fn lookup(db: &Db, now: i64, hash: &str) -> AppResult<Option<Session>> {
     let it = db.get(pk(hash), TOKEN_SK).await?;
     Ok(it.filter(|it| !expired(it, now) && !it.contains_key("used")).as_ref().and_then(session_from))
+}
+
+/// A transaction's check that the token `hash` is live as [`lookup`] sees it (present, not
+/// expired, not a used refresh token).
+pub fn live_check(db: &Db, now: i64, hash: &str) -> ConditionCheck {
+    ConditionCheck::builder()
+        .table_name(&db.table)
+        .set_key(Some(Db::key(pk(hash), TOKEN_SK)))
+        .condition_expression(
+            "attribute_exists(pk) AND attribute_not_exists(used) AND (attribute_not_exists(#ttl) OR #ttl > :now)",
+        )
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":now", super::n(now))
+        .build()
+        .expect("table, key and condition set")
 }
 
 /// Revoke a session and its paired token (logout).

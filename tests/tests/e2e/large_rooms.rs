@@ -84,8 +84,9 @@ async fn connect_writes_nothing_for_small_rooms_and_they_still_hear_messages() {
     let in_rooms = connect_calls(&app, &b, "probe-b-0001").await;
     let in_none = connect_calls(&app, &loner, "probe-c-0001").await;
     assert_eq!(in_rooms, in_none, "connect costs the same in 5 small rooms as in none");
-    // Token GetItem ×2, the connection's TransactWriteItems, its online-counter shard, the GSI2 Query.
-    assert_eq!(in_none, 5, "connect: {in_none} calls");
+    // Token GetItem, the connection's TransactWriteItems (the token checked again inside), its
+    // online-counter shard, the GSI2 Query.
+    assert_eq!(in_none, 4, "connect: {in_none} calls");
     // Their member items carry no connections, and every room's message still reaches B.
     for cid in &rooms {
         let m = member(&app, cid, b.uid).await;
@@ -191,4 +192,26 @@ async fn a_connect_during_a_group_change_hears_the_next_message() {
     for ws in sockets {
         ws.close().await;
     }
+}
+
+/// A logout racing `$connect`: the token is checked inside the connection's transaction, so a
+/// token revoked after `$connect` resolved it writes no connection (else the logout, having
+/// read the user's connections already, would leave this one open).
+#[tokio::test]
+async fn a_token_revoked_before_the_connection_is_written_opens_nothing() {
+    let app = spawn_app().await;
+    let http = Http::new(&app);
+    let [p] = <[Person; 1]>::try_from(people(&http, 1).await).ok().unwrap();
+    let (db, now, uid) = (&app.ctx.db, app.ctx.now_secs(), UserId(p.uid));
+    let sess = shared::store::tokens::resolve_access(db, now, &p.token).await.unwrap();
+    connections::connect_session(db, now, "probe-live-0001", uid, Some(&sess.hash)).await.expect("live token");
+    assert_eq!(connections::user_of(db, now, "probe-live-0001").await.unwrap(), Some(uid));
+
+    shared::store::tokens::revoke(db, &sess).await.unwrap();
+    let r = connections::connect_session(db, now, "probe-late-0001", uid, Some(&sess.hash)).await;
+    assert!(matches!(r, Err(shared::AppError::TokenInvalid)), "{r:?}");
+    assert_eq!(connections::user_of(db, now, "probe-late-0001").await.unwrap(), None);
+    let ids: Vec<String> =
+        connections::of_user_with_tokens(db, now, uid).await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec!["probe-live-0001".to_string()], "the late connection is not in the presence item");
 }
