@@ -160,12 +160,20 @@ pub async fn remove_gone(db: &Db, now_secs: i64, conn_id: &str, uid: UserId) -> 
 /// Forget a connection (disconnect, or 410 Gone from `@connections`): its record, the
 /// presence set and every group member item of the user.
 pub async fn remove(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
-    forget(db, conn_id, uid).await?;
-    super::live::set_on_groups(db, uid, conn_id, false).await?;
+    let counted = forget(db, conn_id, uid).await?;
+    let count = async {
+        if counted {
+            count_online(db, conn_id, -1).await;
+        }
+    };
+    let (_, rooms) = tokio::join!(count, super::live::set_on_groups(db, uid, conn_id, false));
+    rooms?;
     Ok(())
 }
 
-async fn forget(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
+/// Delete the record and take the id out of the presence set. True when this call deleted
+/// the record (so the online counter moves once per connection).
+async fn forget(db: &Db, conn_id: &str, uid: UserId) -> AppResult<bool> {
     let del = |cond: bool| {
         let d = Delete::builder().table_name(&db.table).set_key(Some(Db::key(conn_pk(conn_id), "CONN")));
         let d = if cond { d.condition_expression("attribute_exists(pk)") } else { d };
@@ -186,10 +194,7 @@ async fn forget(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
         .send()
         .await;
     match counted {
-        Ok(_) => {
-            count_online(db, conn_id, -1).await;
-            Ok(())
-        }
+        Ok(_) => Ok(true),
         // Already removed (a racing disconnect): clean the set, leave the counter alone.
         Err(e) if super::is_condition_failure(&e) => {
             db.client
@@ -198,7 +203,7 @@ async fn forget(db: &Db, conn_id: &str, uid: UserId) -> AppResult<()> {
                 .transact_items(TransactWriteItem::builder().update(upd).build())
                 .send()
                 .await?;
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(e.into()),
     }
