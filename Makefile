@@ -203,8 +203,12 @@ bench: setup
 
 # Sustained mixed traffic on loopback, bounded in time (LOAD_SECS, default 300; LOAD_USERS 500
 # sockets, LOAD_BIG 1000-member room, LOAD_RATE 4 ops/s, LOAD_CONCURRENCY 4); exits non-zero
-# when a check fails (lost, duplicated, out of order, misdelivered, 5xx).
+# when a check fails (lost, duplicated, out of order, misdelivered, 5xx, a panic in the stack,
+# the stack's memory growing: VmRSS slope over the soak's second half ≥ LOAD_MEM_SLOPE MiB/min,
+# default 1). The stack is the `local-stack` binary built here with the same profile, run by
+# the load as a child process so that its memory is measured apart from the generator's.
 load: setup
+	$(CARGO) build --profile perf -p local-gateway --bin local-stack
 	$(DEV_ENV) $(CARGO) run --profile perf -p e2e --bin load
 
 # The fault run (issue 15 §4): the load (LOAD_SECS 120, LOAD_USERS 60, LOAD_BIG 100) on its own
@@ -212,9 +216,11 @@ load: setup
 # LOAD_FAULT_DDB_DOWN (10 s) and started again on its port; the S3 emulator is frozen (SIGSTOP) at
 # LOAD_FAULT_S3_AT (55 s, or once delivery recovered) for LOAD_FAULT_S3_DOWN (30 s). Probes every dialect meanwhile;
 # exits non-zero when a check fails (hang, non-envelope answer, panic, lost message, no
-# recovery). Debug build (FAULT_CARGO_FLAGS=--release for a release one). Not in `make test`.
+# recovery). The stack runs as a child process (local-stack) on these backends, which the load
+# owns. Debug build (FAULT_CARGO_FLAGS=--release for a release one). Not in `make test`.
 FAULT_CARGO_FLAGS ?=
 fault: setup
+	$(CARGO) build $(FAULT_CARGO_FLAGS) -p local-gateway --bin local-stack
 	$(DEV_ENV) LOAD_FAULTS=1 $(CARGO) run $(FAULT_CARGO_FLAGS) -p e2e --bin load
 
 # ---- deployment artefacts -----------------------------------------------------

@@ -9,6 +9,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub use local_gateway::testing::{spawn_app, spawn_app_with, AppOptions, TestApp};
 
+pub mod soak;
+
 /// A response: status, headers, parsed JSON body (Null when empty or not JSON).
 #[derive(Debug)]
 pub struct Resp {
@@ -48,7 +50,12 @@ pub struct Http {
 
 impl Http {
     pub fn new(app: &TestApp) -> Http {
-        Http { base: app.http_url.clone(), client: reqwest::Client::builder().cookie_store(true).build().unwrap() }
+        Http::at(&app.http_url)
+    }
+
+    /// A client of the HTTP API at `base` (`http://127.0.0.1:<port>`; a stack in another process).
+    pub fn at(base: &str) -> Http {
+        Http { base: base.to_string(), client: reqwest::Client::builder().cookie_store(true).build().unwrap() }
     }
 
     pub async fn send(&self, rb: reqwest::RequestBuilder) -> Resp {
@@ -181,7 +188,12 @@ pub struct Ws {
 
 impl Ws {
     pub async fn connect(app: &TestApp, token: &str) -> Result<Ws, String> {
-        let url = format!("{}/?access_token={token}", app.ws_url);
+        Ws::connect_to(&app.ws_url, token).await
+    }
+
+    /// A socket on the WebSocket API at `ws_url` (`ws://127.0.0.1:<port>`).
+    pub async fn connect_to(ws_url: &str, token: &str) -> Result<Ws, String> {
+        let url = format!("{ws_url}/?access_token={token}");
         match tokio_tungstenite::connect_async(url).await {
             Ok((stream, _)) => Ok(Ws { stream }),
             Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(format!("http {}", r.status().as_u16())),

@@ -193,15 +193,6 @@ impl Gateway {
             }
         }
 
-        let http_state = Arc::new(HttpState {
-            routes,
-            ctx: shared_ctx.clone(),
-            api_id: crate::apigw::api_id(),
-            port: http_port,
-            cors: template.http_cors.clone(),
-        });
-        tasks.push(tokio::spawn(http_api::serve(http_listener, http_state, shutdown_rx.clone())));
-
         let ws = template.ws.clone().map(|api| {
             Arc::new(WsState {
                 ctx: shared_ctx.clone(),
@@ -218,6 +209,16 @@ impl Gateway {
             Some(st) => tasks.push(tokio::spawn(ws_api::serve(ws_listener, st.clone(), shutdown_rx.clone()))),
             None => drop(ws_listener),
         }
+
+        let http_state = Arc::new(HttpState {
+            routes,
+            ctx: shared_ctx.clone(),
+            api_id: crate::apigw::api_id(),
+            port: http_port,
+            cors: template.http_cors.clone(),
+            stats: crate::stats::Source { counters: counters.clone(), ws: ws.clone() },
+        });
+        tasks.push(tokio::spawn(http_api::serve(http_listener, http_state, shutdown_rx.clone())));
 
         Ok(Gateway {
             http_url: format!("http://127.0.0.1:{http_port}"),

@@ -37,6 +37,7 @@ pub(crate) struct HttpState {
     pub api_id: String,
     pub port: u16,
     pub cors: Option<HttpCors>,
+    pub stats: crate::stats::Source,
 }
 
 pub(crate) async fn serve(
@@ -82,6 +83,9 @@ async fn handle(
 
     let (mut resp, calls, route) = match openapi_document(&parts) {
         Some(r) => (r, None, Some("openapi".to_string())),
+        None if parts.method == Method::GET && parts.uri.path() == crate::stats::PATH => {
+            (json_response(&st.stats.snapshot()), None, Some("local stats".to_string()))
+        }
         None => invoke(&st, &parts, body, peer, &request_id).await,
     };
     if let (Some(cors), Some(origin)) = (&st.cors, &origin) {
@@ -113,6 +117,12 @@ fn openapi_document(parts: &http::request::Parts) -> Option<Response> {
     };
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Some(r)
+}
+
+fn json_response(v: &impl serde::Serialize) -> Response {
+    let mut r = Response::new(axum::body::Body::from(serde_json::to_string(v).unwrap_or_default()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
 }
 
 fn finish(r: &mut Response, request_id: &str, ddb_calls: Option<u32>) {
@@ -482,7 +492,8 @@ mod server_tests {
     async fn start(routes: RouteTable<Target>) -> (String, watch::Sender<bool>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(HttpState { routes, ctx: ctx(), api_id: "test".into(), port, cors: None });
+        let stats = crate::stats::Source { counters: Default::default(), ws: None };
+        let state = Arc::new(HttpState { routes, ctx: ctx(), api_id: "test".into(), port, cors: None, stats });
         let (tx, rx) = watch::channel(false);
         tokio::spawn(serve(listener, state, rx));
         (format!("http://127.0.0.1:{port}"), tx)

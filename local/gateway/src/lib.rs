@@ -6,6 +6,7 @@
 //!   and polls the table's DynamoDB stream into the delivery function — calling
 //!   the function crates' `handle` functions in-process.
 //! - [`testing::spawn_app`] gives integration tests a fresh gateway on a unique table.
+//! - [`stats`]: `GET /_local/stats`, the stack's counters for a load generator in another process.
 //!
 //! `bin/local-stack` (`make dev`) wires both together for development.
 
@@ -21,6 +22,7 @@ pub mod openapi;
 pub mod paths;
 pub mod routing;
 mod setup;
+pub mod stats;
 pub mod streams;
 pub mod template;
 pub mod testing;
@@ -28,6 +30,7 @@ mod ws_api;
 
 pub use backends::{Backends, BackendsConfig, Child as BackendChild};
 pub use gateway::{Connections, Gateway, GatewayConfig};
+pub use stats::LocalStats;
 pub use streams::{StreamStats, StreamStatsHandle};
 
 /// Every start-up failure of the local stack: a message meant for a developer.

@@ -24,8 +24,8 @@ use tokio::sync::watch;
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 const DESCRIBE_INTERVAL: Duration = Duration::from_secs(2);
 
-/// What the stream consumer did so far (a test hook).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What the stream consumer did so far (a test hook; also in `GET /_local/stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StreamStats {
     /// Batches the delivery function accepted.
     pub batches: u64,
@@ -128,6 +128,10 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    pub(crate) fn dead_letter_count(&self) -> usize {
+        self.dead_letters.lock().map(|d| d.len()).unwrap_or(0)
+    }
+
     pub(crate) fn snapshot(&self) -> StreamStats {
         StreamStats {
             batches: self.batches.load(Ordering::Relaxed),

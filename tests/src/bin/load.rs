@@ -1,6 +1,7 @@
-//! `make load`: sustained mixed traffic of all four dialects against the local stack (started
-//! in this process: DynamoDB Local, the gateway, every function), bounded in time, then the
-//! checks. Loopback only; stops by itself.
+//! `make load`: sustained mixed traffic of all four dialects against the local stack, bounded
+//! in time, then the checks. The stack (`local-stack`: the gateway and every function) runs as
+//! a child process on DynamoDB Local and the S3 emulator this process starts, so its memory
+//! is measured apart from the generator's (load/stack.rs). Loopback only; stops by itself.
 //!
 //! Traffic (LOAD_RATE operations a second, LOAD_CONCURRENCY in flight, for LOAD_SECS):
 //! 1:1 sends over WebSocket (the Shiku/Xuanxuan apps' path), group sends to rooms of 10, 100
@@ -13,8 +14,11 @@
 //! size, throughput, DynamoDB calls per message (HTTP sends' `x-ddb-calls`, delivery's from
 //! the stream consumer), and the checks: 0 lost (every expected recipient got the message
 //! live or through `sync`), 0 duplicated, per-conversation order kept, 0 misdelivered, no
-//! 5xx, memory over the run. Sends in one conversation are serialized (each waits for its
-//! answer or ack), so "order kept" is a fair check.
+//! 5xx, 0 panics in the stack, the stack's memory flat over the soak (e2e::soak: the slope of
+//! its VmRSS over the soak's second half under LOAD_MEM_SLOPE MiB/min, default 1; not judged
+//! in the fault run, whose outages fall in that half), the generator's memory beside it.
+//! Sends in one conversation are serialized (each waits for its answer or ack), so "order
+//! kept" is a fair check.
 
 #[allow(dead_code)]
 #[path = "../bench/mod.rs"]
@@ -310,11 +314,22 @@ async fn main() {
     let secs = env("LOAD_SECS", if faults { 120 } else { 300 });
     let rate = env("LOAD_RATE", 4).max(1);
     let concurrency = env("LOAD_CONCURRENCY", 4).max(1);
+    let slope_max = std::env::var("LOAD_MEM_SLOPE").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
     let nofile = bench::raise_fd_limit();
+    let loadavg_start = loadavg();
     eprintln!("load: {online} online users, big room {big}, {secs} s at {rate} ops/s ({concurrency} in flight)");
-    let (app, fault_run) = if faults { fault_stack().await } else { (spawn_app().await, None) };
+    let (backends, panics, plan) = start_backends(faults).await;
+    // The fault run keeps the deployed functions' SDK timeouts (it checks nothing hangs).
+    let mut stack = match load::stack::Stack::start(&backends, faults).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("load: {e}");
+            std::process::exit(1);
+        }
+    };
+    let ctx = stack.ctx.clone();
     let t_setup = Instant::now();
-    let accounts = bench::bench_users(&app.ctx, big, 16).await;
+    let accounts = bench::bench_users(&ctx, big, 16).await;
     let uids: Vec<i64> = accounts.iter().map(|a| a.0 .0).collect();
     let tokens: Vec<String> = accounts.iter().map(|a| a.1.clone()).collect();
     let ids = |r: std::ops::Range<usize>| r.map(|i| accounts[i].0).collect::<Vec<_>>();
@@ -329,29 +344,28 @@ async fn main() {
     };
     for p in 0..online / 4 {
         let (a, b) = (2 * p, 2 * p + 1);
-        let (c, _) =
-            shared::store::conversations::ensure_single(&app.ctx.db, app.ctx.now_ms(), accounts[a].0, accounts[b].0)
-                .await
-                .expect("1:1");
+        let (c, _) = shared::store::conversations::ensure_single(&ctx.db, ctx.now_ms(), accounts[a].0, accounts[b].0)
+            .await
+            .expect("1:1");
         convs.push(conv(c.id, "1:1", vec![a, b], None));
     }
     for g in 0..(online / 25).max(2) {
         let start = (g * 10) % (online - 10 + 1);
         let m = ids(start..start + 10);
-        let cid = bench::bench_group(&app.ctx, m[0], &m[1..]).await;
+        let cid = bench::bench_group(&ctx, m[0], &m[1..]).await;
         convs.push(conv(cid, "group 10", (start..start + 10).collect(), Some(start + 9)));
     }
     let size = 100.min(online);
     for g in 0..2 {
         let start = (g * size) % (online - size + 1);
         let m = ids(start..start + size);
-        let cid = bench::bench_group(&app.ctx, m[0], &m[1..]).await;
+        let cid = bench::bench_group(&ctx, m[0], &m[1..]).await;
         convs.push(conv(cid, "group 100", (start..start + size).collect(), None));
     }
     let m = ids(0..big);
-    let cid = bench::bench_group(&app.ctx, m[0], &m[1..]).await;
+    let cid = bench::bench_group(&ctx, m[0], &m[1..]).await;
     convs.push(conv(cid, "group big", (0..big).collect(), None));
-    let (mut sockets, rx) = Sockets::new(&app.ws_url, tokens[..online].to_vec());
+    let (mut sockets, rx) = Sockets::new(&stack.ws_url, tokens[..online].to_vec());
     for i in 0..online {
         sockets.open(i).await.expect("connect");
     }
@@ -361,7 +375,7 @@ async fn main() {
     let tracker: Shared = Default::default();
     tokio::spawn(load::collect(rx, tracker.clone()));
     let run = Arc::new(Run {
-        http: Http::new(&app),
+        http: Http::at(&stack.http_url),
         uids,
         tokens,
         online,
@@ -372,31 +386,33 @@ async fn main() {
         stats: Default::default(),
         faults,
     });
-    let probe_users = bench::bench_users(&app.ctx, 2, 2).await;
-    let memory = Arc::new(Mutex::new(vec![(0u64, load::rss_kib())]));
-    let stream_before = app.stream_stats();
+    let probe_users = bench::bench_users(&ctx, 2, 2).await;
+    let stats_before = stack.stats().await.expect("stack stats");
     let t0 = Instant::now();
     let end = t0 + Duration::from_secs(secs as u64);
-    let driver = match &fault_run {
-        Some((backends, _, plan)) => {
+    let memory = Arc::new(Mutex::new(report::Memory::default()));
+    memory.lock().unwrap().sample(0.0, stack.pid);
+    let driver = match &plan {
+        Some(plan) => {
             let (p, q) = (&probe_users[0], &probe_users[1]);
-            let (c, _) = shared::store::conversations::ensure_single(&app.ctx.db, app.ctx.now_ms(), p.0, q.0)
+            let (c, _) = shared::store::conversations::ensure_single(&ctx.db, ctx.now_ms(), p.0, q.0)
                 .await
                 .expect("probe conversation");
-            let gid = bench::bench_group(&app.ctx, p.0, &[q.0]).await;
-            let ws = Ws::connect(&app, &q.1).await.expect("probe socket");
-            let prober = load::fault::Prober::new(Http::new(&app), p.1.clone(), q.0 .0, (c.id, gid), ws, t0);
+            let gid = bench::bench_group(&ctx, p.0, &[q.0]).await;
+            let ws = Ws::connect_to(&stack.ws_url, &q.1).await.expect("probe socket");
+            let http = Http::at(&stack.http_url);
+            let prober = load::fault::Prober::new(http, p.1.clone(), q.0 .0, (c.id, gid), ws, t0);
             Some(tokio::spawn(prober.drive(backends.clone(), *plan, end)))
         }
         None => None,
     };
     let hangs = Arc::new(AtomicU64::new(0));
     let sampler = {
-        let memory = memory.clone();
+        let (memory, pid) = (memory.clone(), stack.pid);
         tokio::spawn(async move {
             while Instant::now() < end {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                memory.lock().unwrap().push((t0.elapsed().as_secs(), load::rss_kib()));
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                memory.lock().unwrap().sample(t0.elapsed().as_secs_f64(), pid);
             }
         })
     };
@@ -426,7 +442,7 @@ async fn main() {
         None => None,
     };
     let run_s = t0.elapsed().as_secs_f64();
-    bench::wait_stream_idle(&app).await;
+    stack.wait_stream_idle().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // Whoever missed a message live syncs from just before it: recovered, or lost.
@@ -451,13 +467,30 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     let o = load::outcome(&tracker.lock().unwrap());
-    let stream_after = app.stream_stats();
+    // The stack's side: its counters and its memory once the traffic is over (still running).
+    let stats_after = stack.stats().await;
+    let gone = stack.exited();
+    {
+        let mut m = memory.lock().unwrap();
+        m.idle = stack.memory();
+        m.verdict = e2e::soak::verdict(&m.stack, Duration::from_secs(secs as u64), slope_max);
+    }
     run.sockets.lock().await.close_all();
 
-    let mut report =
-        report::report(&run, &o, &memory.lock().unwrap(), (setup_s, run_s), (stream_before, stream_after), nofile, big);
+    let stack_run = report::StackRun {
+        pid: stack.pid,
+        before: stats_before,
+        after: stats_after.clone().unwrap_or_default(),
+        error: gone.map(|s| format!("the stack exited during the run ({s})")).or(stats_after.err()),
+        memory: std::mem::take(&mut *memory.lock().unwrap()),
+        soak: Duration::from_secs(secs as u64),
+        threshold: slope_max,
+        loadavg: (loadavg_start, loadavg()),
+        judged: !faults,
+    };
+    let mut report = report::report(&run, &o, &stack_run, (setup_s, run_s), nofile, big);
     let mut fault_ok = true;
-    if let (Some(log), Some((_, panics, plan))) = (&fault_log, &fault_run) {
+    if let (Some(log), Some(plan)) = (&fault_log, &plan) {
         let log = log.lock().unwrap();
         let outside = run
             .stats
@@ -467,7 +500,8 @@ async fn main() {
             .iter()
             .filter(|at| !load::fault::in_window(&log.windows, at.duration_since(t0).as_secs_f64(), 5.0))
             .count() as u64;
-        let panics = panics.lock().map(|p| p.clone()).unwrap_or_default();
+        let mut panics = panics.lock().map(|p| p.clone()).unwrap_or_default();
+        panics.extend(stack_run.panics());
         let (text, ok) = load::fault::report(&log, plan, &panics, hangs.load(Ordering::Relaxed), outside);
         report = report.replacen("# Load run (`make load`)", "# Fault run (`make fault`)", 1) + "\n" + &text;
         fault_ok = ok;
@@ -479,49 +513,53 @@ async fn main() {
     let s = run.stats.lock().unwrap();
     let ok = o.lost.is_empty() && o.duplicates == 0 && o.misdelivered == 0 && tracker.lock().unwrap().out_of_order == 0;
     // The fault run expects 5xx during its outages (its own check counts those outside them).
-    drop(app);
-    if let Some((backends, _, _)) = fault_run {
-        let dir = backends.log_dir.parent().map(|d| d.to_path_buf());
-        drop(backends);
-        if let Some(d) = dir {
-            let _ = std::fs::remove_dir_all(d);
-        }
+    let stack_ok = stack_run.error.is_none() && (faults || (stack_run.panics().is_empty() && stack_run.flat()));
+    let log = stack.log.clone();
+    if let Some(e) = &stack_run.error {
+        eprintln!("load: {e}; the end of its log:\n{}", stack.log_tail());
     }
-    if !ok || !fault_ok || (!faults && !s.server_errors.is_empty()) {
-        eprintln!("load: CHECKS FAILED (see {})", out.display());
+    eprintln!("load: stack stopped: {}", stack.stop());
+    let dir = backends.log_dir.parent().map(|d| d.to_path_buf());
+    drop(backends);
+    if let Some(d) = dir.filter(|_| faults) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    if !ok || !fault_ok || !stack_ok || (!faults && !s.server_errors.is_empty()) {
+        eprintln!("load: CHECKS FAILED (see {}; the stack's log: {})", out.display(), log.display());
         std::process::exit(1);
     }
+    let _ = std::fs::remove_file(log);
 }
 
-type FaultRun = (Arc<local_gateway::Backends>, Arc<Mutex<Vec<String>>>, load::fault::Plan);
+/// The load average now (`/proc/loadavg`: 1, 5 and 15 minutes): the machine is shared.
+fn loadavg() -> String {
+    let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
 
-/// The fault run's stack: its own backends (DynamoDB Local file-backed in a temp dir, so a
-/// restart keeps the table), a gateway on them, and a panic hook that counts every panic
-/// of this process (the gateway and the functions run in it).
-async fn fault_stack() -> (TestApp, Option<FaultRun>) {
-    let plan = load::fault::Plan::from_env(env);
-    let dir = std::env::temp_dir().join(format!("fault-run-{}", std::process::id()));
-    let cfg = local_gateway::BackendsConfig { data_dir: Some(dir), ..Default::default() };
+/// The backends (DynamoDB Local, the S3 emulator), this process's own so the fault run can
+/// stop, start and freeze them under the stack; the fault run's DynamoDB Local is file-backed
+/// in a temp dir, so a restart keeps the table. Also a panic hook counting this process's
+/// panics (the stack's come from `GET /_local/stats`).
+async fn start_backends(
+    faults: bool,
+) -> (Arc<local_gateway::Backends>, Arc<Mutex<Vec<String>>>, Option<load::fault::Plan>) {
+    let plan = faults.then(|| load::fault::Plan::from_env(env));
+    let dir = faults.then(|| std::env::temp_dir().join(format!("fault-run-{}", std::process::id())));
+    let cfg = local_gateway::BackendsConfig { data_dir: dir, ..Default::default() };
     let backends = tokio::task::spawn_blocking(move || local_gateway::Backends::start(cfg))
         .await
         .expect("backends thread")
         .expect("backends");
-    let opts = AppOptions {
-        ddb_endpoint: Some(backends.ddb_endpoint.clone()),
-        s3_endpoint: Some(backends.s3_endpoint.clone()),
-        lambda_timeouts: true,
-        ..Default::default()
-    };
-    let app = spawn_app_with(opts).await;
     let panics: Arc<Mutex<Vec<String>>> = Default::default();
     let seen = panics.clone();
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let thread = std::thread::current().name().unwrap_or("?").to_string();
         if let Ok(mut p) = seen.lock() {
-            p.push(format!("[{thread}] {info}"));
+            p.push(format!("load: [{thread}] {info}"));
         }
         default(info);
     }));
-    (app, Some((Arc::new(backends), panics, plan)))
+    (Arc::new(backends), panics, plan)
 }

@@ -1,12 +1,14 @@
 //! `make load` parts (tests/src/bin/load.rs drives them): reconnectable WebSocket clients
 //! whose frames land in one channel, and the tracker that turns those frames into the checks
-//! (lost, duplicated, out of order, misdelivered) and the latency figures.
+//! (lost, duplicated, out of order, misdelivered) and the latency figures. The stack runs in
+//! a child process ([`stack`]).
 //!
 //! Every message the load sends carries a marker `ld#<n>#` in its content, so a frame is
 //! matched to its send whichever dialect sent it (Xuanxuan notifications and SealTalk sends
 //! answer no message id).
 
 pub mod fault;
+pub mod stack;
 
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -209,14 +211,4 @@ pub fn outcome(t: &Tracker) -> Outcome {
         }
     }
     o
-}
-
-/// Resident memory of this process (gateway, functions and clients all run in it), KiB.
-pub fn rss_kib() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }

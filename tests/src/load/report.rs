@@ -2,17 +2,79 @@
 //! (tests/src/bin/load.rs), so it reads the run's private state.
 
 use super::{bench, load, Run};
+use e2e::soak::{proc_memory, warm_up, Mem, Sample, Verdict};
+use local_gateway::LocalStats;
 use std::fmt::Write as _;
+use std::time::Duration;
+
+/// Memory samples of the stack and of this process (the generator) over the soak.
+#[derive(Default)]
+pub struct Memory {
+    pub stack: Vec<Sample>,
+    pub load: Vec<Sample>,
+    /// The stack's after the traffic, the stream idle.
+    pub idle: Option<Mem>,
+    pub verdict: Option<Verdict>,
+}
+
+impl Memory {
+    /// Read both processes `t` s into the soak.
+    pub fn sample(&mut self, t: f64, stack_pid: u32) {
+        if let Some(mem) = proc_memory(Some(stack_pid)) {
+            self.stack.push(Sample { t, mem });
+        }
+        if let Some(mem) = proc_memory(None) {
+            self.load.push(Sample { t, mem });
+        }
+    }
+}
+
+/// The stack's side of a run.
+pub struct StackRun {
+    pub pid: u32,
+    /// `GET /_local/stats` as the soak began and once it was over.
+    pub before: LocalStats,
+    pub after: LocalStats,
+    /// The stack died or stopped answering its stats.
+    pub error: Option<String>,
+    pub memory: Memory,
+    pub soak: Duration,
+    /// The verdict's threshold, MiB/min (LOAD_MEM_SLOPE).
+    pub threshold: f64,
+    /// `/proc/loadavg` at the start and at the end.
+    pub loadavg: (String, String),
+    /// Whether the memory verdict counts (not in the fault run).
+    pub judged: bool,
+}
+
+impl StackRun {
+    /// The stack's panics, as the report lists them.
+    pub fn panics(&self) -> Vec<String> {
+        let mut p: Vec<String> = self.after.first_panics.iter().map(|p| format!("stack: {p}")).collect();
+        if self.after.panics > p.len() as u64 {
+            p.push(format!("stack: {} more panics", self.after.panics - p.len() as u64));
+        }
+        if !self.after.panics_counted && self.error.is_none() {
+            p.push("stack: its panics are not counted (not the local-stack binary?)".into());
+        }
+        p
+    }
+
+    /// The memory verdict passed (or there is none: a soak too short to judge).
+    pub fn flat(&self) -> bool {
+        self.memory.verdict.as_ref().is_none_or(|v| v.flat)
+    }
+}
 
 pub fn report(
     run: &Run,
     o: &load::Outcome,
-    memory: &[(u64, u64)],
+    stack: &StackRun,
     (setup_s, run_s): (f64, f64),
-    (before, after): (local_gateway::streams::StreamStats, local_gateway::streams::StreamStats),
     nofile: u64,
     big: usize,
 ) -> String {
+    let (before, after) = (stack.before.stream, stack.after.stream);
     let s = run.stats.lock().unwrap();
     let t = run.tracker.lock().unwrap();
     let mut r = String::new();
@@ -20,10 +82,16 @@ pub fn report(
     let _ = writeln!(
         r,
         "{} online users (sockets), big room {big} members, {:.0} s of traffic after {setup_s:.0} s setup; \
-         debug/release: {}; fd limit {nofile}. Local stack in one process (DynamoDB Local on loopback).\n",
+         debug/release: {}; fd limit {nofile}. The stack (`local-stack`: gateway and every function, pid {}) in \
+         its own process, the load generator in another, DynamoDB Local and the S3 emulator in theirs, all on \
+         loopback. Load average (1/5/15 min; {} cores, shared with other work) {} at the start, {} at the end.\n",
         run.online,
         run_s,
-        if cfg!(debug_assertions) { "debug" } else { "release" }
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        stack.pid,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        stack.loadavg.0,
+        stack.loadavg.1,
     );
     let _ = writeln!(r, "## Send → delivery (first frame per recipient)\n");
     let _ = writeln!(
@@ -65,6 +133,11 @@ pub fn report(
     let _ =
         writeln!(r, "| missed live, recovered by sync (reconnects) | {} of {} |", o.recovered_by_sync, o.missed_live);
     let _ = writeln!(r, "| server errors (5xx) | {} |", s.server_errors.len());
+    let _ = writeln!(r, "| panics in the stack | {} |", stack.after.panics);
+    if let Some(e) = &stack.error {
+        let _ = writeln!(r, "| stack process | {e} |");
+    }
+    let _ = writeln!(r, "| stack memory flat ({}) | {} |", criterion(stack), verdict_text(stack));
     let _ = writeln!(r, "| error frames | {} |", t.error_frames.len());
     let _ = writeln!(r, "| recall frames received | {} |", t.recall_frames);
     let _ = writeln!(r, "\n## Operations\n\n| operation | count | refused/failed |\n|---|---|---|");
@@ -79,31 +152,15 @@ pub fn report(
             *calls as f64 / (*n).max(1) as f64
         );
     }
-    let (records, calls) = (after.records - before.records, after.ddb_calls - before.ddb_calls);
+    let (records, calls) =
+        (after.records.saturating_sub(before.records), after.ddb_calls.saturating_sub(before.ddb_calls));
     let _ = writeln!(
         r,
         "| delivery (stream consumer: all records, messages and recalls) | {:.2} per record ({calls} calls, {records} records, {} batches) |",
         calls as f64 / records.max(1) as f64,
-        after.batches - before.batches
+        after.batches.saturating_sub(before.batches)
     );
-    let _ = writeln!(r, "\n## Memory (this process: gateway, functions, clients), RSS MiB\n");
-    let first = memory.first().map_or(0, |m| m.1);
-    let max = memory.iter().map(|m| m.1).max().unwrap_or(0);
-    let last = memory.last().map_or(0, |m| m.1);
-    let _ = writeln!(
-        r,
-        "start {:.0}, max {:.0}, end {:.0} (samples every 5 s: {})",
-        first as f64 / 1024.0,
-        max as f64 / 1024.0,
-        last as f64 / 1024.0,
-        memory.len()
-    );
-    let series: Vec<String> = memory
-        .iter()
-        .step_by((memory.len() / 12).max(1))
-        .map(|(t, k)| format!("{t}s {:.0}", *k as f64 / 1024.0))
-        .collect();
-    let _ = writeln!(r, "\n{}", series.join(" · "));
+    memory(&mut r, stack);
     if !s.server_errors.is_empty() {
         let _ = writeln!(r, "\n## Server errors\n\n```\n{}\n```", s.server_errors.join("\n"));
     }
@@ -114,4 +171,97 @@ pub fn report(
         let _ = writeln!(r, "\nLost (message, user): {:?}", o.lost.iter().take(20).collect::<Vec<_>>());
     }
     r
+}
+
+fn criterion(stack: &StackRun) -> String {
+    format!("VmRSS slope over the soak's second half < {} MiB/min", stack.threshold)
+}
+
+fn verdict_text(stack: &StackRun) -> String {
+    match &stack.memory.verdict {
+        None => "not judged: too few samples".into(),
+        Some(v) => format!(
+            "{:+.2} MiB/min over {:.0}–{:.0} s ({} samples): {}{}",
+            v.slope_mib_min,
+            v.from,
+            v.to,
+            v.n,
+            if v.flat { "flat" } else { "GROWING" },
+            if stack.judged { "" } else { " (reported, not judged: the fault run's outages fall in that half)" }
+        ),
+    }
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// One process's row: VmRSS at the start, then after the warm-up (first, min, max, last and
+/// the slope), VmHWM at the end.
+fn row(r: &mut String, what: &str, samples: &[Sample], warm: f64) {
+    let v: Vec<&Sample> = samples.iter().filter(|s| s.t >= warm).collect();
+    let all: Vec<u64> = v.iter().map(|s| s.mem.rss_kib).collect();
+    let slope = e2e::soak::slope_mib_min(&v).map_or("-".into(), |s| format!("{s:+.2}"));
+    let _ = writeln!(
+        r,
+        "| {what} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {slope} | {:.1} |",
+        mib(samples.first().map_or(0, |s| s.mem.rss_kib)),
+        mib(*all.first().unwrap_or(&0)),
+        mib(*all.iter().min().unwrap_or(&0)),
+        mib(*all.iter().max().unwrap_or(&0)),
+        mib(*all.last().unwrap_or(&0)),
+        mib(samples.last().map_or(0, |s| s.mem.hwm_kib)),
+    );
+}
+
+/// Every `k`-th sample after the warm-up (about 15), "t s MiB".
+fn series(samples: &[Sample], warm: f64) -> String {
+    let v: Vec<&Sample> = samples.iter().filter(|s| s.t >= warm).collect();
+    let step = v.len().div_ceil(15).max(1);
+    let mut picked: Vec<&Sample> = v.iter().copied().step_by(step).collect();
+    if let (Some(last), Some(p)) = (v.last(), picked.last()) {
+        if last.t != p.t {
+            picked.push(last);
+        }
+    }
+    picked.iter().map(|s| format!("{:.0}s {:.1}", s.t, mib(s.mem.rss_kib))).collect::<Vec<_>>().join(" · ")
+}
+
+fn memory(r: &mut String, stack: &StackRun) {
+    let m = &stack.memory;
+    let warm = warm_up(stack.soak);
+    let _ = writeln!(r, "\n## Memory over the soak (MiB; samples every 2 s, the first {warm:.0} s are warm-up)\n");
+    let _ = writeln!(
+        r,
+        "| process | RSS at 0 s | after warm-up | min | max | end | slope after warm-up, MiB/min | VmHWM at the end |"
+    );
+    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|");
+    row(r, "stack (local-stack)", &m.stack, warm);
+    row(r, "load generator (clients, tracker)", &m.load, warm);
+    let _ = writeln!(r, "\nVerdict for the stack: {} → {}.", criterion(stack), verdict_text(stack));
+    if let Some(v) = &m.verdict {
+        let _ = writeln!(
+            r,
+            "Mean VmRSS of the soak's second third {:.1} MiB, last third {:.1} MiB ({:+.1} %).",
+            v.second_third_mib,
+            v.last_third_mib,
+            (v.last_third_mib / v.second_third_mib - 1.0) * 100.0
+        );
+    }
+    if let Some(idle) = m.idle {
+        let _ = writeln!(
+            r,
+            "Stack after the traffic (stream idle, final syncs done, sockets still open): VmRSS {:.1}, VmHWM {:.1}.",
+            mib(idle.rss_kib),
+            mib(idle.hwm_kib)
+        );
+    }
+    let (b, a) = (&stack.before, &stack.after);
+    let _ = writeln!(
+        r,
+        "Stack state, soak start → end: {} → {} WebSocket connections, {} → {} connection tasks, {} → {} dead letters.",
+        b.ws_connections, a.ws_connections, b.ws_tasks, a.ws_tasks, b.dead_letters, a.dead_letters
+    );
+    let _ = writeln!(r, "\nStack VmRSS: {}\n", series(&m.stack, warm));
+    let _ = writeln!(r, "Generator VmRSS: {}", series(&m.load, warm));
 }
