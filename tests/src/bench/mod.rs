@@ -8,6 +8,7 @@
 //! - [`broadcast`]: a public account's mass send to 10 000 fans, interrupted worker (not in the default run)
 //! - [`connect`]: `$connect`/`$disconnect` cost of a user in 10 … 2000 groups (not in the default run)
 
+pub mod baseline;
 pub mod big_room;
 pub mod broadcast;
 pub mod connect;
