@@ -50,7 +50,7 @@ fn before_set(target: &Path) -> Before {
     }
     eprintln!("==> \"before\" binaries (tests/bench-before.sh; the first build takes many minutes)");
     let status = std::process::Command::new("bash")
-        .arg(crate::root().join("tests/bench-before.sh"))
+        .arg(super::root().join("tests/bench-before.sh"))
         .env("CARGO", env!("CARGO"))
         .env("CARGO_TARGET_DIR", target)
         .status();
@@ -98,10 +98,11 @@ fn utc_now() -> String {
     format!("{}-{}-{} {:02}:{:02} UTC", &d[..4], &d[4..6], &d[6..], s / 3600, s / 60 % 60)
 }
 
-/// Start-up samples of one function on one side, and the runs that got no answer.
+/// Start-up samples of one function on one side, what it answered, and the runs that got no answer.
 #[derive(Default)]
 struct Starts {
     ms: Vec<f64>,
+    answers: std::collections::BTreeSet<String>,
     failed: usize,
 }
 
@@ -131,12 +132,12 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
     }
     let ok = std::process::Command::new(env!("CARGO"))
         .args(&args)
-        .current_dir(crate::root())
+        .current_dir(super::root())
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| crate::root().join("target"));
-    let target = if target.is_absolute() { target } else { crate::root().join(target) };
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| super::root().join("target"));
+    let target = if target.is_absolute() { target } else { super::root().join(target) };
     let after = ok.then(|| target.join("release"));
     let before = before_set(&target);
     let before_dir = match &before {
@@ -145,7 +146,7 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
     };
 
     // 2. Size and start-up, before and after in the same run.
-    let runs = super::env_usize("BENCH_START_RUNS", 30).max(1);
+    let runs = super::env_usize("BENCH_START_RUNS", 100).max(1);
     let env = [
         ("TABLE_NAME", app.ctx.db.table.clone()),
         ("BUCKET_NAME", app.ctx.bucket.clone()),
@@ -164,7 +165,10 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
             for side in if run % 2 == 0 { [0, 1] } else { [1, 0] } {
                 let Some(bin) = sides[side].as_ref().map(|d| d.join(f)).filter(|b| b.exists()) else { continue };
                 match cold_start(&bin, first_event(f), &env).await {
-                    Some(ms) => starts[i][side].ms.push(ms),
+                    Some((ms, answer)) => {
+                        starts[i][side].ms.push(ms);
+                        starts[i][side].answers.insert(answer);
+                    }
                     None => starts[i][side].failed += 1,
                 }
             }
@@ -183,7 +187,7 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
     }
     .unwrap();
     let profile =
-        std::fs::read_to_string(crate::root().join("Cargo.toml")).map(|t| release_profile(&t)).unwrap_or_default();
+        std::fs::read_to_string(super::root().join("Cargo.toml")).map(|t| release_profile(&t)).unwrap_or_default();
     writeln!(
         out,
         "- after: this tree, `cargo build --release` of the functions, profile `{profile}`{}",
@@ -194,8 +198,10 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
         out,
         "- sizes: stripped ELF bytes (x86_64; before: {}); start → answer: process start → first answered invocation through a minimal Lambda Runtime API, p50 / p99 of {runs} runs \
          of each, before and after alternating in one run (an error report is no answer): `system` answers \
-         `/config` (one DynamoDB read); the other HTTP functions an unauthenticated request to one of their \
-         routes (no DynamoDB call), `realtime` a `$connect` without a token, `delivery` an empty stream batch\n\
+         `/config` (one DynamoDB read); the other HTTP functions a request without a token to one of their \
+         own routes, refused before any DynamoDB call (`integrations`: a Xuanxuan call without `m`), `realtime` a `$connect` without a token, `delivery` an empty stream batch; \
+         answer: the `statusCode` the function returned and the dialect's `resultCode` if any (`ok`: not an \
+         HTTP response)\n\
          - measured {time_start}; load average (1/5/15 min) {load_start} at the start, {load_end} at the end \
          (the machine may be shared with other work: a load above its core count means the runs competed \
          for CPU)\n",
@@ -208,7 +214,8 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
     .unwrap();
     writeln!(
         out,
-        "| function | size before | size after | start → answer before (p50 / p99) | after |\n|---|---:|---:|---:|---:|"
+        "| function | size before | size after | start → answer before (p50 / p99) | after | answer (before / after) |\n\
+         |---|---:|---:|---:|---:|---|"
     )
     .unwrap();
     let size =
@@ -221,7 +228,10 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
             _ => "–".into(),
         };
         let b_cell = b.map(|b| b.to_string()).unwrap_or_else(|| "–".into());
-        writeln!(out, "| {f} | {b_cell} | {a_cell} | {} | {} |", starts[i][0].cell(), starts[i][1].cell()).unwrap();
+        let answers = starts[i].each_ref().map(|s| s.answers.iter().cloned().collect::<Vec<_>>().join(", "));
+        let answer = if answers[0] == answers[1] { answers[0].clone() } else { answers.join(" / ") };
+        let (b_start, a_start) = (starts[i][0].cell(), starts[i][1].cell());
+        writeln!(out, "| {f} | {b_cell} | {a_cell} | {b_start} | {a_start} | {answer} |").unwrap();
     }
 
     writeln!(
@@ -359,9 +369,53 @@ async fn gateway(out: &mut String, app: &TestApp) {
     row("Xuanxuan getChatGroups", &http.xuanxuan("GET", "m=chat&f=getChatGroups&code=demo", "demo-key", &[]).await);
 }
 
-/// One invocation through a minimal Lambda Runtime API: returns ms from spawn to response.
-async fn cold_start(bin: &Path, event: serde_json::Value, env: &[(&str, String)]) -> Option<f64> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// One HTTP request of the runtime client: head, then the body by Content-Length.
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 16384];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let len = head
+                .lines()
+                .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")))
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = sock.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Some((head, buf[end + 4..end + 4 + len].to_vec()));
+        }
+        let n = sock.read(&mut chunk).await.ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// What the function answered: the `statusCode` of an API Gateway response (with the dialect's
+/// `resultCode` when there is one, and a note when the route table missed), else `ok`.
+fn answer_kind(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let Some(code) = v.get("statusCode") else { return "ok".into() };
+    let inner: serde_json::Value = v["body"].as_str().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+    let mut kind = code.to_string();
+    if let Some(rc) = inner.get("resultCode") {
+        kind.push_str(&format!(" {rc}"));
+    }
+    if v["headers"].get("x-route-unmatched").is_some() {
+        kind.push_str(" (no such route)");
+    }
+    kind
+}
+
+/// One invocation through a minimal Lambda Runtime API: ms from spawn to the function's answer
+/// (the runtime's POST of a response, not of an error report), and what it answered.
+async fn cold_start(bin: &Path, event: serde_json::Value, env: &[(&str, String)]) -> Option<(f64, String)> {
+    use tokio::io::AsyncWriteExt;
+    // Every answer closes its connection: a kept-alive one that we dropped made the runtime's
+    // next request fail now and then (connection reset), a lost run that was no fault of the function.
+    const ACCEPTED: &[u8] = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok()?;
     let port = listener.local_addr().ok()?.port();
     let start = Instant::now();
@@ -388,19 +442,15 @@ async fn cold_start(bin: &Path, event: serde_json::Value, env: &[(&str, String)]
         let Ok(Ok((mut sock, _))) = tokio::time::timeout(Duration::from_secs(20), listener.accept()).await else {
             break;
         };
-        let mut buf = vec![0u8; 65536];
-        let n = sock.read(&mut buf).await.ok()?;
-        let head = String::from_utf8_lossy(&buf[..n]).to_string();
+        let Some((head, posted)) = read_request(&mut sock).await else { continue };
         if head.starts_with("GET /2018-06-01/runtime/invocation/next") {
             if served {
-                // Park the runtime's next poll; we are done.
-                let ms = start.elapsed().as_secs_f64() * 1000.0;
-                let _ = child.kill().await;
-                return Some(ms);
+                // Not reached: the answer's POST comes first and ends the run.
+                break;
             }
             served = true;
             let resp = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-1\r\nLambda-Runtime-Deadline-Ms: {}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:000000000000:function:bench\r\nContent-Length: {}\r\n\r\n{}",
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-1\r\nLambda-Runtime-Deadline-Ms: {}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:000000000000:function:bench\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
                 shared::clock::Clock::now_ms(&shared::clock::SystemClock) + 30_000,
                 body.len(),
                 body
@@ -408,12 +458,14 @@ async fn cold_start(bin: &Path, event: serde_json::Value, env: &[(&str, String)]
             sock.write_all(resp.as_bytes()).await.ok()?;
         } else if head.starts_with("POST /2018-06-01/runtime/invocation/req-1/") {
             let ms = start.elapsed().as_secs_f64() * 1000.0;
-            let _ = sock.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n").await;
+            let _ = sock.write_all(ACCEPTED).await;
             let _ = child.kill().await;
             // An error report (the event did not deserialize, the handler failed) is no answer.
-            return head.starts_with("POST /2018-06-01/runtime/invocation/req-1/response").then_some(ms);
+            return head
+                .starts_with("POST /2018-06-01/runtime/invocation/req-1/response")
+                .then(|| (ms, answer_kind(&posted)));
         } else {
-            let _ = sock.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n").await;
+            let _ = sock.write_all(ACCEPTED).await;
         }
     }
     let _ = child.kill().await;
@@ -431,8 +483,36 @@ fn first_event(function: &str) -> serde_json::Value {
         }),
         "delivery" => json!({"Records": []}),
         "system" => http_event("GET", "/config"),
-        _ => http_event("GET", "/user/get"),
+        // One of the function's own routes (infra/template.yaml; the same before and after)
+        // without a token: refused by the auth gate, no DynamoDB call. A path of another
+        // function would only measure the route table's miss (`x-route-unmatched`).
+        f => {
+            let (method, path) = first_route(f);
+            http_event(method, path)
+        }
     }
+}
+
+/// The route an HTTP function's first invocation asks for, without a token (a route whose
+/// first step is the token check; `mail`'s other route is templated).
+fn first_route(function: &str) -> (&'static str, &'static str) {
+    let path = match function {
+        "auth" => "/user/password/update",
+        "users" => "/user/get",
+        "contacts" => "/friends/add",
+        "groups" => "/room/get",
+        "chat" => "/tigase/shiku_msgs",
+        "feed" => "/api/v1/messages",
+        "files" => "/room/share/find",
+        "org" => "/org/company/getByUserId",
+        "accounts" => "/mp/home",
+        "mail" => return ("POST", "/api/v1/mails"),
+        "admin" => "/console/userList",
+        "wallet" => "/user/getUserMoeny",
+        "integrations" => "/api.php",
+        _ => "/",
+    };
+    ("GET", path)
 }
 
 fn http_event(method: &str, path: &str) -> serde_json::Value {

@@ -26,12 +26,7 @@ mod bench;
 
 use e2e::*;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
 
 #[tokio::main]
 async fn main() {
@@ -159,7 +154,7 @@ async fn main() {
             out.push_str(&bench::big_room::run(&spawn_app().await).await);
         }
     }
-    let dir = root().join("bench-results");
+    let dir = bench::root().join("bench-results");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(&out_name), &out).unwrap();
     println!("{out}");
