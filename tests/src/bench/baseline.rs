@@ -208,7 +208,8 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
         match &before {
             Before::Ready { profile, .. } if !profile.contains("strip = true") =>
                 "its profile does not strip: copies stripped with `strip` by tests/bench-before.sh",
-            _ => "stripped by its profile",
+            Before::Ready { .. } => "stripped by its profile",
+            Before::Unavailable(_) => "none",
         }
     )
     .unwrap();
@@ -228,7 +229,14 @@ pub async fn run(app: &TestApp, stack_ms: f64) -> String {
             _ => "–".into(),
         };
         let b_cell = b.map(|b| b.to_string()).unwrap_or_else(|| "–".into());
-        let answers = starts[i].each_ref().map(|s| s.answers.iter().cloned().collect::<Vec<_>>().join(", "));
+        let answers = starts[i].each_ref().map(|s| {
+            let kinds = s.answers.iter().cloned().collect::<Vec<_>>().join(", ");
+            if kinds.is_empty() {
+                "–".to_string()
+            } else {
+                kinds
+            }
+        });
         let answer = if answers[0] == answers[1] { answers[0].clone() } else { answers.join(" / ") };
         let (b_start, a_start) = (starts[i][0].cell(), starts[i][1].cell());
         writeln!(out, "| {f} | {b_cell} | {a_cell} | {b_start} | {a_start} | {answer} |").unwrap();
