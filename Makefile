@@ -58,7 +58,7 @@ DEV_ENV := $(RUN_ENV) HTTP_PORT="$(HTTP_PORT)" WS_PORT="$(WS_PORT)" DDB_PORT="$(
 # Prints a free TCP port on the loopback interface.
 FREE_PORT := $(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
-.PHONY: help setup setup-venv setup-contract setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench load fault build package-check contract
+.PHONY: help setup setup-venv setup-contract setup-ddb setup-browser lint fmt-check clippy test dev dev-reset bench bench-before load fault build package-check contract
 
 help:
 	@echo "targets:"
@@ -70,6 +70,7 @@ help:
 	@echo "  dev        run the local stack (HTTP :$(HTTP_PORT), WS :$(WS_PORT))"
 	@echo "  dev-reset  delete the local stack's data ($(LOCAL_DATA_DIR))"
 	@echo "  bench      run the benchmark (writes bench-results/)"
+	@echo "  bench-before  build (once) the functions before the size work, for bench's baseline"
 	@echo "  load       mixed four-dialect traffic for LOAD_SECS (300) s, then the checks (bench-results/load-latest.md)"
 	@echo "  fault      the load with DynamoDB Local restarted and S3 stopped 30 s mid-run (bench-results/fault-latest.md)"
 	@echo "  build      sam build: one release build of every function (ARCH=arm64|x86_64, FUNCTION=…)"
@@ -200,6 +201,14 @@ dev-reset:
 
 bench: setup
 	$(DEV_ENV) $(CARGO) run --profile perf -p e2e --bin bench
+
+# The "before" side of the bench baseline (issue 15 §2): the 16 functions of the last commit
+# before the size work, built once with that commit's own release profile into
+# target/before/bin (tests/bench-before.sh; a from-scratch build, many minutes);
+# nothing is built when they are there. `make bench` runs it itself when they are missing
+# (BENCH_BEFORE=0: no "before" side).
+bench-before:
+	CARGO="$(CARGO)" tests/bench-before.sh
 
 # Sustained mixed traffic on loopback, bounded in time (LOAD_SECS, default 300; LOAD_USERS 500
 # sockets, LOAD_BIG 1000-member room, LOAD_RATE 4 ops/s, LOAD_CONCURRENCY 4); exits non-zero

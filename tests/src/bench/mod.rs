@@ -8,6 +8,7 @@
 //! - [`broadcast`]: a public account's mass send to 10 000 fans, interrupted worker (not in the default run)
 //! - [`connect`]: `$connect`/`$disconnect` cost of a user in 10 … 2000 groups (not in the default run)
 
+pub mod baseline;
 pub mod big_room;
 pub mod broadcast;
 pub mod connect;
@@ -29,6 +30,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// The repository (the workspace root).
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
 
 /// `name` from the environment, else `default`.
 pub fn env_usize(name: &str, default: usize) -> usize {
