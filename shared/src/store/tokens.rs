@@ -256,7 +256,7 @@ pub fn live_check(db: &Db, now: i64, hash: &str) -> ConditionCheck {
             "attribute_exists(pk) AND attribute_not_exists(used) AND (attribute_not_exists(#ttl) OR #ttl > :now)",
         )
         .expression_attribute_names("#ttl", "ttl")
-        .expression_attribute_values(":now", super::n(now))
+        .expression_attribute_values(":now", n(now))
         .build()
         .expect("table, key and condition set")
 }
