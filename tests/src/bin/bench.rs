@@ -32,41 +32,14 @@ use std::time::Instant;
 async fn main() {
     let sections = std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "baseline,a,b,c,d".into());
     let want = |s: &str| sections.split(',').any(|x| x.trim() == s);
-    let feed_only = sections.split(',').all(|x| x.trim() == "feed");
-    let broadcast_only = sections.split(',').all(|x| x.trim() == "broadcast");
-    let connect_only = sections.split(',').all(|x| x.trim() == "connect");
-    let storm_only = sections.split(',').all(|x| x.trim() == "storm");
-    let bigroom_only = sections.split(',').all(|x| x.trim() == "bigroom");
-    let out_name = std::env::var("BENCH_OUT").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
-        if feed_only {
-            "feed-latest.md"
-        } else if broadcast_only {
-            "broadcast-latest.md"
-        } else if connect_only {
-            "connect-latest.md"
-        } else if storm_only {
-            "storm-latest.md"
-        } else if bigroom_only {
-            "bigroom-latest.md"
-        } else {
-            "latest.md"
-        }
-        .into()
-    });
+    // A run of one solo section alone writes its own file and runs on the first table.
+    let alone = SOLO.iter().find(|s| sections.split(',').all(|x| x.trim() == s.name));
+    let out_name = std::env::var("BENCH_OUT")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| alone.map_or("latest.md", |s| s.file).into());
+    let title = alone.map_or("Benchmark baseline", |s| s.title);
     let mut out = String::new();
-    let title = if feed_only {
-        "Benchmark: feed (issue 12 §5)"
-    } else if broadcast_only {
-        "Benchmark: mass send (issue 13)"
-    } else if connect_only {
-        "Benchmark: connect cost (issue 16)"
-    } else if storm_only {
-        "Benchmark: reconnect storm (issue 16)"
-    } else if bigroom_only {
-        "Benchmark: a 10 000-member room (issue 16)"
-    } else {
-        "Benchmark baseline"
-    };
     writeln!(out, "# {title}\n").unwrap();
     writeln!(
         out,
@@ -109,54 +82,74 @@ async fn main() {
     }
     // Sections in the order a, b, c, d.
     out.push_str(&cd);
-    if want("feed") {
-        // On its own table, like (c) and (d) (the first one when it runs alone).
-        eprintln!("==> feed: following page with 500 follows, fan-out to 500 fans");
-        if feed_only {
-            out.push_str(&bench::feed::run(&app).await);
-        } else {
-            out.push_str(&bench::feed::run(&spawn_app().await).await);
-        }
-    }
-    if want("broadcast") {
+    for s in SOLO.iter().filter(|s| want(s.name)) {
         // On its own table (the first one when it runs alone).
-        eprintln!("==> broadcast: a public account's mass send to its fans");
-        if broadcast_only {
-            out.push_str(&bench::broadcast::run(&app).await);
+        eprintln!("==> {}: {}", s.name, s.what);
+        let own;
+        let app = if alone.is_some() {
+            &app
         } else {
-            out.push_str(&bench::broadcast::run(&spawn_app().await).await);
-        }
-    }
-    if want("connect") {
-        // On its own table (the first one when it runs alone).
-        eprintln!("==> connect: $connect/$disconnect of a user in N groups");
-        if connect_only {
-            out.push_str(&bench::connect::run(&app).await);
-        } else {
-            out.push_str(&bench::connect::run(&spawn_app().await).await);
-        }
-    }
-    if want("storm") {
-        // On its own table (the first one when it runs alone).
-        eprintln!("==> storm: every socket dropped and reconnected");
-        if storm_only {
-            out.push_str(&bench::storm::run(&app).await);
-        } else {
-            out.push_str(&bench::storm::run(&spawn_app().await).await);
-        }
-    }
-    if want("bigroom") {
-        // On its own table (the first one when it runs alone).
-        eprintln!("==> bigroom: a room with every member online, fanned out in parts");
-        if bigroom_only {
-            out.push_str(&bench::big_room::run(&app).await);
-        } else {
-            out.push_str(&bench::big_room::run(&spawn_app().await).await);
-        }
+            own = spawn_app().await;
+            &own
+        };
+        out.push_str(&run_solo(s.name, app).await);
     }
     let dir = bench::root().join("bench-results");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(&out_name), &out).unwrap();
     println!("{out}");
     eprintln!("==> written to bench-results/{out_name}");
+}
+
+/// A section that runs only when asked for, on a table of its own.
+struct Solo {
+    name: &'static str,
+    /// Output file when it runs alone.
+    file: &'static str,
+    title: &'static str,
+    what: &'static str,
+}
+
+const SOLO: [Solo; 5] = [
+    Solo {
+        name: "feed",
+        file: "feed-latest.md",
+        title: "Benchmark: feed (issue 12 §5)",
+        what: "following page with 500 follows, fan-out to 500 fans",
+    },
+    Solo {
+        name: "broadcast",
+        file: "broadcast-latest.md",
+        title: "Benchmark: mass send (issue 13)",
+        what: "a public account's mass send to its fans",
+    },
+    Solo {
+        name: "connect",
+        file: "connect-latest.md",
+        title: "Benchmark: connect cost (issue 16)",
+        what: "$connect/$disconnect of a user in N groups",
+    },
+    Solo {
+        name: "storm",
+        file: "storm-latest.md",
+        title: "Benchmark: reconnect storm (issue 16)",
+        what: "every socket dropped and reconnected",
+    },
+    Solo {
+        name: "bigroom",
+        file: "bigroom-latest.md",
+        title: "Benchmark: a 10 000-member room (issue 16)",
+        what: "a room with every member online, fanned out in parts",
+    },
+];
+
+async fn run_solo(name: &str, app: &TestApp) -> String {
+    match name {
+        "feed" => bench::feed::run(app).await,
+        "broadcast" => bench::broadcast::run(app).await,
+        "connect" => bench::connect::run(app).await,
+        "storm" => bench::storm::run(app).await,
+        "bigroom" => bench::big_room::run(app).await,
+        other => unreachable!("no solo section {other}"),
+    }
 }
